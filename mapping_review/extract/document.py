@@ -1,0 +1,116 @@
+"""A raw document (runs per page) to a :class:`Document` of located, sectioned blocks."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import replace
+
+from mapping_review.errors import GuideError
+from mapping_review.extract.furniture import remove_furniture
+from mapping_review.extract.headings import find_headings, section_paths
+from mapping_review.extract.layout import DraftBlock, line_gap, lines_to_blocks, runs_to_lines
+from mapping_review.extract.model import Block, Document, Page, RawDocument, RawPage
+from mapping_review.extract.reading_order import order_regions
+from mapping_review.extract.textnorm import join_lines, vocabulary
+
+MIN_PAGE_CHARS = 20  # fewer characters than this: the page has no text layer
+OCR_PRODUCERS = ("paper capture", "ocrmypdf", "tesseract", "abbyy", "omnipage", "readiris")
+BLOCK_SEPARATOR = "\n\n"
+TERMINAL = (".", "!", "?", ":", ";", "]", ")", "”", '"')
+
+
+def _page_status(raw: RawPage, kept: RawPage) -> str:
+    if sum(len(r.text) for r in raw.runs) < MIN_PAGE_CHARS:
+        return "image-only" if raw.n_images else "blank"
+    if not kept.runs:
+        return "furniture-only"
+    return "text"
+
+
+def _warnings(raw: RawDocument, statuses: Sequence[str]) -> list[str]:
+    out = []
+    image_only = [i + 1 for i, s in enumerate(statuses) if s == "image-only"]
+    if image_only:
+        pages = ", ".join(map(str, image_only[:20])) + (" ..." if len(image_only) > 20 else "")
+        out.append(
+            f"{len(image_only)} of {raw.n_pages} pages are images with no text layer (pages {pages}); "
+            "OCR them (e.g. `ocrmypdf --skip-text in.pdf out.pdf`) to include their text"
+        )
+    producer = " ".join(raw.metadata.get(k, "") for k in ("Producer", "Creator")).lower()
+    if any(p.invisible_text for p in raw.pages) or any(tool in producer for tool in OCR_PRODUCERS):
+        out.append("the text layer comes from OCR (invisible text over page images); expect recognition errors")
+    return out
+
+
+def _finish_blocks(
+    drafts: Sequence[Sequence[DraftBlock]], headings: dict[tuple[int, int], int], vocab: set[str]
+) -> list[list[Block]]:
+    paths = section_paths(drafts, headings)
+    pages: list[list[Block]] = []
+    for p, blocks in enumerate(drafts):
+        out: list[Block] = []
+        offset = 0
+        for i, draft in enumerate(blocks):
+            text = join_lines([ln.text for ln in draft.lines], vocab=vocab)
+            level = headings.get((p, i), 0)
+            if out:
+                offset += len(BLOCK_SEPARATOR)
+            out.append(Block(
+                kind="heading" if level else draft.kind,
+                text=text, bbox=draft.bbox, size=draft.size, bold=draft.bold,
+                n_lines=len(draft.lines), level=level, section=paths[(p, i)],
+                start=offset, end=offset + len(text), number=draft.number,
+            ))
+            offset += len(text)
+        pages.append(out)
+    _mark_continuations(pages)
+    return pages
+
+
+def _mark_continuations(pages: list[list[Block]]) -> None:
+    """Flag a page's first block when it carries on the previous page's last sentence."""
+    previous: Block | None = None
+    for blocks in pages:
+        if blocks and previous is not None:
+            first = blocks[0]
+            if (
+                first.kind != "heading" and previous.kind != "heading"
+                and not previous.text.endswith(TERMINAL) and first.text[:1].islower()
+            ):
+                blocks[0] = replace(first, continues=True)
+        if blocks:
+            previous = blocks[-1]
+
+
+def raw_to_document(raw: RawDocument, *, sha256: str, extractor: str, source: str = "") -> Document:
+    """Reading order, furniture removal, paragraphs, headings and text of a whole document."""
+    cleaned = remove_furniture(raw.pages)
+    regions = [[runs_to_lines(region) for region in order_regions(page.runs)] for page, _ in cleaned]
+    gaps = [g for page in regions for lines in page for g in line_gap(lines)]
+    leading = statistics.median(gaps) if gaps else 2.0
+    drafts = [[b for lines in page for b in lines_to_blocks(lines, leading=leading)] for page in regions]
+    headings = find_headings(drafts, raw.outline)
+    vocab = vocabulary(ln.text for page in regions for lines in page for ln in lines)
+    blocks = _finish_blocks(drafts, headings, vocab)
+    statuses = [_page_status(rp, kept) for rp, (kept, _) in zip(raw.pages, cleaned)]
+    if raw.n_pages and all(s in ("image-only", "blank") for s in statuses):
+        n_chars = sum(len(r.text) for p in raw.pages for r in p.runs)
+        raise GuideError(
+            f"{source or 'document'}: image-only scan with no text layer ({n_chars} characters on "
+            f"{raw.n_pages} pages); run OCR first (e.g. `ocrmypdf in.pdf out.pdf`) and add the OCRed file",
+            reason="no-text-layer",
+        )
+    pages = tuple(
+        Page(
+            number=rp.number, width=round(rp.width, 2), height=round(rp.height, 2), status=status,
+            text=BLOCK_SEPARATOR.join(b.text for b in page_blocks) if status == "text" else "",
+            blocks=tuple(page_blocks) if status == "text" else (),
+            removed=removed,
+        )
+        for rp, (_, removed), status, page_blocks in zip(raw.pages, cleaned, statuses, blocks)
+    )
+    return Document(
+        sha256=sha256, extractor=extractor, n_pages=raw.n_pages, pages=pages,
+        outline=raw.outline, warnings=tuple(_warnings(raw, statuses)),
+    )

@@ -1,0 +1,232 @@
+"""Engines read a PDF into pages of text runs, fonts and positions.
+
+Two engines are registered under versioned names:
+
+- ``pdfium.v1`` (default) reads characters, boxes and fonts through PDFium
+  (pypdfium2, which pdfplumber itself depends on); it is several times faster.
+- ``pdfplumber.v1`` reads them through pdfplumber/pdfminer.
+
+Both hand the same kind of characters to :func:`chars_to_runs`, so all the
+layout work after them is shared and their outputs can be compared.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from mapping_review.errors import PdfError
+from mapping_review.extract.model import OutlineEntry, RawDocument, RawPage
+from mapping_review.extract.runs import Char, chars_to_runs
+
+FORCE_BOLD = 1 << 18  # PDF font descriptor flag
+BOLD_MARKERS = ("bold", "black", "heavy", "semibold", "demibold")
+PageCallback = Callable[[int], None]
+
+
+def check_pdf_file(path: Path) -> None:
+    """Raise :class:`PdfError` when ``path`` is missing, empty or not a PDF."""
+    if not path.exists():
+        raise PdfError(f"{path}: file not found", reason="missing")
+    if not path.is_file():
+        raise PdfError(f"{path}: is not a file", reason="missing")
+    size = path.stat().st_size
+    if size == 0:
+        raise PdfError(f"{path}: empty file (0 bytes); download it again", reason="empty")
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF-" not in head:
+        lowered = head.lstrip().lower()
+        if lowered.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")) or b"<html" in lowered:
+            msg = f"{path}: not a PDF but an HTML page saved as .pdf; download the PDF itself"
+        else:
+            msg = f"{path}: not a PDF (no %PDF- header in the first 1024 bytes)"
+        raise PdfError(msg, reason="not-a-pdf")
+
+
+def is_bold(fontname: str) -> bool:
+    name = fontname.lower()
+    return any(marker in name for marker in BOLD_MARKERS)
+
+
+def open_pdfium(path: Path, *, password: str | None) -> pdfium.PdfDocument:
+    check_pdf_file(path)
+    try:
+        return pdfium.PdfDocument(str(path), password=password)
+    except pdfium.PdfiumError as e:
+        if e.err_code == pdfium_c.FPDF_ERR_PASSWORD:
+            if password:
+                msg = f"{path}: the password in the manifest is wrong"
+            else:
+                msg = f"{path}: needs a user password; add `password: ...` to its manifest entry"
+            raise PdfError(msg, reason="password") from e
+        if e.err_code == pdfium_c.FPDF_ERR_SECURITY:
+            msg = f"{path}: uses an unsupported security handler; save an unencrypted copy"
+            raise PdfError(msg, reason="password") from e
+        msg = f"{path}: malformed or truncated PDF ({e}); download it again or repair it (e.g. qpdf)"
+        raise PdfError(msg, reason="malformed") from e
+
+
+def read_outline(doc: pdfium.PdfDocument) -> tuple[OutlineEntry, ...]:
+    """The PDF outline (bookmarks), without the junk word processors leave."""
+    entries = []
+    for bm in doc.get_toc(max_depth=8):
+        title = " ".join(bm.get_title().split())
+        if not title or title.startswith("_"):
+            continue
+        dest = bm.get_dest()
+        index = dest.get_index() if dest is not None else None
+        page = index + 1 if index is not None and index >= 0 else None
+        entries.append(OutlineEntry(level=bm.level + 1, title=title, page=page))
+    return tuple(entries)
+
+
+def _metadata(doc: pdfium.PdfDocument) -> dict[str, str]:
+    return {k: v for k, v in doc.get_metadata_dict().items() if v}
+
+
+class _PdfiumCharReader:
+    """Reads the characters of one PDFium text page with few C calls.
+
+    Font size and weight are asked for only when the text object or the
+    height of the character box changes.
+    """
+
+    def __init__(self) -> None:
+        self.rect = pdfium_c.FS_RECTF()
+        self.matrix = pdfium_c.FS_MATRIX()
+        self.name = ctypes.create_string_buffer(256)
+        self.flags = ctypes.c_int()
+
+    def _style(self, handle: object, index: int) -> tuple[float, bool, bool]:
+        """Font size (with the text matrix), boldness, and whether the text is upright."""
+        m = self.matrix
+        pdfium_c.FPDFText_GetMatrix(handle, index, ctypes.byref(m))
+        upright = m.a > 0 and abs(m.b) <= 0.1 * m.a
+        scale = math.hypot(m.c, m.d) or 1.0
+        size = round(pdfium_c.FPDFText_GetFontSize(handle, index) * scale, 2)
+        pdfium_c.FPDFText_GetFontInfo(handle, index, self.name, 256, ctypes.byref(self.flags))
+        bold = is_bold(self.name.value.decode("latin-1")) or bool(self.flags.value & FORCE_BOLD)
+        return size, bold, upright
+
+    def chars(self, textpage: pdfium.PdfTextPage, text: str, top_edge: float, left: float) -> Iterator[Char]:
+        handle = textpage.raw
+        rect, rect_ref = self.rect, ctypes.byref(self.rect)
+        get_box = pdfium_c.FPDFText_GetLooseCharBox
+        get_obj = pdfium_c.FPDFText_GetTextObject
+        last_obj, last_height, size, bold, upright = None, -1.0, 0.0, False, True
+        for i, ch in enumerate(text):
+            if ch in " \r\n":
+                yield (ch, 0.0, 0.0, 0.0, 0.0, 0.0, False)
+                continue
+            obj = get_obj(handle, i)
+            if not obj:  # generated by PDFium (space, line break)
+                yield (" ", 0.0, 0.0, 0.0, 0.0, 0.0, False)
+                continue
+            get_box(handle, i, rect_ref)
+            height = rect.top - rect.bottom
+            addr = ctypes.cast(obj, ctypes.c_void_p).value
+            if addr != last_obj or abs(height - last_height) > 0.05 * last_height:
+                last_obj, last_height = addr, height
+                size, bold, upright = self._style(handle, i)
+            if not upright:  # rotated margin text: not part of the reading flow
+                continue
+            yield (ch, rect.left - left, top_edge - rect.top, rect.right - left, top_edge - rect.bottom, size, bold)
+
+
+def _pdfium_page(page: pdfium.PdfPage, number: int, reader: _PdfiumCharReader) -> RawPage:
+    left, bottom, right, top = page.get_mediabox()
+    textpage = page.get_textpage()
+    try:
+        n = textpage.count_chars()
+        text = textpage.get_text_range(0, n) if n else ""
+        if len(text) != n:  # PDFium returns one UTF-16 unit per char; pad surrogates away
+            text = (text + " " * n)[:n]
+        runs = tuple(chars_to_runs(reader.chars(textpage, text, top, left)))
+        invisible = False
+        if n:
+            obj = pdfium_c.FPDFText_GetTextObject(textpage.raw, 0)
+            if obj:
+                mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj)
+                invisible = mode == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
+        n_images = 0
+        if sum(len(r.text) for r in runs) < 20:
+            n_images = sum(1 for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2))
+    finally:
+        textpage.close()
+    return RawPage(
+        number=number, width=right - left, height=top - bottom, runs=runs,
+        n_images=n_images, invisible_text=invisible,
+    )
+
+
+def read_pdfium(path: Path, *, password: str | None = None, on_page: PageCallback | None = None) -> RawDocument:
+    doc = open_pdfium(path, password=password)
+    try:
+        reader = _PdfiumCharReader()
+        pages = []
+        for index in range(len(doc)):
+            page = doc[index]
+            try:
+                pages.append(_pdfium_page(page, index + 1, reader))
+            except pdfium.PdfiumError as e:
+                raise PdfError(f"{path}: page {index + 1} cannot be read ({e})", reason="malformed") from e
+            finally:
+                page.close()
+            if on_page is not None:
+                on_page(1)
+        return RawDocument(n_pages=len(doc), pages=tuple(pages), outline=read_outline(doc), metadata=_metadata(doc))
+    finally:
+        doc.close()
+
+
+def read_pdfplumber(path: Path, *, password: str | None = None, on_page: PageCallback | None = None) -> RawDocument:
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    # PDFium also reads the outline and tells encrypted or broken files apart cleanly.
+    fdoc = open_pdfium(path, password=password)
+    try:
+        outline, metadata = read_outline(fdoc), _metadata(fdoc)
+    finally:
+        fdoc.close()
+    pages = []
+    try:
+        with pdfplumber.open(path, password=password or "") as pdf:
+            for page in pdf.pages:
+                chars: list[Char] = [
+                    (c["text"], c["x0"], c["top"], c["x1"], c["bottom"], c["size"], is_bold(c["fontname"]))
+                    for c in page.chars
+                    if c.get("upright", True)
+                ]
+                runs = tuple(chars_to_runs(chars))
+                n_images = len(page.images) if sum(len(r.text) for r in runs) < 20 else 0
+                pages.append(RawPage(
+                    number=page.page_number, width=float(page.width), height=float(page.height),
+                    runs=runs, n_images=n_images,
+                ))
+                page.close()
+                if on_page is not None:
+                    on_page(1)
+    except (PDFPasswordIncorrect, PDFSyntaxError) as e:
+        raise PdfError(f"{path}: pdfplumber cannot read it ({type(e).__name__})", reason="malformed") from e
+    return RawDocument(n_pages=len(pages), pages=tuple(pages), outline=outline, metadata=metadata)
+
+
+Reader = Callable[..., RawDocument]
+ENGINES: dict[str, Reader] = {"pdfium.v1": read_pdfium, "pdfplumber.v1": read_pdfplumber}
+DEFAULT_ENGINE = "pdfium.v1"
+
+
+def get_engine(name: str) -> Reader:
+    try:
+        return ENGINES[name]
+    except KeyError:
+        known = ", ".join(sorted(ENGINES))
+        raise PdfError(f"unknown extraction engine {name!r}; choose one of {known}", reason="config") from None

@@ -1,0 +1,125 @@
+"""Runs to lines, lines to draft blocks (paragraphs and list items)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from mapping_review.extract.model import Line, Run
+from mapping_review.extract.textnorm import normalize
+
+BULLET = re.compile(
+    r"^(?:[•◦▪▫●○■□►▸‣⁃–—\-*✓✔➢➤◆◇❖→]\s*|\(?(?:\d{1,2}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\s+)(?=\S)"
+)
+NUMBERED = re.compile(r"^((?:\d{1,2}\.){1,4}\d{1,3})\.?\s+(?=[A-Z])")
+TERMINAL = (".", "!", "?", ":", ";", ".”", ".\"", ".)", "]")
+
+
+def group_rows(runs: Sequence[Run]) -> list[list[Run]]:
+    """Runs that overlap vertically, top to bottom, each row left to right."""
+    rows: list[list[Run]] = []
+    for run in sorted(runs, key=lambda r: (r.top + r.bottom) / 2):
+        if rows:
+            row = rows[-1]
+            top, bottom = min(r.top for r in row), max(r.bottom for r in row)
+            overlap = min(bottom, run.bottom) - max(top, run.top)
+            if overlap >= 0.5 * min(run.height, bottom - top):
+                row.append(run)
+                continue
+        rows.append([run])
+    for row in rows:
+        row.sort(key=lambda r: r.x0)
+    return rows
+
+
+def runs_to_lines(runs: Sequence[Run]) -> list[Line]:
+    """Lines of text: rows of runs joined left to right."""
+    lines = []
+    for row in group_rows(runs):
+        text = normalize(" ".join(r.text for r in row))
+        if not text:
+            continue
+        n_chars = sum(len(r.text) for r in row)
+        main = max(row, key=lambda r: len(r.text))
+        lines.append(Line(
+            text=text,
+            x0=min(r.x0 for r in row), top=min(r.top for r in row),
+            x1=max(r.x1 for r in row), bottom=max(r.bottom for r in row),
+            size=main.size,
+            bold=sum(len(r.text) for r in row if r.bold) * 2 > n_chars,
+        ))
+    return lines
+
+
+@dataclass
+class DraftBlock:
+    """A block whose lines are not yet joined into text."""
+
+    lines: list[Line] = field(default_factory=list)
+    kind: str = "paragraph"
+    number: str = ""
+
+    @property
+    def size(self) -> float:
+        return max(self.lines, key=lambda ln: len(ln.text)).size
+
+    @property
+    def bold(self) -> bool:
+        return sum(len(ln.text) for ln in self.lines if ln.bold) * 2 > sum(len(ln.text) for ln in self.lines)
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return (
+            round(min(ln.x0 for ln in self.lines), 2), round(min(ln.top for ln in self.lines), 2),
+            round(max(ln.x1 for ln in self.lines), 2), round(max(ln.bottom for ln in self.lines), 2),
+        )
+
+
+def line_gap(lines: Sequence[Line]) -> list[float]:
+    """Vertical gaps between consecutive lines of one size (for the body leading)."""
+    gaps = []
+    for a, b in zip(lines, lines[1:]):
+        if abs(a.size - b.size) < 0.5:
+            gap = b.top - a.bottom
+            if -a.size < gap < 2 * a.size:
+                gaps.append(gap)
+    return gaps
+
+
+def _starts_block(prev: Line, cur: Line, block: DraftBlock, *, leading: float, left: float, right: float) -> bool:
+    size = max(prev.size, cur.size)
+    if cur.top - prev.bottom > leading + 0.45 * size:
+        return True
+    ended = prev.text.endswith(TERMINAL)
+    if abs(cur.size - prev.size) > max(1.0, 0.12 * size) or cur.bold != prev.bold:
+        return ended or not cur.text[:1].islower()
+    if BULLET.match(cur.text) or NUMBERED.match(cur.text):
+        return True
+    if ended and block.kind == "paragraph" and cur.x0 - prev.x0 >= 0.5 * size and prev.x0 - left < 0.5 * size:
+        return True  # first-line indent after a finished sentence
+    short = prev.x1 < right - 0.25 * (right - left)
+    return ended and short and (cur.text[:1].isupper() or cur.text[:1].isdigit())
+
+
+def lines_to_blocks(lines: Sequence[Line], *, leading: float) -> list[DraftBlock]:
+    """Split the lines of one region (top to bottom) into paragraphs and list items."""
+    if not lines:
+        return []
+    left, right = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
+    blocks: list[DraftBlock] = []
+    for line in lines:
+        if not blocks or _starts_block(blocks[-1].lines[-1], line, blocks[-1], leading=leading, left=left, right=right):
+            blocks.append(_new_block(line))
+        else:
+            blocks[-1].lines.append(line)
+    return blocks
+
+
+def _new_block(line: Line) -> DraftBlock:
+    numbered = NUMBERED.match(line.text)
+    if numbered:
+        return DraftBlock(lines=[line], kind="paragraph", number=numbered.group(1))
+    if BULLET.match(line.text):
+        return DraftBlock(lines=[line], kind="list_item")
+    return DraftBlock(lines=[line])

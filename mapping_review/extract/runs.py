@@ -1,0 +1,94 @@
+"""Characters to runs: the one place that looks at single characters.
+
+A *char* here is ``(text, x0, top, x1, bottom, size, bold)`` in content-stream
+order. A run continues while characters follow each other on one baseline;
+a gap of a fifth of the font size becomes a word space, a gap of more than
+one em (or a step back, or a new baseline) starts a new run. Engines that do
+not report spaces (pdfplumber) and engines that generate them (PDFium) end up
+with the same runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from mapping_review.extract.model import Run
+
+Char = tuple[str, float, float, float, float, float, bool]
+
+WORD_GAP = 0.2  # of the font size: wider gaps are word spaces
+RUN_GAP = 1.0  # wider gaps start a new run
+BASELINE_SHIFT = 0.45  # of the font size: a larger jump is a new line
+
+
+class _RunBuilder:
+    __slots__ = ("parts", "x0", "top", "x1", "bottom", "sizes", "n_bold", "n_chars", "space")
+
+    def __init__(self, ch: Char) -> None:
+        self.parts = [ch[0]]
+        self.x0, self.top, self.x1, self.bottom = ch[1], ch[2], ch[3], ch[4]
+        self.sizes = {ch[5]: 1}
+        self.n_bold = int(ch[6])
+        self.n_chars = 1
+        self.space = False
+
+    @property
+    def size(self) -> float:
+        return max(self.sizes.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+    def accepts(self, ch: Char) -> bool:
+        size = max(ch[5], 1.0)
+        if abs(ch[4] - self.bottom) > BASELINE_SHIFT * max(size, self.size):
+            return False
+        gap = ch[1] - self.x1
+        return -0.3 * size <= gap <= RUN_GAP * size
+
+    def add(self, ch: Char) -> None:
+        size = max(ch[5], 1.0)
+        if self.space or ch[1] - self.x1 > WORD_GAP * size:
+            self.parts.append(" ")
+        self.space = False
+        self.parts.append(ch[0])
+        self.x1 = max(self.x1, ch[3])
+        self.top = min(self.top, ch[2])
+        self.bottom = max(self.bottom, ch[4])
+        self.sizes[ch[5]] = self.sizes.get(ch[5], 0) + 1
+        self.n_bold += int(ch[6])
+        self.n_chars += 1
+
+    def build(self) -> Run:
+        return Run(
+            text="".join(self.parts),
+            x0=round(self.x0, 2),
+            top=round(self.top, 2),
+            x1=round(self.x1, 2),
+            bottom=round(self.bottom, 2),
+            size=round(self.size, 2),
+            bold=self.n_bold * 2 > self.n_chars,
+        )
+
+
+def chars_to_runs(chars: Iterable[Char]) -> list[Run]:
+    """Group characters (content-stream order) into runs of text."""
+    runs: list[Run] = []
+    current: _RunBuilder | None = None
+    for ch in chars:
+        text = ch[0]
+        if text in ("\r", "\n"):
+            if current is not None:
+                runs.append(current.build())
+                current = None
+            continue
+        if text.isspace():
+            if current is not None:
+                current.space = True
+            continue
+        if current is not None and current.accepts(ch):
+            current.add(ch)
+            continue
+        if current is not None:
+            runs.append(current.build())
+        current = _RunBuilder(ch)
+    if current is not None:
+        runs.append(current.build())
+    return runs
