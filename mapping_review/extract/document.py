@@ -12,6 +12,7 @@ from mapping_review.extract.headings import find_headings, section_paths
 from mapping_review.extract.layout import DraftBlock, line_gap, lines_to_blocks, runs_to_lines
 from mapping_review.extract.model import Block, Document, Page, RawDocument, RawPage
 from mapping_review.extract.reading_order import order_regions
+from mapping_review.extract.runs import unturn_box
 from mapping_review.extract.textnorm import join_lines, vocabulary
 
 MIN_PAGE_CHARS = 20  # fewer characters than this: the page has no text layer
@@ -43,8 +44,16 @@ def _warnings(raw: RawDocument, statuses: Sequence[str]) -> list[str]:
     return out
 
 
+def _page_box(draft: DraftBlock, raw: RawPage) -> tuple[float, float, float, float]:
+    """The block's box on the page as drawn (undoing the turn of rotated text)."""
+    width, height = (raw.height, raw.width) if raw.rotation in (90, 270) else (raw.width, raw.height)
+    x0, top, x1, bottom = unturn_box(draft.bbox, raw.rotation, width, height)
+    return (round(x0, 2), round(top, 2), round(x1, 2), round(bottom, 2))
+
+
 def _finish_blocks(
-    drafts: Sequence[Sequence[DraftBlock]], headings: dict[tuple[int, int], int], vocab: set[str]
+    drafts: Sequence[Sequence[DraftBlock]], headings: dict[tuple[int, int], int], vocab: set[str],
+    raw_pages: Sequence[RawPage],
 ) -> list[list[Block]]:
     paths = section_paths(drafts, headings)
     pages: list[list[Block]] = []
@@ -58,7 +67,7 @@ def _finish_blocks(
                 offset += len(BLOCK_SEPARATOR)
             out.append(Block(
                 kind="heading" if level else draft.kind,
-                text=text, bbox=draft.bbox, size=draft.size, bold=draft.bold,
+                text=text, bbox=_page_box(draft, raw_pages[p]), size=draft.size, bold=draft.bold,
                 n_lines=len(draft.lines), level=level, section=paths[(p, i)],
                 start=offset, end=offset + len(text), number=draft.number,
             ))
@@ -92,7 +101,7 @@ def raw_to_document(raw: RawDocument, *, sha256: str, extractor: str, source: st
     drafts = [[b for lines in page for b in lines_to_blocks(lines, leading=leading)] for page in regions]
     headings = find_headings(drafts, raw.outline)
     vocab = vocabulary(ln.text for page in regions for lines in page for ln in lines)
-    blocks = _finish_blocks(drafts, headings, vocab)
+    blocks = _finish_blocks(drafts, headings, vocab, raw.pages)
     statuses = [_page_status(rp, kept) for rp, (kept, _) in zip(raw.pages, cleaned)]
     if raw.n_pages and all(s in ("image-only", "blank") for s in statuses):
         n_chars = sum(len(r.text) for p in raw.pages for r in p.runs)
@@ -103,7 +112,9 @@ def raw_to_document(raw: RawDocument, *, sha256: str, extractor: str, source: st
         )
     pages = tuple(
         Page(
-            number=rp.number, width=round(rp.width, 2), height=round(rp.height, 2), status=status,
+            number=rp.number, status=status, rotation=rp.rotation,
+            width=round(rp.height if rp.rotation in (90, 270) else rp.width, 2),
+            height=round(rp.width if rp.rotation in (90, 270) else rp.height, 2),
             text=BLOCK_SEPARATOR.join(b.text for b in page_blocks) if status == "text" else "",
             blocks=tuple(page_blocks) if status == "text" else (),
             removed=removed,

@@ -42,6 +42,7 @@ class RawPage:
     runs: tuple[Run, ...]
     n_images: int = 0
     invisible_text: bool = False  # text drawn invisibly: an OCR layer under a scan
+    rotation: int = 0  # the page's text was turned by this much; width/height are of the turned page
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,7 @@ class Page:
     text: str
     blocks: tuple[Block, ...]
     removed: tuple[str, ...] = ()  # running headers, footers, page numbers
+    rotation: int = 0  # direction of the page's text in degrees; boxes are in page coordinates
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

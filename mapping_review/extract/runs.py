@@ -10,6 +10,7 @@ with the same runs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from mapping_review.extract.model import Run
@@ -22,7 +23,7 @@ BASELINE_SHIFT = 0.45  # of the font size: a larger jump is a new line
 
 
 class _RunBuilder:
-    __slots__ = ("parts", "x0", "top", "x1", "bottom", "sizes", "n_bold", "n_chars", "space")
+    __slots__ = ("bottom", "n_bold", "n_chars", "parts", "sizes", "space", "top", "x0", "x1")
 
     def __init__(self, ch: Char) -> None:
         self.parts = [ch[0]]
@@ -66,6 +67,61 @@ class _RunBuilder:
             size=round(self.size, 2),
             bold=self.n_bold * 2 > self.n_chars,
         )
+
+
+def orientation(a: float, b: float) -> int:
+    """Rotation of text (0, 90, 180 or 270 degrees) from its matrix's first column."""
+    return round(math.degrees(math.atan2(b, a)) / 90) % 4 * 90
+
+
+def upright_chars(
+    items: Iterable[tuple[Char, int]], width: float, height: float
+) -> tuple[list[Char], int, float, float]:
+    """The characters of the page's main text direction, turned upright.
+
+    Returns the characters, the rotation they had, and the width and height
+    of the turned page. Text in other directions (a rotated margin stamp) is
+    left out of the reading flow.
+    """
+    buckets: dict[int, list[Char]] = {}
+    for ch, rot in items:
+        buckets.setdefault(rot, []).append(ch)
+    if not buckets:
+        return [], 0, width, height
+    rot = max(buckets, key=lambda r: (sum(1 for c in buckets[r] if not c[0].isspace()), r == 0))
+    chars = buckets[rot]
+    if rot == 0:
+        return chars, 0, width, height
+    turned = [(c[0], *turn_box((c[1], c[2], c[3], c[4]), rot, width, height), c[5], c[6]) for c in chars]
+    w, h = (height, width) if rot in (90, 270) else (width, height)
+    return turned, rot, w, h
+
+
+Box = tuple[float, float, float, float]
+
+
+def turn_box(box: Box, rot: int, width: float, height: float) -> Box:
+    """A page box (x0, top, x1, bottom) in the frame where text turned by ``rot`` reads upright."""
+    x0, top, x1, bottom = box
+    if rot == 90:
+        return (height - bottom, x0, height - top, x1)
+    if rot == 270:
+        return (top, width - x1, bottom, width - x0)
+    if rot == 180:
+        return (width - x1, height - bottom, width - x0, height - top)
+    return box
+
+
+def unturn_box(box: Box, rot: int, width: float, height: float) -> Box:
+    """The inverse of :func:`turn_box` (``width``/``height`` of the original page)."""
+    x0, top, x1, bottom = box
+    if rot == 90:
+        return (top, height - x1, bottom, height - x0)
+    if rot == 270:
+        return (width - bottom, x0, width - top, x1)
+    if rot == 180:
+        return (width - x1, height - bottom, width - x0, height - top)
+    return box
 
 
 def chars_to_runs(chars: Iterable[Char]) -> list[Run]:
