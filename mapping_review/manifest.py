@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mapping_review.errors import ManifestError
+from mapping_review.errors import ConfigError, ManifestError
 from mapping_review.yamlfile import Located, load_yaml, suggest
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -107,7 +107,12 @@ def _check_entry(located: Located, index: int, raw: Any) -> tuple[Guide | None, 
 
 def load_manifest(path: Path) -> Manifest:
     """Read the manifest; raises only when the file as a whole is unusable."""
-    located = load_yaml(path)
+    try:
+        located = load_yaml(path)
+    except ManifestError:
+        raise
+    except ConfigError as e:
+        raise ManifestError(str(e)) from e
     data = located.data if located.data is not None else {"guides": []}
     if not isinstance(data, dict):
         raise ManifestError(f"{path}:1: the manifest must be a mapping with a `guides:` list")

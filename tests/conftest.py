@@ -1,0 +1,56 @@
+"""Shared fixtures. Tests that need the real PDFs read them from ../shared/corpus;
+under CI (CI=true) a missing corpus is a failure, elsewhere a skip."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from mapping_review import pipeline  # noqa: E402
+from mapping_review.corpus import add_guide  # noqa: E402
+from mapping_review.project import Project, init_project  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+
+def need_corpus(*parts: str) -> Path:
+    """The shared corpus path; fail loudly under CI when it is missing, skip elsewhere."""
+    path = CORPUS.joinpath(*parts)
+    if not path.exists():
+        message = f"the shared corpus is missing: {path} (tests read the real PDFs from ../shared/corpus)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def guides_dir() -> Path:
+    return need_corpus("guides")
+
+
+@pytest.fixture(scope="session")
+def hard_dir() -> Path:
+    return need_corpus("hard")
+
+
+@pytest.fixture(scope="session")
+def guides_build(tmp_path_factory: pytest.TempPathFactory, guides_dir: Path) -> tuple[Project, pipeline.BuildReport]:
+    """A project holding every shared guide, built once for the session."""
+    project = init_project(tmp_path_factory.mktemp("guides") / "review")
+    for pdf in sorted(guides_dir.glob("*.pdf")):
+        add_guide(project, pdf, key=pdf.stem, link=True)
+    report = pipeline.build_project(project, nlp_name="blank", jobs=2)
+    return project, report
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Project:
+    return init_project(tmp_path / "review")

@@ -1,0 +1,128 @@
+"""Every kind of bad input ends in a one-line reason naming the file; the rest carry on."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader, PdfWriter
+
+from mapping_review import pipeline
+from mapping_review.cli import main
+from mapping_review.corpus import add_guide, file_sha256
+from mapping_review.errors import PdfError
+from pdfmaker import guide_pages, make_pdf
+
+
+def encrypt(src: Path, dst: Path, *, user: str, owner: str) -> Path:
+    writer = PdfWriter(clone_from=PdfReader(src))
+    writer.encrypt(user_password=user, owner_password=owner, algorithm="AES-128")
+    with dst.open("wb") as fh:
+        writer.write(fh)
+    return dst
+
+
+def entry(key, file, **extra):
+    lines = [f"  - key: {key}", f"    file: {file}"]
+    lines += [f"    {k}: {v}" for k, v in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture()
+def bad_project(project, tmp_path, hard_dir):
+    corpus = project.corpus_dir
+    good = make_pdf(corpus / "good.pdf", guide_pages())
+    (corpus / "page.pdf").write_text("<!DOCTYPE html>\n<html><body>Download</body></html>\n")
+    (corpus / "empty.pdf").write_bytes(b"")
+    data = good.read_bytes()
+    (corpus / "truncated.pdf").write_bytes(data[: len(data) // 2])
+    encrypt(good, corpus / "owner_only.pdf", user="", owner="secret")
+    encrypt(good, corpus / "user_pw.pdf", user="letmein", owner="secret")
+    for name in ("pdfplumber_password_protected.pdf", "ocrmypdf_scan_no_text_c02-22.pdf",
+                 "ocrmypdf_scan_2col_no_text_linn.pdf", "pdfplumber_malformed_932.pdf",
+                 "who_mh_action_plan_2013_scanned.pdf", "pdfplumber_scotus_line_numbered.pdf",
+                 "pdfplumber_federal_register_3col.pdf"):
+        shutil.copyfile(hard_dir / name, corpus / name)
+    text = project.manifest_path.read_text()
+    text += entry("good", "good.pdf", sha256=file_sha256(good))
+    text += entry("html_page", "page.pdf")
+    text += entry("zero_bytes", "empty.pdf")
+    text += entry("truncated", "truncated.pdf")
+    text += entry("missing", "not_here.pdf")
+    text += entry("owner_only", "owner_only.pdf")
+    text += entry("user_pw_ok", "user_pw.pdf", password="letmein")
+    text += entry("user_pw_wrong", "user_pw.pdf", password="guess")
+    text += entry("needs_pw", "pdfplumber_password_protected.pdf")
+    text += entry("plumber_pw", "pdfplumber_password_protected.pdf", password="test")
+    text += entry("scan", "ocrmypdf_scan_no_text_c02-22.pdf")
+    text += entry("scan_2col", "ocrmypdf_scan_2col_no_text_linn.pdf")
+    text += entry("malformed_932", "pdfplumber_malformed_932.pdf")
+    text += entry("partial_ocr", "who_mh_action_plan_2013_scanned.pdf")
+    text += entry("scotus", "pdfplumber_scotus_line_numbered.pdf")
+    text += entry("fedreg", "pdfplumber_federal_register_3col.pdf")
+    text += entry("dupe", "good.pdf") + entry("dupe", "good.pdf")
+    text += "  - key: typo\n    file: good.pdf\n    titel: Misspelt\n"
+    project.manifest_path.write_text(text)
+    return project
+
+
+def results_by_key(results):
+    return {r.key: r for r in results}
+
+
+def test_bad_inputs_fail_clearly_and_the_rest_are_built(bad_project):
+    report = pipeline.build_project(bad_project, nlp_name="blank", jobs=2)
+    res = results_by_key(report.extract)
+    expected = {
+        "html_page": ("not-a-pdf", "page.pdf: not a PDF but an HTML page"),
+        "zero_bytes": ("empty", "empty.pdf: empty file (0 bytes)"),
+        "truncated": ("malformed", "truncated.pdf: malformed or truncated PDF"),
+        "missing": ("missing", "not_here.pdf"),
+        "user_pw_wrong": ("password", "the password in the manifest is wrong"),
+        "needs_pw": ("password", "needs a user password; add `password: ...`"),
+        "scan": ("no-text-layer", "image-only scan with no text layer"),
+        "scan_2col": ("no-text-layer", "ocrmypdf"),
+        "malformed_932": ("no-text-layer", "7 characters on 1 pages"),
+        "dupe": ("manifest", "duplicate key 'dupe'"),
+        "typo": ("manifest", "unknown field 'titel' (did you mean 'title'?)"),
+    }
+    for key, (reason, words) in expected.items():
+        assert res[key].failed, key
+        assert res[key].reason == reason, (key, res[key].message)
+        assert words in res[key].message, (key, res[key].message)
+        assert "\n" not in res[key].message
+    for key in ("good", "owner_only", "user_pw_ok", "plumber_pw", "partial_ocr", "scotus", "fedreg"):
+        assert res[key].status == "extracted", (key, res[key].message)
+    assert "comes from OCR" in " ".join(res["partial_ocr"].warnings)
+    assert "no text layer" in " ".join(res["partial_ocr"].warnings)
+    assert res["partial_ocr"].page_status["image-only"]
+    segs = results_by_key(report.segment)
+    assert segs["good"].n_segments > 10 and segs["plumber_pw"].n_segments > 0
+    assert set(segs) == {"good", "owner_only", "user_pw_ok", "plumber_pw", "partial_ocr", "scotus", "fedreg"}
+
+
+def test_cli_exits_non_zero_with_a_summary_and_no_traceback(bad_project):
+    result = CliRunner().invoke(main, ["build", str(bad_project.root), "-q", "--nlp", "blank", "-j", "1"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "Error: 11 guide(s) failed; the others were built" in result.output
+    assert "Error: html_page:" in result.output
+
+
+def test_corpus_add_refuses_a_fake_pdf_and_keeps_the_manifest(project, tmp_path):
+    fake = tmp_path / "download.pdf"
+    fake.write_text("<html><head><title>Sign in</title></head></html>")
+    before = project.manifest_path.read_text()
+    with pytest.raises(PdfError, match="HTML page saved as .pdf"):
+        add_guide(project, fake, key="x")
+    assert project.manifest_path.read_text() == before
+
+
+def test_a_changed_file_is_reported_not_used(project, tmp_path):
+    pdf = make_pdf(tmp_path / "g.pdf", guide_pages())
+    add_guide(project, pdf, key="g")
+    target = project.corpus_dir / "g.pdf"
+    target.write_bytes(target.read_bytes() + b"%extra\n")
+    (result,) = pipeline.extract_corpus(project, jobs=1)
+    assert result.failed and result.reason == "changed"
+    assert "has changed since it was added" in result.message and "--replace" in result.message

@@ -1,0 +1,67 @@
+import click
+import pytest
+from click.testing import CliRunner
+
+from mapping_review.cli import main
+from pdfmaker import guide_pages, make_pdf
+
+
+def all_commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from all_commands(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("path", list(all_commands(main)))
+def test_every_command_has_help(path):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    command = main
+    for name in path:
+        command = command.commands[name]
+    assert command.help and len(command.help.strip()) > 10
+
+
+def test_module_entry_point_runs():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "mapping_review", "--help"], capture_output=True, text=True, check=True)
+    assert "build" in out.stdout and "corpus" in out.stdout
+
+
+def test_init_add_list_verify_build_inspect(tmp_path):
+    runner = CliRunner()
+    root = tmp_path / "review"
+    assert runner.invoke(main, ["init", str(root)]).exit_code == 0
+    again = runner.invoke(main, ["init", str(root)])
+    assert again.exit_code == 1 and "already a review project" in again.output
+    pdf = make_pdf(tmp_path / "guide.pdf", guide_pages())
+    added = runner.invoke(main, ["corpus", "add", str(pdf), "--key", "tg1", "--year", "2024", "-p", str(root)])
+    assert added.exit_code == 0, added.output
+    assert (root / "corpus" / "tg1.pdf").read_bytes() == pdf.read_bytes()
+    dup = runner.invoke(main, ["corpus", "add", str(pdf), "--key", "tg1", "-p", str(root)])
+    assert dup.exit_code == 1 and "already exists" in dup.output and "--replace" in dup.output
+    assert "ok" in runner.invoke(main, ["corpus", "verify", "-p", str(root)]).output
+    built = runner.invoke(main, ["build", str(root), "-q", "--nlp", "blank", "-j", "1"])
+    assert built.exit_code == 0, built.output
+    outline = runner.invoke(main, ["inspect", "tg1", "-p", str(root)])
+    assert "1.1 Principles of care" in outline.output and "p. 1" in outline.output
+    page = runner.invoke(main, ["inspect", "tg1", "--page", "2", "-p", str(root)])
+    assert "tg1:2:" in page.output and "paragraph/recommendation" in page.output
+    text = runner.invoke(main, ["inspect", "tg1", "--page", "2", "--text", "-p", str(root)])
+    flat = " ".join(text.output.split())
+    assert "removed header/footer: A Test Guideline (TG1)" in flat and "Page 2 of 4" in flat
+    assert "Page 2 of 4" not in flat.split("removed header/footer")[0]
+    (root / "corpus" / "tg1.pdf").write_bytes(pdf.read_bytes() + b"\n% changed\n")
+    verify = runner.invoke(main, ["corpus", "verify", "-p", str(root)])
+    assert verify.exit_code == 1 and "changed" in verify.output
+
+
+def test_not_a_project_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(main, ["build", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "is not a review project" in result.output and "mapping-review init" in result.output
+    assert "Traceback" not in result.output
