@@ -60,7 +60,9 @@ def page_of(doc: Document, number: int) -> Page:
     return doc.pages[number - 1]
 
 
-def page_segments(segments: list[Segment], number: int, *, kinds: tuple[str, ...] = ("paragraph", "sentence")) -> list[Segment]:
+def page_segments(
+    segments: list[Segment], number: int, *, kinds: tuple[str, ...] = ("paragraph", "sentence")
+) -> list[Segment]:
     """Segments that start on page ``number`` or run onto it."""
     return [s for s in segments if s.kind in kinds and s.page <= number <= s.end_page]
 

@@ -56,7 +56,7 @@ def pipeline_id(nlp: Language) -> str:
 def sentence_pipes(nlp: Language) -> list[str]:
     """The components that set sentence boundaries (the others are not run to split sentences)."""
     wanted = [p for p in ("sentencizer", "senter", "parser") if p in nlp.pipe_names]
-    needed = set(wanted)
+    needed: set[str] = set(wanted)
     if "parser" in needed:  # a parser may listen to a shared tok2vec/transformer
         needed.update(p for p in ("tok2vec", "transformer") if p in nlp.pipe_names)
     return [p for p in nlp.pipe_names if p in needed]

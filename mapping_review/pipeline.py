@@ -12,7 +12,6 @@ import json
 import multiprocessing
 import os
 import queue as queue_module
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,8 +185,6 @@ def extract_corpus(
     if workers > 1:
         _run_parallel(todo, engine, project.cache_dir, workers, progress, results)
     else:
-        global _page_queue
-        _page_queue = None
         for job in todo:
             outcome = _extract_job_inline(job, engine, project.cache_dir, progress)
             _collect(outcome, results)
@@ -196,7 +193,9 @@ def extract_corpus(
     return sorted(results, key=lambda r: r.key)
 
 
-def _extract_job_inline(job: _Job, engine: str, cache_dir: Path, progress: Progress) -> tuple[str, Document | None, str, str]:
+def _extract_job_inline(
+    job: _Job, engine: str, cache_dir: Path, progress: Progress
+) -> tuple[str, Document | None, str, str]:
     class _Ticks:
         def put(self, n: int) -> None:
             progress.pages(n)
@@ -279,9 +278,6 @@ def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
-
-
-Stage = Callable[..., list[GuideResult]]
 
 
 @dataclass

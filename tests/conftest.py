@@ -11,9 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from mapping_review import pipeline  # noqa: E402
-from mapping_review.corpus import add_guide  # noqa: E402
-from mapping_review.project import Project, init_project  # noqa: E402
+from mapping_review import pipeline
+from mapping_review.corpus import add_guide
+from mapping_review.project import Project, init_project
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

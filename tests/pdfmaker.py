@@ -75,7 +75,7 @@ def guide_pages(n_pages: int = 4, *, title: str = "A Test Guideline") -> list[li
         for r in range(1, 4):
             items += [
                 (40, top, 10, f"1.{p}.{r}"),
-                (80, top, 11, f"Offer people with depression a choice of treat-"),
+                (80, top, 11, "Offer people with depression a choice of treat-"),
                 (80, top + 14, 11, "ment and discuss the options with them. Consider"),
                 (80, top + 28, 11, "their preferences when planning care:"),
                 (90, top + 48, 11, "- the risks and benefits of each option"),

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pdfmaker import guide_pages, make_pdf
 from pypdf import PdfReader, PdfWriter
 
 from mapping_review import pipeline
 from mapping_review.cli import main
 from mapping_review.corpus import add_guide, file_sha256
 from mapping_review.errors import PdfError
-from pdfmaker import guide_pages, make_pdf
 
 
 def encrypt(src: Path, dst: Path, *, user: str, owner: str) -> Path:
@@ -113,7 +113,7 @@ def test_corpus_add_refuses_a_fake_pdf_and_keeps_the_manifest(project, tmp_path)
     fake = tmp_path / "download.pdf"
     fake.write_text("<html><head><title>Sign in</title></head></html>")
     before = project.manifest_path.read_text()
-    with pytest.raises(PdfError, match="HTML page saved as .pdf"):
+    with pytest.raises(PdfError, match=r"HTML page saved as \.pdf"):
         add_guide(project, fake, key="x")
     assert project.manifest_path.read_text() == before
 

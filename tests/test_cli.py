@@ -1,9 +1,9 @@
 import click
 import pytest
 from click.testing import CliRunner
+from pdfmaker import guide_pages, make_pdf
 
 from mapping_review.cli import main
-from pdfmaker import guide_pages, make_pdf
 
 
 def all_commands(group, prefix=()):

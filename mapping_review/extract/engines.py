@@ -149,7 +149,8 @@ def _pdfium_page(page: pdfium.PdfPage, number: int, reader: _PdfiumCharReader) -
         text = textpage.get_text_range(0, n) if n else ""
         if len(text) != n:  # PDFium returns one UTF-16 unit per char; pad surrogates away
             text = (text + " " * n)[:n]
-        chars, rotation, width, height = upright_chars(reader.chars(textpage, text, top, left), right - left, top - bottom)
+        items = reader.chars(textpage, text, top, left)
+        chars, rotation, width, height = upright_chars(items, right - left, top - bottom)
         runs = tuple(chars_to_runs(chars))
         invisible = False
         if n:

@@ -19,8 +19,8 @@ from mapping_review.extract.textnorm import normalize
 
 EDGE_SHARE = 0.12  # of the page height: where headers and footers live
 TOP_ROWS, BOTTOM_ROWS = 3, 4  # rows looked at from each edge
-MIN_SHARE = 0.3
-MIN_VARIANT = 15  # characters two keys must share for one to be a re-wrapped copy of the other  # of the pages with text that must repeat a line
+MIN_SHARE = 0.3  # of the pages with text that must repeat a line
+MIN_VARIANT = 15  # characters two keys must share for one to be a re-wrapped copy of the other
 PAGE_NUMBER = re.compile(
     r"^(?:page\s*)?(?:#+|(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3}))(?:\s*(?:of|/)\s*#*)?$"
     r"|^[-–—]\s*#+\s*[-–—]$"
@@ -40,7 +40,7 @@ def _edge_runs(page: RawPage) -> list[tuple[str, str, Run]]:
     one page, or shares its row with the page number, still matches.
     """
     rows = group_rows(page.runs)
-    out = []
+    out: list[tuple[str, str, Run]] = []
     for i, row in enumerate(rows):
         if i < TOP_ROWS and max(r.bottom for r in row) <= page.height * EDGE_SHARE:
             out.extend(("top", _key(r), r) for r in row)
@@ -70,7 +70,7 @@ def remove_furniture(pages: Sequence[RawPage]) -> list[tuple[RawPage, tuple[str,
         counts.update({(edge, key) for edge, key, _ in runs})
     n_text = sum(1 for p in pages if p.runs)
     needed = max(2, math.ceil(MIN_SHARE * n_text))
-    repeated = {(edge, key) for (edge, key), n in counts.items() if n >= needed and any(c.isalpha() for c in key)}
+    repeated = {(edge, key) for (edge, key), n in counts.items() if n >= needed and any(map(str.isalpha, key))}
     out = []
     for page, runs in zip(pages, edges):
         drop = [
