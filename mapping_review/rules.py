@@ -1,0 +1,132 @@
+"""The rule coder ``rules.v1``: codebook patterns matched in sentence segments.
+
+Every suggestion keeps its evidence: the sentence (quote), the matched words
+and their offsets in it, the segment id, page and section, and a score (the
+code's pattern weight, raised a little when several different terms of the
+code occur in the sentence).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+
+from mapping_review.codebook import Code, Codebook
+from mapping_review.segment import Segment
+
+CODER = "rules.v1"
+EXTRA_TERM_BONUS = 0.25  # per further distinct matched term
+MAX_BONUS = 1.5  # the score never exceeds this multiple of the weight
+
+
+def text_hash(text: str) -> str:
+    """The hash a decision records of the text it was made on."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A machine suggestion that a segment carries a code, with its evidence."""
+
+    guide: str
+    code: str
+    segment: str
+    page: int
+    section: tuple[str, ...]
+    quote: str
+    match: str
+    match_start: int
+    match_end: int
+    score: float
+    coder: str
+    text_hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["section"] = list(self.section)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Suggestion:
+        data = dict(data)
+        data["section"] = tuple(data["section"])
+        return cls(**data)
+
+
+def _occurrences(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
+    spans = []
+    for phrase in phrases:
+        for m in re.finditer(r"(?<!\w)" + re.escape(phrase.lower()) + r"(?!\w)", text):
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+class RuleCoder:
+    """Compiled patterns of a codebook; ``code_segments`` returns suggestions."""
+
+    name = CODER
+
+    def __init__(self, codebook: Codebook, nlp: Language) -> None:
+        self.codebook = codebook
+        self.nlp = nlp
+        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self.tokens = Matcher(nlp.vocab)
+        for code in codebook.codes:
+            p = code.patterns
+            if p.phrases:
+                self.lower.add(code.id, list(nlp.tokenizer.pipe(p.phrases)))
+            if p.lemmas:
+                self.lemma.add(code.id, list(self._lemmatised(p.lemmas)))
+            if p.tokens:
+                self.tokens.add(code.id, [list(t) for t in p.tokens])
+        self.skip = tuple(s.lower() for s in codebook.model.skip_sections)
+
+    def _lemmatised(self, texts: Sequence[str]) -> Iterable[Any]:
+        pipes = [p for p in ("lemmatizer", "tagger", "attribute_ruler") if p in self.nlp.pipe_names]
+        with self.nlp.select_pipes(enable=pipes):
+            yield from self.nlp.pipe(texts)
+
+    def skipped(self, seg: Segment) -> bool:
+        """Segments whose nearest heading is contents, references and the like do not count."""
+        return bool(self.skip and seg.section and seg.section[-1].lower().strip().startswith(self.skip))
+
+    def code_segments(self, segments: Sequence[Segment]) -> list[Suggestion]:
+        """Suggestions for the sentence segments of one or more guides, in segment order."""
+        sentences = [s for s in segments if s.kind == "sentence" and not self.skipped(s)]
+        out: list[Suggestion] = []
+        for seg, doc in zip(sentences, self._lemmatised([s.text for s in sentences])):
+            found: dict[str, list[tuple[int, int]]] = {}
+            for matcher in (self.lower, self.lemma, self.tokens):
+                for match_id, start, end in matcher(doc):
+                    span = doc[start:end]
+                    found.setdefault(self.nlp.vocab.strings[match_id], []).append((span.start_char, span.end_char))
+            lowered = seg.text.lower()
+            for code_id in sorted(found):
+                suggestion = self._suggest(seg, self.codebook.by_id[code_id], found[code_id], lowered)
+                if suggestion is not None:
+                    out.append(suggestion)
+        return out
+
+    def _suggest(self, seg: Segment, code: Code, spans: list[tuple[int, int]], lowered: str) -> Suggestion | None:
+        if code.context.require_any and not _occurrences(lowered, code.context.require_any):
+            return None
+        blocked = _occurrences(lowered, code.context.exclude_any)
+        spans = sorted({s for s in spans if not any(s[0] < b[1] and b[0] < s[1] for b in blocked)})
+        if not spans:
+            return None
+        terms = {lowered[a:b] for a, b in spans}
+        weight = code.patterns.weight
+        score = min(weight * MAX_BONUS, weight * (1 + EXTRA_TERM_BONUS * (len(terms) - 1)))
+        start, end = spans[0]
+        return Suggestion(
+            guide=seg.guide, code=code.id, segment=seg.id, page=seg.page, section=seg.section, quote=seg.text,
+            match=seg.text[start:end], match_start=start, match_end=end, score=round(score, 3),
+            coder=CODER, text_hash=text_hash(seg.text),
+        )
