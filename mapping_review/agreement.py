@@ -14,8 +14,9 @@ from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
-Ratings = Mapping[Hashable, Mapping[str, Hashable]]
+Ratings = Mapping[Any, Mapping[str, Any]]
 NAN = float("nan")
 
 
@@ -56,18 +57,18 @@ def fleiss_kappa(ratings: Ratings, raters: Sequence[str]) -> float:
 
 def krippendorff_alpha(ratings: Ratings) -> float:
     """Krippendorff's alpha for nominal data, with missing ratings."""
-    coincidences: Counter[tuple[Hashable, Hashable]] = Counter()
+    coincidences: dict[tuple[Hashable, Hashable], float] = {}
     for r in ratings.values():
         values = list(r.values())
         m = len(values)
         if m < 2:
             continue
         for x, y in combinations(range(m), 2):
-            coincidences[(values[x], values[y])] += 1 / (m - 1)
-            coincidences[(values[y], values[x])] += 1 / (m - 1)
-    n_c: Counter[Hashable] = Counter()
+            for pair in ((values[x], values[y]), (values[y], values[x])):
+                coincidences[pair] = coincidences.get(pair, 0.0) + 1 / (m - 1)
+    n_c: dict[Hashable, float] = {}
     for (c, _), w in coincidences.items():
-        n_c[c] += w
+        n_c[c] = n_c.get(c, 0.0) + w
     n = sum(n_c.values())
     if n <= 1:
         return NAN

@@ -62,10 +62,12 @@ def main() -> None:
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--codebook", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Start from this codebook instead of the paper's.")
 @library_errors
-def init(directory: Path) -> None:
+def init(directory: Path, codebook: Path | None) -> None:
     """Create a review project in DIRECTORY (codebook.yaml, corpus/, reviews/, build/)."""
-    project = init_project(directory)
+    project = init_project(directory, codebook=codebook)
     console.print(f"Created review project in {project.root}")
     console.print(f"Add guides with: mapping-review corpus add GUIDE.pdf --key KEY -p {project.root}")
 
@@ -192,15 +194,24 @@ def _summary(report: pipeline.BuildReport) -> None:
 @click.option("--nlp", "nlp_name", default="auto", show_default=True,
               help="spaCy pipeline: auto (en_core_web_sm if installed, else blank), blank, or a package name.")
 @click.option("-j", "--jobs", type=int, default=None, help="Parallel extraction processes (default: CPUs).")
+@click.option("--no-calibrate", is_flag=True, help="Keep the codebook's guide-level rules even when reviewers exist.")
 @quiet_option
 @library_errors
-def build(project_dir: Path, engine: str, nlp_name: str, jobs: int | None, quiet: bool) -> None:
+def build(project_dir: Path, engine: str, nlp_name: str, jobs: int | None, no_calibrate: bool, quiet: bool) -> None:
     """Run every stage that is out of date and write build/."""
     project = open_project(project_dir)
     progress = None if quiet else _RichProgress()
-    report = pipeline.build_project(project, engine=engine, nlp_name=nlp_name, jobs=jobs, progress=progress)
-    failures = _report(report.extract) + _report(report.segment)
+    report = pipeline.build_project(project, engine=engine, nlp_name=nlp_name, jobs=jobs, progress=progress,
+                                    calibrate=not no_calibrate)
+    failures = _report(report.extract) + _report(report.segment) + _report(report.code)
+    for warning in report.warnings:
+        err_console.print(f"[yellow]Warning:[/] {warning}")
     _summary(report)
+    for path in report.tables:
+        console.print(f"Wrote {project.relative(path)}")
+    if report.n_disagreements:
+        err_console.print(f"{report.n_disagreements} open disagreement(s) between reviewers: "
+                          "`mapping-review adjudicate --export FILE` lists them")
     if failures:
         raise click.ClickException(f"{failures} guide(s) failed; the others were built")
 
@@ -269,6 +280,8 @@ def inspect_cmd(key: str, page_number: int | None, show_text: bool, engine: str,
         console.print(f"{indent}[cyan]{seg.id}[/] [dim]{seg.kind}/{seg.role} {span} {' > '.join(seg.section)}[/]")
         console.print(f"{indent}  {seg.text}", markup=False)
 
+
+from mapping_review import cli_review  # noqa: E402,F401  (registers the coding and review commands)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

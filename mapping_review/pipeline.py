@@ -259,7 +259,7 @@ def segment_corpus(
             results.append(GuideResult(guide.key, "failed", f"{guide.key}: extracted document is missing", "cache"))
             continue
         segments = document_to_segments(doc, guide=guide.key, nlp=nlp)
-        _write_atomic(out_dir / f"{guide.key}.jsonl", segments_to_jsonl(segments))
+        write_atomic(out_dir / f"{guide.key}.jsonl", segments_to_jsonl(segments))
         state[guide.key] = {**stamp, "nlp": pipeline_id(nlp), "nlp_request": wanted_nlp,
                             "n_segments": str(len(segments))}
         results.append(GuideResult(guide.key, "segmented", n_segments=len(segments)))
@@ -269,12 +269,12 @@ def segment_corpus(
         if stale.stem not in known:
             stale.unlink()
             state.pop(stale.stem, None)
-    _write_atomic(state_path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+    write_atomic(state_path, json.dumps(state, indent=2, sort_keys=True) + "\n")
     progress.finish("segment")
     return sorted(results, key=lambda r: r.key)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
@@ -284,17 +284,29 @@ def _write_atomic(path: Path, text: str) -> None:
 class BuildReport:
     extract: list[GuideResult]
     segment: list[GuideResult]
+    code: list[GuideResult] = field(default_factory=list)
+    tables: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    n_disagreements: int = 0
 
     @property
     def failures(self) -> list[GuideResult]:
-        return [r for r in self.extract + self.segment if r.failed]
+        return [r for r in self.extract + self.segment + self.code if r.failed]
 
 
 def build_project(
     project: Project, *, engine: str = DEFAULT_ENGINE, nlp_name: str = "auto", jobs: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, calibrate: bool = True,
 ) -> BuildReport:
-    """Every stage that is out of date, in order."""
+    """Every stage that is out of date, in order: extract, segment, code, resolve."""
+    from mapping_review.coding import code_corpus
+    from mapping_review.review import load_review, resolve_review, write_tables
+
     extracted = extract_corpus(project, engine=engine, jobs=jobs, progress=progress)
     segmented = segment_corpus(project, engine=engine, nlp_name=nlp_name, progress=progress, extracted=extracted)
-    return BuildReport(extract=extracted, segment=segmented)
+    coded = code_corpus(project, nlp_name=nlp_name, progress=progress)
+    state = load_review(project)
+    tables = resolve_review(state, use_calibration=calibrate)
+    written = write_tables(state, tables)
+    return BuildReport(extract=extracted, segment=segmented, code=coded, tables=written,
+                       warnings=state.warnings, n_disagreements=len(tables.disagreements))

@@ -8,10 +8,7 @@ from pathlib import Path
 from mapping_review.errors import ProjectError
 from mapping_review.manifest import HEADER
 
-CODEBOOK_STARTER = """\
-# The coding scheme of this review: features, their codes, definitions and patterns.
-features: []
-"""
+PACKAGED_CODEBOOK = Path(__file__).parent / "data" / "codebook.yaml"
 REVIEWS_README = """\
 Human input to the review: reviewers' decisions and imported coding sheets.
 Files here are written append-only and are never changed by a machine step.
@@ -80,8 +77,11 @@ def open_project(root: Path | str = ".") -> Project:
     return project
 
 
-def init_project(root: Path | str) -> Project:
-    """Create a new review project; never overwrites an existing one."""
+def init_project(root: Path | str, *, codebook: Path | None = None) -> Project:
+    """Create a new review project; never overwrites an existing one.
+
+    The codebook is ``codebook`` when given, else the paper's codebook as a starting point.
+    """
     project = Project(Path(root))
     if project.manifest_path.exists():
         raise ProjectError(f"{project.root} is already a review project (corpus/manifest.yaml exists)")
@@ -89,7 +89,7 @@ def init_project(root: Path | str) -> Project:
     project.reviews_dir.mkdir(exist_ok=True)
     project.build_dir.mkdir(exist_ok=True)
     project.manifest_path.write_text(HEADER + "guides:\n", encoding="utf-8")
-    _write_new(project.codebook_path, CODEBOOK_STARTER)
+    _write_new(project.codebook_path, (codebook or PACKAGED_CODEBOOK).read_text(encoding="utf-8"))
     _write_new(project.reviews_dir / "README.md", REVIEWS_README)
     _write_new(project.root / ".gitignore", GITIGNORE)
     _write_new(project.corpus_dir / ".gitignore", CORPUS_GITIGNORE)

@@ -81,7 +81,7 @@ class RuleCoder:
         for code in codebook.codes:
             p = code.patterns
             if p.phrases:
-                self.lower.add(code.id, list(nlp.tokenizer.pipe(p.phrases)))
+                self.lower.add(code.id, [nlp.make_doc(text) for text in p.phrases])
             if p.lemmas:
                 self.lemma.add(code.id, list(self._lemmatised(p.lemmas)))
             if p.tokens:

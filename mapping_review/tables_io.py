@@ -23,7 +23,7 @@ def read_table(path: Path) -> tuple[Row, list[Row]]:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as e:
             raise ConfigError(f"{path}: not UTF-8 text; save the sheet as CSV UTF-8") from e
-        rows = [row for row in csv.reader(io.StringIO(text))]
+        rows = list(csv.reader(io.StringIO(text)))
     rows = [[cell.strip() for cell in row] for row in rows]
     while rows and not any(rows[-1]):
         rows.pop()
@@ -38,10 +38,11 @@ def _read_xlsx(path: Path) -> list[Row]:
     try:
         import openpyxl
     except ImportError as e:  # pragma: no cover - openpyxl is a dependency
-        raise ConfigError("reading XLSX needs openpyxl: pip install openpyxl") from e
+        msg = "reading XLSX needs openpyxl: pip install openpyxl"
+        raise ConfigError(msg) from e
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many kinds  # noqa: BLE001
+    except Exception as e:  # openpyxl raises many kinds
         raise ConfigError(f"{path}: not a readable XLSX workbook ({type(e).__name__})") from e
     sheet = book.worksheets[0]
     rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]

@@ -1,0 +1,83 @@
+"""One answer per guide and code: consensus, then reviewers, then the machine.
+
+- A decision of the reviewer ``consensus`` (an imported consensus sheet or an
+  adjudication) wins.
+- Otherwise the reviewers' answers: when they agree, that is the answer
+  (``reviewer:alice+bob``); when they disagree, a strict majority decides
+  until someone adjudicates, and the disagreement is listed.
+- Otherwise the machine's guide-level rule (``auto``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from mapping_review.codebook import Codebook
+from mapping_review.decide import Evidence
+from mapping_review.errors import ConfigError
+from mapping_review.reviews import CONSENSUS, Decision, guide_level, now
+
+
+@dataclass(frozen=True)
+class GuideCode:
+    guide: str
+    code: str
+    present: bool
+    source: str
+    n_evidence: int
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    guide: str
+    code: str
+    answers: dict[str, bool]  # reviewer -> answer
+    machine: bool
+    n_evidence: int
+
+
+def resolve(
+    codebook: Codebook, guides: Sequence[str], decisions: Sequence[Decision],
+    auto: Mapping[tuple[str, str], bool], evidence: Mapping[tuple[str, str], Evidence],
+) -> tuple[list[GuideCode], list[Disagreement]]:
+    """The resolved guide x code table and the open disagreements."""
+    answers = guide_level(decisions)
+    consensus = answers.pop(CONSENSUS, {})
+    rows, open_ = [], []
+    for guide in guides:
+        for code in codebook.codes:
+            key = (guide, code.id)
+            n = evidence.get(key, Evidence()).n_evidence
+            if key in consensus:
+                rows.append(GuideCode(guide, code.id, consensus[key], "consensus", n))
+                continue
+            given = {r: a[key] for r, a in sorted(answers.items()) if key in a}
+            if not given:
+                rows.append(GuideCode(guide, code.id, auto.get(key, False), "auto", n))
+                continue
+            values = set(given.values())
+            if len(values) == 1:
+                rows.append(GuideCode(guide, code.id, values.pop(), "reviewer:" + "+".join(given), n))
+                continue
+            open_.append(Disagreement(guide, code.id, given, auto.get(key, False), n))
+            yes = [r for r, v in given.items() if v]
+            no = [r for r, v in given.items() if not v]
+            if len(yes) != len(no):
+                side, who = (True, yes) if len(yes) > len(no) else (False, no)
+                rows.append(GuideCode(guide, code.id, side, "reviewer:" + "+".join(who), n))
+            else:
+                rows.append(GuideCode(guide, code.id, auto.get(key, False), "auto", n))
+    return rows, open_
+
+
+def adjudicate(
+    guide: str, code: str, value: bool, *, codebook: Codebook, guides: Mapping[str, str], note: str = "",
+    origin: str = "adjudication",
+) -> Decision:
+    """A consensus decision settling one guide x code."""
+    if guide not in guides:
+        raise ConfigError(f"unknown guide {guide!r}")
+    codebook.code(code)
+    return Decision(reviewer=CONSENSUS, time=now(), level="guide", guide=guide, code=code, value=value,
+                    action="set", text_hash=guides[guide], note=note, origin=origin)
