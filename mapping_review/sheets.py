@@ -25,6 +25,7 @@ KEY_COLUMNS = ("Natbib", "key", "guide")
 EVIDENCE_SUFFIX = " [evidence]"
 YES = {"yes", "y", "x", "1", "true", "✓"}
 NO = {"", "no", "n", "0", "false"}
+NOTHING = "\nNothing was imported; fix the sheet and import it again."
 
 
 def feature_codes(feature: Feature) -> list[str]:
@@ -88,7 +89,7 @@ def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[in
     labels = {f.label.casefold(): f for f in codebook.features}
     if header[0] not in KEY_COLUMNS:
         msg = f"{path}: row 1, column 1: expected a key column named 'Natbib' (the citation key), got {header[0]!r}"
-        raise ConfigError(msg)
+        raise ConfigError(msg + NOTHING)
     columns: dict[int, Feature] = {}
     problems = []
     for i, name in enumerate(header[1:], start=1):
@@ -103,7 +104,7 @@ def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[in
         else:
             columns[i] = feature
     if problems:
-        raise ConfigError("\n".join(problems))
+        raise ConfigError("\n".join(problems) + NOTHING)
     missing = [f.label for f in codebook.features if f not in columns.values()]
     return columns, missing
 
@@ -157,7 +158,7 @@ def read_sheet(
             for code, value in values.items():
                 answers[(key, code)] = (value, number)
     if problems:
-        raise ConfigError("\n".join(problems) + "\nNothing was imported; fix the sheet and import it again.")
+        raise ConfigError("\n".join(problems) + NOTHING)
     current = {(d.guide, d.code): d.value for (who, _), d in latest(previous).items()
                if who == reviewer and d.level == "guide"}
     time = now()

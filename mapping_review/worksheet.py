@@ -61,7 +61,7 @@ def _header(path: Path, header: list[str]) -> dict[str, int]:
         if name not in index:
             problems.append(f"{path}: row 1: missing column {name!r}")
     if problems:
-        raise ConfigError("\n".join(problems))
+        raise ConfigError("\n".join(problems) + "\nNothing was imported; fix the worksheet and import it again.")
     return index
 
 

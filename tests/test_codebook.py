@@ -1,0 +1,98 @@
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SHARED, need_corpus
+
+from mapping_review.codebook import load_codebook
+from mapping_review.errors import ConfigError
+from mapping_review.project import PACKAGED_CODEBOOK
+
+SPEC_ROW = re.compile(r"^\| ([a-z_/]+) \| (.+?) \| .+ \|$")
+
+
+def spec_codes():
+    need_corpus()  # the reference lives beside the corpus in ../shared
+    text = (SHARED / "reference" / "codebook-spec.md").read_text(encoding="utf-8")
+    return [m.groups() for line in text.splitlines() if (m := SPEC_ROW.match(line)) and m.group(1) != "id"]
+
+
+def test_shipped_codebook_matches_the_paper_spec():
+    codebook = load_codebook(ROOT / "codebook.yaml")
+    assert len(codebook.features) == 17
+    spec = spec_codes()
+    assert len(spec) == 33
+    assert [c.id for c in codebook.codes] == [code for code, _ in spec]
+    for code, label in spec:
+        c = codebook.by_id[code]
+        expected = f"{c.feature_label}: {c.label}" if c.is_sub_value else c.label
+        assert expected == label, code
+    assert all(c.definition and (c.patterns.phrases or c.patterns.lemmas or c.patterns.tokens) for c in codebook.codes)
+
+
+def test_packaged_codebook_is_the_shipped_one():
+    assert PACKAGED_CODEBOOK.read_text() == (ROOT / "codebook.yaml").read_text()
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "codebook.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BASE = """\
+name: test
+features:
+  - id: alliance
+    label: Alliance
+    definition: The relationship matters.
+    patterns:
+      phrases: [rapport]
+  - id: place
+    label: Place
+    definition: Where.
+    codes:
+      - id: home
+        label: Home
+        definition: At home.
+        patterns:
+          phrases: [home visit]
+"""
+
+
+def test_minimal_codebook_flattens_codes(tmp_path):
+    codebook = load_codebook(write(tmp_path, BASE))
+    assert [c.id for c in codebook.codes] == ["alliance", "place/home"]
+    assert codebook.by_id["place/home"].label == "Home"
+
+
+def test_unknown_key_names_line_and_suggestion(tmp_path):
+    with pytest.raises(ConfigError) as e:
+        load_codebook(write(tmp_path, BASE.replace("      phrases: [rapport]", "      phrase: [rapport]")))
+    assert "codebook.yaml:7: unknown key 'phrase' (did you mean 'phrases'?)" in str(e.value)
+
+
+def test_duplicate_id_names_both_lines(tmp_path):
+    text = BASE + "  - id: alliance\n    label: Again\n    definition: Twice.\n"
+    with pytest.raises(ConfigError, match=r"codebook.yaml:17: duplicate feature id 'alliance' \(first at line 3\)"):
+        load_codebook(write(tmp_path, text))
+
+
+def test_token_pattern_that_does_not_compile(tmp_path):
+    text = BASE.replace("      phrases: [rapport]", "      tokens:\n        - [{LEMMMA: build}]")
+    with pytest.raises(ConfigError, match=r"codebook.yaml:8: token pattern does not compile"):
+        load_codebook(write(tmp_path, text))
+
+
+def test_bad_id_and_missing_definition(tmp_path):
+    text = BASE.replace("id: alliance", "id: Alliance-1").replace("    definition: Where.\n", "")
+    with pytest.raises(ConfigError) as e:
+        load_codebook(write(tmp_path, text))
+    assert "codebook.yaml:3: id 'Alliance-1' must be lower case" in str(e.value)
+    assert "missing key 'definition'" in str(e.value)
+
+
+def test_patterns_on_a_feature_with_sub_values_are_refused(tmp_path):
+    text = BASE.replace("    definition: Where.\n", "    definition: Where.\n    patterns:\n      phrases: [x]\n")
+    with pytest.raises(ConfigError, match="put its patterns on the sub-values"):
+        load_codebook(write(tmp_path, text))

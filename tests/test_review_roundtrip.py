@@ -1,0 +1,145 @@
+"""A reviewer round trip from the CLI, end to end, with two simulated reviewers on real guides."""
+
+import csv
+import hashlib
+import json
+
+import pytest
+from click.testing import CliRunner
+from sklearn.metrics import cohen_kappa_score
+
+from mapping_review import pipeline
+from mapping_review.cli import main
+from mapping_review.corpus import add_guide
+from mapping_review.project import init_project
+from mapping_review.tables_io import read_table, write_table
+
+pytestmark = pytest.mark.corpus
+GUIDES = ("nice_ng54_mh_learning_disabilities", "nice_cg91_depression_chronic_physical", "who_pfa_field_workers")
+
+
+def flip(seed: str, share: float) -> bool:
+    return int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < share
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def reviewed(tmp_path_factory, guides_dir):
+    root = tmp_path_factory.mktemp("roundtrip") / "review"
+    project = init_project(root)
+    for key in GUIDES:
+        add_guide(project, guides_dir / f"{key}.pdf", key=key, link=True)
+    pipeline.build_project(project, nlp_name="blank", jobs=2)
+    return project
+
+
+def simulate_sheet(path, reviewer, share):
+    header, rows = read_table(path)
+    features = [i for i, h in enumerate(header) if i and not h.endswith("[evidence]")]
+    for row in rows:
+        for i in features:
+            if header[i] in ("Location", "Care Modality", "Support Outside of Conversation", "Therapist Qualities",
+                             "Adherence to Professional Norms", "Methods"):
+                continue
+            if flip(f"{reviewer}{row[0]}{i}", share):
+                row[i] = "" if row[i] == "Yes" else "Yes"
+    write_table(path, header, rows)
+    return header, rows
+
+
+def test_round_trip(reviewed, tmp_path):
+    root = reviewed.root
+    a_sheet, b_sheet = tmp_path / "alice.csv", tmp_path / "bob.xlsx"
+    assert run("sheet", "export", "-r", "alice", "-o", a_sheet, "-p", root).exit_code == 0
+    assert run("sheet", "export", "-r", "bob", "-o", b_sheet, "-p", root).exit_code == 0
+    header, a_rows = simulate_sheet(a_sheet, "alice", 0.15)
+    _, b_rows = simulate_sheet(b_sheet, "bob", 0.15)
+    assert "[evidence]" in header[-1]
+    for reviewer, sheet in (("alice", a_sheet), ("bob", b_sheet)):
+        out = run("sheet", "import", sheet, "-r", reviewer, "-p", root)
+        assert out.exit_code == 0 and "99 decision(s) recorded" in out.output
+    alice_file = root / "reviews" / "alice.jsonl"
+    n_alice = len(alice_file.read_text().splitlines())
+
+    # a bad sheet changes nothing
+    bad = tmp_path / "bad.csv"
+    write_table(bad, header, [["not_a_guide", *a_rows[0][1:]], *a_rows[1:]])
+    out = run("sheet", "import", bad, "-r", "alice", "-p", root)
+    assert out.exit_code == 1 and "row 2: unknown guide 'not_a_guide'" in out.output
+    assert len(alice_file.read_text().splitlines()) == n_alice
+
+    # guide-level agreement equals scikit-learn's kappa on the same cells
+    agree = run("agreement", "-o", tmp_path / "agreement.csv", "-p", root)
+    assert agree.exit_code == 0
+    table = {r["code"]: r for r in csv.DictReader((tmp_path / "agreement.csv").open())}
+    cols = [i for i, h in enumerate(header) if i and not h.endswith("[evidence]")]
+    a_cells = [bool(r[i]) for r in a_rows for i in cols]
+    b_cells = [bool(r[i]) for r in b_rows for i in cols]
+    differing = sum(x != y for x, y in zip(a_cells, b_cells))
+    assert differing > 0
+    yes_no = [(row_a[i] == "Yes", row_b[i] == "Yes") for row_a, row_b in zip(a_rows, b_rows)
+              for i in cols if header[i].startswith("Importance of Therapeutic")]
+    assert float(table["therapeutic_alliance"]["cohen alice~bob"] if table["therapeutic_alliance"]["cohen alice~bob"] != "n/a" else "nan") == \
+        pytest.approx(cohen_kappa_score(*zip(*yes_no)), abs=1e-3, nan_ok=True)
+
+    # worksheet: alice accepts strong suggestions, bob the even ones; alice adds a code
+    for reviewer in ("alice", "bob"):
+        path = tmp_path / f"{reviewer}-ws.csv"
+        assert run("worksheet", "export", "-r", reviewer, "--limit", "300", "-o", path, "-p", root).exit_code == 0
+        ws_header, ws_rows = read_table(path)
+        col = {n: i for i, n in enumerate(ws_header)}
+        for n, row in enumerate(ws_rows):
+            if reviewer == "alice":
+                row[col["decision"]] = "accept" if float(row[col["score"]]) >= 1 else "reject"
+            else:
+                row[col["decision"]] = "a" if flip(row[col["segment"]] + row[col["code"]], 0.5) else "r"
+        ws_rows[0][col["add_codes"]] = "dont_stigmatize"
+        ws_rows[1][col["text_hash"]] = "0" * 16  # the text changed since export
+        write_table(path, ws_header, ws_rows)
+        out = run("worksheet", "import", path, "-r", reviewer, "-p", root)
+        assert out.exit_code == 0, out.output
+        assert "Re-review:" in out.output and "flagged for re-review" in out.output
+    flagged = [json.loads(x) for x in (root / "reviews" / "bob.jsonl").read_text().splitlines()]
+    assert sum(d["needs_review"] for d in flagged) == 1
+    assert any(d["action"] == "add" and d["code"] == "dont_stigmatize" for d in flagged)
+    assert run("agreement", "--level", "segment", "-p", root).exit_code == 0
+
+    # adjudicate every open disagreement through the file, then resolve
+    dis = tmp_path / "disagreements.csv"
+    assert run("adjudicate", "--export", dis, "-p", root).exit_code == 0
+    d_header, d_rows = read_table(dis)
+    assert len(d_rows) >= differing
+    for row in d_rows:
+        row[d_header.index("decision")] = "yes"
+    write_table(dis, d_header, d_rows)
+    out = run("adjudicate", "--import", dis, "-p", root)
+    assert out.exit_code == 0 and f"{len(d_rows)} consensus decision(s) recorded" in out.output
+    assert run("adjudicate", GUIDES[0], "dont_enable_mania", "no", "--note", "agreed in meeting",
+               "-p", root).exit_code == 0
+    assert run("consensus", "-p", root).exit_code == 0
+    rows = list(csv.DictReader((root / "build" / "tables" / "guide_codes.csv").open()))
+    assert len(rows) == 3 * 33
+    by_key = {(r["guide"], r["code"]): r for r in rows}
+    for row in d_rows:
+        settled = by_key[(row[0], row[1])]
+        if (row[0], row[1]) != (GUIDES[0], "dont_enable_mania"):
+            assert settled["source"] == "consensus" and settled["present"] == "1"
+    assert by_key[(GUIDES[0], "dont_enable_mania")]["present"] == "0"
+    assert {r["source"] for r in rows} <= {"consensus", "reviewer:alice+bob", "auto"}
+    assert "reviewer:alice+bob" in {r["source"] for r in rows}
+    evidence = list(csv.DictReader((root / "build" / "tables" / "evidence.csv").open()))
+    assert {"guide", "code", "segment_id", "page", "section", "quote", "source", "score"} == set(evidence[0])
+    assert any(e["source"] == "reviewer:alice" and e["code"] == "dont_stigmatize" for e in evidence)
+
+    # calibration and the learnt ranker report
+    cal = run("calibrate", "-p", root)
+    assert cal.exit_code == 0 and "mean" in cal.output
+    learn = run("learn", "-p", root)
+    assert learn.exit_code == 0, learn.output
+    report = list(csv.DictReader((root / "build" / "tables" / "model_report.csv").open()))
+    assert report and all(0 <= float(r["precision"]) <= 1 and 0 <= float(r["recall"]) <= 1 for r in report)

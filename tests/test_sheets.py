@@ -1,0 +1,82 @@
+import csv
+import shutil
+
+import pytest
+from conftest import ROOT, SHARED, need_corpus
+
+from mapping_review.codebook import load_codebook, split_cell
+from mapping_review.errors import ConfigError
+from mapping_review.manifest import load_manifest
+from mapping_review.reviews import append_decisions, read_decisions
+from mapping_review.sheets import read_sheet, sheet_rows
+from mapping_review.tables_io import read_table, write_table
+
+CODEBOOK = load_codebook(ROOT / "codebook.yaml")
+GUIDES = {g.key: g.sha256 for g in load_manifest(ROOT / "corpus" / "manifest.yaml").guides}
+
+
+def paper_sheet():
+    need_corpus()
+    return SHARED / "reference" / "moore2025_coding_sheet.csv"
+
+
+def test_the_papers_sheet_imports_as_consensus_and_round_trips(tmp_path):
+    result = read_sheet(paper_sheet(), CODEBOOK, guides=GUIDES, reviewer="consensus", previous=[])
+    assert len(result.decisions) == 10 * 33 and not result.missing_features
+    codes = {(d.guide, d.code): d.value for d in result.decisions}
+    header, rows = sheet_rows(CODEBOOK, list(GUIDES), codes)
+    original = list(csv.reader(paper_sheet().open(encoding="utf-8")))
+    assert header == original[0]
+    by_key = {r[0]: r for r in original[1:]}
+    for row in rows:
+        assert [set(split_cell(c)) for c in row] == [set(split_cell(c)) for c in by_key[row[0]]]
+    assert codes[("department_of_veterans_affairs_vadod_2023-1", "dont_enable_mania")] is True
+    assert sum(codes.values()) == sum(len(split_cell(c)) if c != "Yes" else 1
+                                      for r in original[1:] for c in r[1:] if c)
+
+
+def test_reimporting_the_same_sheet_appends_nothing(tmp_path):
+    first = read_sheet(paper_sheet(), CODEBOOK, guides=GUIDES, reviewer="consensus", previous=[])
+    append_decisions(tmp_path, first.decisions)
+    again = read_sheet(paper_sheet(), CODEBOOK, guides=GUIDES, reviewer="consensus",
+                       previous=read_decisions(tmp_path))
+    assert again.decisions == [] and again.unchanged == 330
+
+
+def edited(tmp_path, edit, name="sheet.csv"):
+    header, rows = read_table(paper_sheet())
+    header, rows = edit(header, rows)
+    return write_table(tmp_path / name, header, rows)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda h, r: (h, [["nice_cg31", *r[0][1:]], *r[1:]]), r"row 2: unknown guide 'nice_cg31'"),
+    (lambda h, r: (h, [[r[0][0], "Inpatient, Outpatents", *r[0][2:]], *r[1:]]),
+     r"row 2, column 'Location': unknown sub-value 'Outpatents' \(did you mean 'Outpatient'\?\)"),
+    (lambda h, r: (["Natbib", "Locaton", *h[2:]], r), r"row 1, column 2: unknown column 'Locaton' \(did you mean 'Location'\?\)"),
+    (lambda h, r: (h, [*r, r[3]]), r"row 12: guide 'wenzel_cognitive_2009' appears twice \(also row 5\)"),
+    (lambda h, r: (h, [[r[0][0], r[0][1], r[0][2], r[0][3], "Maybe", *r[0][5:]], *r[1:]]),
+     r"row 2, column 'Importance of Therapeutic Alliance.*'Maybe' is not a value"),
+])
+def test_bad_sheets_name_file_row_and_value_and_record_nothing(tmp_path, edit, message):
+    path = edited(tmp_path, edit)
+    with pytest.raises(ConfigError, match=message) as e:
+        read_sheet(path, CODEBOOK, guides=GUIDES, reviewer="alice", previous=[])
+    assert "sheet.csv" in str(e.value) and "Nothing was imported" in str(e.value)
+
+
+def test_empty_sheet_is_an_error(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    with pytest.raises(ConfigError, match=r"empty.csv: the file is empty"):
+        read_sheet(path, CODEBOOK, guides=GUIDES, reviewer="alice", previous=[])
+
+
+def test_xlsx_sheet_imports_like_csv(tmp_path):
+    header, rows = read_table(paper_sheet())
+    xlsx = write_table(tmp_path / "sheet.xlsx", header, rows)
+    from_xlsx = read_sheet(xlsx, CODEBOOK, guides=GUIDES, reviewer="alice", previous=[])
+    from_csv = read_sheet(shutil.copy(paper_sheet(), tmp_path / "s.csv"), CODEBOOK, guides=GUIDES, reviewer="alice",
+                          previous=[])
+    assert {(d.guide, d.code, d.value) for d in from_xlsx.decisions} == \
+           {(d.guide, d.code, d.value) for d in from_csv.decisions}
