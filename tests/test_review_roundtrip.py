@@ -84,8 +84,9 @@ def test_round_trip(reviewed, tmp_path):
     assert differing > 0
     yes_no = [(row_a[i] == "Yes", row_b[i] == "Yes") for row_a, row_b in zip(a_rows, b_rows)
               for i in cols if header[i].startswith("Importance of Therapeutic")]
-    assert float(table["therapeutic_alliance"]["cohen alice~bob"] if table["therapeutic_alliance"]["cohen alice~bob"] != "n/a" else "nan") == \
-        pytest.approx(cohen_kappa_score(*zip(*yes_no)), abs=1e-3, nan_ok=True)
+    reported = table["therapeutic_alliance"]["cohen alice~bob"]
+    reported_value = float("nan") if reported == "n/a" else float(reported)
+    assert reported_value == pytest.approx(cohen_kappa_score(*zip(*yes_no)), abs=1e-3, nan_ok=True)
 
     # worksheet: alice accepts strong suggestions, bob the even ones; alice adds a code
     for reviewer in ("alice", "bob"):
@@ -93,7 +94,7 @@ def test_round_trip(reviewed, tmp_path):
         assert run("worksheet", "export", "-r", reviewer, "--limit", "300", "-o", path, "-p", root).exit_code == 0
         ws_header, ws_rows = read_table(path)
         col = {n: i for i, n in enumerate(ws_header)}
-        for n, row in enumerate(ws_rows):
+        for row in ws_rows:
             if reviewer == "alice":
                 row[col["decision"]] = "accept" if float(row[col["score"]]) >= 1 else "reject"
             else:
