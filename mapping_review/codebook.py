@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mapping_review.errors import ConfigError
 from mapping_review.yamlfile import Located, load_yaml, suggest
@@ -27,13 +27,24 @@ class _Strict(BaseModel):
 
 
 class Patterns(_Strict):
-    """What the rule coder looks for. ``phrases`` match lower-cased tokens,
-    ``lemmas`` match lemmas, ``tokens`` are spaCy Matcher patterns."""
+    """A group of patterns with one weight. ``phrases`` match lower-cased tokens,
+    ``lemmas`` match lemmas, ``tokens`` are spaCy Matcher patterns; ``require_any``
+    and ``exclude_any`` restrict this group's matches like a code's ``context``."""
 
     phrases: tuple[str, ...] = ()
     lemmas: tuple[str, ...] = ()
     tokens: tuple[tuple[dict[str, Any], ...], ...] = ()
     weight: float = Field(default=1.0, gt=0, le=10)
+    require_any: tuple[str, ...] = ()
+    exclude_any: tuple[str, ...] = ()
+
+
+PatternGroups = tuple[Patterns, ...]
+
+
+def _groups(value: Any) -> Any:
+    """``patterns:`` may be one group (a mapping) or a list of groups."""
+    return [value] if isinstance(value, dict) else value
 
 
 class Context(_Strict):
@@ -64,16 +75,20 @@ class _Described(_Strict):
 
 
 class SubValue(_Described):
-    patterns: Patterns = Patterns()
+    patterns: PatternGroups = ()
     context: Context = Context()
     decision: DecisionRule | None = None
+
+    _as_groups = field_validator("patterns", mode="before")(_groups)
 
 
 class Feature(_Described):
     codes: tuple[SubValue, ...] = ()
-    patterns: Patterns = Patterns()
+    patterns: PatternGroups = ()
     context: Context = Context()
     decision: DecisionRule | None = None
+
+    _as_groups = field_validator("patterns", mode="before")(_groups)
 
 
 class CodebookModel(_Strict):
@@ -97,7 +112,7 @@ class Code:
     include: tuple[str, ...]
     exclude: tuple[str, ...]
     examples: tuple[str, ...]
-    patterns: Patterns
+    patterns: PatternGroups
     context: Context
     decision: DecisionRule
     is_sub_value: bool
@@ -184,7 +199,7 @@ def _check_ids(model: CodebookModel, located: Located) -> list[str]:
                 msg = f"duplicate code id {feature.id}/{code.id} (first at line {sub_seen[code.id]})"
                 problems.append(f"{located.path}:{line}: {msg}")
             sub_seen.setdefault(code.id, line)
-        if feature.codes and (feature.patterns != Patterns() or feature.context != Context()):
+        if feature.codes and (feature.patterns or feature.context != Context()):
             line = located.line(("features", i, "patterns"))
             msg = f"feature {feature.id!r} has sub-values: put its patterns on the sub-values"
             problems.append(f"{located.path}:{line}: {msg}")
@@ -199,21 +214,38 @@ def _check_patterns(codebook: Codebook, located: Located) -> list[str]:
     vocab = spacy.blank("en").vocab
     problems = []
     for i, feature in enumerate(codebook.model.features):
-        owners: list[tuple[tuple[Any, ...], Patterns, Context]] = [(("features", i), feature.patterns, feature.context)]
-        owners += [(("features", i, "codes", j), c.patterns, c.context) for j, c in enumerate(feature.codes)]
-        for loc, patterns, context in owners:
-            for k, pattern in enumerate(patterns.tokens):
-                try:
-                    Matcher(vocab, validate=True).add("check", [list(pattern)])
-                except (ValueError, KeyError, TypeError) as e:
-                    line = located.line((*loc, "patterns", "tokens", k))
-                    first = str(e).strip().splitlines()
-                    detail = next((ln.strip() for ln in first if ln.strip().startswith("-")), first[0] if first else "")
-                    problems.append(f"{located.path}:{line}: token pattern does not compile: {detail}")
-            for k, phrase in enumerate((*patterns.phrases, *patterns.lemmas, *context.require_any, *context.exclude_any)):
-                if not phrase.strip():
-                    problems.append(f"{located.path}:{located.line((*loc, 'patterns'))}: empty phrase ({k + 1})")
+        owners: list[tuple[tuple[Any, ...], PatternGroups]] = [(("features", i), feature.patterns)]
+        owners += [(("features", i, "codes", j), c.patterns) for j, c in enumerate(feature.codes)]
+        for loc, groups in owners:
+            for g, group in enumerate(groups):
+                where: tuple[Any, ...] = (*loc, "patterns", g) if len(groups) > 1 else (*loc, "patterns")
+                for k, pattern in enumerate(group.tokens):
+                    try:
+                        Matcher(vocab, validate=True).add("check", [list(pattern)])
+                    except (ValueError, KeyError, TypeError) as e:
+                        line = located.line((*where, "tokens", k))
+                        lines = str(e).strip().splitlines()
+                        detail = next((ln.strip() for ln in lines if ln.strip().startswith("-")), lines[0] if lines else "")
+                        problems.append(f"{located.path}:{line}: token pattern does not compile: {detail}")
+                for phrase in (*group.phrases, *group.lemmas, *group.require_any, *group.exclude_any):
+                    if not phrase.strip():
+                        problems.append(f"{located.path}:{located.line(where)}: empty phrase in patterns")
     return problems
+
+
+def _yaml_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` as a path in the YAML: a single ``patterns`` mapping has no list index."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, dict):
+            continue
+        out.append(part)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(out)
 
 
 def codebook_from_located(located: Located) -> Codebook:
@@ -221,7 +253,8 @@ def codebook_from_located(located: Located) -> Codebook:
     try:
         model = CodebookModel.model_validate(data)
     except ValidationError as e:
-        messages = [f"{located.path}:{located.line(tuple(err['loc']))}: {_describe(err)}" for err in e.errors()]
+        messages = [f"{located.path}:{located.line(_yaml_loc(data, tuple(err['loc'])))}: {_describe(err)}"
+                    for err in e.errors()]
         raise ConfigError("\n".join(messages)) from e
     codebook = Codebook(model=model, path=located.path)
     problems = _check_ids(model, located) + _check_patterns(codebook, located)

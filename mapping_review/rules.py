@@ -17,7 +17,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 
-from mapping_review.codebook import Code, Codebook
+from mapping_review.codebook import Code, Codebook, Patterns
 from mapping_review.segment import Segment
 
 CODER = "rules.v1"
@@ -67,6 +67,12 @@ def _occurrences(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
     return spans
 
 
+@dataclass(frozen=True)
+class PatternGroup:
+    code: str
+    patterns: Patterns
+
+
 class RuleCoder:
     """Compiled patterns of a codebook; ``code_segments`` returns suggestions."""
 
@@ -78,14 +84,17 @@ class RuleCoder:
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self.tokens = Matcher(nlp.vocab)
+        self.groups: dict[str, PatternGroup] = {}
         for code in codebook.codes:
-            p = code.patterns
-            if p.phrases:
-                self.lower.add(code.id, [nlp.make_doc(text) for text in p.phrases])
-            if p.lemmas:
-                self.lemma.add(code.id, list(self._lemmatised(p.lemmas)))
-            if p.tokens:
-                self.tokens.add(code.id, [list(t) for t in p.tokens])
+            for g, p in enumerate(code.patterns):
+                name = f"{code.id}#{g}"
+                self.groups[name] = PatternGroup(code.id, p)
+                if p.phrases:
+                    self.lower.add(name, [nlp.make_doc(text) for text in p.phrases])
+                if p.lemmas:
+                    self.lemma.add(name, list(self._lemmatised(p.lemmas)))
+                if p.tokens:
+                    self.tokens.add(name, [list(t) for t in p.tokens])
         self.skip = tuple(s.lower() for s in codebook.model.skip_sections)
 
     def _lemmatised(self, texts: Sequence[str]) -> Iterable[Any]:
@@ -102,11 +111,12 @@ class RuleCoder:
         sentences = [s for s in segments if s.kind == "sentence" and not self.skipped(s)]
         out: list[Suggestion] = []
         for seg, doc in zip(sentences, self._lemmatised([s.text for s in sentences])):
-            found: dict[str, list[tuple[int, int]]] = {}
+            found: dict[str, list[tuple[str, int, int]]] = {}
             for matcher in (self.lower, self.lemma, self.tokens):
                 for match_id, start, end in matcher(doc):
                     span = doc[start:end]
-                    found.setdefault(self.nlp.vocab.strings[match_id], []).append((span.start_char, span.end_char))
+                    group = self.nlp.vocab.strings[match_id]
+                    found.setdefault(self.groups[group].code, []).append((group, span.start_char, span.end_char))
             lowered = seg.text.lower()
             for code_id in sorted(found):
                 suggestion = self._suggest(seg, self.codebook.by_id[code_id], found[code_id], lowered)
@@ -114,17 +124,27 @@ class RuleCoder:
                     out.append(suggestion)
         return out
 
-    def _suggest(self, seg: Segment, code: Code, spans: list[tuple[int, int]], lowered: str) -> Suggestion | None:
+    def _suggest(
+        self, seg: Segment, code: Code, matches: list[tuple[str, int, int]], lowered: str
+    ) -> Suggestion | None:
+        """The best surviving match of ``code`` in a sentence, or None when context rules it out."""
         if code.context.require_any and not _occurrences(lowered, code.context.require_any):
             return None
         blocked = _occurrences(lowered, code.context.exclude_any)
-        spans = sorted({s for s in spans if not any(s[0] < b[1] and b[0] < s[1] for b in blocked)})
-        if not spans:
+        kept: list[tuple[float, int, int]] = []
+        for name, start, end in matches:
+            group = self.groups[name].patterns
+            if group.require_any and not _occurrences(lowered, group.require_any):
+                continue
+            spans = blocked + _occurrences(lowered, group.exclude_any)
+            if any(start < b[1] and b[0] < end for b in spans):
+                continue
+            kept.append((group.weight, start, end))
+        if not kept:
             return None
-        terms = {lowered[a:b] for a, b in spans}
-        weight = code.patterns.weight
+        weight, start, end = max(kept, key=lambda k: (k[0], -k[1]))
+        terms = {lowered[a:b] for _, a, b in kept}
         score = min(weight * MAX_BONUS, weight * (1 + EXTRA_TERM_BONUS * (len(terms) - 1)))
-        start, end = spans[0]
         return Suggestion(
             guide=seg.guide, code=code.id, segment=seg.id, page=seg.page, section=seg.section, quote=seg.text,
             match=seg.text[start:end], match_start=start, match_end=end, score=round(score, 3),
