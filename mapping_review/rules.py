@@ -1,9 +1,10 @@
 """The rule coder ``rules.v1``: codebook patterns matched in sentence segments.
 
 Every suggestion keeps its evidence: the sentence (quote), the matched words
-and their offsets in it, the segment id, page and section, and a score (the
-code's pattern weight, raised a little when several different terms of the
-code occur in the sentence).
+and their offsets in it, the segment id, page and section, and a score: the
+weight of the strongest matching pattern group, raised by a quarter for each
+further distinct matched term (at most 1.5 times), and halved for fragments
+shorter than six words (list entries, titles), which are weak evidence.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mapping_review.segment import Segment
 CODER = "rules.v1"
 EXTRA_TERM_BONUS = 0.25  # per further distinct matched term
 MAX_BONUS = 1.5  # the score never exceeds this multiple of the weight
+SHORT_FRAGMENT = 6  # words: a shorter sentence (a list entry, a title) scores half
 
 
 def text_hash(text: str) -> str:
@@ -57,6 +59,9 @@ class Suggestion:
         data = dict(data)
         data["section"] = tuple(data["section"])
         return cls(**data)
+
+
+BOILERPLATE = re.compile(r"©|\ball rights reserved\b|\bcopyright\b|\bisbn\b|\bdoi:|https?://", re.IGNORECASE)
 
 
 def _occurrences(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
@@ -103,12 +108,18 @@ class RuleCoder:
             yield from self.nlp.pipe(texts)
 
     def skipped(self, seg: Segment) -> bool:
-        """Segments whose nearest heading is contents, references and the like do not count."""
-        return bool(self.skip and seg.section and seg.section[-1].lower().strip().startswith(self.skip))
+        """Segments under references, research recommendations and the like do not count; a contents
+        heading counts only as the nearest one (a mis-levelled "Contents" must not swallow a guide)."""
+        for depth, heading in enumerate(reversed(seg.section)):
+            name = heading.lower().strip()
+            if name.startswith(self.skip) and (depth == 0 or not name.endswith("contents")):
+                return True
+        return False
 
     def code_segments(self, segments: Sequence[Segment]) -> list[Suggestion]:
         """Suggestions for the sentence segments of one or more guides, in segment order."""
-        sentences = [s for s in segments if s.kind == "sentence" and not self.skipped(s)]
+        sentences = [s for s in segments
+                     if s.kind == "sentence" and not self.skipped(s) and not BOILERPLATE.search(s.text)]
         out: list[Suggestion] = []
         for seg, doc in zip(sentences, self._lemmatised([s.text for s in sentences])):
             found: dict[str, list[tuple[str, int, int]]] = {}
@@ -145,6 +156,8 @@ class RuleCoder:
         weight, start, end = max(kept, key=lambda k: (k[0], -k[1]))
         terms = {lowered[a:b] for _, a, b in kept}
         score = min(weight * MAX_BONUS, weight * (1 + EXTRA_TERM_BONUS * (len(terms) - 1)))
+        if len(seg.text.split()) < SHORT_FRAGMENT:
+            score /= 2
         return Suggestion(
             guide=seg.guide, code=code.id, segment=seg.id, page=seg.page, section=seg.section, quote=seg.text,
             match=seg.text[start:end], match_start=start, match_end=end, score=round(score, 3),

@@ -23,11 +23,12 @@ BASELINE_SHIFT = 0.45  # of the font size: a larger jump is a new line
 
 
 class _RunBuilder:
-    __slots__ = ("bottom", "n_bold", "n_chars", "parts", "sizes", "space", "top", "x0", "x1")
+    __slots__ = ("bottom", "last_x0", "n_bold", "n_chars", "parts", "sizes", "space", "top", "x0", "x1")
 
     def __init__(self, ch: Char) -> None:
         self.parts = [ch[0]]
         self.x0, self.top, self.x1, self.bottom = ch[1], ch[2], ch[3], ch[4]
+        self.last_x0 = ch[1]
         self.sizes = {ch[5]: 1}
         self.n_bold = int(ch[6])
         self.n_chars = 1
@@ -42,7 +43,8 @@ class _RunBuilder:
         if abs(ch[4] - self.bottom) > BASELINE_SHIFT * max(size, self.size):
             return False
         gap = ch[1] - self.x1
-        return -0.3 * size <= gap <= RUN_GAP * size
+        # a ligature's second letter shares the first one's box: not a step back
+        return (-0.3 * size <= gap or ch[1] >= self.last_x0 - 0.1 * size) and gap <= RUN_GAP * size
 
     def add(self, ch: Char) -> None:
         size = max(ch[5], 1.0)
@@ -50,6 +52,7 @@ class _RunBuilder:
             self.parts.append(" ")
         self.space = False
         self.parts.append(ch[0])
+        self.last_x0 = ch[1]
         self.x1 = max(self.x1, ch[3])
         self.top = min(self.top, ch[2])
         self.bottom = max(self.bottom, ch[4])
