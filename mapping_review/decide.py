@@ -18,7 +18,8 @@ from mapping_review.rules import Suggestion
 
 EVIDENCE_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
 SECTION_GRID = (1, 2, 3, 5)
-SCORE_GRID = (0.0, 0.8, 1.0, 1.25)
+SCORE_GRID = (0.0, 0.5, 1.0, 1.25)
+MIN_GAIN = 2  # guides a fitted rule must get right beyond the default's before it replaces it
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,15 @@ def _accuracy(rule: DecisionRule, items: Sequence[tuple[Evidence, bool]]) -> flo
 def fit_rule(items: Sequence[tuple[Evidence, bool]], default: DecisionRule) -> DecisionRule:
     """The thresholds that agree best with ``items`` (evidence, reviewers' answer).
 
-    Ties go to the rule closest to the default, so a code reviewers have not
-    disagreed with the machine on keeps its rule.
+    A rule replaces the default only when it gets at least ``MIN_GAIN`` more
+    guides right (with a handful of reviewed guides, smaller gains are noise);
+    ties go to the rule closest to the default.
     """
-    best, best_key = default, (_accuracy(default, items), 0.0)
+    if not items:
+        return default
+    margin = MIN_GAIN / len(items)
+    base = _accuracy(default, items)
+    best, best_key = default, (base + margin - 1e-9, 0.0)
     for n in EVIDENCE_GRID:
         for sections in SECTION_GRID:
             if sections > n:

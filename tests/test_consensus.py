@@ -1,0 +1,78 @@
+import json
+import multiprocessing
+
+import pytest
+from conftest import ROOT
+
+from mapping_review.codebook import load_codebook
+from mapping_review.consensus import resolve
+from mapping_review.decide import Evidence
+from mapping_review.errors import ConfigError
+from mapping_review.reviews import Decision, append_decisions, guide_level, latest, read_decisions
+
+CODEBOOK = load_codebook(ROOT / "codebook.yaml")
+
+
+def d(reviewer, guide, code, value, *, level="guide", segment="", action="set", time="2026-01-01T00:00:00Z"):
+    return Decision(reviewer=reviewer, time=time, level=level, guide=guide, code=code, value=value, action=action,
+                    segment=segment)
+
+
+def test_precedence_consensus_reviewers_machine():
+    decisions = [
+        d("alice", "g", "therapeutic_alliance", True), d("bob", "g", "therapeutic_alliance", True),
+        d("alice", "g", "dont_stigmatize", True), d("bob", "g", "dont_stigmatize", False),
+        d("alice", "g", "redirect_client", True), d("bob", "g", "redirect_client", False),
+        d("carol", "g", "redirect_client", True),
+        d("alice", "g", "emotional_intelligence", False), d("consensus", "g", "emotional_intelligence", True),
+    ]
+    auto = {("g", c.id): False for c in CODEBOOK.codes}
+    auto[("g", "dont_stigmatize")] = True
+    rows, open_ = resolve(CODEBOOK, ["g"], decisions, auto, {("g", "dont_stigmatize"): Evidence(4, 2, 1.0)})
+    by = {r.code: r for r in rows}
+    assert (by["therapeutic_alliance"].present, by["therapeutic_alliance"].source) == (True, "reviewer:alice+bob")
+    assert (by["emotional_intelligence"].present, by["emotional_intelligence"].source) == (True, "consensus")
+    assert (by["redirect_client"].present, by["redirect_client"].source) == (True, "reviewer:alice+carol")
+    assert (by["dont_stigmatize"].present, by["dont_stigmatize"].source) == (True, "auto")  # a tie: the machine
+    assert by["dont_stigmatize"].n_evidence == 4
+    assert by["location/inpatient"].source == "auto" and len(rows) == 33
+    assert {(o.guide, o.code) for o in open_} == {("g", "dont_stigmatize"), ("g", "redirect_client")}
+
+
+def test_latest_decision_wins_and_segments_imply_guide_codes():
+    decisions = [
+        d("alice", "g", "dont_stigmatize", True), d("alice", "g", "dont_stigmatize", False),
+        d("alice", "g", "redirect_client", True, level="segment", segment="g:1:a", action="accept"),
+    ]
+    assert len(latest(decisions)) == 2
+    assert guide_level(decisions)["alice"] == {("g", "dont_stigmatize"): False, ("g", "redirect_client"): True}
+
+
+def test_reviewer_files_are_append_only_and_damage_is_reported(tmp_path):
+    append_decisions(tmp_path, [d("alice", "g", "dont_stigmatize", True)])
+    append_decisions(tmp_path, [d("alice", "g", "dont_stigmatize", False)])
+    assert [x.value for x in read_decisions(tmp_path)] == [True, False]
+    with (tmp_path / "alice.jsonl").open("a") as fh:
+        fh.write("{not json\n")
+    with pytest.raises(ConfigError, match=r"alice.jsonl:3: damaged decision line"):
+        read_decisions(tmp_path)
+
+
+def test_bad_reviewer_name_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="reviewer name"):
+        append_decisions(tmp_path, [d("../etc", "g", "dont_stigmatize", True)])
+
+
+def _writer(args):
+    folder, reviewer, n = args
+    for i in range(n):
+        append_decisions(folder, [d(reviewer, "g", "dont_stigmatize", bool(i % 2), time=f"t{i}")])
+
+
+def test_concurrent_appends_lose_nothing(tmp_path):
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(_writer, [(tmp_path, "alice", 200), (tmp_path, "alice", 200), (tmp_path, "bob", 200),
+                           (tmp_path, "alice", 200)])
+    lines = (tmp_path / "alice.jsonl").read_text().splitlines()
+    assert len(lines) == 600 and all(json.loads(line)["reviewer"] == "alice" for line in lines)
+    assert len(read_decisions(tmp_path)) == 800
