@@ -42,19 +42,30 @@ def sheet() -> None:
     """The paper-shaped coding sheet: one row per guide, one column per feature."""
 
 
+force_option = click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+
+
+def _fresh(path: Path, force: bool) -> Path:
+    """Refuse to overwrite a sheet a reviewer may be filling in."""
+    if path.exists() and not force:
+        raise ConfigError(f"{path} exists (perhaps half filled in); import it first, or pass --force or -o OTHER")
+    return path
+
+
 @sheet.command("export")
 @reviewer_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (.csv or .xlsx; default reviews/sheets/REVIEWER.csv).")
+@force_option
 @project_option
 @library_errors
-def sheet_export(reviewer: str, output: Path | None, project_dir: Path) -> None:
+def sheet_export(reviewer: str, output: Path | None, force: bool, project_dir: Path) -> None:
     """Write REVIEWER's sheet, prefilled with their answers or else the machine's, with evidence counts."""
     project = open_project(project_dir)
     state = load_review(project)
     tables = resolve_review(state)
     auto = {(r.guide, r.code): r.present for r in tables.rows}
-    path = output or project.root / "reviews" / "sheets" / f"{reviewer}.csv"
+    path = _fresh(output or project.root / "reviews" / "sheets" / f"{reviewer}.csv", force)
     export_sheet(path, state.codebook, state.keys, reviewer=reviewer, decisions=state.decisions, auto=auto,
                  evidence=state.evidence)
     console.print(f"Wrote {path}")
@@ -88,10 +99,11 @@ def worksheet() -> None:
 @click.option("--limit", type=int, default=None, help="At most this many rows, best ranked first.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default reviews/worksheets/REVIEWER.csv).")
+@force_option
 @project_option
 @library_errors
 def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, ...], limit: int | None,
-                     output: Path | None, project_dir: Path) -> None:
+                     output: Path | None, force: bool, project_dir: Path) -> None:
     """Write REVIEWER's worksheet of machine suggestions (ranked by the learnt model when there is one)."""
     project = open_project(project_dir)
     state = load_review(project)
@@ -100,7 +112,7 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
     chosen = [s for s in state.suggestions if (not guides or s.guide in guides) and (not codes or s.code in codes)]
     ranker = SuggestionRanker().fit(_segments(project, state.keys), segment_labels(state.decisions))
     ranked = [s for s, _ in ranker.rank(chosen)] if ranker.models_ else chosen
-    path = output or project.root / "reviews" / "worksheets" / f"{reviewer}.csv"
+    path = _fresh(output or project.root / "reviews" / "worksheets" / f"{reviewer}.csv", force)
     export_worksheet(path, ranked[:limit] if limit else ranked, reviewer=reviewer, decisions=state.decisions)
     console.print(f"Wrote {path} ({min(len(ranked), limit or len(ranked))} suggestions)")
 

@@ -14,7 +14,8 @@ from mapping_review.decide import Calibration, Evidence, auto_codes, calibrate, 
 from mapping_review.manifest import load_manifest
 from mapping_review.project import Project
 from mapping_review.reviews import CONSENSUS, Decision, guide_level, latest, read_decisions
-from mapping_review.rules import Suggestion
+from mapping_review.rules import Suggestion, text_hash
+from mapping_review.segment import jsonl_to_segments
 from mapping_review.tables_io import write_table
 
 MIN_CALIBRATION_GUIDES = 3  # reviewed guides with machine evidence needed before fitting rules
@@ -56,8 +57,32 @@ def load_review(project: Project) -> ReviewState:
         else:
             decisions.append(d)
     suggestions = [s for s in load_suggestions(project, list(guides)) if s.code in codebook.by_id]
+    warnings.extend(stale_decisions(project, decisions))
     return ReviewState(project, codebook, guides, decisions, suggestions, summarise(suggestions),
                        sorted(set(warnings)))
+
+
+def stale_decisions(project: Project, decisions: list[Decision]) -> list[str]:
+    """Segment decisions made on text that has changed since (re-extraction): to review again."""
+    current: dict[str, dict[str, str]] = {}
+    out = []
+    for (reviewer, _), d in latest(decisions).items():
+        if d.level != "segment" or not d.segment:
+            continue
+        if d.guide not in current:
+            path = project.segments_dir / f"{d.guide}.jsonl"
+            if not path.exists():
+                current[d.guide] = {}
+            else:
+                current[d.guide] = {s.id: text_hash(s.text)
+                                    for s in jsonl_to_segments(path.read_text(encoding="utf-8"))}
+        segments = current[d.guide]
+        if not segments:
+            continue
+        if d.segment not in segments or (d.text_hash and segments[d.segment] != d.text_hash) or d.needs_review:
+            out.append(f"reviews/{reviewer}.jsonl: {d.action} {d.code!r} on segment {d.segment!r} was made on text "
+                       "that has changed since; review it again (the decision is kept)")
+    return out
 
 
 def human_truth(decisions: list[Decision]) -> dict[tuple[str, str], bool]:

@@ -109,6 +109,10 @@ def test_round_trip(reviewed, tmp_path):
     assert sum(d["needs_review"] for d in flagged) == 1
     assert any(d["action"] == "add" and d["code"] == "dont_stigmatize" for d in flagged)
     assert run("agreement", "--level", "segment", "-p", root).exit_code == 0
+    again = run("worksheet", "export", "-r", "bob", "-o", tmp_path / "bob-ws.csv", "-p", root)
+    assert again.exit_code == 1 and "exists (perhaps half filled in)" in again.output
+    built = run("build", root, "-q", "--nlp", "blank", "-j", "1")
+    assert built.exit_code == 0 and "review it again (the decision is kept)" in built.output
 
     # adjudicate every open disagreement through the file, then resolve
     dis = tmp_path / "disagreements.csv"
