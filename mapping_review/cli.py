@@ -119,6 +119,27 @@ def corpus_list(project_dir: Path) -> None:
         err_console.print(f"[red]Error:[/] {problem.message}")
 
 
+@corpus.command("fetch")
+@click.argument("keys", nargs=-1)
+@click.option("--force", is_flag=True, help="Download again even when the file is there.")
+@project_option
+@library_errors
+def corpus_fetch(keys: tuple[str, ...], force: bool, project_dir: Path) -> None:
+    """Download the guides that have a URL (all, or KEYS), checking they are PDFs and match their sha256."""
+    from mapping_review.fetch import fetch_corpus
+
+    project = open_project(project_dir)
+    results = fetch_corpus(project, keys=list(keys) or None, force=force)
+    for r in results:
+        if r.status == "failed":
+            err_console.print(f"[red]Error:[/] {r.key}: {r.message}")
+        else:
+            console.print(f"{r.key}: {r.status} {r.message}")
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise click.ClickException(f"{len(failed)} guide(s) could not be fetched; the others were")
+
+
 @corpus.command("verify")
 @project_option
 @library_errors
@@ -190,19 +211,27 @@ def _summary(report: pipeline.BuildReport) -> None:
 
 @main.command()
 @click.argument("project_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
-@engine_option
-@click.option("--nlp", "nlp_name", default="auto", show_default=True,
-              help="spaCy pipeline: auto (en_core_web_sm if installed, else blank), blank, or a package name.")
+@click.option("--engine", type=click.Choice(sorted(ENGINES)), default=None,
+              help=f"PDF engine (default from review.yaml, else {DEFAULT_ENGINE}).")
+@click.option("--nlp", "nlp_name", default=None,
+              help="spaCy pipeline: auto (en_core_web_sm if installed, else blank), blank, or a package name "
+                   "(default from review.yaml, else auto).")
 @click.option("-j", "--jobs", type=int, default=None, help="Parallel extraction processes (default: CPUs).")
-@click.option("--no-calibrate", is_flag=True, help="Keep the codebook's guide-level rules even when reviewers exist.")
+@click.option("--no-calibrate", is_flag=True, default=None,
+              help="Keep the codebook's guide-level rules even when reviewers exist.")
+@click.option("--force", is_flag=True, help="Rebuild the review outputs even when no input changed.")
 @quiet_option
 @library_errors
-def build(project_dir: Path, engine: str, nlp_name: str, jobs: int | None, no_calibrate: bool, quiet: bool) -> None:
-    """Run every stage that is out of date and write build/."""
+def build(project_dir: Path, engine: str | None, nlp_name: str | None, jobs: int | None, no_calibrate: bool | None,
+          force: bool, quiet: bool) -> None:
+    """Run every stage that is out of date and write build/ (review.yaml holds the defaults)."""
     project = open_project(project_dir)
     progress = None if quiet else _RichProgress()
     report = pipeline.build_project(project, engine=engine, nlp_name=nlp_name, jobs=jobs, progress=progress,
-                                    calibrate=not no_calibrate)
+                                    calibrate=None if no_calibrate is None else not no_calibrate, force=force)
+    if report.up_to_date:
+        console.print("Up to date: no input changed since the last build (build/run.json)")
+        return
     failures = _report(report.extract) + _report(report.segment) + _report(report.code)
     for warning in report.warnings:
         err_console.print(f"[yellow]Warning:[/] {warning}")

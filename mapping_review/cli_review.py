@@ -13,7 +13,6 @@ from mapping_review.agreement import fmt
 from mapping_review.cli import console, err_console, library_errors, main, project_option, quiet_option
 from mapping_review.consensus import adjudicate as make_adjudication
 from mapping_review.errors import ConfigError
-from mapping_review.learn import SuggestionRanker, segment_labels
 from mapping_review.project import open_project
 from mapping_review.review import agreement_by_code, calibration_of, load_review, resolve_review, write_tables
 from mapping_review.reviews import append_decisions
@@ -110,6 +109,8 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
     for code in codes:
         state.codebook.code(code)
     chosen = [s for s in state.suggestions if (not guides or s.guide in guides) and (not codes or s.code in codes)]
+    from mapping_review.learn import SuggestionRanker, segment_labels
+
     ranker = SuggestionRanker().fit(_segments(project, state.keys), segment_labels(state.decisions))
     ranked = [s for s, _ in ranker.rank(chosen)] if ranker.models_ else chosen
     path = _fresh(output or project.root / "reviews" / "worksheets" / f"{reviewer}.csv", force)
@@ -270,6 +271,8 @@ def calibrate_cmd(project_dir: Path) -> None:
 @library_errors
 def learn_cmd(project_dir: Path) -> None:
     """Learn tfidf-logreg.v1 from segment decisions; report cross-validated precision/recall per code."""
+    from mapping_review.learn import SuggestionRanker, segment_labels
+
     project = open_project(project_dir)
     state = load_review(project)
     ranker = SuggestionRanker().fit(_segments(project, state.keys), segment_labels(state.decisions))

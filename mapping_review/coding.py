@@ -14,8 +14,8 @@ from mapping_review.codebook import Codebook, load_codebook
 from mapping_review.manifest import load_manifest
 from mapping_review.pipeline import GuideResult, Progress, write_atomic
 from mapping_review.project import Project
-from mapping_review.rules import CODER, RuleCoder, Suggestion
 from mapping_review.segment import jsonl_to_segments
+from mapping_review.suggestions import Suggestion
 
 
 def _digest(path: Path) -> str:
@@ -29,6 +29,7 @@ def codings_dir(project: Project) -> Path:
 def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None) -> list[GuideResult]:
     """Write ``build/codings/<key>.jsonl`` for every segmented guide that changed."""
     from mapping_review.nlp import load_nlp
+    from mapping_review.rules import CODER, RuleCoder
 
     progress = progress or Progress()
     codebook = load_codebook(project.codebook_path)

@@ -12,7 +12,7 @@ import pypdfium2 as pdfium
 
 from mapping_review.errors import GuideError, ManifestError
 from mapping_review.extract.engines import check_pdf_file
-from mapping_review.manifest import Guide, Manifest, append_guide, load_manifest, write_manifest
+from mapping_review.manifest import Guide, Manifest, append_guide, load_manifest, update_guide
 from mapping_review.project import Project
 
 
@@ -67,6 +67,7 @@ def add_guide(
             shutil.copyfile(pdf, target)
     guide = Guide.model_validate({
         "key": key,
+        "label": existing.label if existing else "",
         "title": title or (existing.title if existing else "") or _pdf_title(pdf, password or None),
         "year": year if year is not None else (existing.year if existing else None),
         "publisher": publisher or (existing.publisher if existing else ""),
@@ -77,7 +78,7 @@ def add_guide(
         "password": password or (existing.password if existing else ""),
     })
     if existing is not None:
-        write_manifest(project.manifest_path, [guide if g.key == key else g for g in manifest.guides])
+        update_guide(project.manifest_path, guide)
     else:
         append_guide(project.manifest_path, guide)
     return guide

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mapping_review.codebook import Codebook, DecisionRule
-from mapping_review.rules import Suggestion
+from mapping_review.suggestions import Suggestion
 
 EVIDENCE_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
 SECTION_GRID = (1, 2, 3, 5)

@@ -18,8 +18,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from mapping_review.reviews import CONSENSUS, Decision, latest
-from mapping_review.rules import Suggestion
 from mapping_review.segment import Segment
+from mapping_review.suggestions import Suggestion
 
 MODEL = "tfidf-logreg.v1"
 MIN_PER_CLASS = 5

@@ -25,8 +25,9 @@ KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 HEADER = """\
 # The guides of this review. `mapping-review corpus add PDF --key KEY` adds one and
 # records its sha256; `mapping-review corpus verify` checks the files against it.
-# Fields: key (citation key), title, year, publisher, authors, url, file (relative
-# to this folder), sha256, password (for PDFs that need a user password).
+# Fields: key (citation key), label (short name for figures), title, year, publisher,
+# authors, url, file (relative to this folder), sha256, password (for PDFs that need a
+# user password).
 """
 
 
@@ -36,6 +37,7 @@ class Guide(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     key: str = Field(pattern=KEY_PATTERN)
+    label: str = ""  # a short name for figures; the key when empty
     title: str = ""
     year: int | None = Field(default=None, ge=1800, le=2200)
     publisher: str = ""
@@ -154,14 +156,27 @@ def _drop_duplicates(
 
 
 def _entry_yaml(guide: Guide) -> str:
-    text = yaml.safe_dump([guide.to_entry()], sort_keys=False, allow_unicode=True, width=100)
+    text = yaml.safe_dump([guide.to_entry()], sort_keys=False, allow_unicode=True, width=200)
     return "".join("  " + line + "\n" for line in text.splitlines())
 
 
-def write_manifest(path: Path, guides: list[Guide]) -> None:
-    """Write a whole manifest (used when an entry is replaced)."""
-    body = "".join(_entry_yaml(g) for g in guides)
-    path.write_text(HEADER + "guides:\n" + body, encoding="utf-8")
+def update_guide(path: Path, guide: Guide) -> None:
+    """Rewrite one entry in place, keeping every other line (and comment) of the file."""
+    manifest = load_manifest(path)
+    start = manifest.lines.get(guide.key)
+    if start is None:
+        raise ManifestError(f"{path}: no guide {guide.key!r} to update")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    end = start
+    while end < len(lines) and not re.match(r"^\s*-\s", lines[end]) and not re.match(r"^\S", lines[end]):
+        end += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1  # keep blank lines and comments that separate entries
+    original = "".join(lines)
+    path.write_text("".join(lines[: start - 1]) + _entry_yaml(guide) + "".join(lines[end:]), encoding="utf-8")
+    if load_manifest(path).get(guide.key) != guide:
+        path.write_text(original, encoding="utf-8")
+        raise ManifestError(f"{path}: the entry for {guide.key!r} could not be updated cleanly; the file is unchanged")
 
 
 def append_guide(path: Path, guide: Guide) -> None:

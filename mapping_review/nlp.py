@@ -9,17 +9,19 @@ other name is a pipeline package the user has installed.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
-
-import spacy
-from spacy.language import Language
+from typing import TYPE_CHECKING, Any
 
 from mapping_review.errors import MappingReviewError
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 TRAINED_DEFAULT = "en_core_web_sm"
 
 
 def resolve_pipeline_name(name: str = "auto") -> str:
+    import spacy
+
     if name == "auto":
         return TRAINED_DEFAULT if spacy.util.is_package(TRAINED_DEFAULT) else "blank"
     return name
@@ -28,6 +30,8 @@ def resolve_pipeline_name(name: str = "auto") -> str:
 @lru_cache(maxsize=4)
 def load_nlp(name: str = "auto") -> Language:
     """The pipeline called ``name`` (see module docs); raises with advice when missing."""
+    import spacy
+
     resolved = resolve_pipeline_name(name)
     if resolved == "blank":
         nlp = spacy.blank("en")

@@ -288,6 +288,7 @@ class BuildReport:
     tables: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     n_disagreements: int = 0
+    up_to_date: bool = False
 
     @property
     def failures(self) -> list[GuideResult]:
@@ -295,18 +296,11 @@ class BuildReport:
 
 
 def build_project(
-    project: Project, *, engine: str = DEFAULT_ENGINE, nlp_name: str = "auto", jobs: int | None = None,
-    progress: Progress | None = None, calibrate: bool = True,
+    project: Project, *, engine: str | None = None, nlp_name: str | None = None, jobs: int | None = None,
+    progress: Progress | None = None, calibrate: bool | None = None, force: bool = False,
 ) -> BuildReport:
-    """Every stage that is out of date, in order: extract, segment, code, resolve."""
-    from mapping_review.coding import code_corpus
-    from mapping_review.review import load_review, resolve_review, write_tables
+    """Every stage that is out of date, in order (see :mod:`mapping_review.build`)."""
+    from mapping_review.build import run_build
 
-    extracted = extract_corpus(project, engine=engine, jobs=jobs, progress=progress)
-    segmented = segment_corpus(project, engine=engine, nlp_name=nlp_name, progress=progress, extracted=extracted)
-    coded = code_corpus(project, nlp_name=nlp_name, progress=progress)
-    state = load_review(project)
-    tables = resolve_review(state, use_calibration=calibrate)
-    written = write_tables(state, tables)
-    return BuildReport(extract=extracted, segment=segmented, code=coded, tables=written,
-                       warnings=state.warnings, n_disagreements=len(tables.disagreements))
+    return run_build(project, engine=engine, nlp_name=nlp_name, jobs=jobs, progress=progress,
+                     calibrate=calibrate, force=force)

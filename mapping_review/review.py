@@ -14,8 +14,8 @@ from mapping_review.decide import Calibration, Evidence, auto_codes, calibrate, 
 from mapping_review.manifest import load_manifest
 from mapping_review.project import Project
 from mapping_review.reviews import CONSENSUS, Decision, guide_level, latest, read_decisions
-from mapping_review.rules import Suggestion, text_hash
 from mapping_review.segment import jsonl_to_segments
+from mapping_review.suggestions import Suggestion, text_hash
 from mapping_review.tables_io import write_table
 
 MIN_CALIBRATION_GUIDES = 3  # reviewed guides with machine evidence needed before fitting rules

@@ -9,10 +9,9 @@ shorter than six words (list entries, titles), which are weak evidence.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from spacy.language import Language
@@ -20,45 +19,14 @@ from spacy.matcher import Matcher, PhraseMatcher
 
 from mapping_review.codebook import Code, Codebook, Patterns
 from mapping_review.segment import Segment
+from mapping_review.suggestions import Suggestion, text_hash
+
+__all__ = ["CODER", "RuleCoder", "Suggestion", "text_hash"]
 
 CODER = "rules.v1"
 EXTRA_TERM_BONUS = 0.25  # per further distinct matched term
 MAX_BONUS = 1.5  # the score never exceeds this multiple of the weight
 SHORT_FRAGMENT = 6  # words: a shorter sentence (a list entry, a title) scores half
-
-
-def text_hash(text: str) -> str:
-    """The hash a decision records of the text it was made on."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    """A machine suggestion that a segment carries a code, with its evidence."""
-
-    guide: str
-    code: str
-    segment: str
-    page: int
-    section: tuple[str, ...]
-    quote: str
-    match: str
-    match_start: int
-    match_end: int
-    score: float
-    coder: str
-    text_hash: str
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["section"] = list(self.section)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Suggestion:
-        data = dict(data)
-        data["section"] = tuple(data["section"])
-        return cls(**data)
 
 
 BOILERPLATE = re.compile(r"©|\ball rights reserved\b|\bcopyright\b|\bisbn\b|\bdoi:|https?://", re.IGNORECASE)

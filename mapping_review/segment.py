@@ -17,12 +17,12 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from spacy.language import Language
+from typing import TYPE_CHECKING, Any
 
 from mapping_review.extract import Block, Document
-from mapping_review.nlp import sentence_pipes
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 SEGMENTER_VERSION = "segment.v1"
 _TAG = re.compile(r"^[\[(][^\])]*[\])]\.?$")  # "[2009, amended 2022]" belongs to the sentence before
@@ -184,6 +184,8 @@ def _belongs_to_previous(previous: str, text: str) -> bool:
 
 
 def _sentence_spans(nlp: Language, texts: list[str]) -> list[list[tuple[int, int]]]:
+    from mapping_review.nlp import sentence_pipes
+
     out = []
     with nlp.select_pipes(enable=sentence_pipes(nlp)):
         for doc in nlp.pipe(texts, batch_size=256):

@@ -17,8 +17,8 @@ from pathlib import Path
 from mapping_review.codebook import Codebook, split_cell
 from mapping_review.errors import ConfigError
 from mapping_review.reviews import Decision, check_reviewer, latest, now
-from mapping_review.rules import Suggestion, text_hash
 from mapping_review.segment import Segment
+from mapping_review.suggestions import Suggestion, text_hash
 from mapping_review.tables_io import read_table, write_table
 from mapping_review.yamlfile import suggest
 
