@@ -56,6 +56,8 @@ def fetch_guide(project: Project, guide: Guide, *, force: bool = False) -> Fetch
     tmp = target.with_name(target.name + f".part{os.getpid()}")
     try:
         sha = _download(guide.url, target)
+    except urllib.error.HTTPError as e:
+        return FetchResult(guide.key, "failed", f"{guide.url}: download failed (HTTP {e.code} {e.reason})")
     except (urllib.error.URLError, OSError, ValueError) as e:
         reason = getattr(e, "reason", e)
         return FetchResult(guide.key, "failed", f"{guide.url}: download failed ({reason})")

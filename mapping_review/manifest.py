@@ -85,8 +85,8 @@ def _describe(error: Any, fields: list[str]) -> tuple[tuple[Any, ...], str]:
         return loc, f"missing field {name!r}"
     if error["type"] == "string_pattern_mismatch" and name == "key":
         return loc, f"key {error['input']!r} may only use letters, digits, '_', '-' and '.'"
-    if error["type"] == "string_pattern_mismatch" and name == "sha256":
-        return loc, "sha256 must be 64 lower-case hex digits"
+    if name == "sha256":
+        return loc, "sha256 must be 64 lower-case hex digits, in quotes (sha256: '...')"
     return loc, f"{name}: {error['msg']} (got {error.get('input')!r})"
 
 

@@ -64,7 +64,9 @@ def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tup
             warnings.append(f"guide {key!r} has no code at all (no evidence and no reviewer decision)")
     written += _graph(state, tables, guides, out)
     written += _criteria(state, rows, settings, labels, len(keys), out)
-    if settings.figures:
+    if not keys:
+        warnings.append(f"{project.manifest_path} lists no guides: the tables are empty and no figure is drawn")
+    elif settings.figures:
         written += _figures(state, tables, keys, labels, rows, out)
     return written, warnings
 

@@ -55,6 +55,11 @@ def test_bad_year_and_bad_key(tmp_path):
     assert "manifest.yaml:4" in messages and "may only use letters" in messages
 
 
+def test_unquoted_all_digit_hash_is_explained(tmp_path):
+    manifest = load_manifest(write(tmp_path, "guides:\n  - key: a\n    sha256: " + "0" * 64 + "\n"))
+    assert "manifest.yaml:3" in manifest.problems[0].message and "in quotes" in manifest.problems[0].message
+
+
 def test_yaml_syntax_error_names_line(tmp_path):
     with pytest.raises(ManifestError, match=r"manifest.yaml:3: YAML syntax error"):
         load_manifest(write(tmp_path, "guides:\n  - key: a\n  title: [unclosed\n"))
