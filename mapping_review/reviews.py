@@ -53,6 +53,8 @@ class Decision:
     note: str = ""
     origin: str = ""
     needs_review: bool = False  # the text changed since the decision was prepared
+    start: int = -1  # a span of the segment's text the decision is about (-1: the whole segment)
+    end: int = -1
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -65,3 +65,23 @@ def test_not_a_project_is_a_clear_error(tmp_path):
     assert result.exit_code == 1
     assert "is not a review project" in result.output and "mapping-review init" in result.output
     assert "Traceback" not in result.output
+
+
+def test_replacing_one_pdf_redoes_only_that_guide(tmp_path):
+    from mapping_review import pipeline
+    from mapping_review.corpus import add_guide
+    from mapping_review.project import init_project
+
+    project = init_project(tmp_path / "review")
+    a = make_pdf(tmp_path / "a.pdf", guide_pages(2, title="Guide A"))
+    b = make_pdf(tmp_path / "b.pdf", guide_pages(2, title="Guide B"))
+    add_guide(project, a, key="a")
+    add_guide(project, b, key="b")
+    first = pipeline.build_project(project, nlp_name="blank", jobs=1)
+    assert {r.key: r.status for r in first.extract} == {"a": "extracted", "b": "extracted"}
+    b2 = make_pdf(tmp_path / "b2.pdf", guide_pages(3, title="Guide B, second edition"))
+    add_guide(project, b2, key="b", replace=True)
+    second = pipeline.build_project(project, nlp_name="blank", jobs=1)
+    assert {r.key: r.status for r in second.extract} == {"a": "cached", "b": "extracted"}
+    assert {r.key: r.status for r in second.segment} == {"a": "up to date", "b": "segmented"}
+    assert {r.key: r.status for r in second.code} == {"a": "up to date", "b": "coded"}

@@ -146,6 +146,7 @@ def test_second_build_does_no_pdf_work(guides_build, monkeypatch):
         raise AssertionError("the PDF was read again")
 
     monkeypatch.setitem(pipeline.extract_document.__globals__, "get_engine", lambda name: no_pdf)
-    report = pipeline.build_project(project, nlp_name="blank", jobs=1)
+    assert pipeline.build_project(project, nlp_name="blank", jobs=1).up_to_date
+    report = pipeline.build_project(project, nlp_name="blank", jobs=1, force=True)
     assert {r.status for r in report.extract} == {"cached"}
     assert {r.status for r in report.segment} == {"up to date"}

@@ -113,6 +113,7 @@ def test_round_trip(reviewed, tmp_path):
     assert again.exit_code == 1 and "exists (perhaps half filled in)" in again.output
     built = run("build", root, "-q", "--nlp", "blank", "-j", "1")
     assert built.exit_code == 0 and "review it again (the decision is kept)" in built.output
+    assert all((root / "build" / "figures" / f"agreement.{fmt}").stat().st_size > 1000 for fmt in ("png", "svg", "pdf"))
 
     # adjudicate every open disagreement through the file, then resolve
     dis = tmp_path / "disagreements.csv"

@@ -1,0 +1,1 @@
+"""The reviewer workbench (``mapping-review serve``)."""

@@ -1,0 +1,121 @@
+"""What the workbench reads and writes: the same project files the CLI uses.
+
+Nothing is kept in a database of its own. Reviews are read from
+``reviews/*.jsonl`` on every request (they are small and may change under
+the app: another reviewer, a CLI import); the machine's outputs are cached
+until their files change.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from mapping_review.cache import load_document
+from mapping_review.corpus import file_sha256
+from mapping_review.errors import MappingReviewError
+from mapping_review.extract import Document, extractor_name
+from mapping_review.manifest import Guide, load_manifest
+from mapping_review.project import Project
+from mapping_review.review import ReviewState, load_review
+from mapping_review.reviews import Decision, append_decisions, latest, read_decisions
+from mapping_review.segment import Segment, jsonl_to_segments
+from mapping_review.settings import load_settings
+
+RENDER_SCALE = 1.5  # page images: pixels per PDF point
+
+
+def _stamp(paths: list[Path]) -> tuple[tuple[str, int], ...]:
+    return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
+
+
+@dataclass
+class GuideData:
+    guide: Guide
+    doc: Document | None
+    segments: list[Segment]
+
+
+class Store:
+    """Project access for the web app, safe to share between request threads."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._lock = threading.Lock()
+        self._state: tuple[tuple[tuple[str, int], ...], ReviewState] | None = None
+        self._guides: dict[str, tuple[tuple[tuple[str, int], ...], GuideData]] = {}
+
+    # -- review state (codebook, manifest, suggestions) ------------------------------------
+    def _machine_files(self) -> list[Path]:
+        p = self.project
+        return [p.codebook_path, p.manifest_path, *sorted((p.build_dir / "codings").glob("*.jsonl"))]
+
+    def state(self) -> ReviewState:
+        """The review, with the decisions as they are on disk right now."""
+        stamp = _stamp(self._machine_files())
+        with self._lock:
+            if self._state is None or self._state[0] != stamp:
+                self._state = (stamp, load_review(self.project))
+            cached = self._state[1]
+        decisions = [d for d in read_decisions(self.project.reviews_dir)
+                     if d.guide in cached.guides and d.code in cached.codebook.by_id]
+        return ReviewState(cached.project, cached.codebook, cached.guides, decisions, cached.suggestions,
+                           cached.evidence, cached.warnings)
+
+    def guides(self) -> list[Guide]:
+        return list(load_manifest(self.project.manifest_path).guides)
+
+    def guide(self, key: str) -> GuideData:
+        """A guide's extracted document and segments (None / empty before its first build)."""
+        guide = next((g for g in self.guides() if g.key == key), None)
+        if guide is None:
+            raise MappingReviewError(f"no guide {key!r}")
+        seg_path = self.project.segments_dir / f"{key}.jsonl"
+        stamp = _stamp([self.project.manifest_path, seg_path])
+        with self._lock:
+            hit = self._guides.get(key)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+        doc = None
+        path = guide.path(self.project.corpus_dir)
+        if path is not None and path.is_file():
+            engine = load_settings(self.project.root).build.engine
+            doc = load_document(self.project.cache_dir, guide.sha256 or file_sha256(path), extractor_name(engine))
+        segments = jsonl_to_segments(seg_path.read_text(encoding="utf-8")) if seg_path.exists() else []
+        data = GuideData(guide, doc, segments)
+        with self._lock:
+            self._guides[key] = (stamp, data)
+        return data
+
+    # -- page images -----------------------------------------------------------------------
+    def page_png(self, key: str, number: int) -> bytes:
+        """The page drawn as PNG, cached under build/cache/pages/ by file hash."""
+        import pypdfium2 as pdfium
+
+        data = self.guide(key)
+        path = data.guide.path(self.project.corpus_dir)
+        if path is None or not path.is_file() or data.doc is None or not 1 <= number <= data.doc.n_pages:
+            raise MappingReviewError(f"no page {number} of {key!r}")
+        cache = self.project.cache_dir / "pages" / f"{data.doc.sha256}-{number}-{RENDER_SCALE}.png"
+        if cache.exists():
+            return cache.read_bytes()
+        pdf = pdfium.PdfDocument(str(path), password=data.guide.password or None)
+        try:
+            image = pdf[number - 1].render(scale=RENDER_SCALE).to_pil()
+        finally:
+            pdf.close()
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".tmp{threading.get_ident()}")
+        image.save(tmp, format="PNG")
+        tmp.replace(cache)
+        return cache.read_bytes()
+
+    # -- decisions -------------------------------------------------------------------------
+    def record(self, decisions: list[Decision]) -> int:
+        return append_decisions(self.project.reviews_dir, decisions)
+
+    def current(self, reviewer: str) -> dict[tuple[str, str, str, str], Decision]:
+        """The reviewer's latest decision per (level, guide, code, segment)."""
+        return {key: d for (who, key), d in latest(read_decisions(self.project.reviews_dir)).items()
+                if who == reviewer}
