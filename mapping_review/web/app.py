@@ -82,7 +82,7 @@ def create_app(project: Project, *, token: str | None = None, secret_key: str | 
 
     @app.errorhandler(MappingReviewError)
     def library_error(error: MappingReviewError) -> Any:
-        return {"error": str(error)} if request.path.startswith("/api/") else (str(error), 404)
+        return ({"error": str(error)}, 404) if request.path.startswith("/api/") else (str(error), 404)
 
     from mapping_review.web import routes
 

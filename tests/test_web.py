@@ -1,0 +1,165 @@
+"""The workbench through Flask's test client: decisions land in reviews/ as the CLI writes them,
+and hostile text, missing CSRF tokens, foreign addresses and odd paths are refused."""
+
+import json
+import re
+
+import pytest
+from pdfmaker import guide_pages, make_pdf
+
+from mapping_review import pipeline
+from mapping_review.corpus import add_guide
+from mapping_review.errors import MappingReviewError
+from mapping_review.reviews import read_decisions
+from mapping_review.web.app import check_binding, create_app
+
+HOSTILE = '<script>alert("x")</script> Build a trusting therapeutic relationship <img src=x onerror=alert(1)>.'
+
+
+@pytest.fixture(scope="module")
+def web_project(tmp_path_factory):
+    from mapping_review.project import init_project
+
+    root = tmp_path_factory.mktemp("web") / "review"
+    project = init_project(root)
+    pages = guide_pages(3)
+    pages[0].append((80, 520, 11, HOSTILE))
+    pdf = make_pdf(root.parent / "guide.pdf", pages)
+    add_guide(project, pdf, key="tg1", title="<b>Test</b> guide")
+    pipeline.build_project(project, nlp_name="blank", jobs=1)
+    return project
+
+
+def login(client, name="alice"):
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    assert client.post("/login", data={"reviewer": name, "csrf": csrf}).status_code == 302
+    return csrf
+
+
+@pytest.fixture()
+def client(web_project):
+    app = create_app(web_project)
+    return app.test_client()
+
+
+def first_suggestion(client, key="tg1"):
+    page = client.get(f"/guide/{key}?page=1").text
+    seg = re.search(r'<li class="segment has-suggestions" id="([^"]+)"', page).group(1)
+    code = re.search(r'id="' + re.escape(seg) + r'".*?data-code="([^"]+)"', page, re.S).group(1)
+    return seg, code
+
+
+def test_pages_need_a_reviewer_and_render(client):
+    assert client.get("/").status_code == 302
+    login(client)
+    for path in ("/", "/guide/tg1", "/sheet", "/codebook", "/disagreements", "/guide/tg1?q=treatment"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    png = client.get("/page/tg1/1.png")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+
+
+def test_hostile_pdf_text_is_shown_as_text(client):
+    login(client)
+    page = client.get("/guide/tg1?page=1").text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    assert "&lt;b&gt;Test&lt;/b&gt; guide" in client.get("/").text
+
+
+def test_a_decision_is_written_at_once_in_the_cli_format(client, web_project):
+    csrf = login(client)
+    seg, code = first_suggestion(client)
+    before = len(read_decisions(web_project.reviews_dir))
+    ok = client.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": "reject",
+                                          "note": "not about care"}, headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 200 and ok.json["status"] == "rejected"
+    decisions = read_decisions(web_project.reviews_dir)
+    assert len(decisions) == before + 1
+    d = decisions[-1]
+    assert (d.reviewer, d.level, d.guide, d.segment, d.code, d.value, d.action, d.note, d.origin) == \
+        ("alice", "segment", "tg1", seg, code, False, "reject", "not about care", "web")
+    line = (web_project.reviews_dir / "alice.jsonl").read_text().splitlines()[-1]
+    assert set(json.loads(line)) >= {"reviewer", "time", "text_hash", "segment", "code", "value"}
+    assert "rejected" in client.get(f"/guide/tg1?page=1&code={code}&status=rejected").text
+
+
+def test_adding_a_code_to_a_selected_span(client, web_project):
+    csrf = login(client, "bob")
+    seg, _ = first_suggestion(client)
+    ok = client.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": "dont_stigmatize", "action": "add",
+                                          "start": 0, "end": 5}, headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 200
+    d = read_decisions(web_project.reviews_dir)[-1]
+    assert (d.action, d.start, d.end, d.reviewer) == ("add", 0, 5, "bob")
+    bad = client.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": "dont_stigmatize",
+                                           "action": "add", "start": 3, "end": 99999}, headers={"X-CSRF-Token": csrf})
+    assert bad.status_code == 400
+
+
+def test_forms_and_api_need_the_csrf_token(client, web_project):
+    login(client)
+    seg, code = first_suggestion(client)
+    before = len(read_decisions(web_project.reviews_dir))
+    body = {"guide": "tg1", "segment": seg, "code": code, "action": "accept"}
+    assert client.post("/api/decide", json=body).status_code == 400
+    assert client.post("/api/decide", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 400
+    assert client.post("/sheet/tg1", data={"code": "dont_stigmatize"}).status_code == 400
+    assert client.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_stigmatize", "value": True}).status_code == 400
+    assert len(read_decisions(web_project.reviews_dir)) == before
+
+
+def test_bad_values_are_refused(client):
+    csrf = login(client)
+    headers = {"X-CSRF-Token": csrf}
+    seg, code = first_suggestion(client)
+    assert client.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": "no_such", "action": "accept"},
+                       headers=headers).status_code == 400
+    assert client.post("/api/decide", json={"guide": "tg1", "segment": "nope", "code": code, "action": "accept"},
+                       headers=headers).status_code == 404
+    outside = client.post("/api/decide", json={"guide": "../../etc", "segment": seg, "code": code, "action": "accept"},
+                          headers=headers)
+    assert outside.status_code == 404 and "no guide" in outside.json["error"]
+    assert client.get("/guide/tg1?code=bogus").status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/page/..%2F..%2Fetc%2Fpasswd/1.png", "/page/tg1/0.png", "/page/tg1/99.png",
+                                  "/static/../../pyproject.toml", "/static/%2e%2e/%2e%2e/pyproject.toml",
+                                  "/guide/..%2Fcorpus", "/reviews/alice.jsonl", "/corpus/tg1.pdf", "/build/run.json"])
+def test_nothing_outside_the_app_is_served(client, path):
+    login(client)
+    response = client.get(path)
+    assert response.status_code in (400, 404), path
+    assert b"guides:" not in response.data and b"%PDF" not in response.data
+
+
+def test_sheet_and_adjudication_write_decisions(client, web_project):
+    csrf = login(client, "carol")
+    assert client.post("/sheet/tg1", data={"code": ["dont_stigmatize", "therapeutic_alliance"],
+                                           "csrf": csrf}).status_code == 302
+    mine = {d.code: d.value for d in read_decisions(web_project.reviews_dir) if d.reviewer == "carol"}
+    assert mine["dont_stigmatize"] is True and mine["location/inpatient"] is False and len(mine) == 33
+    ok = client.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_stigmatize", "value": False,
+                                              "note": "passing mention"}, headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 200
+    d = read_decisions(web_project.reviews_dir)[-1]
+    assert (d.reviewer, d.value, d.note, d.origin) == ("consensus", False, "passing mention", "web:adjudication by carol")
+
+
+def test_names_and_addresses(client, web_project):
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    assert "Use letters" in client.post("/login", data={"reviewer": "../x", "csrf": csrf}).text
+    assert "Use letters" in client.post("/login", data={"reviewer": "consensus", "csrf": csrf}).text
+    check_binding("127.0.0.1", None)
+    check_binding("localhost", None)
+    with pytest.raises(MappingReviewError, match="access token"):
+        check_binding("0.0.0.0", None)
+    check_binding("0.0.0.0", "s3cret")
+    guarded = create_app(web_project, token="s3cret").test_client()
+    assert guarded.get("/login").status_code == 403
+    assert guarded.get("/login?token=wrong").status_code == 403
+    assert guarded.get("/login?token=s3cret").status_code == 200
+    assert guarded.get("/login").status_code == 200  # remembered in the session
