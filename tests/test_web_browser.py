@@ -120,7 +120,7 @@ def test_reviewer_codes_a_real_guide_and_the_build_shows_it(served, page, tmp_pa
 
 
 def test_hostile_text_renders_as_text_in_the_browser(served, page):
-    project, base = served
+    _, base = served
     page.goto(base + "/login")
     page.fill("#reviewer", "bob")
     page.click("#start")
