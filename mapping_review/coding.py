@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mapping_review.codebook import Codebook, load_codebook
 from mapping_review.manifest import load_manifest
-from mapping_review.pipeline import GuideResult, Progress, write_atomic
+from mapping_review.pipeline import GuideResult, Progress, read_state, save_state, write_atomic
 from mapping_review.project import Project
 from mapping_review.segment import jsonl_to_segments
 from mapping_review.suggestions import Suggestion
@@ -36,11 +36,7 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
     manifest = load_manifest(project.manifest_path)
     out_dir = codings_dir(project)
     out_dir.mkdir(parents=True, exist_ok=True)
-    state_path = out_dir / "state.json"
-    try:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        state = {}
+    state = read_state(out_dir / "state.json")
     book = _digest(project.codebook_path)
     results, todo = [], []
     for guide in manifest.guides:
@@ -62,12 +58,7 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
         state[key] = {"stamp": stamp, "n": len(suggestions)}
         results.append(GuideResult(key, "coded", n_segments=len(suggestions)))
         progress.document(key)
-    known = {g.key for g in manifest.guides}
-    for stale in out_dir.glob("*.jsonl"):
-        if stale.stem not in known:
-            stale.unlink()
-            state.pop(stale.stem, None)
-    write_atomic(state_path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+    save_state(out_dir, state, {g.key for g in manifest.guides})
     progress.finish("code")
     return sorted(results, key=lambda r: r.key)
 

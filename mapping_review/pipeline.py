@@ -207,10 +207,16 @@ def _extract_job_inline(
         _init_worker(None)
 
 
-SegmentState = dict[str, dict[str, str]]
+def save_state(out_dir: Path, state: dict[str, Any], known: set[str]) -> None:
+    """Drop the outputs of guides no longer in the manifest, then write ``state.json``."""
+    for stale in out_dir.glob("*.jsonl"):
+        if stale.stem not in known:
+            stale.unlink()
+            state.pop(stale.stem, None)
+    write_atomic(out_dir / "state.json", json.dumps(state, indent=2, sort_keys=True) + "\n")
 
 
-def _read_state(path: Path) -> SegmentState:
+def read_state(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -232,8 +238,7 @@ def segment_corpus(
     manifest = load_manifest(project.manifest_path)
     out_dir = project.segments_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    state_path = out_dir / "state.json"
-    state = _read_state(state_path)
+    state = read_state(out_dir / "state.json")
     extractor = extractor_name(engine)
     wanted_nlp = resolve_pipeline_name(nlp_name)
     results: list[GuideResult] = []
@@ -264,12 +269,7 @@ def segment_corpus(
                             "n_segments": str(len(segments))}
         results.append(GuideResult(guide.key, "segmented", n_segments=len(segments)))
         progress.document(guide.key)
-    known = {g.key for g in manifest.guides}
-    for stale in out_dir.glob("*.jsonl"):
-        if stale.stem not in known:
-            stale.unlink()
-            state.pop(stale.stem, None)
-    write_atomic(state_path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+    save_state(out_dir, state, {g.key for g in manifest.guides})
     progress.finish("segment")
     return sorted(results, key=lambda r: r.key)
 
