@@ -10,7 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from mapping_review.codebook import Codebook, load_codebook
+from mapping_review.codebook import load_codebook
 from mapping_review.manifest import load_manifest
 from mapping_review.pipeline import GuideResult, Progress, read_state, save_state, write_atomic
 from mapping_review.project import Project
@@ -74,6 +74,3 @@ def load_suggestions(project: Project, keys: list[str] | None = None) -> list[Su
                        if line.strip())
     return out
 
-
-def codebook_of(project: Project) -> Codebook:
-    return load_codebook(project.codebook_path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from mapping_review.cache import load_document
 from mapping_review.corpus import file_sha256, resolve_file
@@ -66,9 +65,3 @@ def page_segments(
     """Segments that start on page ``number`` or run onto it."""
     return [s for s in segments if s.kind in kinds and s.page <= number <= s.end_page]
 
-
-def relative_to(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)

@@ -107,6 +107,13 @@ def test_graph_has_guides_codes_hierarchy_and_edges(review):
     assert G.has_edge("feature:location", "code:location/inpatient")
     assert G.nodes["guide:foa_exposure_2012"]["year"] == 2012
     assert "Care delivered where the client lives" in G.nodes["code:location/client_home"]["definition"]
+    from mapping_review import code_cooccurrence
+
+    co = code_cooccurrence(G)
+    pairs = {(r["code_a"], r["code_b"]): int(r["n_guides"])
+             for r in csv.DictReader((review.build_dir / "tables" / "cooccurrence.csv").open())}
+    assert co["code:location/inpatient"]["code:location/outpatient"]["weight"] == \
+        pairs[("location/inpatient", "location/outpatient")] == 9
     similarity = list(csv.DictReader((review.build_dir / "tables" / "guide_similarity.csv").open()))
     assert len(similarity) == 45 and all(0 <= float(r["jaccard"]) <= 1 for r in similarity)
 
