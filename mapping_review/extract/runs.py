@@ -23,40 +23,43 @@ BASELINE_SHIFT = 0.45  # of the font size: a larger jump is a new line
 
 
 class _RunBuilder:
-    __slots__ = ("bottom", "last_x0", "n_bold", "n_chars", "parts", "sizes", "space", "top", "x0", "x1")
+    __slots__ = ("best", "bottom", "last_x0", "n_bold", "n_chars", "parts", "sizes", "space", "top", "x0", "x1")
 
     def __init__(self, ch: Char) -> None:
         self.parts = [ch[0]]
         self.x0, self.top, self.x1, self.bottom = ch[1], ch[2], ch[3], ch[4]
         self.last_x0 = ch[1]
         self.sizes = {ch[5]: 1}
+        self.best = ch[5]  # the size most characters have (ties: the larger)
         self.n_bold = int(ch[6])
         self.n_chars = 1
         self.space = False
 
-    @property
-    def size(self) -> float:
-        return max(self.sizes.items(), key=lambda kv: (kv[1], kv[0]))[0]
-
     def accepts(self, ch: Char) -> bool:
-        size = max(ch[5], 1.0)
-        if abs(ch[4] - self.bottom) > BASELINE_SHIFT * max(size, self.size):
+        size = ch[5] if ch[5] > 1.0 else 1.0
+        if abs(ch[4] - self.bottom) > BASELINE_SHIFT * (size if size > self.best else self.best):
             return False
         gap = ch[1] - self.x1
         # a ligature's second letter shares the first one's box: not a step back
         return (-0.3 * size <= gap or ch[1] >= self.last_x0 - 0.1 * size) and gap <= RUN_GAP * size
 
     def add(self, ch: Char) -> None:
-        size = max(ch[5], 1.0)
+        size = ch[5] if ch[5] > 1.0 else 1.0
         if self.space or ch[1] - self.x1 > WORD_GAP * size:
             self.parts.append(" ")
         self.space = False
         self.parts.append(ch[0])
         self.last_x0 = ch[1]
-        self.x1 = max(self.x1, ch[3])
-        self.top = min(self.top, ch[2])
-        self.bottom = max(self.bottom, ch[4])
-        self.sizes[ch[5]] = self.sizes.get(ch[5], 0) + 1
+        if ch[3] > self.x1:
+            self.x1 = ch[3]
+        if ch[2] < self.top:
+            self.top = ch[2]
+        if ch[4] > self.bottom:
+            self.bottom = ch[4]
+        count = self.sizes[ch[5]] = self.sizes.get(ch[5], 0) + 1
+        best = self.sizes[self.best]
+        if count > best or (count == best and ch[5] > self.best):
+            self.best = ch[5]
         self.n_bold += int(ch[6])
         self.n_chars += 1
 
@@ -67,7 +70,7 @@ class _RunBuilder:
             top=round(self.top, 2),
             x1=round(self.x1, 2),
             bottom=round(self.bottom, 2),
-            size=round(self.size, 2),
+            size=round(self.best, 2),
             bold=self.n_bold * 2 > self.n_chars,
         )
 
