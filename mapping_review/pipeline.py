@@ -120,8 +120,8 @@ def _init_worker(page_queue: Any) -> None:
     _page_queue = page_queue
 
 
-def _extract_job(job: _Job, engine: str, cache_dir: Path) -> tuple[str, Document | None, str, str]:
-    """Run in a worker process: (key, document, error message, error reason)."""
+def _extract_job(job: _Job, engine: str, cache_dir: Path) -> GuideResult:
+    """Run in a worker process; the document goes to the cache, only its summary comes back."""
     def tick(n: int) -> None:
         if _page_queue is not None:
             _page_queue.put(n)
@@ -130,21 +130,14 @@ def _extract_job(job: _Job, engine: str, cache_dir: Path) -> tuple[str, Document
         doc = extract_document(job.path, sha256=job.sha256, engine=engine, password=job.guide.password or None,
                                on_page=tick)
     except GuideError as e:
-        return job.guide.key, None, f"{job.guide.key}: {e}", e.reason
+        return GuideResult(job.guide.key, "failed", f"{job.guide.key}: {e}", e.reason)
     except MappingReviewError as e:
-        return job.guide.key, None, f"{job.guide.key}: {e}", "error"
+        return GuideResult(job.guide.key, "failed", f"{job.guide.key}: {e}", "error")
     except Exception as e:  # an engine bug must not stop the corpus
-        return job.guide.key, None, f"{job.guide.key}: {job.path}: unexpected {type(e).__name__}: {e}", "internal"
+        message = f"{job.guide.key}: {job.path}: unexpected {type(e).__name__}: {e}"
+        return GuideResult(job.guide.key, "failed", message, "internal")
     save_document(cache_dir, doc)
-    return job.guide.key, doc, "", ""
-
-
-def _collect(outcome: tuple[str, Document | None, str, str], results: list[GuideResult]) -> None:
-    key, doc, message, reason = outcome
-    if doc is None:
-        results.append(GuideResult(key, "failed", message, reason))
-    else:
-        results.append(_summarise(GuideResult(key, "extracted"), doc))
+    return _summarise(GuideResult(job.guide.key, "extracted"), doc)
 
 
 def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, progress: Progress,
@@ -154,14 +147,16 @@ def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, 
         page_queue = manager.Queue()
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(page_queue,)) as pool:
-            pending: set[Future[tuple[str, Document | None, str, str]]] = {
-                pool.submit(_extract_job, job, engine, cache_dir) for job in jobs
+            # largest documents first, so that no worker is left with a long one at the end
+            pending: set[Future[GuideResult]] = {
+                pool.submit(_extract_job, job, engine, cache_dir)
+                for job in sorted(jobs, key=lambda j: -j.n_pages)
             }
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(page_queue, progress)
                 for future in done:
-                    _collect(future.result(), results)
+                    results.append(future.result())
                     progress.document(results[-1].key)
             _drain(page_queue, progress)
 
@@ -186,16 +181,13 @@ def extract_corpus(
         _run_parallel(todo, engine, project.cache_dir, workers, progress, results)
     else:
         for job in todo:
-            outcome = _extract_job_inline(job, engine, project.cache_dir, progress)
-            _collect(outcome, results)
+            results.append(_extract_job_inline(job, engine, project.cache_dir, progress))
             progress.document(job.guide.key)
     progress.finish("extract")
     return sorted(results, key=lambda r: r.key)
 
 
-def _extract_job_inline(
-    job: _Job, engine: str, cache_dir: Path, progress: Progress
-) -> tuple[str, Document | None, str, str]:
+def _extract_job_inline(job: _Job, engine: str, cache_dir: Path, progress: Progress) -> GuideResult:
     class _Ticks:
         def put(self, n: int) -> None:
             progress.pages(n)
