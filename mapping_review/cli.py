@@ -99,11 +99,12 @@ def corpus_add(pdf: Path, key: str, title: str, year: int | None, publisher: str
     console.print(f"Added {guide.key}: {guide.title or '(no title)'} [sha256 {guide.sha256[:12]}]")
 
 
-def _states_table(states: list[corpus_lib.GuideState]) -> Table:
-    table = Table("key", "year", "title", "file", "state", "detail")
+def _states_table(states: list[corpus_lib.GuideState], built: dict[str, str] | None = None) -> Table:
+    table = Table("key", "year", "title", "file", "state", "detail", *(["build"] if built is not None else []))
     for s in states:
         colour = {"ok": "green", "no file": "yellow"}.get(s.state, "red")
-        table.add_row(s.key, str(s.year or ""), s.title[:60], s.file, f"[{colour}]{s.state}[/]", s.detail)
+        extra = [built.get(s.key, "")] if built is not None else []
+        table.add_row(s.key, str(s.year or ""), s.title[:60], s.file, f"[{colour}]{s.state}[/]", s.detail, *extra)
     return table
 
 
@@ -114,7 +115,7 @@ def corpus_list(project_dir: Path) -> None:
     """Show the guides, their files and whether they have been extracted."""
     project = open_project(project_dir)
     states, manifest = corpus_lib.verify_corpus(project)
-    console.print(_states_table(states))
+    console.print(_states_table(states, pipeline.build_states(project)))
     for problem in manifest.problems:
         err_console.print(f"[red]Error:[/] {problem.message}")
 

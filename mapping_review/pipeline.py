@@ -266,6 +266,17 @@ def segment_corpus(
     return sorted(results, key=lambda r: r.key)
 
 
+def build_states(project: Project) -> dict[str, str]:
+    """Per guide, how far the last build got with its current file: ``N segments`` or ``not built``."""
+    state = read_state(project.segments_dir / "state.json")
+    out = {}
+    for guide in load_manifest(project.manifest_path).guides:
+        seen = state.get(guide.key, {})
+        current = bool(guide.sha256) and seen.get("sha256") == guide.sha256
+        out[guide.key] = f"{seen.get('n_segments', 0)} segments" if current else "not built"
+    return out
+
+
 def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")

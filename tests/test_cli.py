@@ -1,3 +1,5 @@
+import re
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -45,8 +47,11 @@ def test_init_add_list_verify_build_inspect(tmp_path):
     dup = runner.invoke(main, ["corpus", "add", str(pdf), "--key", "tg1", "-p", str(root)])
     assert dup.exit_code == 1 and "already exists" in dup.output and "--replace" in dup.output
     assert "ok" in runner.invoke(main, ["corpus", "verify", "-p", str(root)]).output
+    assert "not built" in runner.invoke(main, ["corpus", "list", "-p", str(root)]).output
     built = runner.invoke(main, ["build", str(root), "-q", "--nlp", "blank", "-j", "1"])
     assert built.exit_code == 0, built.output
+    listed = runner.invoke(main, ["corpus", "list", "-p", str(root)])
+    assert re.search(r"\d+ segments", listed.output) and "not built" not in listed.output
     outline = runner.invoke(main, ["inspect", "tg1", "-p", str(root)])
     assert "1.1 Principles of care" in outline.output and "p. 1" in outline.output
     page = runner.invoke(main, ["inspect", "tg1", "--page", "2", "-p", str(root)])
