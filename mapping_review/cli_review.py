@@ -12,13 +12,20 @@ from mapping_review import coding
 from mapping_review.agreement import fmt
 from mapping_review.cli import console, err_console, library_errors, main, project_option, quiet_option
 from mapping_review.consensus import adjudicate as make_adjudication
+from mapping_review.consensus import read_adjudications
 from mapping_review.errors import ConfigError
 from mapping_review.project import open_project
-from mapping_review.review import agreement_by_code, calibration_of, load_review, resolve_review, write_tables
+from mapping_review.review import (
+    agreement_by_code,
+    calibration_of,
+    load_review,
+    resolve_review,
+    segments_by_id,
+    write_tables,
+)
 from mapping_review.reviews import append_decisions
-from mapping_review.segment import Segment, jsonl_to_segments
 from mapping_review.sheets import export_sheet, read_sheet
-from mapping_review.tables_io import read_table, write_table
+from mapping_review.tables_io import write_table
 from mapping_review.worksheet import export_worksheet, read_worksheet
 
 reviewer_option = click.option("-r", "--reviewer", required=True, help="Who is deciding (letters, digits, _ - .).")
@@ -111,20 +118,11 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
     chosen = [s for s in state.suggestions if (not guides or s.guide in guides) and (not codes or s.code in codes)]
     from mapping_review.learn import SuggestionRanker, segment_labels
 
-    ranker = SuggestionRanker().fit(_segments(project, state.keys), segment_labels(state.decisions))
+    ranker = SuggestionRanker().fit(segments_by_id(project, state.keys), segment_labels(state.decisions))
     ranked = [s for s, _ in ranker.rank(chosen)] if ranker.models_ else chosen
     path = _fresh(output or project.root / "reviews" / "worksheets" / f"{reviewer}.csv", force)
     export_worksheet(path, ranked[:limit] if limit else ranked, reviewer=reviewer, decisions=state.decisions)
     console.print(f"Wrote {path} ({min(len(ranked), limit or len(ranked))} suggestions)")
-
-
-def _segments(project: object, keys: list[str]) -> dict[str, Segment]:
-    out: dict[str, Segment] = {}
-    for key in keys:
-        path = project.segments_dir / f"{key}.jsonl"  # type: ignore[attr-defined]
-        if path.exists():
-            out.update((s.id, s) for s in jsonl_to_segments(path.read_text(encoding="utf-8")))
-    return out
 
 
 @worksheet.command("import")
@@ -136,7 +134,7 @@ def worksheet_import(path: Path, reviewer: str, project_dir: Path) -> None:
     """Record a filled-in worksheet as REVIEWER's segment decisions (append-only)."""
     project = open_project(project_dir)
     state = load_review(project)
-    result = read_worksheet(path, state.codebook, segments=_segments(project, state.keys), guides=state.keys,
+    result = read_worksheet(path, state.codebook, segments=segments_by_id(project, state.keys), guides=state.keys,
                             reviewer=reviewer)
     append_decisions(project.reviews_dir, result.decisions)
     console.print(f"{len(result.decisions)} decision(s) recorded for {reviewer}, {result.skipped} row(s) left blank")
@@ -192,7 +190,7 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, note
         console.print(f"Wrote {len(rows)} disagreement(s) to {export_path}")
         return
     if import_path:
-        decisions = _read_adjudications(import_path, state)
+        decisions = read_adjudications(import_path, codebook=state.codebook, guides=state.guides)
     elif guide and code and answer:
         decisions = [make_adjudication(guide, code, answer == "yes", codebook=state.codebook, guides=state.guides,
                                        note=note)]
@@ -201,32 +199,6 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, note
         raise ConfigError(msg)
     append_decisions(project.reviews_dir, decisions)
     console.print(f"{len(decisions)} consensus decision(s) recorded")
-
-
-def _read_adjudications(path: Path, state: object) -> list:  # type: ignore[type-arg]
-    header, rows = read_table(path)
-    for name in ("guide", "code", "decision"):
-        if name not in header:
-            raise ConfigError(f"{path}: row 1: missing column {name!r}")
-    col = {n: i for i, n in enumerate(header)}
-    out, problems = [], []
-    for number, row in enumerate(rows, start=2):
-        answer = row[col["decision"]].strip().casefold()
-        if not answer:
-            continue
-        if answer not in ("yes", "no", "y", "n"):
-            problems.append(f"{path}: row {number}: decision {answer!r} is not yes or no")
-            continue
-        try:
-            out.append(make_adjudication(row[col["guide"]], row[col["code"]], answer.startswith("y"),
-                                         codebook=state.codebook, guides=state.guides,  # type: ignore[attr-defined]
-                                         note=row[col["note"]] if "note" in col else "",
-                                         origin=f"adjudication:{path.name} row {number}"))
-        except ConfigError as e:
-            problems.append(f"{path}: row {number}: {e}")
-    if problems:
-        raise ConfigError("\n".join(problems) + "\nNothing was recorded.")
-    return out
 
 
 @main.command("consensus")
@@ -275,7 +247,7 @@ def learn_cmd(project_dir: Path) -> None:
 
     project = open_project(project_dir)
     state = load_review(project)
-    ranker = SuggestionRanker().fit(_segments(project, state.keys), segment_labels(state.decisions))
+    ranker = SuggestionRanker().fit(segments_by_id(project, state.keys), segment_labels(state.decisions))
     if not ranker.report_:
         msg = "no code has 5 accepted and 5 rejected segments yet; review more of the worksheet"
         raise ConfigError(msg)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from mapping_review.codebook import Codebook
 from mapping_review.decide import Evidence
 from mapping_review.errors import ConfigError
 from mapping_review.reviews import CONSENSUS, Decision, guide_level, now
+from mapping_review.tables_io import read_table
 
 
 @dataclass(frozen=True)
@@ -81,3 +83,30 @@ def adjudicate(
     codebook.code(code)
     return Decision(reviewer=CONSENSUS, time=now(), level="guide", guide=guide, code=code, value=value,
                     action="set", text_hash=guides[guide], note=note, origin=origin)
+
+
+def read_adjudications(path: Path, *, codebook: Codebook, guides: Mapping[str, str]) -> list[Decision]:
+    """Consensus decisions from a filled-in disagreements file (``decision`` yes/no per row);
+    raises listing every bad row, and then nothing is recorded."""
+    header, rows = read_table(path)
+    for name in ("guide", "code", "decision"):
+        if name not in header:
+            raise ConfigError(f"{path}: row 1: missing column {name!r}")
+    col = {n: i for i, n in enumerate(header)}
+    out, problems = [], []
+    for number, row in enumerate(rows, start=2):
+        answer = row[col["decision"]].strip().casefold()
+        if not answer:
+            continue
+        if answer not in ("yes", "no", "y", "n"):
+            problems.append(f"{path}: row {number}: decision {answer!r} is not yes or no")
+            continue
+        try:
+            out.append(adjudicate(row[col["guide"]], row[col["code"]], answer.startswith("y"), codebook=codebook,
+                                  guides=guides, note=row[col["note"]] if "note" in col else "",
+                                  origin=f"adjudication:{path.name} row {number}"))
+        except ConfigError as e:
+            problems.append(f"{path}: row {number}: {e}")
+    if problems:
+        raise ConfigError("\n".join(problems) + "\nNothing was recorded.")
+    return out

@@ -14,7 +14,7 @@ from mapping_review.decide import Calibration, Evidence, auto_codes, calibrate, 
 from mapping_review.manifest import load_manifest
 from mapping_review.project import Project
 from mapping_review.reviews import CONSENSUS, Decision, guide_level, latest, read_decisions
-from mapping_review.segment import jsonl_to_segments
+from mapping_review.segment import Segment, jsonl_to_segments
 from mapping_review.suggestions import Suggestion, text_hash
 from mapping_review.tables_io import write_table
 
@@ -62,25 +62,28 @@ def load_review(project: Project) -> ReviewState:
                        sorted(set(warnings)))
 
 
+def segments_by_id(project: Project, keys: list[str]) -> dict[str, Segment]:
+    """The segments of the given guides by id (a guide not segmented yet has none)."""
+    out: dict[str, Segment] = {}
+    for key in keys:
+        path = project.segments_dir / f"{key}.jsonl"
+        if path.exists():
+            out.update((s.id, s) for s in jsonl_to_segments(path.read_text(encoding="utf-8")))
+    return out
+
+
 def stale_decisions(project: Project, decisions: list[Decision]) -> list[str]:
     """Segment decisions made on text that has changed since (re-extraction): to review again."""
-    current: dict[str, dict[str, str]] = {}
+    current = [d for (_, _), d in latest(decisions).items() if d.level == "segment" and d.segment]
+    segments = segments_by_id(project, sorted({d.guide for d in current}))
+    segmented = {s.guide for s in segments.values()}
     out = []
-    for (reviewer, _), d in latest(decisions).items():
-        if d.level != "segment" or not d.segment:
+    for d in current:
+        if d.guide not in segmented:
             continue
-        if d.guide not in current:
-            path = project.segments_dir / f"{d.guide}.jsonl"
-            if not path.exists():
-                current[d.guide] = {}
-            else:
-                current[d.guide] = {s.id: text_hash(s.text)
-                                    for s in jsonl_to_segments(path.read_text(encoding="utf-8"))}
-        segments = current[d.guide]
-        if not segments:
-            continue
-        if d.segment not in segments or (d.text_hash and segments[d.segment] != d.text_hash) or d.needs_review:
-            out.append(f"reviews/{reviewer}.jsonl: {d.action} {d.code!r} on segment {d.segment!r} was made on text "
+        seg = segments.get(d.segment)
+        if seg is None or (d.text_hash and text_hash(seg.text) != d.text_hash) or d.needs_review:
+            out.append(f"reviews/{d.reviewer}.jsonl: {d.action} {d.code!r} on segment {d.segment!r} was made on text "
                        "that has changed since; review it again (the decision is kept)")
     return out
 

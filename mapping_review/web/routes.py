@@ -10,7 +10,7 @@ from flask import Flask, abort, current_app, g, redirect, render_template, reque
 from mapping_review.agreement import fmt
 from mapping_review.consensus import adjudicate
 from mapping_review.review import agreement_by_code, resolve_review
-from mapping_review.reviews import Decision, now
+from mapping_review.reviews import Decision, latest, now
 from mapping_review.suggestions import Suggestion, text_hash
 from mapping_review.web.app import valid_reviewer
 from mapping_review.web.store import Store
@@ -21,6 +21,11 @@ SEARCH_LIMIT = 50
 
 def store() -> Store:
     return current_app.extensions["store"]  # type: ignore[no-any-return]
+
+
+def mine(decisions: list[Decision]) -> dict[tuple[str, str, str, str], Decision]:
+    """The signed-in reviewer's latest decision per (level, guide, code, segment)."""
+    return {key: d for (who, key), d in latest(decisions).items() if who == g.reviewer}
 
 
 def _safe_next(target: str | None) -> str:
@@ -45,10 +50,10 @@ def logout() -> Any:
 
 def dashboard() -> Any:
     state = store().state()
-    mine = store().current(g.reviewer)
+    own = mine(state.decisions)
     per_guide = Counter(s.guide for s in state.suggestions)
-    decided = Counter(d.guide for (level, *_), d in mine.items() if level == "segment")
-    sheet_done = Counter(d.guide for (level, *_), d in mine.items() if level == "guide")
+    decided = Counter(d.guide for (level, *_), d in own.items() if level == "segment")
+    sheet_done = Counter(d.guide for (level, *_), d in own.items() if level == "guide")
     rows = []
     for guide in store().guides():
         data = store().guide(guide.key)
@@ -61,8 +66,8 @@ def dashboard() -> Any:
     return render_template("dashboard.html", rows=rows, n_codes=len(state.codebook.codes), agreement=agreement)
 
 
-def _status(mine: dict[tuple[str, str, str, str], Decision], s: Suggestion) -> str:
-    d = mine.get(("segment", s.guide, s.code, s.segment))
+def _status(own: dict[tuple[str, str, str, str], Decision], s: Suggestion) -> str:
+    d = own.get(("segment", s.guide, s.code, s.segment))
     if d is None:
         return "undecided"
     return "accepted" if d.value else "rejected"
@@ -77,22 +82,23 @@ def guide_view(key: str) -> Any:
     status_filter = request.args.get("status", "all")
     if status_filter not in STATUSES or (code_filter and code_filter not in state.codebook.by_id):
         abort(400, "unknown filter")
-    mine = store().current(g.reviewer)
+    own = mine(state.decisions)
     suggestions = [s for s in state.suggestions if s.guide == key and (not code_filter or s.code == code_filter)
-                   and (status_filter == "all" or _status(mine, s) == status_filter)]
+                   and (status_filter == "all" or _status(own, s) == status_filter)]
     pages_with = Counter(s.page for s in suggestions)
     number = request.args.get("page", type=int) or (min(pages_with) if pages_with else 1)
     if not 1 <= number <= data.doc.n_pages:
         abort(404)
     page = data.doc.pages[number - 1]
     sentences = [s for s in data.segments if s.kind == "sentence" and s.page <= number <= s.end_page]
+    on_page = {seg.id for seg in sentences}
     by_segment: dict[str, list[dict[str, Any]]] = {}
     for s in suggestions:
-        if s.page == number or any(b[0] == number for b in _boxes(data, s.segment)):
-            by_segment.setdefault(s.segment, []).append({"s": s, "status": _status(mine, s),
+        if s.segment in on_page:
+            by_segment.setdefault(s.segment, []).append({"s": s, "status": _status(own, s),
                                                          "label": state.codebook.by_id[s.code].label})
     added: dict[str, list[tuple[str, Decision]]] = {}
-    for (level, guide, code, seg), d in mine.items():
+    for (level, guide, code, seg), d in own.items():
         if level == "segment" and guide == key and d.action == "add":
             added.setdefault(seg, []).append((code, d))
     boxes = [{"id": seg.id, "kind": seg.kind, "hit": seg.id in by_segment,
@@ -107,11 +113,6 @@ def guide_view(key: str) -> Any:
         by_segment=by_segment, added=added, boxes=boxes, codes=state.codebook.codes, code_filter=code_filter,
         status_filter=status_filter, statuses=STATUSES, pages_with=sorted(pages_with.items()), query=query, hits=hits,
     )
-
-
-def _boxes(data: Any, segment_id: str) -> list[tuple[Any, ...]]:
-    seg = next((s for s in data.segments if s.id == segment_id), None)
-    return list(seg.boxes) if seg else []
 
 
 def page_image(key: str, number: int) -> Any:
@@ -145,9 +146,9 @@ def sheet_view() -> Any:
     state = store().state()
     tables = resolve_review(state)
     auto = {(r.guide, r.code): r.present for r in tables.rows}
-    mine = {(d.guide, d.code): d.value for (level, *_), d in store().current(g.reviewer).items() if level == "guide"}
+    answers = {(d.guide, d.code): d.value for (level, *_), d in mine(state.decisions).items() if level == "guide"}
     return render_template("sheet.html", guides=store().guides(), features=state.codebook.features, auto=auto,
-                           mine=mine, evidence=state.evidence)
+                           mine=answers, evidence=state.evidence)
 
 
 def sheet_save(key: str) -> Any:
@@ -158,11 +159,11 @@ def sheet_save(key: str) -> Any:
     unknown = chosen - set(state.codebook.by_id)
     if unknown:
         abort(400, "unknown code")
-    mine = {(d.guide, d.code): d.value for (level, *_), d in store().current(g.reviewer).items() if level == "guide"}
+    answers = {(d.guide, d.code): d.value for (level, *_), d in mine(state.decisions).items() if level == "guide"}
     time = now()
     decisions = [Decision(reviewer=g.reviewer, time=time, level="guide", guide=key, code=c.id, value=c.id in chosen,
                           text_hash=state.guides[key], origin="web:sheet")
-                 for c in state.codebook.codes if mine.get((key, c.id)) != (c.id in chosen)]
+                 for c in state.codebook.codes if answers.get((key, c.id)) != (c.id in chosen)]
     store().record(decisions)
     return redirect(url_for("sheet_view") + f"#row-{key}")
 

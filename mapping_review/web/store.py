@@ -19,7 +19,7 @@ from mapping_review.extract import Document, extractor_name
 from mapping_review.manifest import Guide, load_manifest
 from mapping_review.project import Project
 from mapping_review.review import ReviewState, load_review
-from mapping_review.reviews import Decision, append_decisions, latest, read_decisions
+from mapping_review.reviews import Decision, append_decisions, read_decisions
 from mapping_review.segment import Segment, jsonl_to_segments
 from mapping_review.settings import load_settings
 
@@ -114,8 +114,3 @@ class Store:
     # -- decisions -------------------------------------------------------------------------
     def record(self, decisions: list[Decision]) -> int:
         return append_decisions(self.project.reviews_dir, decisions)
-
-    def current(self, reviewer: str) -> dict[tuple[str, str, str, str], Decision]:
-        """The reviewer's latest decision per (level, guide, code, segment)."""
-        return {key: d for (who, key), d in latest(read_decisions(self.project.reviews_dir)).items()
-                if who == reviewer}
