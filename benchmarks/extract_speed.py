@@ -14,8 +14,8 @@ from pathlib import Path
 import pdfplumber
 
 from mapping_review import pipeline
-from mapping_review.corpus import add_guide
-from mapping_review.project import init_project
+from mapping_review.project.corpus import add_guide
+from mapping_review.project.layout import init_project
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "guides"
 

@@ -13,14 +13,16 @@ __version__ = "0.1.0"
 
 _API = {
     "Project": "project", "open_project": "project", "init_project": "project",
-    "load_manifest": "manifest", "load_codebook": "codebook", "load_settings": "settings",
-    "extract_document": "extract", "document_to_segments": "segment", "load_nlp": "nlp",
-    "RuleCoder": "rules", "build_project": "pipeline",
+    "load_manifest": "project.manifest", "load_settings": "project.settings",
+    "extract_document": "extract", "document_to_segments": "segment", "load_nlp": "segment.nlp",
+    "load_codebook": "coding.codebook", "RuleCoder": "coding.rules", "build_project": "pipeline",
     "load_review": "review", "resolve_review": "review", "agreement_by_code": "review",
-    "codings_to_graph": "graph", "guide_similarity": "graph", "code_cooccurrence": "graph",
-    "summary_rows": "summary", "present_codes": "summary", "criteria_from_summary": "criteria",
-    "heatmap": "figures", "network": "figures", "coverage": "figures", "agreement_bars": "figures",
-    "cohen_kappa": "agreement", "fleiss_kappa": "agreement", "krippendorff_alpha": "agreement",
+    "codings_to_graph": "publish.graph", "guide_similarity": "publish.graph", "code_cooccurrence": "publish.graph",
+    "summary_rows": "publish.summary", "present_codes": "publish.summary",
+    "criteria_from_summary": "publish.criteria",
+    "heatmap": "publish.figures", "network": "publish.figures", "coverage": "publish.figures",
+    "agreement_bars": "publish.figures",
+    "cohen_kappa": "review.agreement", "fleiss_kappa": "review.agreement", "krippendorff_alpha": "review.agreement",
     "MappingReviewError": "errors", "ConfigError": "errors", "GuideError": "errors",
 }
 __all__ = sorted([*_API, "__version__"])

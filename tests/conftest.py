@@ -12,8 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from mapping_review import pipeline
-from mapping_review.corpus import add_guide
-from mapping_review.project import Project, init_project
+from mapping_review.project.corpus import add_guide
+from mapping_review.project.layout import Project, init_project
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -9,7 +9,7 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
-from mapping_review.agreement import cohen_kappa, fleiss_kappa, krippendorff_alpha, percent_agreement
+from mapping_review.review.agreement import cohen_kappa, fleiss_kappa, krippendorff_alpha, percent_agreement
 
 
 def test_cohen_worked_example():

@@ -10,8 +10,8 @@ from pypdf import PdfReader, PdfWriter
 
 from mapping_review import pipeline
 from mapping_review.cli import main
-from mapping_review.corpus import add_guide, file_sha256
 from mapping_review.errors import PdfError
+from mapping_review.project.corpus import add_guide, file_sha256
 
 
 def encrypt(src: Path, dst: Path, *, user: str, owner: str) -> Path:

@@ -74,8 +74,8 @@ def test_not_a_project_is_a_clear_error(tmp_path):
 
 def test_replacing_one_pdf_redoes_only_that_guide(tmp_path):
     from mapping_review import pipeline
-    from mapping_review.corpus import add_guide
-    from mapping_review.project import init_project
+    from mapping_review.project.corpus import add_guide
+    from mapping_review.project.layout import init_project
 
     project = init_project(tmp_path / "review")
     a = make_pdf(tmp_path / "a.pdf", guide_pages(2, title="Guide A"))

@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SHARED, need_corpus
 
-from mapping_review.codebook import load_codebook
+from mapping_review.coding.codebook import load_codebook
 from mapping_review.errors import ConfigError
-from mapping_review.project import PACKAGED_CODEBOOK
+from mapping_review.project.layout import PACKAGED_CODEBOOK
 
 SPEC_ROW = re.compile(r"^\| ([a-z_/]+) \| (.+?) \| .+ \|$")
 

@@ -4,11 +4,11 @@ import multiprocessing
 import pytest
 from conftest import ROOT
 
-from mapping_review.codebook import load_codebook
-from mapping_review.consensus import resolve
-from mapping_review.decide import Evidence
+from mapping_review.coding.codebook import load_codebook
+from mapping_review.coding.decide import Evidence
 from mapping_review.errors import ConfigError
-from mapping_review.reviews import Decision, append_decisions, guide_level, latest, read_decisions
+from mapping_review.review.consensus import resolve
+from mapping_review.review.decisions import Decision, append_decisions, guide_level, latest, read_decisions
 
 CODEBOOK = load_codebook(ROOT / "codebook.yaml")
 

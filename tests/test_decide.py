@@ -2,9 +2,9 @@ import random
 
 from conftest import ROOT
 
-from mapping_review.codebook import DecisionRule
-from mapping_review.decide import Evidence, applies, calibrate, fit_rule, summarise
-from mapping_review.rules import Suggestion
+from mapping_review.coding.codebook import DecisionRule
+from mapping_review.coding.decide import Evidence, applies, calibrate, fit_rule, summarise
+from mapping_review.coding.rules import Suggestion
 
 
 def sugg(guide, code, section, score):
@@ -30,7 +30,7 @@ def test_fit_keeps_the_default_on_noise_and_moves_on_a_clear_standard():
 
 
 def test_calibration_follows_a_stricter_team_on_held_out_guides():
-    from mapping_review.codebook import load_codebook
+    from mapping_review.coding.codebook import load_codebook
 
     codebook = load_codebook(ROOT / "codebook.yaml")
     rng = random.Random(7)

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from pdfmaker import guide_pages, make_pdf
 
 from mapping_review.cli import main
-from mapping_review.fetch import fetch_corpus
-from mapping_review.manifest import load_manifest
+from mapping_review.project.fetch import fetch_corpus
+from mapping_review.project.manifest import load_manifest
 
 
 @pytest.fixture()

@@ -1,7 +1,7 @@
-from mapping_review.learn import SuggestionRanker, segment_labels
-from mapping_review.reviews import Decision
-from mapping_review.rules import Suggestion
-from mapping_review.segment import Segment
+from mapping_review.coding.learn import SuggestionRanker
+from mapping_review.coding.rules import Suggestion
+from mapping_review.review.decisions import Decision, segment_labels
+from mapping_review.segment.segments import Segment
 
 
 def seg(i, text):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from mapping_review.review import load_review
-from mapping_review.sheets import read_sheet
+from mapping_review.review.sheets import read_sheet
+from mapping_review.review.state import load_review
 
 pytestmark = pytest.mark.corpus
 READER = Path(__file__).parent / "data" / "shared_guides_reader_sheet.csv"

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from mapping_review.errors import ManifestError
-from mapping_review.manifest import Guide, append_guide, load_manifest
+from mapping_review.project.manifest import Guide, append_guide, load_manifest
 
 GOOD = """\
 # my comment stays

@@ -13,8 +13,9 @@ from conftest import ROOT, SHARED, need_corpus
 
 from mapping_review import pipeline
 from mapping_review.cli import main
-from mapping_review.codebook import split_cell
-from mapping_review.project import open_project
+from mapping_review.coding.codebook import split_cell
+from mapping_review.extract import extract_document
+from mapping_review.project.layout import open_project
 
 
 def copy_review(target):
@@ -86,11 +87,11 @@ def test_two_builds_are_byte_identical_and_a_third_does_nothing(review):
 
 
 def test_a_changed_reviewer_file_redoes_the_review_but_no_pdf_work(review, monkeypatch):
-    from mapping_review.reviews import Decision, append_decisions
+    from mapping_review.review.decisions import Decision, append_decisions
 
     append_decisions(review.reviews_dir, [Decision(reviewer="consensus", time="t", level="guide",
                                                    guide="bellack_social_2004", code="dont_enable_mania", value=True)])
-    monkeypatch.setitem(pipeline.extract_document.__globals__, "get_engine", lambda name: pytest.fail("PDF read"))
+    monkeypatch.setitem(extract_document.__globals__, "get_engine", lambda name: pytest.fail("PDF read"))
     report = pipeline.build_project(review)
     assert not report.up_to_date
     rows = {(r["guide"], r["code"]): r for r in csv.DictReader((review.build_dir / "tables" / "guide_codes.csv").open())}
@@ -152,7 +153,7 @@ def test_bad_template_and_settings_are_clear_errors(review):
 
 
 def test_unknown_guides_and_codes_in_reviews_are_reported_not_tabled(review):
-    from mapping_review.reviews import Decision, append_decisions
+    from mapping_review.review.decisions import Decision, append_decisions
 
     append_decisions(review.reviews_dir, [
         Decision(reviewer="alice", time="t", level="guide", guide="not_in_corpus", code="dont_stigmatize", value=True),

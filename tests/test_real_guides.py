@@ -9,7 +9,7 @@ import pytest
 
 from mapping_review import pipeline
 from mapping_review.extract import extract_document
-from mapping_review.inspect import load_extracted, load_segments
+from mapping_review.segment.inspect import load_extracted, load_segments
 
 pytestmark = pytest.mark.corpus
 FOOTER = re.compile(r"All rights reserved|Notice of rights|Page \d+ of \d+|\bPage \d+ of\b")
@@ -145,7 +145,7 @@ def test_second_build_does_no_pdf_work(guides_build, monkeypatch):
     def no_pdf(*args, **kwargs):
         raise AssertionError("the PDF was read again")
 
-    monkeypatch.setitem(pipeline.extract_document.__globals__, "get_engine", lambda name: no_pdf)
+    monkeypatch.setitem(extract_document.__globals__, "get_engine", lambda name: no_pdf)
     assert pipeline.build_project(project, nlp_name="blank", jobs=1).up_to_date
     report = pipeline.build_project(project, nlp_name="blank", jobs=1, force=True)
     assert {r.status for r in report.extract} == {"cached"}

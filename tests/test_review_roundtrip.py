@@ -10,9 +10,9 @@ from sklearn.metrics import cohen_kappa_score
 
 from mapping_review import pipeline
 from mapping_review.cli import main
-from mapping_review.corpus import add_guide
-from mapping_review.project import init_project
-from mapping_review.tables_io import read_table, write_table
+from mapping_review.project.corpus import add_guide
+from mapping_review.project.layout import init_project
+from mapping_review.review.tables_io import read_table, write_table
 
 pytestmark = pytest.mark.corpus
 GUIDES = ("nice_ng54_mh_learning_disabilities", "nice_cg91_depression_chronic_physical", "who_pfa_field_workers")

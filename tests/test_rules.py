@@ -1,9 +1,9 @@
 from conftest import ROOT
 
-from mapping_review.codebook import load_codebook
-from mapping_review.nlp import load_nlp
-from mapping_review.rules import RuleCoder, text_hash
-from mapping_review.segment import Segment
+from mapping_review.coding.codebook import load_codebook
+from mapping_review.coding.rules import RuleCoder, text_hash
+from mapping_review.segment.nlp import load_nlp
+from mapping_review.segment.segments import Segment
 
 
 def sentence(text, *, section=("1.2 Assessment",), page=3, n=0):

@@ -4,12 +4,12 @@ import shutil
 import pytest
 from conftest import ROOT, SHARED, need_corpus
 
-from mapping_review.codebook import load_codebook, split_cell
+from mapping_review.coding.codebook import load_codebook, split_cell
 from mapping_review.errors import ConfigError
-from mapping_review.manifest import load_manifest
-from mapping_review.reviews import append_decisions, read_decisions
-from mapping_review.sheets import read_sheet, sheet_rows
-from mapping_review.tables_io import read_table, write_table
+from mapping_review.project.manifest import load_manifest
+from mapping_review.review.decisions import append_decisions, read_decisions
+from mapping_review.review.sheets import read_sheet, sheet_rows
+from mapping_review.review.tables_io import read_table, write_table
 
 CODEBOOK = load_codebook(ROOT / "codebook.yaml")
 GUIDES = {g.key: g.sha256 for g in load_manifest(ROOT / "corpus" / "manifest.yaml").guides}

@@ -8,9 +8,9 @@ import pytest
 from pdfmaker import guide_pages, make_pdf
 
 from mapping_review import pipeline
-from mapping_review.corpus import add_guide
 from mapping_review.errors import MappingReviewError
-from mapping_review.reviews import read_decisions
+from mapping_review.project.corpus import add_guide
+from mapping_review.review.decisions import read_decisions
 from mapping_review.web.app import check_binding, create_app
 
 HOSTILE = '<script>alert("x")</script> Build a trusting therapeutic relationship <img src=x onerror=alert(1)>.'
@@ -18,7 +18,7 @@ HOSTILE = '<script>alert("x")</script> Build a trusting therapeutic relationship
 
 @pytest.fixture(scope="module")
 def web_project(tmp_path_factory):
-    from mapping_review.project import init_project
+    from mapping_review.project.layout import init_project
 
     root = tmp_path_factory.mktemp("web") / "review"
     project = init_project(root)

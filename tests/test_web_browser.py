@@ -13,8 +13,8 @@ from pdfmaker import guide_pages, make_pdf
 from werkzeug.serving import make_server
 
 from mapping_review import pipeline
-from mapping_review.corpus import add_guide
-from mapping_review.project import init_project
+from mapping_review.project.corpus import add_guide
+from mapping_review.project.layout import init_project
 from mapping_review.web.app import create_app
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -84,7 +84,7 @@ def test_reviewer_codes_a_real_guide_and_the_build_shows_it(served, page, tmp_pa
     page.wait_for_selector(".page img")
     from collections import Counter
 
-    from mapping_review.coding import load_suggestions
+    from mapping_review.coding.stage import load_suggestions
 
     busiest = Counter(s.page for s in load_suggestions(project, [GUIDE])).most_common(1)[0][0]
     page.goto(f"{base}/guide/{GUIDE}?page={busiest}")

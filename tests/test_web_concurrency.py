@@ -14,8 +14,8 @@ from test_web import web_project  # noqa: F401  (the shared project fixture)
 from werkzeug.serving import make_server
 
 from mapping_review.cli import main
-from mapping_review.reviews import read_decisions
-from mapping_review.tables_io import read_table
+from mapping_review.review.decisions import read_decisions
+from mapping_review.review.tables_io import read_table
 from mapping_review.web.app import create_app
 
 CLIENTS, DECISIONS = 4, 40

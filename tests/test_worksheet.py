@@ -1,12 +1,12 @@
 import pytest
 from conftest import ROOT
 
-from mapping_review.codebook import load_codebook
+from mapping_review.coding.codebook import load_codebook
+from mapping_review.coding.rules import Suggestion, text_hash
 from mapping_review.errors import ConfigError
-from mapping_review.rules import Suggestion, text_hash
-from mapping_review.segment import Segment
-from mapping_review.tables_io import read_table, write_table
-from mapping_review.worksheet import COLUMNS, export_worksheet, read_worksheet
+from mapping_review.review.tables_io import read_table, write_table
+from mapping_review.review.worksheet import COLUMNS, export_worksheet, read_worksheet
+from mapping_review.segment.segments import Segment
 
 CODEBOOK = load_codebook(ROOT / "codebook.yaml")
 SEG = Segment(id="g:2:abc", guide="g", kind="sentence", role="text", page=2, start=0, end_page=2, end=30,

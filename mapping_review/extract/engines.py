@@ -23,30 +23,11 @@ import pypdfium2.raw as pdfium_c
 from mapping_review.errors import PdfError
 from mapping_review.extract.model import OutlineEntry, RawDocument, RawPage
 from mapping_review.extract.runs import Char, chars_to_runs, orientation, upright_chars
+from mapping_review.files import check_pdf_file
 
 FORCE_BOLD = 1 << 18  # PDF font descriptor flag
 BOLD_MARKERS = ("bold", "black", "heavy", "semibold", "demibold")
 PageCallback = Callable[[int], None]
-
-
-def check_pdf_file(path: Path) -> None:
-    """Raise :class:`PdfError` when ``path`` is missing, empty or not a PDF."""
-    if not path.exists():
-        raise PdfError(f"{path}: file not found", reason="missing")
-    if not path.is_file():
-        raise PdfError(f"{path}: is not a file", reason="missing")
-    size = path.stat().st_size
-    if size == 0:
-        raise PdfError(f"{path}: empty file (0 bytes); download it again", reason="empty")
-    with path.open("rb") as fh:
-        head = fh.read(1024)
-    if b"%PDF-" not in head:
-        lowered = head.lstrip().lower()
-        if lowered.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")) or b"<html" in lowered:
-            msg = f"{path}: not a PDF but an HTML page saved as .pdf; download the PDF itself"
-        else:
-            msg = f"{path}: not a PDF (no %PDF- header in the first 1024 bytes)"
-        raise PdfError(msg, reason="not-a-pdf")
 
 
 def is_bold(fontname: str) -> bool:

@@ -17,8 +17,8 @@ from typing import Any
 from flask import Flask, abort, g, redirect, request, session, url_for
 
 from mapping_review.errors import MappingReviewError
-from mapping_review.project import Project
-from mapping_review.reviews import REVIEWER_PATTERN
+from mapping_review.project.layout import Project
+from mapping_review.web import routes
 from mapping_review.web.store import Store
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -84,11 +84,5 @@ def create_app(project: Project, *, token: str | None = None, secret_key: str | 
     def library_error(error: MappingReviewError) -> Any:
         return ({"error": str(error)}, 404) if request.path.startswith("/api/") else (str(error), 404)
 
-    from mapping_review.web import routes
-
     routes.register(app)
     return app
-
-
-def valid_reviewer(name: str) -> bool:
-    return bool(REVIEWER_PATTERN.match(name)) and name != "consensus" and len(name) <= 64

@@ -7,12 +7,11 @@ from typing import Any
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 
-from mapping_review.agreement import fmt
-from mapping_review.consensus import adjudicate
-from mapping_review.review import agreement_by_code, resolve_review
-from mapping_review.reviews import Decision, latest, now
-from mapping_review.suggestions import Suggestion, text_hash
-from mapping_review.web.app import valid_reviewer
+from mapping_review.coding.suggestions import Suggestion, text_hash
+from mapping_review.review.agreement import fmt
+from mapping_review.review.consensus import adjudicate
+from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, latest, now
+from mapping_review.review.state import agreement_by_code, resolve_review
 from mapping_review.web.store import Store
 
 STATUSES = ("all", "undecided", "accepted", "rejected")
@@ -26,6 +25,10 @@ def store() -> Store:
 def mine(decisions: list[Decision]) -> dict[tuple[str, str, str, str], Decision]:
     """The signed-in reviewer's latest decision per (level, guide, code, segment)."""
     return {key: d for (who, key), d in latest(decisions).items() if who == g.reviewer}
+
+
+def valid_reviewer(name: str) -> bool:
+    return bool(REVIEWER_PATTERN.match(name)) and name != "consensus" and len(name) <= 64
 
 
 def _safe_next(target: str | None) -> str:

@@ -12,16 +12,16 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from mapping_review.cache import load_document
-from mapping_review.corpus import file_sha256
 from mapping_review.errors import MappingReviewError
 from mapping_review.extract import Document, extractor_name
-from mapping_review.manifest import Guide, load_manifest
-from mapping_review.project import Project
-from mapping_review.review import ReviewState, load_review
-from mapping_review.reviews import Decision, append_decisions, read_decisions
-from mapping_review.segment import Segment, jsonl_to_segments
-from mapping_review.settings import load_settings
+from mapping_review.extract.cache import load_document
+from mapping_review.files import file_sha256
+from mapping_review.project.layout import Project
+from mapping_review.project.manifest import Guide, load_manifest
+from mapping_review.project.settings import load_settings
+from mapping_review.review.decisions import Decision, append_decisions, read_decisions
+from mapping_review.review.state import ReviewState, load_review
+from mapping_review.segment.segments import Segment, jsonl_to_segments
 
 RENDER_SCALE = 1.5  # page images: pixels per PDF point
 

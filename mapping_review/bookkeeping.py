@@ -1,0 +1,64 @@
+"""What every stage shares: progress reports, per-guide results and the state file that says which
+of a stage's outputs are up to date.
+
+One bad guide never stops the corpus: its failure becomes a :class:`GuideResult` with a one-line
+reason, and the rest carry on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mapping_review.files import write_atomic
+
+
+class Progress:
+    """Progress reports from the library; the CLI draws them, the default ignores them."""
+
+    def start(self, stage: str, *, documents: int, pages: int) -> None:
+        """A stage begins with this many documents and pages to do."""
+
+    def pages(self, n: int) -> None:
+        """``n`` more pages are done."""
+
+    def document(self, key: str) -> None:
+        """One more document is done."""
+
+    def finish(self, stage: str) -> None:
+        """The stage is over."""
+
+
+@dataclass
+class GuideResult:
+    key: str
+    status: str  # extracted | cached | segmented | coded | up to date | no file | failed
+    message: str = ""
+    reason: str = ""
+    n_pages: int = 0
+    page_status: dict[str, list[int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    n_segments: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+def save_state(out_dir: Path, state: dict[str, Any], known: set[str]) -> None:
+    """Drop the outputs of guides no longer in the manifest, then write ``state.json``."""
+    for stale in out_dir.glob("*.jsonl"):
+        if stale.stem not in known:
+            stale.unlink()
+            state.pop(stale.stem, None)
+    write_atomic(out_dir / "state.json", json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,100 @@
+"""What every command shares: the consoles, the options every verb takes, the turning of library
+errors into ``Error: ...`` lines, and the progress bars the library reports through."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichBars
+from rich.table import Table
+
+from mapping_review.bookkeeping import GuideResult, Progress
+from mapping_review.errors import MappingReviewError
+from mapping_review.extract import DEFAULT_ENGINE, ENGINES
+from mapping_review.pipeline import BuildReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def library_errors(func: F) -> F:
+    """Turn library exceptions into ``Error: ...`` and exit status 1."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MappingReviewError as e:
+            raise click.ClickException(str(e)) from e
+    return wrapper  # type: ignore[return-value]
+
+
+project_option = click.option(
+    "-p", "--project", "project_dir", default=".", show_default=True,
+    type=click.Path(file_okay=False, path_type=Path), help="The review project folder.",
+)
+engine_option = click.option(
+    "--engine", type=click.Choice(sorted(ENGINES)), default=DEFAULT_ENGINE, show_default=True,
+    help="PDF engine that reads characters, fonts and positions.",
+)
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+
+
+
+class RichProgress(Progress):
+    """Progress bars per stage: documents and pages."""
+
+    def __init__(self) -> None:
+        self.bars = RichBars(TextColumn("{task.description:>18}"), BarColumn(), MofNCompleteColumn(),
+                             TimeElapsedColumn(), console=err_console, transient=False)
+        self.doc_task: TaskID | None = None
+        self.page_task: TaskID | None = None
+
+    def start(self, stage: str, *, documents: int, pages: int) -> None:
+        if not documents:
+            return
+        self.bars.start()
+        self.doc_task = self.bars.add_task(f"{stage}: documents", total=documents)
+        self.page_task = self.bars.add_task(f"{stage}: pages", total=pages) if pages else None
+
+    def pages(self, n: int) -> None:
+        if self.page_task is not None:
+            self.bars.advance(self.page_task, n)
+
+    def document(self, key: str) -> None:
+        if self.doc_task is not None:
+            self.bars.advance(self.doc_task, 1)
+
+    def finish(self, stage: str) -> None:
+        self.bars.stop()
+        self.doc_task = self.page_task = None
+
+
+def report_results(results: list[GuideResult]) -> int:
+    """Print per-guide outcomes; return the number of failures."""
+    failures = 0
+    for r in results:
+        if r.failed:
+            failures += 1
+            err_console.print(f"[red]Error:[/] {r.message}")
+            continue
+        for warning in r.warnings:
+            err_console.print(f"[yellow]Warning:[/] {r.key}: {warning}")
+    return failures
+
+
+def extract_summary(report: BuildReport) -> None:
+    table = Table("guide", "extract", "pages", "pages with text", "other pages", "segments")
+    seg = {r.key: r for r in report.segment}
+    for r in report.extract:
+        other = ", ".join(f"{len(v)} {k}" for k, v in sorted(r.page_status.items()) if k != "text")
+        s = seg.get(r.key)
+        table.add_row(r.key, r.status if not r.failed else f"[red]failed ({r.reason})[/]", str(r.n_pages or ""),
+                      str(len(r.page_status.get("text", [])) or ""), other, str(s.n_segments) if s else "")
+    console.print(table)

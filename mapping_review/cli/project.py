@@ -1,0 +1,110 @@
+"""``init`` and ``corpus add|list|fetch|verify``: the project and its guides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from mapping_review.cli.common import console, err_console, library_errors, project_option
+from mapping_review.project import corpus as corpus_lib
+from mapping_review.project.layout import init_project, open_project
+from mapping_review.segment.stage import build_states
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--codebook", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Start from this codebook instead of the paper's.")
+@library_errors
+def init(directory: Path, codebook: Path | None) -> None:
+    """Create a review project in DIRECTORY (codebook.yaml, corpus/, reviews/, build/)."""
+    project = init_project(directory, codebook=codebook)
+    console.print(f"Created review project in {project.root}")
+    console.print(f"Add guides with: mapping-review corpus add GUIDE.pdf --key KEY -p {project.root}")
+
+
+@click.group()
+def corpus() -> None:
+    """Add, list and verify the guides of the review."""
+
+
+@corpus.command("add")
+@click.argument("pdf", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key", required=True, help="Citation key of the guide (letters, digits, _ - .).")
+@click.option("--title", default="", help="Title (default: the PDF's own title).")
+@click.option("--year", type=int, default=None, help="Year of publication.")
+@click.option("--publisher", default="", help="Publisher or issuing body.")
+@click.option("--authors", default="", help="Authors, as they should be cited.")
+@click.option("--url", default="", help="Official URL of the guide.")
+@click.option("--password", default="", help="User password, for PDFs that need one to open.")
+@click.option("--link", is_flag=True, help="Record where the PDF is instead of copying it into corpus/.")
+@click.option("--replace", is_flag=True, help="Replace an existing guide with the same key.")
+@project_option
+@library_errors
+def corpus_add(pdf: Path, key: str, title: str, year: int | None, publisher: str, authors: str, url: str,
+               password: str, link: bool, replace: bool, project_dir: Path) -> None:
+    """Add PDF to the corpus as guide KEY, recording its sha256."""
+    project = open_project(project_dir)
+    guide = corpus_lib.add_guide(project, pdf, key=key, title=title, year=year, publisher=publisher,
+                                 authors=authors, url=url, password=password, link=link, replace=replace)
+    console.print(f"Added {guide.key}: {guide.title or '(no title)'} [sha256 {guide.sha256[:12]}]")
+
+
+def _states_table(states: list[corpus_lib.GuideState], built: dict[str, str] | None = None) -> Table:
+    table = Table("key", "year", "title", "file", "state", "detail", *(["build"] if built is not None else []))
+    for s in states:
+        colour = {"ok": "green", "no file": "yellow"}.get(s.state, "red")
+        extra = [built.get(s.key, "")] if built is not None else []
+        table.add_row(s.key, str(s.year or ""), s.title[:60], s.file, f"[{colour}]{s.state}[/]", s.detail, *extra)
+    return table
+
+
+@corpus.command("list")
+@project_option
+@library_errors
+def corpus_list(project_dir: Path) -> None:
+    """Show the guides, their files and whether they have been extracted."""
+    project = open_project(project_dir)
+    states, manifest = corpus_lib.verify_corpus(project)
+    console.print(_states_table(states, build_states(project)))
+    for problem in manifest.problems:
+        err_console.print(f"[red]Error:[/] {problem.message}")
+
+
+@corpus.command("fetch")
+@click.argument("keys", nargs=-1)
+@click.option("--force", is_flag=True, help="Download again even when the file is there.")
+@project_option
+@library_errors
+def corpus_fetch(keys: tuple[str, ...], force: bool, project_dir: Path) -> None:
+    """Download the guides that have a URL (all, or KEYS), checking they are PDFs and match their sha256."""
+    from mapping_review.project.fetch import fetch_corpus
+
+    project = open_project(project_dir)
+    results = fetch_corpus(project, keys=list(keys) or None, force=force)
+    for r in results:
+        if r.status == "failed":
+            err_console.print(f"[red]Error:[/] {r.key}: {r.message}")
+        else:
+            console.print(f"{r.key}: {r.status} {r.message}")
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise click.ClickException(f"{len(failed)} guide(s) could not be fetched; the others were")
+
+
+@corpus.command("verify")
+@project_option
+@library_errors
+def corpus_verify(project_dir: Path) -> None:
+    """Check every guide's file against the sha256 recorded in the manifest."""
+    project = open_project(project_dir)
+    states, manifest = corpus_lib.verify_corpus(project)
+    console.print(_states_table(states))
+    bad = [s for s in states if s.state in ("missing", "changed")]
+    for problem in manifest.problems:
+        err_console.print(f"[red]Error:[/] {problem.message}")
+    if bad or manifest.problems:
+        raise click.ClickException(f"{len(bad) + len(manifest.problems)} guide(s) failed verification")
+    console.print(f"{len(states)} guide(s) verified")

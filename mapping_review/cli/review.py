@@ -1,0 +1,249 @@
+"""Reviewing commands: sheet, worksheet, agreement, adjudicate, consensus, calibrate, learn.
+Each parses options, calls the library and prints what it returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from mapping_review.cli.common import console, err_console, library_errors, project_option
+from mapping_review.errors import ConfigError
+from mapping_review.project.layout import open_project
+from mapping_review.review.agreement import fmt
+from mapping_review.review.consensus import adjudicate as make_adjudication
+from mapping_review.review.consensus import read_adjudications
+from mapping_review.review.decisions import append_decisions
+from mapping_review.review.sheets import export_sheet, read_sheet
+from mapping_review.review.state import (
+    agreement_by_code,
+    calibration_of,
+    load_review,
+    resolve_review,
+    segments_by_id,
+    write_tables,
+)
+from mapping_review.review.tables_io import write_table
+from mapping_review.review.worksheet import export_worksheet, read_worksheet
+
+reviewer_option = click.option("-r", "--reviewer", required=True, help="Who is deciding (letters, digits, _ - .).")
+
+
+@click.group()
+def sheet() -> None:
+    """The paper-shaped coding sheet: one row per guide, one column per feature."""
+
+
+force_option = click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+
+
+def _fresh(path: Path, force: bool) -> Path:
+    """Refuse to overwrite a sheet a reviewer may be filling in."""
+    if path.exists() and not force:
+        raise ConfigError(f"{path} exists (perhaps half filled in); import it first, or pass --force or -o OTHER")
+    return path
+
+
+@sheet.command("export")
+@reviewer_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (.csv or .xlsx; default reviews/sheets/REVIEWER.csv).")
+@force_option
+@project_option
+@library_errors
+def sheet_export(reviewer: str, output: Path | None, force: bool, project_dir: Path) -> None:
+    """Write REVIEWER's sheet, prefilled with their answers or else the machine's, with evidence counts."""
+    project = open_project(project_dir)
+    state = load_review(project)
+    tables = resolve_review(state)
+    auto = {(r.guide, r.code): r.present for r in tables.rows}
+    path = _fresh(output or project.root / "reviews" / "sheets" / f"{reviewer}.csv", force)
+    export_sheet(path, state.codebook, state.keys, reviewer=reviewer, decisions=state.decisions, auto=auto,
+                 evidence=state.evidence)
+    console.print(f"Wrote {path}")
+
+
+@sheet.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@reviewer_option
+@project_option
+@library_errors
+def sheet_import(path: Path, reviewer: str, project_dir: Path) -> None:
+    """Record a filled-in coding sheet (CSV or XLSX) as REVIEWER's decisions (append-only)."""
+    project = open_project(project_dir)
+    state = load_review(project)
+    result = read_sheet(path, state.codebook, guides=state.guides, reviewer=reviewer, previous=state.decisions)
+    append_decisions(project.reviews_dir, result.decisions)
+    console.print(f"{len(result.decisions)} decision(s) recorded for {reviewer}, {result.unchanged} unchanged")
+    if result.missing_features:
+        err_console.print(f"[yellow]Warning:[/] no column for: {', '.join(result.missing_features)}")
+
+
+@click.group()
+def worksheet() -> None:
+    """The segment worksheet: accept or reject suggestions, add codes to segments."""
+
+
+@worksheet.command("export")
+@reviewer_option
+@click.option("--guide", "guides", multiple=True, help="Only these guides (repeatable).")
+@click.option("--code", "codes", multiple=True, help="Only these codes (repeatable).")
+@click.option("--limit", type=int, default=None, help="At most this many rows, best ranked first.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default reviews/worksheets/REVIEWER.csv).")
+@force_option
+@project_option
+@library_errors
+def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, ...], limit: int | None,
+                     output: Path | None, force: bool, project_dir: Path) -> None:
+    """Write REVIEWER's worksheet of machine suggestions (ranked by the learnt model when there is one)."""
+    project = open_project(project_dir)
+    state = load_review(project)
+    for code in codes:
+        state.codebook.code(code)
+    chosen = [s for s in state.suggestions if (not guides or s.guide in guides) and (not codes or s.code in codes)]
+    from mapping_review.coding.learn import SuggestionRanker
+    from mapping_review.review.decisions import segment_labels
+
+    ranker = SuggestionRanker().fit(segments_by_id(project, state.keys), segment_labels(state.decisions))
+    ranked = [s for s, _ in ranker.rank(chosen)] if ranker.models_ else chosen
+    path = _fresh(output or project.root / "reviews" / "worksheets" / f"{reviewer}.csv", force)
+    export_worksheet(path, ranked[:limit] if limit else ranked, reviewer=reviewer, decisions=state.decisions)
+    console.print(f"Wrote {path} ({min(len(ranked), limit or len(ranked))} suggestions)")
+
+
+@worksheet.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@reviewer_option
+@project_option
+@library_errors
+def worksheet_import(path: Path, reviewer: str, project_dir: Path) -> None:
+    """Record a filled-in worksheet as REVIEWER's segment decisions (append-only)."""
+    project = open_project(project_dir)
+    state = load_review(project)
+    result = read_worksheet(path, state.codebook, segments=segments_by_id(project, state.keys), guides=state.keys,
+                            reviewer=reviewer)
+    append_decisions(project.reviews_dir, result.decisions)
+    console.print(f"{len(result.decisions)} decision(s) recorded for {reviewer}, {result.skipped} row(s) left blank")
+    for line in result.needs_review:
+        err_console.print(f"[yellow]Re-review:[/] {line}")
+
+
+@click.command("agreement")
+@click.option("--level", type=click.Choice(["guide", "segment"]), default="guide", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the table as CSV.")
+@project_option
+@library_errors
+def agreement_cmd(level: str, output: Path | None, project_dir: Path) -> None:
+    """Agreement between reviewers per code and overall (percent, Cohen, Fleiss, Krippendorff)."""
+    project = open_project(project_dir)
+    state = load_review(project)
+    by_code, overall, raters = agreement_by_code(state, level=level)
+    if len(raters) < 2:
+        raise ConfigError(f"agreement needs two or more reviewers with {level}-level decisions; found {raters or 'none'}")
+    header = ["code", "units", "percent", *[f"cohen {a}~{b}" for a, b in overall.cohen], "fleiss", "alpha"]
+    rows = [[code, a.n_units, fmt(a.percent), *[fmt(v) for v in a.cohen.values()], fmt(a.fleiss), fmt(a.alpha)]
+            for code, a in [*by_code.items(), ("ALL", overall)]]
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*map(str, row))
+    console.print(table)
+    if output:
+        write_table(output, header, rows)
+
+
+@click.command("adjudicate")
+@click.argument("guide", required=False)
+@click.argument("code", required=False)
+@click.argument("answer", required=False, type=click.Choice(["yes", "no"]))
+@click.option("--note", default="", help="Why (kept with the decision).")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the open disagreements to this CSV to settle them there.")
+@click.option("--import", "import_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Record the answers filled into an exported disagreements CSV.")
+@project_option
+@library_errors
+def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, note: str, export_path: Path | None,
+                   import_path: Path | None, project_dir: Path) -> None:
+    """Settle disagreements: GUIDE CODE yes|no, or --export / --import a disagreements file."""
+    project = open_project(project_dir)
+    state = load_review(project)
+    if export_path:
+        tables = resolve_review(state)
+        rows = [[d.guide, d.code, "; ".join(f"{r}={'yes' if v else 'no'}" for r, v in d.answers.items()),
+                 "yes" if d.machine else "no", d.n_evidence, "", ""] for d in tables.disagreements]
+        write_table(export_path, ["guide", "code", "answers", "machine", "n_evidence", "decision", "note"], rows)
+        console.print(f"Wrote {len(rows)} disagreement(s) to {export_path}")
+        return
+    if import_path:
+        decisions = read_adjudications(import_path, codebook=state.codebook, guides=state.guides)
+    elif guide and code and answer:
+        decisions = [make_adjudication(guide, code, answer == "yes", codebook=state.codebook, guides=state.guides,
+                                       note=note)]
+    else:
+        msg = "give GUIDE CODE yes|no, or --export FILE, or --import FILE"
+        raise ConfigError(msg)
+    append_decisions(project.reviews_dir, decisions)
+    console.print(f"{len(decisions)} consensus decision(s) recorded")
+
+
+@click.command("consensus")
+@project_option
+@library_errors
+def consensus_cmd(project_dir: Path) -> None:
+    """Resolve every guide x code (consensus > reviewers > machine) and write build/tables/."""
+    project = open_project(project_dir)
+    state = load_review(project)
+    tables = resolve_review(state)
+    for path in write_tables(state, tables):
+        console.print(f"Wrote {project.relative(path)}")
+    sources: dict[str, int] = {}
+    for r in tables.rows:
+        kind = r.source.split(":")[0]
+        sources[kind] = sources.get(kind, 0) + 1
+    console.print(", ".join(f"{n} from {k}" for k, n in sorted(sources.items())))
+    if tables.disagreements:
+        err_console.print(f"{len(tables.disagreements)} open disagreement(s): `mapping-review adjudicate --export FILE`")
+
+
+@click.command("calibrate")
+@project_option
+@library_errors
+def calibrate_cmd(project_dir: Path) -> None:
+    """Fit the machine's guide-level rule per code to the reviewers; report agreement held out guide by guide."""
+    project = open_project(project_dir)
+    state = load_review(project)
+    cal = calibration_of(state)
+    if cal is None:
+        msg = "calibration needs reviewer decisions on at least 3 guides that have machine evidence"
+        raise ConfigError(msg)
+    table = Table("held-out guide", "agreement before", "agreement after")
+    for guide in sorted(cal.agreement_before):
+        table.add_row(guide, f"{cal.agreement_before[guide]:.3f}", f"{cal.agreement_after[guide]:.3f}")
+    table.add_row("mean", f"{cal.mean_before:.3f}", f"{cal.mean_after:.3f}")
+    console.print(table)
+
+
+@click.command("learn")
+@project_option
+@library_errors
+def learn_cmd(project_dir: Path) -> None:
+    """Learn tfidf-logreg.v1 from segment decisions; report cross-validated precision/recall per code."""
+    from mapping_review.coding.learn import SuggestionRanker
+    from mapping_review.review.decisions import segment_labels
+
+    project = open_project(project_dir)
+    state = load_review(project)
+    ranker = SuggestionRanker().fit(segments_by_id(project, state.keys), segment_labels(state.decisions))
+    if not ranker.report_:
+        msg = "no code has 5 accepted and 5 rejected segments yet; review more of the worksheet"
+        raise ConfigError(msg)
+    rows = [[r.code, r.n_positive, r.n_negative, f"{r.precision:.3f}", f"{r.recall:.3f}"] for r in ranker.report_]
+    header = ["code", "positives", "negatives", "precision", "recall"]
+    write_table(project.build_dir / "tables" / "model_report.csv", header, rows)
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*map(str, row))
+    console.print(table)

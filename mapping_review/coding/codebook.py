@@ -1,0 +1,276 @@
+"""The codebook: features, their codes, definitions, and the patterns the rule coder uses.
+
+``codebook.yaml`` is validated with exact messages (file, line, what is
+wrong): unknown keys with a suggestion, duplicate ids, token patterns that
+spaCy's Matcher refuses. A feature with sub-values has one code per
+sub-value (``feature/sub_value``); a feature without is a code itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mapping_review.errors import ConfigError
+from mapping_review.project.yamlfile import Located, load_yaml, suggest
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Patterns(_Strict):
+    """A group of patterns with one weight. ``phrases`` match lower-cased tokens,
+    ``lemmas`` match lemmas, ``tokens`` are spaCy Matcher patterns; ``require_any``
+    and ``exclude_any`` restrict this group's matches like a code's ``context``."""
+
+    phrases: tuple[str, ...] = ()
+    lemmas: tuple[str, ...] = ()
+    tokens: tuple[tuple[dict[str, Any], ...], ...] = ()
+    weight: float = Field(default=1.0, gt=0, le=10)
+    require_any: tuple[str, ...] = ()
+    exclude_any: tuple[str, ...] = ()
+
+
+PatternGroups = tuple[Patterns, ...]
+
+
+def _groups(value: Any) -> Any:
+    """``patterns:`` may be one group (a mapping) or a list of groups."""
+    return [value] if isinstance(value, dict) else value
+
+
+class Context(_Strict):
+    """Sentence-level conditions on a match: at least one of ``require_any`` must
+    occur in the sentence; none of ``exclude_any`` may (negation, false friends)."""
+
+    require_any: tuple[str, ...] = ()
+    exclude_any: tuple[str, ...] = ()
+
+
+class DecisionRule(_Strict):
+    """When a guide has a code (``source=auto``): at least ``min_evidence`` matching
+    sentences, in at least ``min_sections`` sections, whose best score is at least
+    ``min_score``."""
+
+    min_evidence: int = Field(default=2, ge=1)
+    min_sections: int = Field(default=1, ge=1)
+    min_score: float = Field(default=0.0, ge=0)
+
+
+class _Described(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    label: str = Field(min_length=1)
+    definition: str = Field(min_length=1)
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+class SubValue(_Described):
+    patterns: PatternGroups = ()
+    context: Context = Context()
+    decision: DecisionRule | None = None
+
+    _as_groups = field_validator("patterns", mode="before")(_groups)
+
+
+class Feature(_Described):
+    codes: tuple[SubValue, ...] = ()
+    patterns: PatternGroups = ()
+    context: Context = Context()
+    decision: DecisionRule | None = None
+
+    _as_groups = field_validator("patterns", mode="before")(_groups)
+
+
+class CodebookModel(_Strict):
+    name: str = Field(min_length=1)
+    version: str = "1"
+    description: str = ""
+    decision: DecisionRule = DecisionRule()
+    skip_sections: tuple[str, ...] = ()  # matches under these headings do not count
+    features: tuple[Feature, ...] = ()
+
+
+@dataclass(frozen=True)
+class Code:
+    """One binary code of the codebook, flattened for the coders."""
+
+    id: str
+    feature: str
+    feature_label: str
+    label: str  # the paper's cell value for a sub-value, the column header otherwise
+    definition: str
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    examples: tuple[str, ...]
+    patterns: PatternGroups
+    context: Context
+    decision: DecisionRule
+    is_sub_value: bool
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """A validated codebook."""
+
+    model: CodebookModel
+    path: Path | None = None
+
+    @cached_property
+    def codes(self) -> tuple[Code, ...]:
+        out = []
+        default = self.model.decision
+        for f in self.model.features:
+            if not f.codes:
+                out.append(Code(f.id, f.id, f.label, f.label, f.definition, f.include, f.exclude, f.examples,
+                                f.patterns, f.context, f.decision or default, False))
+            for c in f.codes:
+                out.append(Code(f"{f.id}/{c.id}", f.id, f.label, c.label, c.definition, c.include, c.exclude,
+                                c.examples, c.patterns, c.context, c.decision or f.decision or default, True))
+        return tuple(out)
+
+    @cached_property
+    def by_id(self) -> dict[str, Code]:
+        return {c.id: c for c in self.codes}
+
+    @property
+    def features(self) -> tuple[Feature, ...]:
+        return self.model.features
+
+    def code(self, code_id: str) -> Code:
+        try:
+            return self.by_id[code_id]
+        except KeyError:
+            raise ConfigError(f"unknown code {code_id!r}{suggest(code_id, self.by_id)}") from None
+
+
+def _describe(error: Any) -> str:
+    loc = [str(p) for p in error["loc"] if not isinstance(p, int)]
+    name = loc[-1] if loc else "?"
+    if error["type"] == "extra_forbidden":
+        parent_fields = _fields_at(error["loc"])
+        return f"unknown key {name!r}{suggest(name, parent_fields)}"
+    if error["type"] == "missing":
+        return f"missing key {name!r}"
+    if error["type"] == "string_pattern_mismatch" and name == "id":
+        return f"id {error['input']!r} must be lower case letters, digits and '_' (starting with a letter)"
+    return f"{name}: {error['msg']} (got {error.get('input')!r})"
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The known keys of the mapping that holds ``loc`` (for suggestions)."""
+    model: Any = CodebookModel
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        candidates = [a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not candidates:
+            return []
+        model = candidates[0]
+    return list(model.model_fields)
+
+
+def _check_ids(model: CodebookModel, located: Located) -> list[str]:
+    problems = []
+    seen: dict[str, int] = {}
+    for i, feature in enumerate(model.features):
+        line = located.line(("features", i, "id"))
+        if feature.id in seen:
+            problems.append(f"{located.path}:{line}: duplicate feature id {feature.id!r} (first at line {seen[feature.id]})")
+        seen.setdefault(feature.id, line)
+        sub_seen: dict[str, int] = {}
+        for j, code in enumerate(feature.codes):
+            line = located.line(("features", i, "codes", j, "id"))
+            if code.id in sub_seen:
+                msg = f"duplicate code id {feature.id}/{code.id} (first at line {sub_seen[code.id]})"
+                problems.append(f"{located.path}:{line}: {msg}")
+            sub_seen.setdefault(code.id, line)
+        if feature.codes and (feature.patterns or feature.context != Context()):
+            line = located.line(("features", i, "patterns"))
+            msg = f"feature {feature.id!r} has sub-values: put its patterns on the sub-values"
+            problems.append(f"{located.path}:{line}: {msg}")
+    return problems
+
+
+def _check_patterns(codebook: Codebook, located: Located) -> list[str]:
+    """Compile every token pattern with spaCy's Matcher; report the ones it refuses."""
+    import spacy
+    from spacy.matcher import Matcher
+
+    vocab = spacy.blank("en").vocab
+    problems = []
+    for i, feature in enumerate(codebook.model.features):
+        owners: list[tuple[tuple[Any, ...], PatternGroups]] = [(("features", i), feature.patterns)]
+        owners += [(("features", i, "codes", j), c.patterns) for j, c in enumerate(feature.codes)]
+        for loc, groups in owners:
+            for g, group in enumerate(groups):
+                where: tuple[Any, ...] = (*loc, "patterns", g) if len(groups) > 1 else (*loc, "patterns")
+                for k, pattern in enumerate(group.tokens):
+                    try:
+                        Matcher(vocab, validate=True).add("check", [list(pattern)])
+                    except (ValueError, KeyError, TypeError) as e:
+                        line = located.line((*where, "tokens", k))
+                        lines = str(e).strip().splitlines()
+                        detail = next((ln.strip() for ln in lines if ln.strip().startswith("-")), lines[0] if lines else "")
+                        problems.append(f"{located.path}:{line}: token pattern does not compile: {detail}")
+                for phrase in (*group.phrases, *group.lemmas, *group.require_any, *group.exclude_any):
+                    if not phrase.strip():
+                        problems.append(f"{located.path}:{located.line(where)}: empty phrase in patterns")
+    return problems
+
+
+def _yaml_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` as a path in the YAML: a single ``patterns`` mapping has no list index."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, dict):
+            continue
+        out.append(part)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(out)
+
+
+def codebook_from_located(located: Located) -> Codebook:
+    data = located.data if located.data is not None else {}
+    try:
+        model = CodebookModel.model_validate(data)
+    except ValidationError as e:
+        messages = [f"{located.path}:{located.line(_yaml_loc(data, tuple(err['loc'])))}: {_describe(err)}"
+                    for err in e.errors()]
+        raise ConfigError("\n".join(messages)) from e
+    codebook = Codebook(model=model, path=located.path)
+    problems = _check_ids(model, located) + _check_patterns(codebook, located)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return codebook
+
+
+def load_codebook(path: Path) -> Codebook:
+    """Read and validate ``codebook.yaml``; raises :class:`ConfigError` listing every problem."""
+    return codebook_from_located(load_yaml(path))
+
+
+_SPLIT = re.compile(r"\s*,\s*")
+
+
+def split_cell(cell: str) -> list[str]:
+    """The sub-value labels of a coding-sheet cell (``"Inpatient, Outpatient"``)."""
+    return [part for part in _SPLIT.split(cell.strip()) if part]

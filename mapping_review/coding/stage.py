@@ -1,0 +1,77 @@
+"""The coding stage: rule suggestions for every segmented guide, kept in ``build/codings/``.
+
+A guide is coded again only when its segments, the codebook or the coder
+changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from mapping_review.bookkeeping import GuideResult, Progress, read_state, save_state
+from mapping_review.coding.codebook import load_codebook
+from mapping_review.coding.suggestions import Suggestion
+from mapping_review.files import write_atomic
+from mapping_review.project.layout import Project
+from mapping_review.project.manifest import load_manifest
+from mapping_review.segment.segments import jsonl_to_segments
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def codings_dir(project: Project) -> Path:
+    return project.build_dir / "codings"
+
+
+def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None) -> list[GuideResult]:
+    """Write ``build/codings/<key>.jsonl`` for every segmented guide that changed."""
+    from mapping_review.coding.rules import CODER, RuleCoder
+    from mapping_review.segment.nlp import load_nlp
+
+    progress = progress or Progress()
+    codebook = load_codebook(project.codebook_path)
+    manifest = load_manifest(project.manifest_path)
+    out_dir = codings_dir(project)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = read_state(out_dir / "state.json")
+    book = _digest(project.codebook_path)
+    results, todo = [], []
+    for guide in manifest.guides:
+        seg_path = project.segments_dir / f"{guide.key}.jsonl"
+        if not seg_path.exists():
+            continue
+        stamp = {"segments": _digest(seg_path), "codebook": book, "coder": CODER}
+        if (out_dir / f"{guide.key}.jsonl").exists() and state.get(guide.key, {}).get("stamp") == stamp:
+            results.append(GuideResult(guide.key, "up to date", n_segments=state[guide.key].get("n", 0)))
+        else:
+            todo.append((guide.key, seg_path, stamp))
+    progress.start("code", documents=len(todo), pages=0)
+    coder = RuleCoder(codebook, load_nlp(nlp_name)) if todo else None
+    for key, seg_path, stamp in todo:
+        assert coder is not None
+        suggestions = coder.code_segments(jsonl_to_segments(seg_path.read_text(encoding="utf-8")))
+        text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
+        write_atomic(out_dir / f"{key}.jsonl", text)
+        state[key] = {"stamp": stamp, "n": len(suggestions)}
+        results.append(GuideResult(key, "coded", n_segments=len(suggestions)))
+        progress.document(key)
+    save_state(out_dir, state, {g.key for g in manifest.guides})
+    progress.finish("code")
+    return sorted(results, key=lambda r: r.key)
+
+
+def load_suggestions(project: Project, keys: list[str] | None = None) -> list[Suggestion]:
+    """The stored suggestions of the given guides (all coded guides when None)."""
+    out_dir = codings_dir(project)
+    paths = sorted(out_dir.glob("*.jsonl")) if keys is None else [out_dir / f"{k}.jsonl" for k in keys]
+    out: list[Suggestion] = []
+    for path in paths:
+        if path.exists():
+            out.extend(Suggestion.from_dict(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()
+                       if line.strip())
+    return out
+

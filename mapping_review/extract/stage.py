@@ -1,0 +1,165 @@
+"""The extract stage over a project: every guide's PDF read and laid out, in worker processes.
+
+Documents are cached by file hash and extractor version (:mod:`mapping_review.extract.cache`), so a
+guide is read again only when its file or the extractor changed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue as queue_module
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+
+from mapping_review.bookkeeping import GuideResult, Progress
+from mapping_review.errors import GuideError, MappingReviewError
+from mapping_review.extract import DEFAULT_ENGINE, Document, extract_document, extractor_name
+from mapping_review.extract.cache import load_document, save_document
+from mapping_review.files import file_sha256
+from mapping_review.project.corpus import resolve_file
+from mapping_review.project.layout import Project
+from mapping_review.project.manifest import Guide, load_manifest
+
+
+@dataclass
+class _Job:
+    guide: Guide
+    path: Path
+    sha256: str
+    n_pages: int
+
+
+def _summarise(result: GuideResult, doc: Document) -> GuideResult:
+    result.n_pages = doc.n_pages
+    pages: dict[str, list[int]] = {}
+    for page in doc.pages:
+        pages.setdefault(page.status, []).append(page.number)
+    result.page_status = pages
+    result.warnings = list(doc.warnings)
+    return result
+
+
+def _count_pages(path: Path, password: str) -> int:
+    try:
+        doc = pdfium.PdfDocument(str(path), password=password or None)
+    except (pdfium.PdfiumError, OSError):
+        return 0
+    try:
+        return len(doc)
+    finally:
+        doc.close()
+
+
+def plan_extraction(project: Project, engine: str) -> tuple[list[GuideResult], list[_Job]]:
+    manifest = load_manifest(project.manifest_path)
+    results = [GuideResult(p.key, "failed", p.message, "manifest") for p in manifest.problems]
+    jobs: list[_Job] = []
+    extractor = extractor_name(engine)
+    for guide in manifest.guides:
+        if not guide.file:
+            results.append(GuideResult(guide.key, "no file", "metadata only; no PDF yet"))
+            continue
+        try:
+            path = resolve_file(project, guide)
+        except GuideError as e:
+            results.append(GuideResult(guide.key, "failed", str(e), e.reason))
+            continue
+        sha = guide.sha256 or file_sha256(path)
+        cached = load_document(project.cache_dir, sha, extractor)
+        if cached is not None:
+            results.append(_summarise(GuideResult(guide.key, "cached"), cached))
+        else:
+            jobs.append(_Job(guide, path, sha, _count_pages(path, guide.password)))
+    return results, jobs
+
+
+_page_queue: Any = None
+
+
+def _init_worker(page_queue: Any) -> None:
+    global _page_queue
+    _page_queue = page_queue
+
+
+def _extract_job(job: _Job, engine: str, cache_dir: Path) -> GuideResult:
+    """Run in a worker process; the document goes to the cache, only its summary comes back."""
+    def tick(n: int) -> None:
+        if _page_queue is not None:
+            _page_queue.put(n)
+
+    try:
+        doc = extract_document(job.path, sha256=job.sha256, engine=engine, password=job.guide.password or None,
+                               on_page=tick)
+    except GuideError as e:
+        return GuideResult(job.guide.key, "failed", f"{job.guide.key}: {e}", e.reason)
+    except MappingReviewError as e:
+        return GuideResult(job.guide.key, "failed", f"{job.guide.key}: {e}", "error")
+    except Exception as e:  # an engine bug must not stop the corpus
+        message = f"{job.guide.key}: {job.path}: unexpected {type(e).__name__}: {e}"
+        return GuideResult(job.guide.key, "failed", message, "internal")
+    save_document(cache_dir, doc)
+    return _summarise(GuideResult(job.guide.key, "extracted"), doc)
+
+
+def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, progress: Progress,
+                  results: list[GuideResult]) -> None:
+    ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
+    with ctx.Manager() as manager:
+        page_queue = manager.Queue()
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(page_queue,)) as pool:
+            # largest documents first, so that no worker is left with a long one at the end
+            pending: set[Future[GuideResult]] = {
+                pool.submit(_extract_job, job, engine, cache_dir)
+                for job in sorted(jobs, key=lambda j: -j.n_pages)
+            }
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(page_queue, progress)
+                for future in done:
+                    results.append(future.result())
+                    progress.document(results[-1].key)
+            _drain(page_queue, progress)
+
+
+def _drain(page_queue: Any, progress: Progress) -> None:
+    while True:
+        try:
+            progress.pages(page_queue.get_nowait())
+        except queue_module.Empty:
+            return
+
+
+def extract_corpus(
+    project: Project, *, engine: str = DEFAULT_ENGINE, jobs: int | None = None, progress: Progress | None = None
+) -> list[GuideResult]:
+    """Extract every guide whose document is not cached yet; one result per guide."""
+    progress = progress or Progress()
+    results, todo = plan_extraction(project, engine)
+    progress.start("extract", documents=len(todo), pages=sum(j.n_pages for j in todo))
+    workers = min(jobs or os.cpu_count() or 1, len(todo))
+    if workers > 1:
+        _run_parallel(todo, engine, project.cache_dir, workers, progress, results)
+    else:
+        for job in todo:
+            results.append(_extract_job_inline(job, engine, project.cache_dir, progress))
+            progress.document(job.guide.key)
+    progress.finish("extract")
+    return sorted(results, key=lambda r: r.key)
+
+
+def _extract_job_inline(job: _Job, engine: str, cache_dir: Path, progress: Progress) -> GuideResult:
+    class _Ticks:
+        def put(self, n: int) -> None:
+            progress.pages(n)
+
+    _init_worker(_Ticks())
+    try:
+        return _extract_job(job, engine, cache_dir)
+    finally:
+        _init_worker(None)

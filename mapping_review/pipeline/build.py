@@ -1,0 +1,89 @@
+"""``mapping-review build``: every stage that is out of date, and ``build/run.json``.
+
+``run.json`` records the hashes of every input (manifest, codebook, settings,
+templates, references, reviewers' files, PDFs), the versions of the toolkit
+and its libraries, and the settings. When none of that changed and the
+outputs are all there, a build does nothing. Otherwise each stage still only
+redoes what changed: extraction per PDF hash, segmentation per document,
+coding per segments and codebook; the tables, graph, criteria and figures
+are cheap and are written again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from mapping_review.bookkeeping import GuideResult, Progress
+from mapping_review.extract.stage import extract_corpus
+from mapping_review.files import write_atomic
+from mapping_review.pipeline.fingerprint import RUN_FILE, inputs_of, library_versions, read_run, same_inputs
+from mapping_review.project.layout import Project
+from mapping_review.project.settings import Settings, load_settings
+from mapping_review.segment.stage import segment_corpus
+
+
+@dataclass
+class BuildReport:
+    extract: list[GuideResult]
+    segment: list[GuideResult]
+    code: list[GuideResult] = field(default_factory=list)
+    tables: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    n_disagreements: int = 0
+    up_to_date: bool = False
+
+    @property
+    def failures(self) -> list[GuideResult]:
+        return [r for r in self.extract + self.segment + self.code if r.failed]
+
+
+def effective_settings(settings: Settings, *, engine: str | None, nlp_name: str | None,
+                       calibrate: bool | None) -> Settings:
+    """The project's settings with the command line's overrides."""
+    build = settings.build.model_copy(update={k: v for k, v in
+                                              {"engine": engine, "nlp": nlp_name, "calibrate": calibrate}.items()
+                                              if v is not None})
+    return settings.model_copy(update={"build": build})
+
+
+def build_project(
+    project: Project, *, engine: str | None = None, nlp_name: str | None = None, jobs: int | None = None,
+    progress: Progress | None = None, calibrate: bool | None = None, force: bool = False,
+) -> BuildReport:
+    """Every stage that is out of date, in order; a build with nothing changed returns at once."""
+    settings = effective_settings(load_settings(project.root), engine=engine, nlp_name=nlp_name, calibrate=calibrate)
+    previous = read_run(project)
+    inputs = inputs_of(project, previous.get("inputs", {}))
+    versions = library_versions()
+    stamp = {"versions": versions, "settings": settings.model_dump(mode="json")}
+    outputs = [project.root / p for p in previous.get("outputs", [])]
+    if (not force and previous and same_inputs(previous.get("inputs", {}), inputs)
+            and all(previous.get(k) == v for k, v in stamp.items()) and outputs and all(p.exists() for p in outputs)):
+        return BuildReport(extract=[], segment=[], up_to_date=True)
+    report = _stages(project, settings, jobs=jobs, progress=progress)
+    run = {"inputs": inputs, **stamp,
+           "outputs": sorted(project.relative(p) for p in report.tables),
+           "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    project.build_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(project.build_dir / RUN_FILE, json.dumps(run, indent=2, sort_keys=True) + "\n")
+    return report
+
+
+def _stages(project: Project, settings: Settings, *, jobs: int | None, progress: Progress | None) -> BuildReport:
+    from mapping_review.coding.stage import code_corpus
+    from mapping_review.publish.outputs import write_outputs
+    from mapping_review.review.state import load_review, resolve_review, write_tables
+
+    engine, nlp_name = settings.build.engine, settings.build.nlp
+    extracted = extract_corpus(project, engine=engine, jobs=jobs, progress=progress)
+    segmented = segment_corpus(project, engine=engine, nlp_name=nlp_name, progress=progress, extracted=extracted)
+    coded = code_corpus(project, nlp_name=nlp_name, progress=progress)
+    state = load_review(project)
+    tables = resolve_review(state, use_calibration=settings.build.calibrate)
+    written = write_tables(state, tables)
+    more, warnings = write_outputs(state, tables, settings)
+    return BuildReport(extract=extracted, segment=segmented, code=coded, tables=written + more,
+                       warnings=state.warnings + warnings, n_disagreements=len(tables.disagreements))

@@ -1,0 +1,76 @@
+"""What a build depends on: the hashes of its inputs and the versions of the toolkit and its libraries,
+recorded in ``build/run.json``. When none of that changed and the outputs are all there, a build
+does nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from mapping_review.project.layout import Project
+from mapping_review.project.manifest import load_manifest
+from mapping_review.project.settings import SETTINGS_FILE
+
+RUN_FILE = "run.json"
+LIBRARIES = ("mapping-review", "pdfplumber", "pypdfium2", "spacy", "scikit-learn", "networkx", "matplotlib",
+             "jinja2", "pydantic")
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def _pdf_hashes(project: Project, previous: dict[str, Any]) -> dict[str, Any]:
+    """sha256 of every guide file, reusing the last run's value when size and mtime are unchanged."""
+    out: dict[str, Any] = {}
+    for guide in load_manifest(project.manifest_path).guides:
+        path = guide.path(project.corpus_dir)
+        if path is None or not path.is_file():
+            out[guide.key] = None
+            continue
+        stat = path.stat()
+        seen = previous.get(guide.key) or {}
+        if seen.get("size") == stat.st_size and seen.get("mtime_ns") == stat.st_mtime_ns:
+            out[guide.key] = seen
+        else:
+            out[guide.key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _sha(path)}
+    return out
+
+
+def inputs_of(project: Project, previous: dict[str, Any]) -> dict[str, Any]:
+    """What a build depends on, hashed."""
+    files = [project.manifest_path, project.codebook_path, project.root / SETTINGS_FILE,
+             project.root / "references.bib", *sorted((project.root / "templates").glob("*")),
+             *sorted(project.reviews_dir.glob("*.jsonl"))]
+    return {
+        "files": {project.relative(p): _sha(p) for p in files if p.is_file()},
+        "pdfs": _pdf_hashes(project, previous.get("pdfs", {})),
+    }
+
+
+def same_inputs(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    strip = {k: (v["sha256"] if isinstance(v, dict) else v) for k, v in a.get("pdfs", {}).items()}
+    other = {k: (v["sha256"] if isinstance(v, dict) else v) for k, v in b.get("pdfs", {}).items()}
+    return a.get("files") == b.get("files") and strip == other
+
+
+def read_run(project: Project) -> dict[str, Any]:
+    try:
+        data = json.loads((project.build_dir / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

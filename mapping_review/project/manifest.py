@@ -1,0 +1,198 @@
+"""The corpus manifest: which guides a review reads, with their facts and file hashes.
+
+``corpus/manifest.yaml`` holds one entry per guide. Like a pooch registry,
+the tool writes each file's sha256 when the guide is added and checks it
+before every use. A guide may have metadata and no file yet.
+
+Loading is lenient per entry: a typo or a duplicate key makes that entry a
+:class:`ManifestProblem` (with its line) and the other guides carry on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mapping_review.errors import ConfigError, ManifestError
+from mapping_review.project.yamlfile import Located, load_yaml, suggest
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+HEADER = """\
+# The guides of this review. `mapping-review corpus add PDF --key KEY` adds one and
+# records its sha256; `mapping-review corpus verify` checks the files against it.
+# Fields: key (citation key), label (short name for figures), title, year, publisher,
+# authors, url, file (relative to this folder), sha256, password (for PDFs that need a
+# user password).
+"""
+
+
+class Guide(BaseModel):
+    """One guide of the corpus."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(pattern=KEY_PATTERN)
+    label: str = ""  # a short name for figures; the key when empty
+    title: str = ""
+    year: int | None = Field(default=None, ge=1800, le=2200)
+    publisher: str = ""
+    authors: str = ""
+    url: str = ""
+    file: str = ""
+    sha256: str = Field(default="", pattern=r"^([0-9a-f]{64})?$")
+    password: str = ""
+
+    def path(self, corpus_dir: Path) -> Path | None:
+        """Where the guide's PDF is, or None when the entry has no file."""
+        return (corpus_dir / self.file) if self.file else None
+
+    def to_entry(self) -> dict[str, Any]:
+        """The manifest entry: fields that are set, in a fixed order."""
+        return {k: v for k, v in self.model_dump().items() if v not in ("", None)}
+
+
+@dataclass(frozen=True)
+class ManifestProblem:
+    """An entry that cannot be used, and why."""
+
+    line: int
+    key: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    guides: tuple[Guide, ...]
+    problems: tuple[ManifestProblem, ...]
+    lines: dict[str, int]  # key -> line of its entry
+
+    def get(self, key: str) -> Guide | None:
+        return next((g for g in self.guides if g.key == key), None)
+
+
+def _describe(error: Any, fields: list[str]) -> tuple[tuple[Any, ...], str]:
+    loc = tuple(error["loc"])
+    name = str(loc[0]) if loc else "?"
+    if error["type"] == "extra_forbidden":
+        return loc, f"unknown field {name!r}{suggest(name, fields)}"
+    if error["type"] == "missing":
+        return loc, f"missing field {name!r}"
+    if error["type"] == "string_pattern_mismatch" and name == "key":
+        return loc, f"key {error['input']!r} may only use letters, digits, '_', '-' and '.'"
+    if name == "sha256":
+        return loc, "sha256 must be 64 lower-case hex digits, in quotes (sha256: '...')"
+    return loc, f"{name}: {error['msg']} (got {error.get('input')!r})"
+
+
+def _check_entry(located: Located, index: int, raw: Any) -> tuple[Guide | None, list[ManifestProblem]]:
+    base = ("guides", index)
+    line = located.line(base)
+    if not isinstance(raw, dict):
+        return None, [ManifestProblem(line, "?", f"{located.path}:{line}: an entry must be a mapping of fields")]
+    key = str(raw.get("key", "?"))
+    try:
+        return Guide.model_validate(raw), []
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            loc, what = _describe(err, list(Guide.model_fields))
+            where = located.line((*base, *loc))
+            problems.append(ManifestProblem(where, key, f"{located.path}:{where}: guide {key!r}: {what}"))
+        return None, problems
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read the manifest; raises only when the file as a whole is unusable."""
+    try:
+        located = load_yaml(path)
+    except ManifestError:
+        raise
+    except ConfigError as e:
+        raise ManifestError(str(e)) from e
+    data = located.data if located.data is not None else {"guides": []}
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}:1: the manifest must be a mapping with a `guides:` list")
+    unknown = [k for k in data if k != "guides"]
+    if unknown:
+        where = located.where((unknown[0],))
+        raise ManifestError(f"{where}: unknown top-level field {unknown[0]!r}{suggest(unknown[0], ['guides'])}")
+    entries = data.get("guides") or []
+    if not isinstance(entries, list):
+        raise ManifestError(f"{located.where(('guides',))}: `guides:` must be a list of entries")
+    guides: list[Guide] = []
+    problems: list[ManifestProblem] = []
+    lines: dict[str, int] = {}
+    for index, raw in enumerate(entries):
+        guide, found = _check_entry(located, index, raw)
+        problems.extend(found)
+        if guide is not None:
+            guides.append(guide)
+            lines.setdefault(guide.key, located.line(("guides", index)))
+    return _drop_duplicates(path, guides, problems, located, entries)
+
+
+def _drop_duplicates(
+    path: Path, guides: list[Guide], problems: list[ManifestProblem], located: Located, entries: list[Any]
+) -> Manifest:
+    """Entries sharing a key are all set aside: which one is meant is for a person to say."""
+    seen: dict[str, list[int]] = {}
+    for index, raw in enumerate(entries):
+        if isinstance(raw, dict) and "key" in raw:
+            seen.setdefault(str(raw["key"]), []).append(located.line(("guides", index)))
+    duplicated = {k: ls for k, ls in seen.items() if len(ls) > 1}
+    for key, where in duplicated.items():
+        listed = ", ".join(map(str, where))
+        msg = f"{path}:{where[1]}: duplicate key {key!r} (lines {listed}); keys must be unique, rename or remove one"
+        problems.append(ManifestProblem(where[1], key, msg))
+    kept = tuple(g for g in guides if g.key not in duplicated)
+    lines = {g.key: seen[g.key][0] for g in kept if g.key in seen}
+    return Manifest(path=path, guides=kept, problems=tuple(sorted(problems, key=lambda p: p.line)), lines=lines)
+
+
+def _entry_yaml(guide: Guide) -> str:
+    text = yaml.safe_dump([guide.to_entry()], sort_keys=False, allow_unicode=True, width=200)
+    return "".join("  " + line + "\n" for line in text.splitlines())
+
+
+def update_guide(path: Path, guide: Guide) -> None:
+    """Rewrite one entry in place, keeping every other line (and comment) of the file."""
+    manifest = load_manifest(path)
+    start = manifest.lines.get(guide.key)
+    if start is None:
+        raise ManifestError(f"{path}: no guide {guide.key!r} to update")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    end = start
+    while end < len(lines) and not re.match(r"^\s*-\s", lines[end]) and not re.match(r"^\S", lines[end]):
+        end += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1  # keep blank lines and comments that separate entries
+    original = "".join(lines)
+    path.write_text("".join(lines[: start - 1]) + _entry_yaml(guide) + "".join(lines[end:]), encoding="utf-8")
+    if load_manifest(path).get(guide.key) != guide:
+        path.write_text(original, encoding="utf-8")
+        raise ManifestError(f"{path}: the entry for {guide.key!r} could not be updated cleanly; the file is unchanged")
+
+
+def append_guide(path: Path, guide: Guide) -> None:
+    """Add an entry at the end, keeping the file's comments and layout."""
+    original = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = original or HEADER + "guides:\n"
+    if re.search(r"^guides:\s*(\[\s*\]|null|~)?\s*$", text, flags=re.MULTILINE) is None:
+        msg = f"{path}: cannot find a `guides:` line to add the entry under; fix the manifest by hand"
+        raise ManifestError(msg)
+    text = re.sub(r"^guides:\s*(\[\s*\]|null|~)\s*$", "guides:", text, flags=re.MULTILINE)
+    if not text.endswith("\n"):
+        text += "\n"
+    new = text + _entry_yaml(guide)
+    path.write_text(new, encoding="utf-8")
+    check = load_manifest(path)
+    if check.get(guide.key) != guide:
+        path.write_text(original, encoding="utf-8")
+        msg = f"{path}: the entry for {guide.key!r} could not be appended cleanly; the file is unchanged"
+        raise ManifestError(msg)

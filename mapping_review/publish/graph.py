@@ -1,0 +1,86 @@
+"""The review as a networkx graph: guides and codes (bipartite), the feature -> sub-value
+hierarchy, and an edge wherever a guide has a code, with its source and evidence count."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from mapping_review.coding.codebook import Codebook
+from mapping_review.project.manifest import Guide
+from mapping_review.review.consensus import GuideCode
+
+
+def guide_node(key: str) -> str:
+    return f"guide:{key}"
+
+
+def code_node(code: str) -> str:
+    return f"code:{code}"
+
+
+def codings_to_graph(codebook: Codebook, guides: Sequence[Guide], rows: Sequence[GuideCode]) -> nx.Graph:
+    """Guide nodes (bipartite=0) carry the manifest's facts, code nodes (bipartite=1) the codebook's;
+    feature nodes hold the hierarchy; ``has_code`` edges carry ``source`` and ``n_evidence``."""
+    G = nx.Graph(name=codebook.model.name)
+    for g in guides:
+        G.add_node(guide_node(g.key), kind="guide", bipartite=0, key=g.key, label=g.label or g.key, title=g.title,
+                   year=g.year or 0, publisher=g.publisher, authors=g.authors, url=g.url)
+    for f in codebook.features:
+        G.add_node(f"feature:{f.id}", kind="feature", label=f.label, definition=f.definition)
+    for c in codebook.codes:
+        G.add_node(code_node(c.id), kind="code", bipartite=1, code=c.id, feature=c.feature,
+                   feature_label=c.feature_label, label=c.label, definition=c.definition)
+        if c.is_sub_value:
+            G.add_edge(f"feature:{c.feature}", code_node(c.id), kind="has_value")
+    for r in rows:
+        if r.present:
+            G.add_edge(guide_node(r.guide), code_node(r.code), kind="has_code", source=r.source,
+                       n_evidence=r.n_evidence)
+    return G
+
+
+def _codes_of(G: nx.Graph, guide: str) -> set[str]:
+    return {n for n in G[guide] if G.nodes[n]["kind"] == "code"}
+
+
+def guide_similarity(G: nx.Graph) -> list[tuple[str, str, int, float]]:
+    """Every pair of guides: shared codes and Jaccard similarity of their code sets."""
+    guides = sorted(n for n, d in G.nodes(data=True) if d["kind"] == "guide")
+    out = []
+    for a, b in combinations(guides, 2):
+        ca, cb = _codes_of(G, a), _codes_of(G, b)
+        union = ca | cb
+        out.append((G.nodes[a]["key"], G.nodes[b]["key"], len(ca & cb), len(ca & cb) / len(union) if union else 0.0))
+    return out
+
+
+def code_cooccurrence(G: nx.Graph) -> nx.Graph:
+    """Codes joined by how many guides have both (the bipartite projection, weighted)."""
+    guides = [n for n, d in G.nodes(data=True) if d["kind"] == "guide"]
+    P = nx.Graph()
+    P.add_nodes_from(sorted(n for n, d in G.nodes(data=True) if d["kind"] == "code"))
+    for g in guides:
+        for a, b in combinations(sorted(_codes_of(G, g)), 2):
+            weight = P[a][b]["weight"] + 1 if P.has_edge(a, b) else 1
+            P.add_edge(a, b, weight=weight)
+    return P
+
+
+def write_graph(G: nx.Graph, folder: Path) -> list[Path]:
+    """``review.graphml`` and ``review.json`` (node-link), both with a stable order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ordered = nx.Graph(name=G.graph.get("name", ""))
+    ordered.add_nodes_from(sorted(G.nodes(data=True)))
+    ordered.add_edges_from(sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
+    graphml = folder / "review.graphml"
+    nx.write_graphml(ordered, graphml)
+    data: dict[str, Any] = nx.node_link_data(ordered, edges="links")
+    node_link = folder / "review.json"
+    node_link.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return [graphml, node_link]

@@ -1,0 +1,119 @@
+"""Everything authors publish, written from the resolved review: the paper-shaped sheet, the
+summary (Markdown and LaTeX), coverage and co-occurrence, references, the graph, the evaluation
+criteria and the figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mapping_review.project.manifest import load_manifest
+from mapping_review.project.settings import Settings
+from mapping_review.publish.criteria import (
+    PACKAGED_TEMPLATE,
+    TEMPLATE_NAME,
+    criteria_from_summary,
+    criteria_markdown,
+    render_prompt,
+)
+from mapping_review.publish.summary import (
+    cooccurrence_rows,
+    coverage_rows,
+    present_codes,
+    references,
+    summary_latex,
+    summary_markdown,
+    summary_rows,
+)
+from mapping_review.review.sheets import sheet_rows
+from mapping_review.review.state import ReviewState, Tables, agreement_by_code
+from mapping_review.review.tables_io import write_table
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tuple[list[Path], list[str]]:
+    """Write the review's tables, graph, criteria and figures; return the files and any warnings."""
+
+    project = state.project
+    guides = list(load_manifest(project.manifest_path).guides)
+    keys = [g.key for g in guides]
+    labels = {g.key: g.label or g.key for g in guides}
+    codes = present_codes(tables.rows)
+    out, warnings = project.build_dir, []
+    rows = summary_rows(state.codebook, keys, codes)
+    header, sheet = sheet_rows(state.codebook, keys, codes)
+    written = [
+        write_table(out / "tables" / "coding_sheet.csv", header, sheet),
+        _write(out / "tables" / "summary.md", summary_markdown(rows, labels=labels)),
+        _write(out / "tables" / "summary.tex", summary_latex(rows)),
+        write_table(out / "tables" / "coverage.csv", ["code", "feature", "value", "n_guides", "share"],
+                    coverage_rows(rows, len(keys))),
+        write_table(out / "tables" / "cooccurrence.csv", ["code_a", "code_b", "n_guides"],
+                    cooccurrence_rows(state.codebook, keys, codes)),
+    ]
+    bib_path = project.root / "references.bib"
+    bib, missing = references(guides, bib_path.read_text(encoding="utf-8") if bib_path.exists() else None)
+    written.append(_write(out / "tables" / "references.bib", bib))
+    warnings += [f"{bib_path}: no entry for {k!r}; made one from the manifest" for k in missing]
+    for key in keys:
+        if not any(codes.get((key, c.id)) for c in state.codebook.codes):
+            warnings.append(f"guide {key!r} has no code at all (no evidence and no reviewer decision)")
+    written += _graph(state, tables, guides, out)
+    written += _criteria(state, rows, settings, labels, len(keys), out)
+    if not keys:
+        warnings.append(f"{project.manifest_path} lists no guides: the tables are empty and no figure is drawn")
+    elif settings.figures:
+        written += _figures(state, tables, keys, labels, rows, out)
+    return written, warnings
+
+
+def _graph(state: ReviewState, tables: Tables, guides: list, out: Path) -> list[Path]:  # type: ignore[type-arg]
+    from mapping_review.publish.graph import codings_to_graph, guide_similarity, write_graph
+
+    G = codings_to_graph(state.codebook, guides, tables.rows)
+    similarity = [[a, b, n, f"{j:.4f}"] for a, b, n, j in guide_similarity(G)]
+    return [*write_graph(G, out / "graph"),
+            write_table(out / "tables" / "guide_similarity.csv", ["guide_a", "guide_b", "shared_codes", "jaccard"],
+                        similarity)]
+
+
+def _criteria(state: ReviewState, rows: list, settings: Settings, labels: dict[str, str], n_guides: int,  # type: ignore[type-arg]
+              out: Path) -> list[Path]:
+    import yaml
+
+    cfg = settings.criteria
+    criteria = criteria_from_summary(state.codebook, rows, state.suggestions, min_support=cfg.min_support,
+                                     quotes=cfg.quotes)
+    template = state.project.root / "templates" / TEMPLATE_NAME
+    review = {"name": state.codebook.model.name, "description": settings.description or state.codebook.model.description}
+    prompt = render_prompt(criteria, template=template if template.exists() else PACKAGED_TEMPLATE, review=review,
+                           min_support=cfg.min_support, n_guides=n_guides)
+    document = {"name": state.codebook.model.name, "min_support": cfg.min_support, "n_guides": n_guides,
+                "criteria": [c.to_dict() for c in criteria]}
+    folder = out / "criteria"
+    return [
+        _write(folder / "criteria.yaml", yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)),
+        _write(folder / "criteria.md", criteria_markdown(criteria, labels=labels, min_support=cfg.min_support)),
+        _write(folder / "prompt.txt", prompt),
+    ]
+
+
+def _figures(state: ReviewState, tables: Tables, keys: list[str], labels: dict[str, str], rows: list,  # type: ignore[type-arg]
+             out: Path) -> list[Path]:
+    from mapping_review.publish import figures
+
+    folder = out / "figures"
+    written = figures.heatmap(state.codebook, keys, labels, tables.rows, folder)
+    written += figures.network(state.codebook, keys, labels, tables.rows, folder)
+    written += figures.coverage(state.codebook, len(keys), {r.code: len(r.guides) for r in rows}, folder)
+    by_code, _, raters = agreement_by_code(state)
+    if len(raters) >= 2:
+        written += figures.agreement_bars(state.codebook, {c: a.alpha for c, a in by_code.items()}, raters, folder)
+    else:
+        for fmt in figures.FORMATS:
+            (folder / f"agreement.{fmt}").unlink(missing_ok=True)
+    return written

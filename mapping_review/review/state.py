@@ -1,0 +1,190 @@
+"""The review as it stands: codebook, guides, machine evidence, human decisions, and the
+tables that resolve them (``build/tables/guide_codes.csv``, ``evidence.csv`` ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mapping_review.coding.codebook import Codebook, DecisionRule, load_codebook
+from mapping_review.coding.decide import Calibration, Evidence, auto_codes, calibrate, summarise
+from mapping_review.coding.stage import load_suggestions
+from mapping_review.coding.suggestions import Suggestion, text_hash
+from mapping_review.project.layout import Project
+from mapping_review.project.manifest import load_manifest
+from mapping_review.review.agreement import Agreement, agreement
+from mapping_review.review.consensus import Disagreement, GuideCode, resolve
+from mapping_review.review.decisions import CONSENSUS, Decision, guide_level, latest, read_decisions
+from mapping_review.review.tables_io import write_table
+from mapping_review.segment.segments import Segment, jsonl_to_segments
+
+MIN_CALIBRATION_GUIDES = 3  # reviewed guides with machine evidence needed before fitting rules
+
+
+@dataclass
+class ReviewState:
+    project: Project
+    codebook: Codebook
+    guides: dict[str, str]  # key -> sha256 recorded with decisions
+    decisions: list[Decision]
+    suggestions: list[Suggestion]
+    evidence: dict[tuple[str, str], Evidence]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.guides)
+
+    @property
+    def coded_guides(self) -> list[str]:
+        return sorted({s.guide for s in self.suggestions})
+
+
+def load_review(project: Project) -> ReviewState:
+    """Everything the review tables are made from; decisions naming unknown guides or codes
+    are kept on disk, left out of the tables and reported."""
+    codebook = load_codebook(project.codebook_path)
+    manifest = load_manifest(project.manifest_path)
+    guides = {g.key: g.sha256 for g in manifest.guides}
+    decisions, warnings = [], []
+    for d in read_decisions(project.reviews_dir):
+        if d.guide not in guides:
+            warnings.append(f"reviews/{d.reviewer}.jsonl: guide {d.guide!r} is not in the corpus manifest; "
+                            "its decisions are left out of the tables")
+        elif d.code not in codebook.by_id:
+            warnings.append(f"reviews/{d.reviewer}.jsonl: code {d.code!r} is not in the codebook; "
+                            "its decisions are left out of the tables")
+        else:
+            decisions.append(d)
+    suggestions = [s for s in load_suggestions(project, list(guides)) if s.code in codebook.by_id]
+    warnings.extend(stale_decisions(project, decisions))
+    return ReviewState(project, codebook, guides, decisions, suggestions, summarise(suggestions),
+                       sorted(set(warnings)))
+
+
+def segments_by_id(project: Project, keys: list[str]) -> dict[str, Segment]:
+    """The segments of the given guides by id (a guide not segmented yet has none)."""
+    out: dict[str, Segment] = {}
+    for key in keys:
+        path = project.segments_dir / f"{key}.jsonl"
+        if path.exists():
+            out.update((s.id, s) for s in jsonl_to_segments(path.read_text(encoding="utf-8")))
+    return out
+
+
+def stale_decisions(project: Project, decisions: list[Decision]) -> list[str]:
+    """Segment decisions made on text that has changed since (re-extraction): to review again."""
+    current = [d for (_, _), d in latest(decisions).items() if d.level == "segment" and d.segment]
+    segments = segments_by_id(project, sorted({d.guide for d in current}))
+    segmented = {s.guide for s in segments.values()}
+    out = []
+    for d in current:
+        if d.guide not in segmented:
+            continue
+        seg = segments.get(d.segment)
+        if seg is None or (d.text_hash and text_hash(seg.text) != d.text_hash) or d.needs_review:
+            out.append(f"reviews/{d.reviewer}.jsonl: {d.action} {d.code!r} on segment {d.segment!r} was made on text "
+                       "that has changed since; review it again (the decision is kept)")
+    return out
+
+
+def human_truth(decisions: list[Decision]) -> dict[tuple[str, str], bool]:
+    """Guide x code answers people settled: consensus, else reviewers who all agree."""
+    answers = guide_level(decisions)
+    consensus = answers.pop(CONSENSUS, {})
+    truth: dict[tuple[str, str], bool] = {}
+    keys = {k for a in answers.values() for k in a}
+    for key in keys:
+        values = {a[key] for a in answers.values() if key in a}
+        if len(values) == 1:
+            truth[key] = values.pop()
+    truth.update(consensus)
+    return truth
+
+
+def calibration_of(state: ReviewState) -> Calibration | None:
+    """Rules fitted to the reviewers when enough reviewed guides also have machine evidence."""
+    coded = set(state.coded_guides)
+    truth = {k: v for k, v in human_truth(state.decisions).items() if k[0] in coded}
+    if len({g for g, _ in truth}) < MIN_CALIBRATION_GUIDES:
+        return None
+    return calibrate(state.codebook, state.evidence, truth)
+
+
+@dataclass
+class Tables:
+    rows: list[GuideCode]
+    disagreements: list[Disagreement]
+    calibration: Calibration | None
+    rules: dict[str, DecisionRule]
+
+
+def resolve_review(state: ReviewState, *, use_calibration: bool = True) -> Tables:
+    calibration = calibration_of(state) if use_calibration else None
+    rules = calibration.rules if calibration else {}
+    auto = auto_codes(state.codebook, state.keys, state.evidence, rules=rules)
+    rows, disagreements = resolve(state.codebook, state.keys, state.decisions, auto, state.evidence)
+    return Tables(rows, disagreements, calibration, rules)
+
+
+def write_tables(state: ReviewState, tables: Tables) -> list[Path]:
+    """``guide_codes.csv``, ``evidence.csv``, ``disagreements.csv`` (and ``calibration.csv``)."""
+    out = state.project.build_dir / "tables"
+    written = [
+        write_table(out / "guide_codes.csv", ["guide", "code", "present", "source", "n_evidence"],
+                    [[r.guide, r.code, int(r.present), r.source, r.n_evidence] for r in tables.rows]),
+        write_table(out / "evidence.csv", ["guide", "code", "segment_id", "page", "section", "quote", "source", "score"],
+                    _evidence_rows(state)),
+        write_table(out / "disagreements.csv", ["guide", "code", "answers", "machine", "n_evidence"],
+                    [[d.guide, d.code, "; ".join(f"{r}={'yes' if v else 'no'}" for r, v in d.answers.items()),
+                      "yes" if d.machine else "no", d.n_evidence] for d in tables.disagreements]),
+    ]
+    if tables.calibration is not None:
+        cal = tables.calibration
+        written.append(write_table(
+            out / "calibration.csv", ["code", "min_evidence", "min_sections", "min_score"],
+            [[c, r.min_evidence, r.min_sections, r.min_score] for c, r in sorted(cal.rules.items())],
+        ))
+        written.append(write_table(
+            out / "calibration_by_guide.csv", ["held_out_guide", "agreement_before", "agreement_after"],
+            [[g, f"{cal.agreement_before[g]:.4f}", f"{cal.agreement_after[g]:.4f}"] for g in sorted(cal.agreement_before)],
+        ))
+    return written
+
+
+def _evidence_rows(state: ReviewState) -> list[list[object]]:
+    order = {g: i for i, g in enumerate(state.keys)}
+    rows: list[list[object]] = [
+        [s.guide, s.code, s.segment, s.page, " > ".join(s.section), s.quote, s.coder, f"{s.score:g}"]
+        for s in state.suggestions
+    ]
+    for (reviewer, _), d in latest(state.decisions).items():
+        if d.level == "segment" and d.action == "add":
+            rows.append([d.guide, d.code, d.segment, "", "", "", f"reviewer:{reviewer}", ""])
+    rows.sort(key=lambda r: (order.get(str(r[0]), 0), str(r[1]), str(r[2]), str(r[6])))
+    return rows
+
+
+def agreement_by_code(
+    state: ReviewState, *, level: str = "guide", reviewers: list[str] | None = None,
+) -> tuple[dict[str, Agreement], Agreement, list[str]]:
+    """Agreement per code and pooled over all codes, between human reviewers (not consensus)."""
+    current = latest(state.decisions)
+    if level == "guide":
+        answers = guide_level(state.decisions)
+        answers.pop(CONSENSUS, None)
+        per_unit: dict[tuple[str, str], dict[str, bool]] = {}
+        for reviewer, given in answers.items():
+            for key, value in given.items():
+                per_unit.setdefault(key, {})[reviewer] = value
+    else:
+        per_unit = {}
+        for (reviewer, _), d in current.items():
+            if d.level == "segment" and reviewer != CONSENSUS:
+                per_unit.setdefault((d.segment, d.code), {})[reviewer] = d.value
+    raters = sorted(reviewers or {r for unit in per_unit.values() for r in unit})
+    by_code = {
+        code.id: agreement({u: r for u, r in per_unit.items() if u[1] == code.id}, raters)
+        for code in state.codebook.codes
+    }
+    return by_code, agreement(per_unit, raters), raters
