@@ -4,7 +4,8 @@ Cells are empty, ``Yes`` (features without sub-values) or comma-joined
 sub-value labels. Exported sheets are prefilled - with the reviewer's own
 latest answers where they exist, else the machine's - and carry an
 ``<feature> [evidence]`` column each with the machine's evidence counts
-(ignored on import). Importing checks the whole sheet first and appends
+(ignored on import). A ``<feature> [quote]`` column may hold quotes that
+support the answer (``review.labels`` records them as segment decisions). Importing checks the whole sheet first and appends
 nothing if anything is wrong.
 """
 
@@ -23,6 +24,7 @@ from mapping_review.review.tables_io import read_table, write_table
 
 KEY_COLUMNS = ("Natbib", "key", "guide")
 EVIDENCE_SUFFIX = " [evidence]"
+QUOTE_SUFFIX = " [quote]"  # a reviewer's supporting quotes, read by review.labels.quotes_to_decisions
 YES = {"yes", "y", "x", "1", "true", "✓"}
 NO = {"", "no", "n", "0", "false"}
 NOTHING = "\nNothing was imported; fix the sheet and import it again."
@@ -93,7 +95,7 @@ def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[in
     columns: dict[int, Feature] = {}
     problems = []
     for i, name in enumerate(header[1:], start=1):
-        if name.endswith(EVIDENCE_SUFFIX) or not name:
+        if name.endswith((EVIDENCE_SUFFIX, QUOTE_SUFFIX)) or not name:
             continue
         feature = labels.get(name.casefold())
         if feature is None:
