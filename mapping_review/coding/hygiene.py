@@ -45,12 +45,14 @@ _CONTACT = re.compile(
 )
 _REFERENCE = re.compile(
     r"\bet al\b\.?|\[online\]|\b(journal|proceedings|press|publishing|university press)\b|\b\d{1,4}\s?[:(]\s?\d+"
-    r"[–-]\d+\b|\bdoi\b|\bvol\.\s?\d",
+    r"[–-]\d+\b|\b\d+\s?\(\d+\),?\s?\d+[–-]\d+|\bdoi\b|\bvol\.\s?\d",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\(?\b(19|20)\d{2}[a-z]?\)?")
-_NUMBERING = re.compile(r"^\s*((chapter|part|section|module|appendix|step|box|table)\s+)?([\dA-Z]{1,3}([.:]\d+)*[.:)]?)\s+",
-                        re.IGNORECASE)
+_NUMBERING = re.compile(
+    r"^\s*(?:(?i:chapter|part|section|module|appendix|step|box|table)\s+[\dA-Z]{1,3}[.:)]?|\d{1,3}(?:[.:]\d+)*[.:)]?"
+    r"|[A-Z][.)])\s+"
+)
 _TRAILING_PAGE = re.compile(r"\s+([ivxlc]+|\d{1,3})\s*$", re.IGNORECASE)
 
 
@@ -97,10 +99,14 @@ def heading_name(heading: str) -> str:
     return " ".join(name.lower().strip(" :.-–").split())
 
 
+def _singular(name: str) -> str:
+    return re.sub(r"s\b", "", name)
+
+
 def skipped_heading(heading: str, skip: Iterable[str]) -> bool:
-    """Whether ``heading`` is one of the skip-list headings, matched as a whole heading (a plural too)."""
-    name = heading_name(heading)
-    return any(name in (entry, entry + "s") for entry in skip)
+    """Whether ``heading`` is one of the skip-list headings, matched as a whole heading (singular or plural)."""
+    name = _singular(heading_name(heading))
+    return any(name == _singular(entry) for entry in skip)
 
 
 _APPENDIX = re.compile(r"^\s*(appendix|appendices|annex|pocket guide|summary)\b", re.IGNORECASE)
