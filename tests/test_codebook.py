@@ -99,7 +99,8 @@ def test_patterns_on_a_feature_with_sub_values_are_refused(tmp_path):
 
 
 def test_a_phrase_split_at_its_commas_is_caught(tmp_path):
-    text = BASE.replace("      phrases: [rapport]", "      phrases: [rapport, link between thoughts, thoughts, feelings and behaviour]")
+    split = "      phrases: [rapport, link between thoughts, thoughts, feelings and behaviour]"
+    text = BASE.replace("      phrases: [rapport]", split)
     with pytest.raises(ConfigError) as e:
         load_codebook(write(tmp_path, text))
     message = str(e.value)
@@ -107,7 +108,8 @@ def test_a_phrase_split_at_its_commas_is_caught(tmp_path):
     assert '"thoughts, feelings and behaviour"' in message
     # quoted as one phrase, or item by item when they are meant apart, it loads
     load_codebook(write(tmp_path, text.replace("thoughts, feelings and behaviour]", '"thoughts, feelings and behaviour"]')))
-    load_codebook(write(tmp_path, text.replace("thoughts, feelings and behaviour]", '"thoughts", "feelings and behaviour"]')))
+    apart = '"thoughts", "feelings and behaviour"]'
+    load_codebook(write(tmp_path, text.replace("thoughts, feelings and behaviour]", apart)))
     # a block list cannot be split this way and is not flagged
     block = BASE.replace("      phrases: [rapport]", "      phrases:\n        - thoughts\n        - feelings and behaviour")
     load_codebook(write(tmp_path, block))

@@ -24,7 +24,8 @@ SENTENCE = "1.4.2 Offer individual guided self-help based on the principles of c
 
 def test_the_key_ignores_what_re_extraction_changes():
     same = ["1.4.2 Offer individual guided self- help based on the principles of cognitive behavioural therapy (CBT).",
-            "\ue0b7 1.4.2  Offer individual guided self-help based on the principles of cognitive\nbehavioural therapy (CBT)",
+            "\ue0b7 1.4.2  Offer individual guided self-help based on the principles of cognitive\n"
+            "behavioural therapy (CBT)",
             "1.4.2 Offer individual guided self-help based on the principles of cognitive behavioural therapy (CBT)."]
     assert {text_key(t) for t in same} == {text_key(SENTENCE)}
     assert text_key(SENTENCE.replace("Offer", "Do not offer")) != text_key(SENTENCE)

@@ -132,6 +132,7 @@ class RuleCoder:
         return Suggestion(
             guide=seg.guide, code=code.id, segment=seg.id, page=seg.page, section=seg.section, quote=seg.text,
             match=seg.text[start:end], match_start=start, match_end=end, score=round(score, 3),
-            coder=CODER, text_hash=segment_hash or text_hash(seg.text), kind=seg.kind if seg.kind == "heading" else "sentence",
+            coder=CODER, text_hash=segment_hash or text_hash(seg.text),
+            kind=seg.kind if seg.kind == "heading" else "sentence",
             role=seg.role, weight=weight, n_terms=len(terms),
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from mapping_review.bookkeeping import GuideResult, Progress, read_state, save_state
