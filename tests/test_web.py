@@ -135,17 +135,50 @@ def test_nothing_outside_the_app_is_served(client, path):
     assert b"guides:" not in response.data and b"%PDF" not in response.data
 
 
-def test_sheet_and_adjudication_write_decisions(client, web_project):
-    csrf = login(client, "carol")
-    assert client.post("/sheet/tg1", data={"code": ["dont_stigmatize", "therapeutic_alliance"],
-                                           "csrf": csrf}).status_code == 302
+def test_the_web_sheet_is_blind_and_records_only_what_was_answered(web_project):
+    app = create_app(web_project)
+    carol, dave = app.test_client(), app.test_client()
+    csrf = login(carol, "carol")
+    assert carol.post("/sheet/tg1", data={"answer:dont_stigmatize": "yes", "answer:therapeutic_alliance": "no",
+                                          "answer:redirect_client": "", "csrf": csrf}).status_code == 302
     mine = {d.code: d.value for d in read_decisions(web_project.reviews_dir) if d.reviewer == "carol"}
-    assert mine["dont_stigmatize"] is True and mine["location/inpatient"] is False and len(mine) == 33
-    ok = client.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_stigmatize", "value": False,
-                                              "note": "passing mention"}, headers={"X-CSRF-Token": csrf})
+    assert mine == {"dont_stigmatize": True, "therapeutic_alliance": False}  # undecided is not No
+    # saving the same answers again records nothing
+    n = len(read_decisions(web_project.reviews_dir))
+    carol.post("/sheet/tg1", data={"answer:dont_stigmatize": "yes", "csrf": csrf})
+    assert len(read_decisions(web_project.reviews_dir)) == n
+    assert carol.post("/sheet/tg1", data={"answer:dont_stigmatize": "maybe", "csrf": csrf}).status_code == 400
+    # dave's sheet shows none of carol's answers: every radio button of his stands on undecided
+    login(dave, "dave")
+    page = dave.get("/sheet").text
+    checked = re.findall(r'name="answer:([^"]+)" value="(yes|no|)" checked', page)
+    assert checked and {v for _, v in checked} == {""}, "dave sees an answer that is not his"
+
+
+def test_only_a_non_party_settles_a_disagreement_and_is_named(web_project):
+    app = create_app(web_project)
+    erin, frank, gina = app.test_client(), app.test_client(), app.test_client()
+    for client_, name, answer in ((erin, "erin", "yes"), (frank, "frank", "no")):
+        csrf = login(client_, name)
+        client_.post("/sheet/tg1", data={"answer:dont_enable_mania": answer, "csrf": csrf})
+    # a party may not settle (review.yaml allows nobody who answered), and does not even see it listed
+    csrf = login(erin, "erin")
+    refused = erin.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": True},
+                        headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 403 and "answered this item" in refused.json["error"]
+    assert 'data-code="dont_enable_mania"' not in erin.get("/disagreements").text
+    csrf = login(gina, "gina")
+    assert 'data-code="dont_enable_mania"' in gina.get("/disagreements").text
+    bad = gina.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": "false"},
+                    headers={"X-CSRF-Token": csrf})
+    assert bad.status_code == 400 and "true or false" in bad.json["error"]  # "false" is not taken for True
+    ok = gina.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": False,
+                                            "note": "passing mention"}, headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 200
-    d = read_decisions(web_project.reviews_dir)[-1]
-    assert (d.reviewer, d.value, d.note, d.origin) == ("consensus", False, "passing mention", "web:adjudication by carol")
+    d = [d for d in read_decisions(web_project.reviews_dir) if d.reviewer == "consensus"][-1]
+    assert (d.code, d.value, d.note, d.origin, d.settled_by) == (
+        "dont_enable_mania", False, "passing mention", "web:adjudication", "gina")
+    assert 'data-code="dont_enable_mania"' not in gina.get("/disagreements").text  # settled
 
 
 def test_names_and_addresses(client, web_project):

@@ -10,13 +10,14 @@ import hashlib
 import json
 from pathlib import Path
 
-from mapping_review.bookkeeping import GuideResult, Progress, read_state, save_state
+from mapping_review.bookkeeping import GuideResult, Progress, read_jsonl, read_state, save_state
 from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.suggestions import Suggestion
+from mapping_review.coding.versions import CODER
 from mapping_review.files import write_atomic
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
-from mapping_review.segment.segments import jsonl_to_segments
+from mapping_review.segment.segments import read_segments
 
 
 def _digest(path: Path) -> str:
@@ -29,7 +30,7 @@ def codings_dir(project: Project) -> Path:
 
 def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None) -> list[GuideResult]:
     """Write ``build/codings/<key>.jsonl`` for every segmented guide that changed."""
-    from mapping_review.coding.rules import CODER, RuleCoder
+    from mapping_review.coding.rules import RuleCoder
     from mapping_review.segment.nlp import load_nlp
 
     progress = progress or Progress()
@@ -53,7 +54,7 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
     coder = RuleCoder(codebook, load_nlp(nlp_name)) if todo else None
     for key, seg_path, stamp in todo:
         assert coder is not None
-        suggestions = coder.code_segments(jsonl_to_segments(seg_path.read_text(encoding="utf-8")))
+        suggestions = coder.code_segments(read_segments(seg_path))
         text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
         write_atomic(out_dir / f"{key}.jsonl", text)
         state[key] = {"stamp": stamp, "n": len(suggestions)}
@@ -71,7 +72,6 @@ def load_suggestions(project: Project, keys: list[str] | None = None) -> list[Su
     out: list[Suggestion] = []
     for path in paths:
         if path.exists():
-            out.extend(Suggestion.from_dict(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()
-                       if line.strip())
+            out.extend(read_jsonl(path, Suggestion.from_dict))
     return out
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mapping_review.coding.codebook import Codebook
+from mapping_review.files import replacing
 from mapping_review.review.consensus import GuideCode
 
 FORMATS = ("png", "svg", "pdf")
@@ -48,7 +49,8 @@ def _save(fig: Any, folder: Path, name: str) -> list[Path]:
     paths = []
     for fmt in FORMATS:
         path = folder / f"{name}.{fmt}"
-        fig.savefig(path, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
+        with replacing(path) as tmp:
+            fig.savefig(tmp, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
         paths.append(path)
     plt.close(fig)
     return paths

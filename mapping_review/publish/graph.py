@@ -12,6 +12,7 @@ from typing import Any
 import networkx as nx
 
 from mapping_review.coding.codebook import Codebook
+from mapping_review.files import replacing, write_atomic
 from mapping_review.project.manifest import Guide
 from mapping_review.review.consensus import GuideCode
 
@@ -79,8 +80,9 @@ def write_graph(G: nx.Graph, folder: Path) -> list[Path]:
     ordered.add_nodes_from(sorted(G.nodes(data=True)))
     ordered.add_edges_from(sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
     graphml = folder / "review.graphml"
-    nx.write_graphml(ordered, graphml)
+    with replacing(graphml) as tmp:
+        nx.write_graphml(ordered, tmp)
     data: dict[str, Any] = nx.node_link_data(ordered, edges="links")
     node_link = folder / "review.json"
-    node_link.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_atomic(node_link, json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     return [graphml, node_link]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mapping_review.files import write_atomic
 from mapping_review.project.manifest import load_manifest
 from mapping_review.project.settings import Settings
 from mapping_review.publish.criteria import (
@@ -30,8 +31,7 @@ from mapping_review.review.tables_io import write_table
 
 
 def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_atomic(path, text)
     return path
 
 
