@@ -5,8 +5,9 @@
   ``target`` = pass_if, criterion metadata) and ``task.py`` grading with ``model_graded_qa``, its
   accuracy grouped by criterion and by condition;
 - ``promptfoo``: ``tests.yaml`` (``vars.messages``, an ``llm-rubric`` assertion per test with the
-  criterion as its ``metric``, ``metadata``), the same tests as ``tests.csv`` (``__expected``,
-  ``__metric``, ``__metadata:*`` columns), ``prompt.json`` and ``promptfooconfig.yaml``;
+  criterion as its ``metric``, ``metadata``) run by ``promptfooconfig.yaml`` through ``prompt.json``;
+  the same tests as ``tests.csv`` (``messages`` as JSON text, ``__expected``, ``__metric``,
+  ``__metadata:*`` columns) run by ``promptfooconfig_csv.yaml`` through ``prompt_csv.json``;
 - ``healthbench``: ``rubrics.jsonl`` in HealthBench's shape (``prompt``, ``prompt_id``, ``rubrics``
   of criterion/points/tags, ``example_tags``, ``ideal_completions_data``).
 
@@ -112,10 +113,10 @@ PROMPTFOO_CONFIG = """\
 # (set defaultTest.options.provider to choose the judge).
 description: {name} - evaluation items
 prompts:
-  - file://prompt.json
+  - file://{prompt}
 providers:
   - echo
-tests: file://tests.yaml
+tests: file://{tests}
 """
 CSV_META = ("item", "variant", "criterion", "condition", "polarity", "appropriate")
 
@@ -140,8 +141,12 @@ def write_promptfoo(ev: Evaluation, folder: Path) -> list[Path]:
              f"llm-rubric: {t['assert'][0]['value']}", t["metadata"]["criterion"],
              *(t["metadata"][k] for k in CSV_META), ",".join(t["metadata"]["guides"])] for t in tests]
     return [
-        _write(folder / "promptfooconfig.yaml", PROMPTFOO_CONFIG.format(name=ev.name)),
+        _write(folder / "promptfooconfig.yaml", PROMPTFOO_CONFIG.format(name=ev.name, prompt="prompt.json",
+                                                                         tests="tests.yaml")),
         _write(folder / "prompt.json", "{{ messages | dump }}\n"),
+        _write(folder / "promptfooconfig_csv.yaml", PROMPTFOO_CONFIG.format(name=ev.name, prompt="prompt_csv.json",
+                                                                             tests="tests.csv")),
+        _write(folder / "prompt_csv.json", "{{ messages }}\n"),
         _write(folder / "tests.yaml", yaml.safe_dump(tests, sort_keys=False, allow_unicode=True, width=100)),
         write_table(folder / "tests.csv", header, rows),
     ]

@@ -103,11 +103,18 @@ def agreement_rows(ev: Evaluation, judgements: Sequence[Judgement]) -> list[list
         raters = sorted({r for u in units.values() for r in u}, key=lambda r: (r != JUDGE, r))
         a = agreement(units, raters)
         rows.append([scope, "percent", "+".join(raters), a.n_units, _fmt(a.percent)])
-        rows += [[scope, "cohen", f"{x}+{y}", a.n_units, _fmt(k)] for (x, y), k in sorted(a.cohen.items())]
+        pairs = sorted(((y, x) if y == JUDGE else (x, y), k) for (x, y), k in a.cohen.items())
+        rows += [[scope, "cohen", f"{x}+{y}", sum(x in u and y in u for u in units.values()), _fmt(k)]
+                 for (x, y), k in sorted(pairs, key=_judge_first)]
         if len(raters) > 2:
             rows.append([scope, "fleiss", "+".join(raters), a.n_units, _fmt(a.fleiss)])
         rows.append([scope, "krippendorff_alpha", "+".join(raters), a.n_units, _fmt(a.alpha)])
     return rows
+
+
+def _judge_first(pair: tuple[tuple[str, str], float]) -> tuple[bool, str, str]:
+    (x, y), _ = pair
+    return x != JUDGE, x, y
 
 
 def _fmt(value: float) -> str:
