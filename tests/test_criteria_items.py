@@ -270,3 +270,22 @@ def test_exports_are_byte_identical_and_the_cli_reports_errors(shipped, tmp_path
     result = runner.invoke(main, ["criteria", "export", "--format", "inspect", str(tmp_path / "c"), "-p", str(bare.root)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "Error: the review has no evaluation items: write criteria/items.yaml" in result.output
+
+
+@pytest.mark.corpus
+def test_criteria_csv_quotes_each_real_guides_strongest_evidence(guides_build):
+    project, _ = guides_build
+    best = {}
+    for r in csv.DictReader((project.build_dir / "tables" / "evidence.csv").open()):
+        if r["score"]:
+            key = (r["code"], r["guide"])
+            rank = (-float(r["score"]), int(r["page"]), r["segment_id"])
+            if key not in best or rank < best[key][0]:
+                best[key] = (rank, r["page"], r["quote"])
+    rows = list(csv.DictReader((project.build_dir / "criteria" / "criteria.csv").open()))
+    quoted = [r for r in rows if r["quote"]]
+    assert len(quoted) >= 50 and len({r["guide"] for r in quoted}) == 8
+    assert all(r["quote"] for r in rows if (r["criterion"], r["guide"]) in best)
+    for r in quoted:
+        _, page, quote = best[(r["criterion"], r["guide"])]
+        assert (r["page"], r["quote"]) == (page, quote)
