@@ -2,9 +2,9 @@
 exports in each harness's documented shape (Inspect loads and runs its dataset offline)."""
 
 import csv
+import importlib.util
 import json
 import shutil
-import sys
 
 import pytest
 import yaml
@@ -188,11 +188,9 @@ def test_inspect_dataset_loads_and_the_task_runs_offline(shipped, tmp_path):
     def grade(messages, *args):  # a judge that passes two thirds, depending on the sample
         return out("GRADE: I" if sum(map(ord, messages[-1].text)) % 3 == 0 else "GRADE: C")
 
-    sys.path.insert(0, str(tmp_path / "inspect"))
-    try:
-        import task as exported
-    finally:
-        sys.path.remove(str(tmp_path / "inspect"))
+    spec = importlib.util.spec_from_file_location("exported_inspect_task", tmp_path / "inspect" / "task.py")
+    exported = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exported)
     logs = inspect_ai.eval(exported.review_criteria(), display="none", log_dir=str(tmp_path / "logs"),
                            log_format="json", model=get_model("mockllm/model", custom_outputs=lambda *a: out("ok")),
                            model_roles={"grader": get_model("mockllm/model", custom_outputs=grade)})
