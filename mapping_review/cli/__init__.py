@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from mapping_review.cli import project, review, serve, stages
+from mapping_review.cli import criteria, project, review, serve, stages
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,6 +26,7 @@ for command in (
     stages.build, stages.extract, stages.segment, stages.code_cmd, stages.inspect_cmd,
     review.sheet, review.worksheet, review.agreement_cmd, review.adjudicate_cmd, review.consensus_cmd,
     review.calibrate_cmd, review.learn_cmd,
+    criteria.criteria,
     serve.serve,
 ):
     main.add_command(command)

@@ -60,7 +60,8 @@ def inputs_of(project: Project, previous: dict[str, Any]) -> dict[str, Any]:
     """What a build depends on, hashed."""
     files = [project.manifest_path, project.codebook_path, project.root / SETTINGS_FILE,
              project.root / "references.bib", *sorted((project.root / "templates").glob("*")),
-             *sorted(project.reviews_dir.glob("*.jsonl"))]
+             *sorted(project.reviews_dir.glob("*.jsonl")),
+             *sorted((project.root / "criteria").rglob("*"))]  # evaluation items and judged results
     return {
         "files": {project.relative(p): _sha(p) for p in files if p.is_file()},
         "pdfs": _pdf_hashes(project, previous.get("pdfs", {})),
