@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mapping_review.coding.suggestions import Suggestion
+from mapping_review.files import write_atomic
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
 from mapping_review.project.settings import Settings, load_settings
@@ -128,9 +129,7 @@ def criteria_rows(ev: Evaluation) -> list[list[object]]:
 
 
 def _jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records),
-                    encoding="utf-8")
+    write_atomic(path, "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records))
     return path
 
 
