@@ -241,21 +241,21 @@ def _selections(holder: Any, notes: Any, key: str, text: GuideText, state: Revie
         selection = _e(holder, "PlainTextSelection", guid=stable_guid("selection", seg_id, str(start), str(end)),
                        name=selection_name(seg_id, start, end), startPosition=str(a), endPosition=str(b))
         refs = []
-        for user, code, d in sorted(items, key=lambda i: (i[0], i[1], i[2] is None)):
+        for user, code, made in sorted(items, key=lambda i: (i[0], i[1], i[2] is None)):
             ident = (user, seg_id, code, str(start), str(end))
-            if d is not None and not d.value:
-                refs.append(_note(notes, ident, user, d.time, f"rejected: {_label(state, code)}",
+            if made is not None and not made.value:
+                refs.append(_note(notes, ident, user, made.time, f"rejected: {_label(state, code)}",
                                   f"{user} rejected {_label(state, code)!r} on this passage."
-                                  f"{' ' + d.note if d.note else ''}\n\nCode id: {code}"))
+                                  f"{' ' + made.note if made.note else ''}\n\nCode id: {code}"))
                 continue
             attrs = {"guid": stable_guid("coding", *ident), "creatingUser": user_guid(user)}
-            if d is not None:
-                attrs["creationDateTime"] = d.time
+            if made is not None:
+                attrs["creationDateTime"] = made.time
             coding = _e(selection, "Coding", **attrs)
             _e(coding, "CodeRef", targetGUID=code_guid(code))
             result.codings += 1
-            if d is not None and d.note:
-                _e(coding, "NoteRef", targetGUID=_note(notes, ident, user, d.time, "note", d.note))
+            if made is not None and made.note:
+                _e(coding, "NoteRef", targetGUID=_note(notes, ident, user, made.time, "note", made.note))
         for ref in refs:
             _e(selection, "NoteRef", targetGUID=ref)
 

@@ -51,6 +51,7 @@ class GuideText:
     text: str
     page_starts: list[int]
     segments: list[Segment]
+    heights: list[float] = field(default_factory=list)  # page heights, for PDF areas
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @classmethod
@@ -63,7 +64,7 @@ class GuideText:
             starts.append(offset)
             pieces.append(page.text)
             offset += len(page.text)
-        gt = cls(key, "".join(pieces), starts, list(segments))
+        gt = cls(key, "".join(pieces), starts, list(segments), [p.height for p in doc.pages])
         for seg in segments:
             gt.spans[seg.id] = (starts[seg.page - 1] + seg.start, starts[seg.end_page - 1] + seg.end)
         return gt

@@ -41,13 +41,18 @@ class LibraryImport:
     references: Path | None = None
 
 
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute with ``..`` removed, symbolic links left as they are."""
+    return Path(os.path.normpath(path.absolute()))
+
+
 def resolve_attachment(written: str, *, library: Path, files_dir: Path | None) -> Path:
     """The file an attachment names, which must lie inside the library's folder (or ``files_dir``);
     raises :class:`PdfError` naming the entry's path otherwise."""
-    root = Path(os.path.abspath(files_dir or library.parent))
+    root = _absolute(files_dir or library.parent)
     if written.startswith("internal-pdf://"):  # EndNote: relative to <Library>.Data/PDF/
         base = files_dir or library.parent / f"{library.stem}.Data" / "PDF"
-        root = Path(os.path.abspath(base))
+        root = _absolute(base)
         candidate = root / unquote(written.removeprefix("internal-pdf://"))
     elif written.startswith("file:"):  # Mendeley and others: a file URL
         path = unquote(urlparse(written).path)

@@ -139,10 +139,10 @@ def _read_bibtex(path: Path, text: str) -> tuple[list[LibraryEntry], list[str]]:
     import bibtexparser
     from bibtexparser.model import DuplicateBlockKeyBlock, ParsingFailedBlock
 
-    library = bibtexparser.parse_string(text)
+    library = bibtexparser.parse_string(text)  # type: ignore[attr-defined]
     problems = []
     for block in library.failed_blocks:
-        line = block.start_line + 1
+        line = (block.start_line or 0) + 1
         if isinstance(block, DuplicateBlockKeyBlock):
             problems.append(f"{path}:{line}: duplicate citation key {block.key!r} in the library; this entry is skipped")
         elif isinstance(block, ParsingFailedBlock):
@@ -160,7 +160,7 @@ def _read_bibtex(path: Path, text: str) -> tuple[list[LibraryEntry], list[str]]:
             key=entry.key, title=title, year=_year(raw.get("year") or raw.get("date")),
             authors=" and ".join(authors), publisher=_latex_to_text(publisher), doi=normalise_doi(raw.get("doi", "")),
             url=raw.get("url", "").strip(), attachments=tuple(split_file_field(raw.get("file", ""))),
-            line=entry.start_line + 1, bibtex=own,
+            line=(entry.start_line or 0) + 1, bibtex=own,
         ))
     return entries, problems
 
