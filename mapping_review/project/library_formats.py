@@ -139,14 +139,15 @@ def _read_bibtex(path: Path, text: str) -> tuple[list[LibraryEntry], list[str]]:
     import bibtexparser
     from bibtexparser.model import DuplicateBlockKeyBlock, ParsingFailedBlock
 
-    library = bibtexparser.parse_string(text)  # type: ignore[attr-defined]
+    library = bibtexparser.parse_string(text, parse_stack=[])  # type: ignore[attr-defined]  # values as written
     problems = []
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
         if isinstance(block, DuplicateBlockKeyBlock):
             problems.append(f"{path}:{line}: duplicate citation key {block.key!r} in the library; this entry is skipped")
         elif isinstance(block, ParsingFailedBlock):
-            what = str(block.error).splitlines()[0] if block.error else "syntax error"
+            reason = str(getattr(block.error, "abort_reason", "") or block.error or "").strip()
+            what = reason.splitlines()[0] if reason else "the entry is not closed or a field is malformed"
             problems.append(f"{path}:{line}: BibTeX syntax error, entry skipped: {what}")
     entries = []
     for entry in library.entries:
