@@ -20,9 +20,9 @@ from mapping_review.coding.suggestions import text_hash
 from mapping_review.errors import ConfigError
 from mapping_review.exchange.codebook_xml import CodeMapping, draft_codebook, map_codes, parse_description, write_draft
 from mapping_review.exchange.export import MACHINE_PREFIX, variable_guid
-from mapping_review.exchange.matching import best_reading, match_selection
+from mapping_review.exchange.matching import SourceText, best_reading, match_selection
 from mapping_review.exchange.qdaxml import Archive, decode_text, norm_guid
-from mapping_review.exchange.reading import QdaCoding, QdaProject, QdaSource, read_qdc, read_qde
+from mapping_review.exchange.reading import QdaCoding, QdaProject, QdaSelection, QdaSource, read_qdc, read_qde
 from mapping_review.exchange.text import GuideText, Match, load_guide_text
 from mapping_review.project.layout import Project
 from mapping_review.project.library_formats import normalise_title
@@ -100,7 +100,8 @@ def _match_guide(source: QdaSource, archive: Archive, guides: list[Guide]) -> Gu
             found = next((g for g in guides if g.sha256 == digest), None)
             if found:
                 return found
-    names = {source.name, Path(source.name).stem, Path(source.path.split("://")[-1]).name}
+    paths = [Path(p.split("://")[-1]) for p in (source.path, source.text_path) if p]
+    names = {source.name, Path(source.name).stem, *(p.name for p in paths), *(p.stem for p in paths)} - {""}
     for g in guides:
         if g.key in names or (g.file and (Path(g.file).name in names or Path(g.file).stem in names)):
             return g
@@ -140,7 +141,7 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
                                        f"or title); its {n} coding(s) are not recorded")
                 context.unmatched_source(source, _source_text(source, archive, qda.base_path))
                 continue
-            result.sources[source.name or source.guid] = guide.key
+            result.sources[context.name_of(source)] = guide.key
             by_source[source.guid] = guide.key
             text = load_guide_text(project, guide, engine=engine)
             theirs = _source_text(source, archive, qda.base_path)
@@ -212,7 +213,7 @@ class _Context:
     def name_of(source: QdaSource) -> str:
         return source.name or Path(source.text_path.split("://")[-1]).name or source.guid
 
-    def _where(self, source: QdaSource, page: int) -> str:
+    def _where(self, source: QdaSource, page: int | str) -> str:
         return f"{self.name_of(source)}, page {page or '?'}"
 
     @staticmethod
@@ -243,7 +244,7 @@ class _Context:
                 for coding, who in codings:
                     if who:
                         self.result.unmatched.append(
-                            f"{self._where(source, sel.page or (reading.page_of(sel, text) if reading else 0))}: "
+                            f"{self._where(source, _page(sel, reading, text))}: "
                             f"{self._excerpt(shown or sel.name)}: {self.code_names.get(coding.code, coding.code)!r} "
                             f"by {who}: {why}")
                 continue
@@ -300,6 +301,14 @@ class _Context:
             if code in self.code_ids:
                 out[guid] = code
         return out
+
+
+def _page(sel: QdaSelection, reading: SourceText | None, text: GuideText | None) -> int | str:
+    """The page of a selection: given (PDF areas), known (our own text), or estimated from its position."""
+    if sel.page or reading is None or text is None or sel.start < 0:
+        return sel.page
+    page = reading.page_of(sel, text)
+    return page if reading.same else f"about {page}"
 
 
 def _rejection_note(text: str) -> str:
