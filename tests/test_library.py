@@ -1,7 +1,6 @@
 """corpus import: reference libraries (BibTeX, RIS, CSL-JSON) become guides, added as `corpus add` adds them."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -49,7 +48,7 @@ def test_zotero_library_of_the_shared_guides_gives_the_same_manifest_as_adding_t
     for i, pdf in enumerate(pdfs, start=1):
         attachment = Path("files") / str(100 + i) / pdf.name
         (library.parent / attachment).parent.mkdir(parents=True)
-        os.symlink(pdf, library.parent / attachment)  # the PDFs stay in the shared corpus
+        (library.parent / attachment).symlink_to(pdf)  # the PDFs stay in the shared corpus
         entries.append((facts(i, pdf), attachment.as_posix()))
     library.write_text(zotero_bib(entries), encoding="utf-8")
     one, many = tmp_path / "one_by_one", tmp_path / "imported"
@@ -77,7 +76,8 @@ def test_zotero_library_of_the_shared_guides_gives_the_same_manifest_as_adding_t
 def test_references_bib_reuses_the_librarys_own_entries(tmp_path, project):
     library = tmp_path / "lib.bib"
     library.write_text("@book{smith_guide_2020,\n  title = {A Guide},\n  author = {Smith, Jo},\n  year = {2020},\n"
-                       "  note = {kept as the library wrote it},\n  file = {Full Text PDF:/home/jo/private.pdf:application/pdf}\n}\n"
+                       "  note = {kept as the library wrote it},\n"
+                       "  file = {Full Text PDF:/home/jo/private.pdf:application/pdf}\n}\n"
                        "@misc{who_care_2021,\n  title = {Care},\n  year = {2021}\n}\n", encoding="utf-8")
     result = import_library(project, library)
     assert result.metadata_only == ["who_care_2021"]
@@ -96,7 +96,7 @@ def test_references_bib_reuses_the_librarys_own_entries(tmp_path, project):
 def test_metadata_only_several_pdfs_duplicates_and_key_clashes_are_reported_one_per_line(tmp_path, project):
     (tmp_path / "lib").mkdir()
     a = make_pdf(tmp_path / "lib" / "a.pdf", guide_pages(1, title="A"))
-    b = make_pdf(tmp_path / "lib" / "b.pdf", guide_pages(2, title="B"))
+    make_pdf(tmp_path / "lib" / "b.pdf", guide_pages(2, title="B"))
     existing = make_pdf(tmp_path / "old.pdf", guide_pages(1, title="Old"))
     add_guide(project, existing, key="taken_2019", title="Something else entirely", year=2019)
     before = project.manifest_path.read_text()
@@ -145,8 +145,10 @@ def test_unreadable_attachments_change_nothing(tmp_path, project):
     (folder / "page.pdf").write_text("<html><body>login</body></html>")
     library = folder / "lib.bib"
     library.write_text("@book{html_2020, title = {H}, year = {2020}, file = {Full Text:page.pdf:application/pdf}}\n"
-                       "@book{gone_2020, title = {G}, year = {2020}, file = {Full Text:files/9/gone.pdf:application/pdf}}\n"
-                       "@book{escape_2020, title = {E}, year = {2020}, file = {Full Text:../../etc/x.pdf:application/pdf}}\n",
+                       "@book{gone_2020, title = {G}, year = {2020},"
+                       " file = {Full Text:files/9/gone.pdf:application/pdf}}\n"
+                       "@book{escape_2020, title = {E}, year = {2020},"
+                       " file = {Full Text:../../etc/x.pdf:application/pdf}}\n",
                        encoding="utf-8")
     before = project.manifest_path.read_text()
     result = import_library(project, library)
@@ -171,11 +173,13 @@ def test_endnote_and_mendeley_ris_with_l1_l2_links_and_generated_keys(tmp_path, 
         "TY  - BOOK\nAU  - Foa, Edna B.\nTI  - Exposure and Response (Ritual) Prevention\nPY  - 2012\n"
         f"L1  - {mendeley.as_uri()}\nL2  - https://example.org/foa\nER  - \n\n"
         "TY  - RPRT\nAU  - Department of Veterans Affairs\nTI  - VA/DoD Clinical Practice Guideline\nPY  - 2023\nER  - \n\n"
-        "TY  - RPRT\nAU  - Department of Veterans Affairs\nTI  - VA/DoD guideline for bipolar disorder\nPY  - 2023\nER  - \n",
+        "TY  - RPRT\nAU  - Department of Veterans Affairs\nTI  - VA/DoD guideline for bipolar disorder\n"
+        "PY  - 2023\nER  - \n",
         encoding="utf-8")
     result = import_library(project, library)
     assert result.added == ["bellack_social_2004", "foa_exposure_2012"], result.errors
-    assert result.metadata_only == ["department_of_veterans_affairs_vadod_2023", "department_of_veterans_affairs_vadod_2023-1"]
+    assert result.metadata_only == ["department_of_veterans_affairs_vadod_2023",
+                                    "department_of_veterans_affairs_vadod_2023-1"]
     manifest = load_manifest(project.manifest_path)
     bellack = manifest.get("bellack_social_2004")
     assert (bellack.year, bellack.publisher, bellack.doi) == (2004, "Guilford Press", "10.1000/sst")
@@ -189,8 +193,9 @@ def test_zotero_csl_json(tmp_path, project):
         {"id": "http://zotero.org/users/1/items/ABCD", "type": "report", "title": "Multicultural Guidelines",
          "author": [{"literal": "American Psychological Association"}], "issued": {"date-parts": [[2017, 8]]},
          "DOI": "10.1037/xyz", "URL": "https://apa.org/mc", "publisher": "APA"},
-        {"id": "landa2017", "citation-key": "landa_cognitive_2017", "type": "book", "title": "Cognitive Behavioral Therapy",
-         "author": [{"family": "Landa", "given": "Yulia"}], "issued": {"raw": "2017"}},
+        {"id": "landa2017", "citation-key": "landa_cognitive_2017", "type": "book",
+         "title": "Cognitive Behavioral Therapy", "author": [{"family": "Landa", "given": "Yulia"}],
+         "issued": {"raw": "2017"}},
         {"id": "x", "type": "book", "title": "With a BBT key", "note": "Citation Key: bbt_key_2001",
          "issued": {"date-parts": [["2001"]]}},
     ]), encoding="utf-8")

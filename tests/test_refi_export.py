@@ -103,7 +103,8 @@ def test_bad_archives_are_refused_and_reviews_stay_as_they_were(made, tmp_path):
     cases = [
         (tmp_path / "text.qdpx", "not a ZIP archive"),
         (write_zip(tmp_path / "empty.qdpx", {"sources/x.txt": b"x"}), "no project.qde"),
-        (write_zip(tmp_path / "broken.qdpx", {"project.qde": good["project.qde"][:-40]}), r"project.qde:\d+: not well-formed"),
+        (write_zip(tmp_path / "broken.qdpx", {"project.qde": good["project.qde"][:-40]}),
+         r"project.qde:\d+: not well-formed"),
     ]
     invalid = good["project.qde"].replace(b'isCodable="true"', b'isCodable="maybe"', 1)
     line = invalid[: invalid.index(b'isCodable="maybe"')].count(b"\n") + 1

@@ -51,7 +51,7 @@ def exported(tmp_path_factory, guides_build):
 
 
 def test_export_validates_and_carries_every_guide_with_its_pdf_and_text(exported):
-    original, out, _ = exported
+    _original, out, _ = exported
     files = members(out.path)
     assert_valid(files["project.qde"], "Project.xsd")
     qde = files["project.qde"].decode()

@@ -33,7 +33,7 @@ def test_qc_project_codebook_and_every_coding_is_reported_with_its_text(project,
                for line in result.unmatched)
     assert any("source 'board_2017.txt' matches no guide" in w for w in result.warnings)
     draft = load_codebook(result.draft)
-    tops = [f for f in draft.features]
+    tops = list(draft.features)
     assert [f.label for f in tops][:1] == ["rq1_definition"]
     assert sum(len(f.codes) or 1 for f in tops) == 262 - sum(1 for f in tops if f.codes)
     labels = {c.label for f in tops for c in f.codes}
