@@ -181,3 +181,42 @@ def test_cli_export_and_import_report(made, tmp_path):
     flat = " ".join(out.output.split())
     assert out.exit_code == 0 and "0 decision(s) would be recorded (dry run)" in flat and "unchanged" in flat
     assert "Source 'tg1' -> guide tg1" in flat
+
+
+def test_a_pdf_area_without_text_is_coded_on_the_paragraphs_it_covers(made, tmp_path):
+    project, _ = made
+    good = members(export_qdpx(project, tmp_path / "good.qdpx").path)
+    paragraph = next(s for s in _segments(project) if s.kind == "paragraph" and s.page == 2 and s.role == "recommendation")
+    height = 792  # tests/pdfmaker.py writes US Letter pages
+    x0, top, x1, bottom = paragraph.bbox
+    alice = re.search(rb'User guid="([^"]+)" name="alice"', good["project.qde"])[1].decode()
+    code = re.search(rb'Code guid="([^"]+)" name="Hospitalize Client When Necessary"', good["project.qde"])[1].decode()
+    area = (f'<PDFSelection guid="B0000000-0000-4000-8000-000000000001" page="1" firstX="{int(x0) - 2}" '
+            f'firstY="{int(height - bottom) - 2}" secondX="{int(x1) + 2}" secondY="{int(height - top) + 2}">'
+            f'<Coding guid="B0000000-0000-4000-8000-000000000002" creatingUser="{alice}">'
+            f'<CodeRef targetGUID="{code}"/></Coding></PDFSelection>').encode()
+    qde = re.sub(rb"(<PDFSource [^>]*>\s*<Description>[^<]*</Description>)", lambda m: m.group(1) + area,
+                 good["project.qde"], count=1)
+    assert_valid(qde, "Project.xsd")
+    result = import_qdpx(project, write_zip(tmp_path / "area.qdpx", {**good, "project.qde": qde}), dry_run=True)
+    (decision,) = result.decisions
+    assert (decision.reviewer, decision.segment, decision.code) == ("alice", paragraph.id, "hospitalize_when_necessary")
+
+
+def test_cases_named_key_and_reviewer_become_that_reviewers_guide_level_answers(made, tmp_path):
+    project, _ = made
+    good = members(export_qdpx(project, tmp_path / "good.qdpx").path)
+    variable = re.search(rb'Variable guid="([^"]+)" name="Don\'t Stigmatize"', good["project.qde"])[1].decode()
+    cases = "".join(
+        f'<Case guid="C0000000-0000-4000-8000-00000000000{i}" name="{name}"><VariableValue>'
+        f'<VariableRef targetGUID="{variable}"/><BooleanValue>{value}</BooleanValue></VariableValue></Case>'
+        for i, (name, value) in enumerate([("tg1 | Jane Doe", "true"), ("tg1", "false"), ("nobody | x", "true")]))
+    qde = re.sub(rb"<Cases>", b"<Cases>" + cases.encode(), good["project.qde"], count=1)
+    qde = qde.replace(b'origin="mapping-review', b'origin="Another program, after mapping-review', 1)
+    assert_valid(qde, "Project.xsd")
+    result = import_qdpx(project, write_zip(tmp_path / "cases.qdpx", {**good, "project.qde": qde}), dry_run=True)
+    (decision,) = result.decisions
+    assert (decision.reviewer, decision.level, decision.guide, decision.code, decision.value) == \
+        ("Jane_Doe", "guide", "tg1", "dont_stigmatize", True)
+    assert any("case 'tg1': 1 answer(s) without a reviewer are not recorded" in w for w in result.warnings)
+    assert any(line.startswith("case 'nobody | x': 1 answer(s) not recorded") for line in result.unmatched)

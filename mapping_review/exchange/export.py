@@ -27,7 +27,7 @@ from typing import Any
 
 from lxml import etree
 
-from mapping_review.coding.codebook import Codebook
+from mapping_review.coding.codebook import Codebook, load_codebook
 from mapping_review.errors import MappingReviewError
 from mapping_review.exchange.codebook_xml import code_guid, codebook_to_codes
 from mapping_review.exchange.qdaxml import NS_CODEBOOK, NS_PROJECT, NS_XSI, SCHEMA_LOCATION, schema, stable_guid
@@ -79,10 +79,10 @@ def _e(parent: Any, tag: str, **attrs: str) -> Any:
 
 def export_qdc(project: Project, out: Path) -> QdaExport:
     """Write the codebook alone as ``.qdc``."""
-    state_codebook = load_review(project).codebook
+    codebook = load_codebook(project.codebook_path)
     root = etree.Element(f"{{{NS_CODEBOOK}}}CodeBook", nsmap={None: NS_CODEBOOK, "xsi": NS_XSI}, origin=origin())
     root.set(f"{{{NS_XSI}}}schemaLocation", SCHEMA_LOCATION[NS_CODEBOOK])
-    root.append(codebook_to_codes(state_codebook, NS_CODEBOOK))
+    root.append(codebook_to_codes(codebook, NS_CODEBOOK))
     _check(root, "Codebook.xsd")
     _write_atomic(out, _xml_bytes(root))
     return QdaExport(out)

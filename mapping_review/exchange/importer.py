@@ -77,12 +77,17 @@ def import_qdc(project: Project, path: Path, *, draft: Path | None = None) -> Qd
     return result
 
 
+def as_reviewer(name: str) -> str:
+    """A reviewer name (letters, digits, ``_ - .``) for a user's name: ``Jane Doe`` -> ``Jane_Doe``."""
+    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", name.strip()).strip("_.-")
+
+
 def reviewer_names(qda: QdaProject) -> dict[str, str]:
     """User GUID -> reviewer name (letters, digits, ``_ - .``), distinct per user."""
     out: dict[str, str] = {}
     taken: set[str] = set()
     for guid, (name, ident) in sorted(qda.users.items(), key=lambda kv: (kv[1][0], kv[0])):
-        base = re.sub(r"[^A-Za-z0-9_.\-]+", "_", (name or ident).strip()).strip("_.-") or f"user_{guid[:8]}"
+        base = as_reviewer(name or ident) or f"user_{guid[:8]}"
         reviewer, n = base, 1
         while reviewer in taken:
             n += 1
@@ -268,11 +273,13 @@ class _Context:
     def _add(self, decision: Decision) -> None:
         if REVIEWER_PATTERN.match(decision.reviewer):
             self.decisions.append(decision)
+        else:
+            self.result.unmatched.append(f"{decision.guide}: {decision.code!r}: {decision.reviewer!r} cannot be a "
+                                         "reviewer name (letters, digits, '_', '-' and '.')")
 
     def cases(self, by_source: dict[str, str], keys: set[str]) -> None:
         """``KEY | REVIEWER`` cases: that reviewer's guide-level answers (Boolean code variables)."""
         variables = self._variables()
-        by_name = {name: r for r in self.reviewers.values() for name in (r,)}
         for case in self.qda.cases:
             key, _, reviewer = (p.strip() for p in case.name.partition("|"))
             if key not in keys:
@@ -280,12 +287,16 @@ class _Context:
             answers = {variables[v]: value for v, value in case.values.items() if v in variables}
             if not answers:
                 continue
-            if key not in keys or not reviewer:
-                if reviewer or key not in keys:
-                    self.result.unmatched.append(f"case {case.name!r}: {len(answers)} answer(s) not recorded: "
-                                                 "no guide of that name or reference")
-                continue  # the review's resolved answers follow from the decisions
-            who = by_name.get(reviewer, reviewer)
+            if key not in keys:
+                self.result.unmatched.append(f"case {case.name!r}: {len(answers)} answer(s) not recorded: "
+                                             "no guide of that name or reference")
+                continue
+            if not reviewer:  # our own export's resolved table follows from the decisions
+                if not self.qda.origin.startswith("mapping-review"):
+                    self.result.warnings.append(f"case {case.name!r}: {len(answers)} answer(s) without a reviewer are not "
+                                                "recorded (name the case 'KEY | REVIEWER' to record them)")
+                continue
+            who = as_reviewer(reviewer)
             for code, value in sorted(answers.items()):
                 truth = value.strip().casefold() in ("true", "1", "yes")
                 if value.strip().casefold() in ("true", "1", "yes", "false", "0", "no"):
