@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -150,7 +150,7 @@ def _unique_key(entry: LibraryEntry, seen: _Seen, existing: dict[str, Guide]) ->
     while key in seen.keys or (key in existing and normalise_title(existing[key].title) != normalise_title(entry.title)):
         n += 1
         key = f"{entry.key}-{n}"
-    return LibraryEntry(**{**entry.__dict__, "key": key})
+    return replace(entry, key=key)
 
 
 def _record(project: Project, entry: LibraryEntry, old: Guide | None, *, library: Path, files_dir: Path | None,
