@@ -39,17 +39,18 @@ def corpus() -> None:
 @click.option("--publisher", default="", help="Publisher or issuing body.")
 @click.option("--authors", default="", help="Authors, as they should be cited.")
 @click.option("--url", default="", help="Official URL of the guide.")
+@click.option("--doi", default="", help="DOI of the guide (10.xxxx/...).")
 @click.option("--password", default="", help="User password, for PDFs that need one to open.")
 @click.option("--link", is_flag=True, help="Record where the PDF is instead of copying it into corpus/.")
 @click.option("--replace", is_flag=True, help="Replace an existing guide with the same key.")
 @project_option
 @library_errors
 def corpus_add(pdf: Path, key: str, title: str, year: int | None, publisher: str, authors: str, url: str,
-               password: str, link: bool, replace: bool, project_dir: Path) -> None:
+               doi: str, password: str, link: bool, replace: bool, project_dir: Path) -> None:
     """Add PDF to the corpus as guide KEY, recording its sha256."""
     project = open_project(project_dir)
     guide = corpus_lib.add_guide(project, pdf, key=key, title=title, year=year, publisher=publisher,
-                                 authors=authors, url=url, password=password, link=link, replace=replace)
+                                 authors=authors, url=url, doi=doi, password=password, link=link, replace=replace)
     console.print(f"Added {escape(guide.key)}: {escape(guide.title or '(no title)')} \\[sha256 {guide.sha256[:12]}]")
 
 

@@ -31,8 +31,8 @@ HEADER = """\
 # The guides of this review. `mapping-review corpus add PDF --key KEY` adds one and
 # records its sha256; `mapping-review corpus verify` checks the files against it.
 # Fields: key (citation key), label (short name for figures), title, year, publisher,
-# authors, url, file (relative to this folder), sha256, password (for PDFs that need a
-# user password).
+# authors, url, doi, file (relative to this folder), sha256, password (for PDFs that need
+# a user password).
 """
 
 
@@ -48,6 +48,7 @@ class Guide(BaseModel):
     publisher: str = ""
     authors: str = ""
     url: str = ""
+    doi: str = ""
     file: str = ""
     sha256: str = Field(default="", pattern=r"^([0-9a-f]{64})?$")
     password: str = ""
