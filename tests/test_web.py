@@ -196,3 +196,80 @@ def test_names_and_addresses(client, web_project):
     assert guarded.get("/login?token=wrong").status_code == 403
     assert guarded.get("/login?token=s3cret").status_code == 200
     assert guarded.get("/login").status_code == 200  # remembered in the session
+
+
+def session_data(client):
+    """What the browser's session cookie holds (Flask signs it; it does not hide it)."""
+    import base64
+    import zlib
+
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    payload = cookie.value.split(".")[1 if cookie.value.startswith(".") else 0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if cookie.value.startswith(".") else raw).decode()
+
+
+def test_the_token_is_never_kept_in_the_cookie(web_project):
+    guarded = create_app(web_project, token="s3cret-token").test_client()
+    assert guarded.get("/login?token=s3cret-token").status_code == 200
+    assert "s3cret-token" not in session_data(guarded)
+    assert guarded.get("/login").status_code == 200  # the session proves the token without holding it
+    other = create_app(web_project, token="other-token").test_client()
+    other.set_cookie("session", guarded.get_cookie("session").value)
+    assert other.get("/login").status_code == 403  # a session made for another token is not enough
+
+
+def test_non_ascii_tokens_and_csrf_values_are_refused_not_crashed(web_project, client):
+    guarded = create_app(web_project, token="s3cret").test_client()
+    assert guarded.get("/login?token=s%C3%A9cret").status_code == 403
+    assert guarded.get("/login", headers={"X-Access-Token": "s\u00e9cret".encode().decode("latin-1")}).status_code == 403
+    login(client)
+    seg, code = first_suggestion(client)
+    body = {"guide": "tg1", "segment": seg, "code": code, "action": "accept"}
+    assert client.post("/api/decide", json=body, headers={"X-CSRF-Token": "\u00e9t\u00e9"}).status_code == 400
+
+
+@pytest.mark.parametrize("change", [{"start": "3", "end": 9}, {"start": True, "end": 4}, {"start": 2.5, "end": 4},
+                                    {"note": ["a list"]}, {"guide": 7}, {"action": None}])
+def test_bad_request_fields_are_400_not_500(client, change):
+    csrf = login(client)
+    seg, code = first_suggestion(client)
+    body = {"guide": "tg1", "segment": seg, "code": code, "action": "add", **change}
+    response = client.post("/api/decide", json=body, headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 400 and "error" in response.json
+    assert client.post("/api/decide", data="[1, 2]", content_type="application/json",
+                       headers={"X-CSRF-Token": csrf}).status_code == 400
+
+
+def test_framing_and_cookie_settings(client):
+    response = client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "SameSite=Strict" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+def test_login_never_redirects_off_the_site(client, target):
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    response = client.post("/login", query_string={"next": target}, data={"reviewer": "alice", "csrf": csrf})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_login_returns_to_the_page_asked_for(client):
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    response = client.post("/login", query_string={"next": "/sheet"}, data={"reviewer": "alice", "csrf": csrf})
+    assert response.headers["Location"] == "/sheet"
+
+
+def test_only_the_bound_host_names_are_answered(web_project):
+    local = create_app(web_project).test_client()
+    assert local.get("/login", headers={"Host": "127.0.0.1:8765"}).status_code == 200
+    assert local.get("/login", headers={"Host": "localhost"}).status_code == 200
+    assert local.get("/login", headers={"Host": "[::1]:8765"}).status_code == 200
+    assert local.get("/login", headers={"Host": "rebind.attacker.example:8765"}).status_code == 403
+    lan = create_app(web_project, token="t", host="0.0.0.0", allow_hosts=["review.lab"]).test_client()
+    assert lan.get("/login?token=t", headers={"Host": "review.lab:8765"}).status_code == 200
+    assert lan.get("/login?token=t", headers={"Host": "localhost:8765"}).status_code == 403

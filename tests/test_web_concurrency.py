@@ -175,3 +175,30 @@ def test_pdfium_is_used_from_one_thread_at_a_time(real_guide, monkeypatch):
         images = list(pool.map(lambda n: store.page_png("pfa", n), range(1, 25)))
     assert all(image.startswith(b"\x89PNG") for image in images)
     assert peak[0] == 1
+
+
+def test_serve_runs_on_a_production_server(web_project):  # noqa: F811
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "mapping_review", "serve", "-p", str(web_project.root),
+                                "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(100):
+            try:
+                response = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the workbench did not start")
+        assert response.status == 200 and response.headers["Server"] == "mapping-review"
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+    assert "development server" not in output and "Reviewer workbench on http://127.0.0.1" in output

@@ -32,7 +32,10 @@ def valid_reviewer(name: str) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else url_for("dashboard")
+    """A page of this site to return to after login; anything that could lead elsewhere goes home."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("dashboard")
 
 
 def login() -> Any:
