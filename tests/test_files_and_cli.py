@@ -202,3 +202,32 @@ def test_worksheet_limit_takes_the_best_first_without_a_model(tmp_path):
     top = tmp_path / "top.csv"
     run("worksheet", "export", "-r", "alice", "--limit", "3", "-o", top, "-p", project.root)
     assert [float(r[header.index("score")]) for r in read_table(top)[1]] == scores[:3]
+
+
+class Unprintable:
+    def __str__(self):
+        raise RuntimeError("the disk is full")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_table_write_that_fails_leaves_the_old_file_whole(tmp_path, suffix):
+    path = write_table(tmp_path / f"t.{suffix}", ["a"], [["old"]])
+    before = path.read_bytes()
+    with pytest.raises((RuntimeError, ValueError)):
+        write_table(path, ["a"], [["new"], [Unprintable()]])
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_a_figure_that_fails_to_draw_leaves_the_old_one(tmp_path, monkeypatch):
+    from mapping_review.publish import figures
+
+    class Broken:
+        def savefig(self, target, **kwargs):
+            target.write_bytes(b"half a figure")
+            raise RuntimeError("renderer crashed")
+
+    (tmp_path / "heatmap.png").write_bytes(b"the old figure")
+    with pytest.raises(RuntimeError):
+        figures._save(Broken(), tmp_path, "heatmap")
+    assert (tmp_path / "heatmap.png").read_bytes() == b"the old figure"
+    assert [p.name for p in tmp_path.iterdir()] == ["heatmap.png"]

@@ -273,3 +273,27 @@ def test_only_the_bound_host_names_are_answered(web_project):
     lan = create_app(web_project, token="t", host="0.0.0.0", allow_hosts=["review.lab"]).test_client()
     assert lan.get("/login?token=t", headers={"Host": "review.lab:8765"}).status_code == 200
     assert lan.get("/login?token=t", headers={"Host": "localhost:8765"}).status_code == 403
+
+
+def test_a_segment_disagreement_is_settled_in_the_web(web_project):
+    app = create_app(web_project)
+    hana, ivan, june = app.test_client(), app.test_client(), app.test_client()
+    csrf = login(hana, "hana")
+    seg, code = first_suggestion(hana)
+    for client_, name, action in ((hana, "hana", "accept"), (ivan, "ivan", "reject")):
+        token = login(client_, name)
+        assert client_.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": action},
+                            headers={"X-CSRF-Token": token}).status_code == 200
+    csrf = login(hana, "hana")
+    refused = hana.post("/api/adjudicate", json={"guide": "tg1", "code": code, "segment": seg, "value": True},
+                        headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 403
+    csrf = login(june, "june")
+    assert f'data-segment="{seg}"' in june.get("/disagreements").text
+    ok = june.post("/api/adjudicate", json={"guide": "tg1", "code": code, "segment": seg, "value": False},
+                   headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 200, ok.json
+    d = [d for d in read_decisions(web_project.reviews_dir) if d.reviewer == "consensus"][-1]
+    assert (d.level, d.segment, d.code, d.value, d.action, d.settled_by) == ("segment", seg, code, False, "reject",
+                                                                           "june")
+    assert f'data-segment="{seg}"' not in june.get("/disagreements").text
