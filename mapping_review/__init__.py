@@ -20,6 +20,8 @@ _API = {
     "codings_to_graph": "publish.graph", "guide_similarity": "publish.graph", "code_cooccurrence": "publish.graph",
     "summary_rows": "publish.summary", "present_codes": "publish.summary",
     "criteria_from_summary": "publish.criteria",
+    "load_evaluation": "publish.evaluation", "export_items": "publish.exports", "read_results": "publish.results",
+    "add_evaluation": "publish.graph", "guides_behind": "publish.graph",
     "heatmap": "publish.figures", "network": "publish.figures", "coverage": "publish.figures",
     "agreement_bars": "publish.figures",
     "cohen_kappa": "review.agreement", "fleiss_kappa": "review.agreement", "krippendorff_alpha": "review.agreement",

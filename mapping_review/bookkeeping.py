@@ -8,10 +8,12 @@ reason, and the rest carry on.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from mapping_review.errors import ConfigError
 from mapping_review.files import write_atomic
 
 
@@ -62,3 +64,23 @@ def read_state(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+T = TypeVar("T")
+
+
+def read_jsonl(path: Path, from_dict: Callable[[dict[str, Any]], T]) -> list[T]:
+    """The records of a stage's ``.jsonl`` output; a damaged line is an error that says how to mend it
+    (outputs under ``build/`` are derived: deleting one makes the next build write it again)."""
+    out = []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                out.append(from_dict(json.loads(line)))
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
+                msg = (f"{path}:{number}: damaged build output ({type(e).__name__}: {e}); delete {path.name} "
+                       "and run `mapping-review build` to write it again")
+                raise ConfigError(msg) from e
+    return out

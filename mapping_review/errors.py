@@ -21,6 +21,10 @@ class ConfigError(MappingReviewError):
     """A YAML input (manifest, codebook, settings) is malformed or invalid."""
 
 
+class RoleError(MappingReviewError):
+    """Someone may not do what they asked (settle a disagreement they are part of, say)."""
+
+
 class ManifestError(ConfigError):
     """The corpus manifest is malformed or refers to something that is wrong."""
 

@@ -1,20 +1,42 @@
-"""Files on disk, for every stage: atomic writes, content hashes, and the checks a file must pass
-before it is opened as a PDF."""
+"""Files on disk, for every stage: atomic writes, locks, content hashes, and the checks a file must
+pass before it is opened as a PDF."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 from mapping_review.errors import PdfError
 
 
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` (same suffix, so writers that go by it still work) that
+    replaces ``path`` in one step when the block succeeds and is removed when it fails: readers
+    see the old file or the new one, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp{path.suffix}")
+    try:
+        yield tmp
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file, so readers never see half of it."""
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def file_sha256(path: Path) -> str:
@@ -43,3 +65,38 @@ def check_pdf_file(path: Path) -> None:
         else:
             msg = f"{path}: not a PDF (no %PDF- header in the first 1024 bytes)"
         raise PdfError(msg, reason="not-a-pdf")
+
+
+@contextmanager
+def file_lock(fh: IO[Any], *, exclusive: bool) -> Iterator[None]:
+    """Hold an advisory lock on the open file ``fh``: shared for readers, exclusive for writers.
+
+    Every reader and writer of a file that several processes share takes it (POSIX ``flock``).
+    """
+    if os.name != "posix":  # pragma: no cover - POSIX only
+        yield
+        return
+    import fcntl
+
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+    try:
+        yield
+    finally:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock for a read-modify-write of a file in ``folder`` that is replaced atomically
+    (the file's own inode changes on replace, so the lock is taken on the folder; no lock file)."""
+    if os.name != "posix":  # pragma: no cover - POSIX only
+        yield
+        return
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

@@ -8,7 +8,14 @@ from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.decide import Evidence
 from mapping_review.errors import ConfigError
 from mapping_review.review.consensus import resolve
-from mapping_review.review.decisions import Decision, append_decisions, guide_level, latest, read_decisions
+from mapping_review.review.decisions import (
+    Decision,
+    append_decisions,
+    guide_level,
+    latest,
+    read_decisions,
+    read_reviews,
+)
 
 CODEBOOK = load_codebook(ROOT / "codebook.yaml")
 
@@ -54,8 +61,11 @@ def test_reviewer_files_are_append_only_and_damage_is_reported(tmp_path):
     assert [x.value for x in read_decisions(tmp_path)] == [True, False]
     with (tmp_path / "alice.jsonl").open("a") as fh:
         fh.write("{not json\n")
-    with pytest.raises(ConfigError, match=r"alice.jsonl:3: damaged decision line"):
-        read_decisions(tmp_path)
+    append_decisions(tmp_path, [d("alice", "g", "redirect_client", True)])
+    files = read_reviews(tmp_path)  # the damaged line is reported and skipped; the rest is read
+    assert [x.code for x in files.decisions] == ["dont_stigmatize", "dont_stigmatize", "redirect_client"]
+    assert len(files.warnings) == 1 and "alice.jsonl:3: a damaged line was skipped" in files.warnings[0]
+    assert "{not json" in (tmp_path / "alice.jsonl").read_text()  # and it stays in the file
 
 
 def test_bad_reviewer_name_is_refused(tmp_path):

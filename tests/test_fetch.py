@@ -66,3 +66,13 @@ def test_fetch(project, server):
     report_dir = project.root
     built = CliRunner().invoke(main, ["build", str(report_dir), "-q", "--nlp", "blank", "-j", "1"])
     assert "good" in built.output and "extracted" in built.output
+
+
+def test_fetch_keeps_a_subfolder_of_file(project, server):
+    base, _ = server
+    project.manifest_path.write_text(project.manifest_path.read_text()
+                                     + f"  - key: nested\n    url: {base}/guide.pdf\n    file: nice/nested.pdf\n")
+    (result,) = fetch_corpus(project)
+    assert result.status == "fetched", result.message
+    assert load_manifest(project.manifest_path).get("nested").file == "nice/nested.pdf"
+    assert (project.corpus_dir / "nice" / "nested.pdf").is_file()

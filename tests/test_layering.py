@@ -24,6 +24,7 @@ LAYERS = [
     ("segment", ["segment"]),
     ("coding", ["coding"]),
     ("review", ["review"]),
+    ("exchange", ["exchange"]),
     ("publish", ["publish"]),
     ("pipeline", ["pipeline"]),
     ("web", ["web"]),

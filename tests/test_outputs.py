@@ -116,7 +116,13 @@ def test_graph_has_guides_codes_hierarchy_and_edges(review):
     assert co["code:location/inpatient"]["code:location/outpatient"]["weight"] == \
         pairs[("location/inpatient", "location/outpatient")] == 9
     similarity = list(csv.DictReader((review.build_dir / "tables" / "guide_similarity.csv").open()))
-    assert len(similarity) == 45 and all(0 <= float(r["jaccard"]) <= 1 for r in similarity)
+    present: dict[str, set[str]] = {}
+    for r in csv.DictReader((review.build_dir / "tables" / "guide_codes.csv").open()):
+        present.setdefault(r["guide"], set()).update([r["code"]] if r["present"] == "1" else [])
+    assert len(similarity) == 45
+    for r in similarity:
+        a, b = present[r["guide_a"]], present[r["guide_b"]]
+        assert float(r["jaccard"]) == pytest.approx(len(a & b) / len(a | b), abs=1e-3)
 
 
 def test_criteria_follow_the_support_threshold_and_template(review):

@@ -65,7 +65,7 @@ def test_quotes_in_a_sheet_are_recorded_as_evidence(tmp_path):
                                         "Care Modality [quote]"], [f"“{quote}”", ""])
     out = runner.invoke(main, ["sheet", "import", str(sheet), "-r", "alice", "-p", str(root)])
     assert out.exit_code == 0, out.output
-    assert "1 quote(s) recorded as evidence" in out.output
+    assert "1 quote(s) recorded as evidence" in " ".join(out.output.split())
     added = [d for d in read_decisions(root / "reviews") if d.level == "segment"]
     assert len(added) == 1 and added[0].code == "client_centered" and added[0].action == "add"
     assert added[0].segment.startswith("tg1:") and added[0].note == f"quote: {quote}"

@@ -21,7 +21,7 @@ def paper_sheet():
 
 
 def test_the_papers_sheet_imports_as_consensus_and_round_trips(tmp_path):
-    result = read_sheet(paper_sheet(), CODEBOOK, guides=GUIDES, reviewer="consensus", previous=[])
+    result = read_sheet(paper_sheet(), CODEBOOK, guides=GUIDES, reviewer="consensus", previous=[], complete=True)
     assert len(result.decisions) == 10 * 33 and not result.missing_features
     codes = {(d.guide, d.code): d.value for d in result.decisions}
     header, rows = sheet_rows(CODEBOOK, list(GUIDES), codes)
@@ -36,10 +36,10 @@ def test_the_papers_sheet_imports_as_consensus_and_round_trips(tmp_path):
 
 
 def test_reimporting_the_same_sheet_appends_nothing(tmp_path):
-    first = read_sheet(paper_sheet(), CODEBOOK, guides=GUIDES, reviewer="consensus", previous=[])
+    first = read_sheet(paper_sheet(), CODEBOOK, guides=GUIDES, reviewer="consensus", previous=[], complete=True)
     append_decisions(tmp_path, first.decisions)
     again = read_sheet(paper_sheet(), CODEBOOK, guides=GUIDES, reviewer="consensus",
-                       previous=read_decisions(tmp_path))
+                       previous=read_decisions(tmp_path), complete=True)
     assert again.decisions == [] and again.unchanged == 330
 
 

@@ -135,17 +135,50 @@ def test_nothing_outside_the_app_is_served(client, path):
     assert b"guides:" not in response.data and b"%PDF" not in response.data
 
 
-def test_sheet_and_adjudication_write_decisions(client, web_project):
-    csrf = login(client, "carol")
-    assert client.post("/sheet/tg1", data={"code": ["dont_stigmatize", "therapeutic_alliance"],
-                                           "csrf": csrf}).status_code == 302
+def test_the_web_sheet_is_blind_and_records_only_what_was_answered(web_project):
+    app = create_app(web_project)
+    carol, dave = app.test_client(), app.test_client()
+    csrf = login(carol, "carol")
+    assert carol.post("/sheet/tg1", data={"answer:dont_stigmatize": "yes", "answer:therapeutic_alliance": "no",
+                                          "answer:redirect_client": "", "csrf": csrf}).status_code == 302
     mine = {d.code: d.value for d in read_decisions(web_project.reviews_dir) if d.reviewer == "carol"}
-    assert mine["dont_stigmatize"] is True and mine["location/inpatient"] is False and len(mine) == 33
-    ok = client.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_stigmatize", "value": False,
-                                              "note": "passing mention"}, headers={"X-CSRF-Token": csrf})
+    assert mine == {"dont_stigmatize": True, "therapeutic_alliance": False}  # undecided is not No
+    # saving the same answers again records nothing
+    n = len(read_decisions(web_project.reviews_dir))
+    carol.post("/sheet/tg1", data={"answer:dont_stigmatize": "yes", "csrf": csrf})
+    assert len(read_decisions(web_project.reviews_dir)) == n
+    assert carol.post("/sheet/tg1", data={"answer:dont_stigmatize": "maybe", "csrf": csrf}).status_code == 400
+    # dave's sheet shows none of carol's answers: every radio button of his stands on undecided
+    login(dave, "dave")
+    page = dave.get("/sheet").text
+    checked = re.findall(r'name="answer:([^"]+)" value="(yes|no|)" checked', page)
+    assert checked and {v for _, v in checked} == {""}, "dave sees an answer that is not his"
+
+
+def test_only_a_non_party_settles_a_disagreement_and_is_named(web_project):
+    app = create_app(web_project)
+    erin, frank, gina = app.test_client(), app.test_client(), app.test_client()
+    for client_, name, answer in ((erin, "erin", "yes"), (frank, "frank", "no")):
+        csrf = login(client_, name)
+        client_.post("/sheet/tg1", data={"answer:dont_enable_mania": answer, "csrf": csrf})
+    # a party may not settle (review.yaml allows nobody who answered), and does not even see it listed
+    csrf = login(erin, "erin")
+    refused = erin.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": True},
+                        headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 403 and "answered this item" in refused.json["error"]
+    assert 'data-code="dont_enable_mania"' not in erin.get("/disagreements").text
+    csrf = login(gina, "gina")
+    assert 'data-code="dont_enable_mania"' in gina.get("/disagreements").text
+    bad = gina.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": "false"},
+                    headers={"X-CSRF-Token": csrf})
+    assert bad.status_code == 400 and "true or false" in bad.json["error"]  # "false" is not taken for True
+    ok = gina.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": False,
+                                            "note": "passing mention"}, headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 200
-    d = read_decisions(web_project.reviews_dir)[-1]
-    assert (d.reviewer, d.value, d.note, d.origin) == ("consensus", False, "passing mention", "web:adjudication by carol")
+    d = [d for d in read_decisions(web_project.reviews_dir) if d.reviewer == "consensus"][-1]
+    assert (d.code, d.value, d.note, d.origin, d.settled_by) == (
+        "dont_enable_mania", False, "passing mention", "web:adjudication", "gina")
+    assert 'data-code="dont_enable_mania"' not in gina.get("/disagreements").text  # settled
 
 
 def test_names_and_addresses(client, web_project):
@@ -163,3 +196,104 @@ def test_names_and_addresses(client, web_project):
     assert guarded.get("/login?token=wrong").status_code == 403
     assert guarded.get("/login?token=s3cret").status_code == 200
     assert guarded.get("/login").status_code == 200  # remembered in the session
+
+
+def session_data(client):
+    """What the browser's session cookie holds (Flask signs it; it does not hide it)."""
+    import base64
+    import zlib
+
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    payload = cookie.value.split(".")[1 if cookie.value.startswith(".") else 0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if cookie.value.startswith(".") else raw).decode()
+
+
+def test_the_token_is_never_kept_in_the_cookie(web_project):
+    guarded = create_app(web_project, token="s3cret-token").test_client()
+    assert guarded.get("/login?token=s3cret-token").status_code == 200
+    assert "s3cret-token" not in session_data(guarded)
+    assert guarded.get("/login").status_code == 200  # the session proves the token without holding it
+    other = create_app(web_project, token="other-token").test_client()
+    other.set_cookie("session", guarded.get_cookie("session").value)
+    assert other.get("/login").status_code == 403  # a session made for another token is not enough
+
+
+def test_non_ascii_tokens_and_csrf_values_are_refused_not_crashed(web_project, client):
+    guarded = create_app(web_project, token="s3cret").test_client()
+    assert guarded.get("/login?token=s%C3%A9cret").status_code == 403
+    assert guarded.get("/login", headers={"X-Access-Token": "s\u00e9cret".encode().decode("latin-1")}).status_code == 403
+    login(client)
+    seg, code = first_suggestion(client)
+    body = {"guide": "tg1", "segment": seg, "code": code, "action": "accept"}
+    assert client.post("/api/decide", json=body, headers={"X-CSRF-Token": "\u00e9t\u00e9"}).status_code == 400
+
+
+@pytest.mark.parametrize("change", [{"start": "3", "end": 9}, {"start": True, "end": 4}, {"start": 2.5, "end": 4},
+                                    {"note": ["a list"]}, {"guide": 7}, {"action": None}])
+def test_bad_request_fields_are_400_not_500(client, change):
+    csrf = login(client)
+    seg, code = first_suggestion(client)
+    body = {"guide": "tg1", "segment": seg, "code": code, "action": "add", **change}
+    response = client.post("/api/decide", json=body, headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 400 and "error" in response.json
+    assert client.post("/api/decide", data="[1, 2]", content_type="application/json",
+                       headers={"X-CSRF-Token": csrf}).status_code == 400
+
+
+def test_framing_and_cookie_settings(client):
+    response = client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "SameSite=Strict" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+def test_login_never_redirects_off_the_site(client, target):
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    response = client.post("/login", query_string={"next": target}, data={"reviewer": "alice", "csrf": csrf})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_login_returns_to_the_page_asked_for(client):
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    response = client.post("/login", query_string={"next": "/sheet"}, data={"reviewer": "alice", "csrf": csrf})
+    assert response.headers["Location"] == "/sheet"
+
+
+def test_only_the_bound_host_names_are_answered(web_project):
+    local = create_app(web_project).test_client()
+    assert local.get("/login", headers={"Host": "127.0.0.1:8765"}).status_code == 200
+    assert local.get("/login", headers={"Host": "localhost"}).status_code == 200
+    assert local.get("/login", headers={"Host": "[::1]:8765"}).status_code == 200
+    assert local.get("/login", headers={"Host": "rebind.attacker.example:8765"}).status_code == 403
+    lan = create_app(web_project, token="t", host="0.0.0.0", allow_hosts=["review.lab"]).test_client()
+    assert lan.get("/login?token=t", headers={"Host": "review.lab:8765"}).status_code == 200
+    assert lan.get("/login?token=t", headers={"Host": "localhost:8765"}).status_code == 403
+
+
+def test_a_segment_disagreement_is_settled_in_the_web(web_project):
+    app = create_app(web_project)
+    hana, ivan, june = app.test_client(), app.test_client(), app.test_client()
+    csrf = login(hana, "hana")
+    seg, code = first_suggestion(hana)
+    for client_, name, action in ((hana, "hana", "accept"), (ivan, "ivan", "reject")):
+        token = login(client_, name)
+        assert client_.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": action},
+                            headers={"X-CSRF-Token": token}).status_code == 200
+    csrf = login(hana, "hana")
+    refused = hana.post("/api/adjudicate", json={"guide": "tg1", "code": code, "segment": seg, "value": True},
+                        headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 403
+    csrf = login(june, "june")
+    assert f'data-segment="{seg}"' in june.get("/disagreements").text
+    ok = june.post("/api/adjudicate", json={"guide": "tg1", "code": code, "segment": seg, "value": False},
+                   headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 200, ok.json
+    d = [d for d in read_decisions(web_project.reviews_dir) if d.reviewer == "consensus"][-1]
+    assert (d.level, d.segment, d.code, d.value, d.action, d.settled_by) == ("segment", seg, code, False, "reject",
+                                                                           "june")
+    assert f'data-segment="{seg}"' not in june.get("/disagreements").text

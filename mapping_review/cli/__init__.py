@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from mapping_review.cli import project, review, serve, stages
+from mapping_review.cli import criteria, exchange, project, review, serve, stages
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,9 +26,11 @@ for command in (
     stages.build, stages.extract, stages.segment, stages.code_cmd, stages.inspect_cmd,
     review.sheet, review.worksheet, review.agreement_cmd, review.adjudicate_cmd, review.consensus_cmd,
     review.calibrate_cmd, review.learn_cmd,
-    serve.serve,
+    criteria.criteria,
+    serve.serve, exchange.export_group, exchange.import_group,
 ):
     main.add_command(command)
+project.corpus.add_command(exchange.corpus_import)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

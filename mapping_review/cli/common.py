@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichBars
 from rich.table import Table
@@ -32,6 +33,9 @@ def library_errors(func: F) -> F:
             return func(*args, **kwargs)
         except MappingReviewError as e:
             raise click.ClickException(str(e)) from e
+        except OSError as e:  # a folder that does not exist, a full disk, a file another program holds
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(f"{where}{e.strerror or e}") from e
     return wrapper  # type: ignore[return-value]
 
 
@@ -39,6 +43,23 @@ project_option = click.option(
     "-p", "--project", "project_dir", default=".", show_default=True,
     type=click.Path(file_okay=False, path_type=Path), help="The review project folder.",
 )
+
+
+def project_argument_or_option(func: F) -> F:
+    """``[PROJECT]`` as a positional argument (as these verbs always took it) or ``-p/--project``."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, project_arg: Path | None, project_opt: Path | None, **kwargs: Any) -> Any:
+        if project_arg is not None and project_opt is not None and project_arg != project_opt:
+            msg = f"the project is given twice ({project_arg} and -p {project_opt}); give it once"
+            raise click.UsageError(msg)
+        return func(*args, project_dir=project_arg or project_opt or Path(), **kwargs)
+
+    folder = click.Path(file_okay=False, path_type=Path)
+    wrapper = click.option("-p", "--project", "project_opt", default=None, type=folder,
+                           help="The review project folder (default: .).")(wrapper)
+    return click.argument("project_arg", required=False, metavar="[PROJECT]", type=folder)(wrapper)  # type: ignore[return-value]
+
+
 engine_option = click.option(
     "--engine", type=click.Choice(sorted(ENGINES)), default=DEFAULT_ENGINE, show_default=True,
     help="PDF engine that reads characters, fonts and positions.",
@@ -82,10 +103,10 @@ def report_results(results: list[GuideResult]) -> int:
     for r in results:
         if r.failed:
             failures += 1
-            err_console.print(f"[red]Error:[/] {r.message}")
+            err_console.print(f"[red]Error:[/] {escape(r.message)}")
             continue
         for warning in r.warnings:
-            err_console.print(f"[yellow]Warning:[/] {r.key}: {warning}")
+            err_console.print(f"[yellow]Warning:[/] {escape(r.key)}: {escape(warning)}")
     return failures
 
 
@@ -95,6 +116,6 @@ def extract_summary(report: BuildReport) -> None:
     for r in report.extract:
         other = ", ".join(f"{len(v)} {k}" for k, v in sorted(r.page_status.items()) if k != "text")
         s = seg.get(r.key)
-        table.add_row(r.key, r.status if not r.failed else f"[red]failed ({r.reason})[/]", str(r.n_pages or ""),
+        table.add_row(escape(r.key), r.status if not r.failed else f"[red]failed ({r.reason})[/]", str(r.n_pages or ""),
                       str(len(r.page_status.get("text", [])) or ""), other, str(s.n_segments) if s else "")
     console.print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from mapping_review.cli.common import console, err_console, library_errors, project_option
@@ -21,8 +22,8 @@ from mapping_review.segment.stage import build_states
 def init(directory: Path, codebook: Path | None) -> None:
     """Create a review project in DIRECTORY (codebook.yaml, corpus/, reviews/, build/)."""
     project = init_project(directory, codebook=codebook)
-    console.print(f"Created review project in {project.root}")
-    console.print(f"Add guides with: mapping-review corpus add GUIDE.pdf --key KEY -p {project.root}")
+    console.print(f"Created review project in {escape(str(project.root))}")
+    console.print(f"Add guides with: mapping-review corpus add GUIDE.pdf --key KEY -p {escape(str(project.root))}")
 
 
 @click.group()
@@ -38,18 +39,19 @@ def corpus() -> None:
 @click.option("--publisher", default="", help="Publisher or issuing body.")
 @click.option("--authors", default="", help="Authors, as they should be cited.")
 @click.option("--url", default="", help="Official URL of the guide.")
+@click.option("--doi", default="", help="DOI of the guide (10.xxxx/...).")
 @click.option("--password", default="", help="User password, for PDFs that need one to open.")
 @click.option("--link", is_flag=True, help="Record where the PDF is instead of copying it into corpus/.")
 @click.option("--replace", is_flag=True, help="Replace an existing guide with the same key.")
 @project_option
 @library_errors
 def corpus_add(pdf: Path, key: str, title: str, year: int | None, publisher: str, authors: str, url: str,
-               password: str, link: bool, replace: bool, project_dir: Path) -> None:
+               doi: str, password: str, link: bool, replace: bool, project_dir: Path) -> None:
     """Add PDF to the corpus as guide KEY, recording its sha256."""
     project = open_project(project_dir)
     guide = corpus_lib.add_guide(project, pdf, key=key, title=title, year=year, publisher=publisher,
-                                 authors=authors, url=url, password=password, link=link, replace=replace)
-    console.print(f"Added {guide.key}: {guide.title or '(no title)'} [sha256 {guide.sha256[:12]}]")
+                                 authors=authors, url=url, doi=doi, password=password, link=link, replace=replace)
+    console.print(f"Added {escape(guide.key)}: {escape(guide.title or '(no title)')} \\[sha256 {guide.sha256[:12]}]")
 
 
 def _states_table(states: list[corpus_lib.GuideState], built: dict[str, str] | None = None) -> Table:
@@ -57,7 +59,8 @@ def _states_table(states: list[corpus_lib.GuideState], built: dict[str, str] | N
     for s in states:
         colour = {"ok": "green", "no file": "yellow"}.get(s.state, "red")
         extra = [built.get(s.key, "")] if built is not None else []
-        table.add_row(s.key, str(s.year or ""), s.title[:60], s.file, f"[{colour}]{s.state}[/]", s.detail, *extra)
+        table.add_row(*map(escape, (s.key, str(s.year or ""), s.title[:60], s.file)), f"[{colour}]{s.state}[/]",
+                      escape(s.detail), *map(escape, extra))
     return table
 
 
@@ -70,7 +73,7 @@ def corpus_list(project_dir: Path) -> None:
     states, manifest = corpus_lib.verify_corpus(project)
     console.print(_states_table(states, build_states(project)))
     for problem in manifest.problems:
-        err_console.print(f"[red]Error:[/] {problem.message}")
+        err_console.print(f"[red]Error:[/] {escape(problem.message)}")
 
 
 @corpus.command("fetch")
@@ -86,9 +89,9 @@ def corpus_fetch(keys: tuple[str, ...], force: bool, project_dir: Path) -> None:
     results = fetch_corpus(project, keys=list(keys) or None, force=force)
     for r in results:
         if r.status == "failed":
-            err_console.print(f"[red]Error:[/] {r.key}: {r.message}")
+            err_console.print(f"[red]Error:[/] {escape(r.key)}: {escape(r.message)}")
         else:
-            console.print(f"{r.key}: {r.status} {r.message}")
+            console.print(f"{escape(r.key)}: {r.status} {escape(r.message)}")
     failed = [r for r in results if r.status == "failed"]
     if failed:
         raise click.ClickException(f"{len(failed)} guide(s) could not be fetched; the others were")
@@ -104,7 +107,16 @@ def corpus_verify(project_dir: Path) -> None:
     console.print(_states_table(states))
     bad = [s for s in states if s.state in ("missing", "changed")]
     for problem in manifest.problems:
-        err_console.print(f"[red]Error:[/] {problem.message}")
+        err_console.print(f"[red]Error:[/] {escape(problem.message)}")
     if bad or manifest.problems:
         raise click.ClickException(f"{len(bad) + len(manifest.problems)} guide(s) failed verification")
-    console.print(f"{len(states)} guide(s) verified")
+    verified = [s for s in states if s.state == "ok"]
+    unpinned = [s.key for s in states if s.state == "unpinned"]
+    if unpinned:
+        err_console.print(f"[yellow]Warning:[/] no sha256 recorded, so not verified: {escape(', '.join(unpinned))}; "
+                          "record one with `corpus add FILE --key KEY --replace`")
+    if not verified:
+        msg = (f"nothing was verified: none of the {len(states)} guide(s) has a file with a recorded sha256 "
+               "(add the PDFs with `mapping-review corpus add` or `corpus fetch`)")
+        raise click.ClickException(msg)
+    console.print(f"{len(verified)} guide(s) verified, {len(states) - len(verified)} without a file to check")

@@ -6,19 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from mapping_review.cli.common import console, err_console, library_errors, project_option
 from mapping_review.errors import ConfigError
 from mapping_review.project.layout import open_project
+from mapping_review.review.adjudication import adjudicate, may_settle, read_adjudications, write_disagreements
 from mapping_review.review.agreement import fmt
-from mapping_review.review.consensus import adjudicate as make_adjudication
-from mapping_review.review.consensus import read_adjudications
 from mapping_review.review.decisions import append_decisions
 from mapping_review.review.labels import sheet_quotes
 from mapping_review.review.sheets import export_sheet, read_sheet
 from mapping_review.review.state import (
     MIN_CALIBRATION_GUIDES,
+    adjudication_of,
     agreement_by_code,
     calibration_of,
     load_review,
@@ -28,7 +29,7 @@ from mapping_review.review.state import (
     write_tables,
 )
 from mapping_review.review.tables_io import write_table
-from mapping_review.review.worksheet import export_worksheet, read_worksheet
+from mapping_review.review.worksheet import export_worksheet, rank_for_review, read_worksheet
 
 reviewer_option = click.option("-r", "--reviewer", required=True, help="Who is deciding (letters, digits, _ - .).")
 
@@ -56,34 +57,41 @@ def _fresh(path: Path, force: bool) -> Path:
 @project_option
 @library_errors
 def sheet_export(reviewer: str, output: Path | None, force: bool, project_dir: Path) -> None:
-    """Write REVIEWER's sheet, prefilled with their answers or else the machine's, with evidence counts."""
+    """Write REVIEWER's blind sheet: their own answers only (empty = undecided), the machine's as a hint."""
     project = open_project(project_dir)
     state = load_review(project)
     tables = resolve_review(state)
-    auto = {(r.guide, r.code): r.present for r in tables.rows}
     path = _fresh(output or project.root / "reviews" / "sheets" / f"{reviewer}.csv", force)
-    export_sheet(path, state.codebook, state.keys, reviewer=reviewer, decisions=state.decisions, auto=auto,
-                 evidence=state.evidence)
-    console.print(f"Wrote {path}")
+    export_sheet(path, state.codebook, state.keys, reviewer=reviewer, decisions=state.decisions,
+                 machine=tables.auto, evidence=state.evidence)
+    console.print(f"Wrote {escape(str(path))}")
 
 
 @sheet.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @reviewer_option
+@click.option("--complete", is_flag=True,
+              help="The sheet is finished: an empty cell means No (as in the paper's own sheet). "
+                   "Without it an empty cell is undecided and records nothing.")
 @project_option
 @library_errors
-def sheet_import(path: Path, reviewer: str, project_dir: Path) -> None:
-    """Record a filled-in coding sheet (CSV or XLSX) as REVIEWER's decisions (append-only)."""
+def sheet_import(path: Path, reviewer: str, complete: bool, project_dir: Path) -> None:
+    """Record what REVIEWER filled in on a coding sheet (CSV or XLSX) as their decisions (append-only)."""
     project = open_project(project_dir)
     state = load_review(project)
-    result = read_sheet(path, state.codebook, guides=state.guides, reviewer=reviewer, previous=state.decisions)
+    result = read_sheet(path, state.codebook, guides=state.guides, reviewer=reviewer, previous=state.decisions,
+                        complete=complete)
     quotes = sheet_quotes(path, state.codebook, project_segments=segments_by_guide(project, state.keys),
                           guides=state.guides, reviewer=reviewer)
     append_decisions(project.reviews_dir, result.decisions + quotes.decisions)
-    console.print(f"{len(result.decisions)} decision(s) recorded for {reviewer}, {result.unchanged} unchanged"
+    console.print(f"{len(result.decisions)} decision(s) recorded for {escape(reviewer)}, "
+                  f"{result.unchanged} already given, {result.undecided} cell(s) left undecided"
                   + (f"; {quotes.n_quotes} quote(s) recorded as evidence" if quotes.n_quotes else ""))
+    if result.kept:
+        err_console.print(f"[yellow]Warning:[/] {result.kept} cell(s) were emptied; your earlier answers there stand "
+                          "(write No to answer no)")
     if result.missing_features:
-        err_console.print(f"[yellow]Warning:[/] no column for: {', '.join(result.missing_features)}")
+        err_console.print(f"[yellow]Warning:[/] no column for: {escape(', '.join(result.missing_features))}")
 
 
 @click.group()
@@ -95,7 +103,8 @@ def worksheet() -> None:
 @reviewer_option
 @click.option("--guide", "guides", multiple=True, help="Only these guides (repeatable).")
 @click.option("--code", "codes", multiple=True, help="Only these codes (repeatable).")
-@click.option("--limit", type=int, default=None, help="At most this many rows, best ranked first.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="At most this many rows, best first (the learnt model where there is one, else the rule score).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default reviews/worksheets/REVIEWER.csv).")
 @force_option
@@ -103,20 +112,24 @@ def worksheet() -> None:
 @library_errors
 def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, ...], limit: int | None,
                      output: Path | None, force: bool, project_dir: Path) -> None:
-    """Write REVIEWER's worksheet of machine suggestions (ranked by the learnt model when there is one)."""
+    """Write REVIEWER's worksheet of machine suggestions, best first.
+
+    In the decision column write accept (a, yes, y, 1, true) or reject (r, no, n, 0, false, x);
+    leave it empty to decide later. add_codes takes further code ids, comma-separated.
+    """
     project = open_project(project_dir)
     state = load_review(project)
     for code in codes:
         state.codebook.code(code)
+    for guide in guides:
+        if guide not in state.guides:
+            raise ConfigError(f"unknown guide {guide!r}")
     chosen = [s for s in state.suggestions if (not guides or s.guide in guides) and (not codes or s.code in codes)]
-    from mapping_review.coding.learn import SuggestionRanker
-    from mapping_review.review.decisions import segment_labels
-
-    ranker = SuggestionRanker().fit(segments_by_id(project, state.keys), segment_labels(state.decisions))
-    ranked = [s for s, _ in ranker.rank(chosen)] if ranker.models_ else chosen
+    ranked = rank_for_review(chosen, segments=segments_by_id(project, state.keys), decisions=state.decisions,
+                             limit=limit)
     path = _fresh(output or project.root / "reviews" / "worksheets" / f"{reviewer}.csv", force)
-    export_worksheet(path, ranked[:limit] if limit else ranked, reviewer=reviewer, decisions=state.decisions)
-    console.print(f"Wrote {path} ({min(len(ranked), limit or len(ranked))} suggestions)")
+    export_worksheet(path, ranked, reviewer=reviewer, decisions=state.decisions)
+    console.print(f"Wrote {escape(str(path))} ({len(ranked)} suggestions)")
 
 
 @worksheet.command("import")
@@ -131,9 +144,10 @@ def worksheet_import(path: Path, reviewer: str, project_dir: Path) -> None:
     result = read_worksheet(path, state.codebook, segments=segments_by_id(project, state.keys), guides=state.keys,
                             reviewer=reviewer)
     append_decisions(project.reviews_dir, result.decisions)
-    console.print(f"{len(result.decisions)} decision(s) recorded for {reviewer}, {result.skipped} row(s) left blank")
+    console.print(f"{len(result.decisions)} decision(s) recorded for {escape(reviewer)}, "
+                  f"{result.skipped} row(s) left blank")
     for line in result.needs_review:
-        err_console.print(f"[yellow]Re-review:[/] {line}")
+        err_console.print(f"[yellow]Re-review:[/] {escape(line)}")
 
 
 @click.command("agreement")
@@ -143,16 +157,22 @@ def worksheet_import(path: Path, reviewer: str, project_dir: Path) -> None:
 @project_option
 @library_errors
 def agreement_cmd(level: str, output: Path | None, project_dir: Path) -> None:
-    """Agreement between reviewers per code and overall (percent, Cohen, Fleiss, Krippendorff)."""
+    """Agreement between reviewers per code and overall, on the items both (all) decided.
+
+    units: items two or more reviewers decided; n a~b: items both a and b decided (Cohen's kappa
+    is computed on those only; an undecided item is never taken for No).
+    """
     project = open_project(project_dir)
     state = load_review(project)
     by_code, overall, raters = agreement_by_code(state, level=level)
     if len(raters) < 2:
         raise ConfigError(f"agreement needs two or more reviewers with {level}-level decisions; found {raters or 'none'}")
-    header = ["code", "units", "percent", *[f"cohen {a}~{b}" for a, b in overall.cohen], "fleiss", "alpha"]
-    rows = [[code, a.n_units, fmt(a.percent), *[fmt(v) for v in a.cohen.values()], fmt(a.fleiss), fmt(a.alpha)]
-            for code, a in [*by_code.items(), ("ALL", overall)]]
-    table = Table(*header)
+    pairs = list(overall.cohen)
+    header = ["code", "units", "percent", *[h for a, b in pairs for h in (f"n {a}~{b}", f"cohen {a}~{b}")],
+              "fleiss", "alpha"]
+    rows = [[code, a.n_units, fmt(a.percent), *[v for p in pairs for v in (a.n_pairs[p], fmt(a.cohen[p]))],
+             fmt(a.fleiss), fmt(a.alpha)] for code, a in [*by_code.items(), ("ALL", overall)]]
+    table = Table(*map(escape, header))
     for row in rows:
         table.add_row(*map(str, row))
     console.print(table)
@@ -164,35 +184,42 @@ def agreement_cmd(level: str, output: Path | None, project_dir: Path) -> None:
 @click.argument("guide", required=False)
 @click.argument("code", required=False)
 @click.argument("answer", required=False, type=click.Choice(["yes", "no"]))
+@reviewer_option
+@click.option("--segment", default="", help="Settle this segment's disagreement on CODE (yes = accept).")
 @click.option("--note", default="", help="Why (kept with the decision).")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the open disagreements to this CSV to settle them there.")
+              help="Write the open disagreements REVIEWER may settle to this CSV, to settle them there.")
 @click.option("--import", "import_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Record the answers filled into an exported disagreements CSV.")
+@force_option
 @project_option
 @library_errors
-def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, note: str, export_path: Path | None,
-                   import_path: Path | None, project_dir: Path) -> None:
-    """Settle disagreements: GUIDE CODE yes|no, or --export / --import a disagreements file."""
+def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, reviewer: str, segment: str, note: str,
+                   export_path: Path | None, import_path: Path | None, force: bool, project_dir: Path) -> None:
+    """Settle disagreements as REVIEWER: GUIDE CODE yes|no [--segment ID], or --export / --import a file.
+
+    Who may settle is set in review.yaml (review.adjudicators; by default anyone who did not answer
+    the item). Settlements are recorded as consensus decisions that name who settled them.
+    """
     project = open_project(project_dir)
     state = load_review(project)
+    review = adjudication_of(state)
     if export_path:
         tables = resolve_review(state)
-        rows = [[d.guide, d.code, "; ".join(f"{r}={'yes' if v else 'no'}" for r, v in d.answers.items()),
-                 "yes" if d.machine else "no", d.n_evidence, "", ""] for d in tables.disagreements]
-        write_table(export_path, ["guide", "code", "answers", "machine", "n_evidence", "decision", "note"], rows)
-        console.print(f"Wrote {len(rows)} disagreement(s) to {export_path}")
+        items = [d for d in tables.open if may_settle(reviewer, d, review.settings)]
+        write_disagreements(export_path, items, force=force)
+        console.print(f"Wrote {len(items)} disagreement(s) {escape(reviewer)} may settle to {escape(str(export_path))} "
+                      f"({len(tables.open) - len(items)} others are for someone else)")
         return
     if import_path:
-        decisions = read_adjudications(import_path, codebook=state.codebook, guides=state.guides)
+        decisions = read_adjudications(import_path, review, by=reviewer)
     elif guide and code and answer:
-        decisions = [make_adjudication(guide, code, answer == "yes", codebook=state.codebook, guides=state.guides,
-                                       note=note)]
+        decisions = [adjudicate(review, guide, code, answer == "yes", by=reviewer, segment=segment, note=note)]
     else:
         msg = "give GUIDE CODE yes|no, or --export FILE, or --import FILE"
         raise ConfigError(msg)
     append_decisions(project.reviews_dir, decisions)
-    console.print(f"{len(decisions)} consensus decision(s) recorded")
+    console.print(f"{len(decisions)} consensus decision(s) recorded, settled by {escape(reviewer)}")
 
 
 @click.command("consensus")
@@ -210,8 +237,9 @@ def consensus_cmd(project_dir: Path) -> None:
         kind = r.source.split(":")[0]
         sources[kind] = sources.get(kind, 0) + 1
     console.print(", ".join(f"{n} from {k}" for k, n in sorted(sources.items())))
-    if tables.disagreements:
-        err_console.print(f"{len(tables.disagreements)} open disagreement(s): `mapping-review adjudicate --export FILE`")
+    if tables.open:
+        err_console.print(f"{len(tables.open)} open disagreement(s): an adjudicator lists them with "
+                          "`mapping-review adjudicate -r NAME --export FILE`")
 
 
 @click.command("calibrate")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from mapping_review import pipeline
 from mapping_review.cli.common import (
@@ -15,6 +16,7 @@ from mapping_review.cli.common import (
     err_console,
     extract_summary,
     library_errors,
+    project_argument_or_option,
     project_option,
     quiet_option,
     report_results,
@@ -27,7 +29,7 @@ from mapping_review.segment import inspect as inspect_lib
 
 
 @click.command()
-@click.argument("project_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@project_argument_or_option
 @click.option("--engine", type=click.Choice(sorted(ENGINES)), default=None,
               help=f"PDF engine (default from review.yaml, else {DEFAULT_ENGINE}).")
 @click.option("--nlp", "nlp_name", default=None,
@@ -51,19 +53,19 @@ def build(project_dir: Path, engine: str | None, nlp_name: str | None, jobs: int
         return
     failures = report_results(report.extract) + report_results(report.segment) + report_results(report.code)
     for warning in report.warnings:
-        err_console.print(f"[yellow]Warning:[/] {warning}")
+        err_console.print(f"[yellow]Warning:[/] {escape(warning)}")
     extract_summary(report)
     for path in report.tables:
         console.print(f"Wrote {project.relative(path)}")
     if report.n_disagreements:
         err_console.print(f"{report.n_disagreements} open disagreement(s) between reviewers: "
-                          "`mapping-review adjudicate --export FILE` lists them")
+                          "an adjudicator lists them with `mapping-review adjudicate -r NAME --export FILE`")
     if failures:
         raise click.ClickException(f"{failures} guide(s) failed; the others were built")
 
 
 @click.command()
-@click.argument("project_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@project_argument_or_option
 @engine_option
 @click.option("-j", "--jobs", type=int, default=None, help="Parallel processes (default: CPUs).")
 @quiet_option
@@ -79,7 +81,7 @@ def extract(project_dir: Path, engine: str, jobs: int | None, quiet: bool) -> No
 
 
 @click.command()
-@click.argument("project_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@project_argument_or_option
 @engine_option
 @click.option("--nlp", "nlp_name", default="auto", show_default=True, help="spaCy pipeline (see build).")
 @quiet_option
@@ -92,7 +94,7 @@ def segment(project_dir: Path, engine: str, nlp_name: str, quiet: bool) -> None:
     failures = report_results(results)
     for r in results:
         if not r.failed:
-            console.print(f"{r.key}: {r.status}, {r.n_segments} segments")
+            console.print(f"{escape(r.key)}: {r.status}, {r.n_segments} segments")
     if failures:
         raise click.ClickException(f"{failures} guide(s) failed")
 
@@ -109,27 +111,28 @@ def inspect_cmd(key: str, page_number: int | None, show_text: bool, engine: str,
     project = open_project(project_dir)
     doc = inspect_lib.load_extracted(project, key, engine=engine)
     if page_number is None:
-        console.print(f"[bold]{key}[/]: {doc.n_pages} pages, extracted by {doc.extractor}")
+        console.print(f"[bold]{escape(key)}[/]: {doc.n_pages} pages, extracted by {escape(doc.extractor)}")
         for item in inspect_lib.guide_outline(doc):
-            console.print(f"{'  ' * (item.level - 1)}{item.title}  [dim]p. {item.page}[/]")
+            console.print(f"{'  ' * (item.level - 1)}{escape(item.title)}  [dim]p. {item.page}[/]")
         return
     page = inspect_lib.page_of(doc, page_number)
-    console.print(f"[bold]{key} page {page.number}[/] ({page.status})")
+    console.print(f"[bold]{escape(key)} page {page.number}[/] ({escape(page.status)})")
     if show_text:
         console.print(page.text, markup=False)
         for removed in page.removed:
-            console.print(f"[dim]removed header/footer: {removed}[/]", markup=True)
+            console.print(f"[dim]removed header/footer: {escape(removed)}[/]")
         return
     for seg in inspect_lib.page_segments(inspect_lib.load_segments(project, key), page_number):
         indent = "  " if seg.kind == "sentence" else ""
         span = f"{seg.page}:{seg.start}-{seg.end_page}:{seg.end}"
-        console.print(f"{indent}[cyan]{seg.id}[/] [dim]{seg.kind}/{seg.role} {span} {' > '.join(seg.section)}[/]")
+        where = escape(" > ".join(seg.section))
+        console.print(f"{indent}[cyan]{escape(seg.id)}[/] [dim]{seg.kind}/{seg.role} {span} {where}[/]")
         console.print(f"{indent}  {seg.text}", markup=False)
 
 
 
 @click.command("code")
-@click.argument("project_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@project_argument_or_option
 @click.option("--nlp", "nlp_name", default="auto", show_default=True, help="spaCy pipeline (see build).")
 @quiet_option
 @library_errors
@@ -137,4 +140,4 @@ def code_cmd(project_dir: Path, nlp_name: str, quiet: bool) -> None:
     """Suggest codes for every segmented guide with the rule coder (build/codings/)."""
     project = open_project(project_dir)
     for r in code_corpus(project, nlp_name=nlp_name):
-        console.print(f"{r.key}: {r.status}, {r.n_segments} suggestions")
+        console.print(f"{escape(r.key)}: {r.status}, {r.n_segments} suggestions")

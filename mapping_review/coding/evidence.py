@@ -27,9 +27,10 @@ from typing import Any
 from mapping_review.coding.cues import sentence_cues
 from mapping_review.coding.hygiene import blank_glyphs
 from mapping_review.coding.suggestions import Suggestion
+from mapping_review.coding.versions import EVIDENCE_MODEL
 from mapping_review.errors import ConfigError
 
-MODEL = "evidence-clf.v1"
+MODEL = EVIDENCE_MODEL
 MODEL_FILE = f"{MODEL}.json"
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 

@@ -19,9 +19,10 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from mapping_review.coding.suggestions import Suggestion
+from mapping_review.coding.versions import RANKER
 from mapping_review.segment.segments import Segment
 
-MODEL = "tfidf-logreg.v1"
+MODEL = RANKER
 MIN_PER_CLASS = 5
 
 

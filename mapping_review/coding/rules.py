@@ -23,11 +23,11 @@ from mapping_review.coding.codebook import Code, Codebook, Patterns
 from mapping_review.coding.hygiene import blank_glyphs
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.coding.units import coding_units, is_skipped
+from mapping_review.coding.versions import CODER
 from mapping_review.segment.segments import Segment
 
 __all__ = ["CODER", "RuleCoder", "Suggestion", "text_hash"]
 
-CODER = "rules.v2"
 EXTRA_TERM_BONUS = 0.25  # per further distinct matched term
 MAX_BONUS = 1.5  # the score never exceeds this multiple of the weight
 SHORT_FRAGMENT = 6  # words: a shorter unit (a list entry, a title) scores half
@@ -93,7 +93,7 @@ class RuleCoder:
         out: list[Suggestion] = []
         for seg, doc in zip(units, self._lemmatised([blank_glyphs(u.text) for u in units])):
             found: dict[str, list[tuple[str, int, int]]] = {}
-            for matcher in (self.lower, self.lemma, self.tokens):
+            for matcher in (m for m in (self.lower, self.lemma, self.tokens) if len(m)):
                 for match_id, start, end in matcher(doc):
                     span = doc[start:end]
                     group = self.nlp.vocab.strings[match_id]

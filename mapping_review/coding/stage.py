@@ -13,13 +13,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mapping_review.bookkeeping import GuideResult, Progress, read_state, save_state
+from mapping_review.bookkeeping import GuideResult, Progress, read_jsonl, read_state, save_state
 from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.suggestions import Suggestion
+from mapping_review.coding.versions import CODER
 from mapping_review.files import write_atomic
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
-from mapping_review.segment.segments import jsonl_to_segments
+from mapping_review.segment.segments import read_segments
 
 if TYPE_CHECKING:
     from mapping_review.coding.evidence import EvidenceModel
@@ -54,7 +55,7 @@ def evidence_model(project: Project) -> tuple[EvidenceModel | None, str]:
 
 def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None) -> list[GuideResult]:
     """Write ``build/codings/<key>.jsonl`` for every segmented guide that changed."""
-    from mapping_review.coding.rules import CODER, RuleCoder
+    from mapping_review.coding.rules import RuleCoder
     from mapping_review.segment.nlp import load_nlp
 
     progress = progress or Progress()
@@ -79,7 +80,7 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
     coder = RuleCoder(codebook, load_nlp(nlp_name)) if todo else None
     for key, seg_path, stamp in todo:
         assert coder is not None
-        suggestions = coder.code_segments(jsonl_to_segments(seg_path.read_text(encoding="utf-8")))
+        suggestions = coder.code_segments(read_segments(seg_path))
         if model is not None:
             suggestions = model.score(suggestions)
         text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
@@ -99,7 +100,6 @@ def load_suggestions(project: Project, keys: list[str] | None = None) -> list[Su
     out: list[Suggestion] = []
     for path in paths:
         if path.exists():
-            out.extend(Suggestion.from_dict(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()
-                       if line.strip())
+            out.extend(read_jsonl(path, Suggestion.from_dict))
     return out
 

@@ -19,7 +19,15 @@ from pathlib import Path
 from mapping_review.bookkeeping import GuideResult, Progress
 from mapping_review.extract.stage import extract_corpus
 from mapping_review.files import write_atomic
-from mapping_review.pipeline.fingerprint import RUN_FILE, inputs_of, library_versions, read_run, same_inputs
+from mapping_review.pipeline.fingerprint import (
+    RUN_FILE,
+    inputs_of,
+    library_versions,
+    read_run,
+    same_inputs,
+    stage_outputs,
+    stage_versions,
+)
 from mapping_review.project.layout import Project
 from mapping_review.project.settings import Settings, load_settings
 from mapping_review.segment.stage import segment_corpus
@@ -58,13 +66,15 @@ def build_project(
     previous = read_run(project)
     inputs = inputs_of(project, previous.get("inputs", {}))
     versions = library_versions()
-    stamp = {"versions": versions, "settings": settings.model_dump(mode="json")}
+    stamp = {"versions": versions, "stages": stage_versions(settings), "settings": settings.model_dump(mode="json")}
     outputs = [project.root / p for p in previous.get("outputs", [])]
-    if (not force and previous and same_inputs(previous.get("inputs", {}), inputs)
-            and all(previous.get(k) == v for k, v in stamp.items()) and outputs and all(p.exists() for p in outputs)):
+    unchanged = (previous and same_inputs(previous.get("inputs", {}), inputs)
+                 and all(previous.get(k) == v for k, v in stamp.items())
+                 and previous.get("stage_outputs") == stage_outputs(project))
+    if not force and unchanged and outputs and all(p.exists() for p in outputs):
         return BuildReport(extract=[], segment=[], up_to_date=True)
     report = _stages(project, settings, jobs=jobs, progress=progress)
-    run = {"inputs": inputs, **stamp,
+    run = {"inputs": inputs, **stamp, "stage_outputs": stage_outputs(project),
            "outputs": sorted(project.relative(p) for p in report.tables),
            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     project.build_dir.mkdir(parents=True, exist_ok=True)
@@ -86,4 +96,4 @@ def _stages(project: Project, settings: Settings, *, jobs: int | None, progress:
     written = write_tables(state, tables)
     more, warnings = write_outputs(state, tables, settings)
     return BuildReport(extract=extracted, segment=segmented, code=coded, tables=written + more,
-                       warnings=state.warnings + warnings, n_disagreements=len(tables.disagreements))
+                       warnings=state.warnings + warnings, n_disagreements=len(tables.open))

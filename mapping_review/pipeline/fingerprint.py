@@ -1,6 +1,7 @@
-"""What a build depends on: the hashes of its inputs and the versions of the toolkit and its libraries,
-recorded in ``build/run.json``. When none of that changed and the outputs are all there, a build
-does nothing."""
+"""What a build depends on, recorded in ``build/run.json``: the hashes of its inputs (manifest,
+codebook, settings, templates, references, reviewers' files, PDFs), the versions of the toolkit,
+its libraries and every machine stage, the settings, and which stage outputs exist. When none of
+that changed and the outputs are all there, a build does nothing."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from mapping_review.coding.versions import CODER, DECIDER, EVIDENCE_MODEL, RANKER
+from mapping_review.extract import extractor_name
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
-from mapping_review.project.settings import SETTINGS_FILE
+from mapping_review.project.settings import SETTINGS_FILE, Settings
+from mapping_review.segment.nlp import resolve_pipeline_name
+from mapping_review.segment.segments import SEGMENTER_VERSION
 
 RUN_FILE = "run.json"
 LIBRARIES = ("mapping-review", "pdfplumber", "pypdfium2", "spacy", "scikit-learn", "networkx", "matplotlib",
@@ -55,10 +60,39 @@ def inputs_of(project: Project, previous: dict[str, Any]) -> dict[str, Any]:
     """What a build depends on, hashed."""
     files = [project.manifest_path, project.codebook_path, project.root / SETTINGS_FILE,
              project.root / "references.bib", *sorted((project.root / "templates").glob("*")),
-             *sorted(project.reviews_dir.glob("*.jsonl"))]
+             *sorted(project.reviews_dir.glob("*.jsonl")),
+             *sorted((project.root / "criteria").rglob("*")),  # evaluation items and judged results
+             *sorted((project.build_dir / "models").glob("*.json"))]  # the evidence classifier `learn` kept
     return {
         "files": {project.relative(p): _sha(p) for p in files if p.is_file()},
         "pdfs": _pdf_hashes(project, previous.get("pdfs", {})),
+    }
+
+
+def stage_versions(settings: Settings) -> dict[str, str]:
+    """The versioned name of every machine stage a build with ``settings`` runs."""
+    return {"extractor": extractor_name(settings.build.engine), "segmenter": SEGMENTER_VERSION,
+            "nlp": resolve_pipeline_name(settings.build.nlp), "coder": CODER, "ranker": RANKER,
+            "evidence": f"{EVIDENCE_MODEL}@{_shipped_model_digest()}", "decider": DECIDER}
+
+
+def _shipped_model_digest() -> str:
+    """A digest of the evidence classifier shipped with the package (retraining it changes the build)."""
+    from importlib import resources
+
+    path = resources.files("mapping_review.coding").joinpath("models", f"{EVIDENCE_MODEL}.json")
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else "none"
+
+
+def stage_outputs(project: Project) -> dict[str, Any]:
+    """Which stage outputs exist (name and size): a deleted or truncated one makes the build run."""
+    def listing(folder: Path, pattern: str) -> dict[str, int]:
+        return {p.name: p.stat().st_size for p in sorted(folder.glob(pattern))} if folder.is_dir() else {}
+
+    return {
+        "documents": listing(project.cache_dir / "documents", "*.json.gz"),
+        "segments": listing(project.segments_dir, "*.json*"),
+        "codings": listing(project.build_dir / "codings", "*.json*"),
     }
 
 

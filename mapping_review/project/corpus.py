@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
+from pydantic import ValidationError
 
 from mapping_review.errors import GuideError, ManifestError
-from mapping_review.files import check_pdf_file, file_sha256
+from mapping_review.files import check_pdf_file, file_sha256, replacing
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, Manifest, append_guide, load_manifest, update_guide
 
@@ -36,11 +37,16 @@ def add_guide(
     publisher: str = "",
     authors: str = "",
     url: str = "",
+    doi: str = "",
     password: str = "",
     link: bool = False,
     replace: bool = False,
 ) -> Guide:
-    """Record ``pdf`` as guide ``key``: copy it into ``corpus/`` (or link to it) and pin its sha256."""
+    """Record ``pdf`` as guide ``key``: copy it into ``corpus/`` (or link to it) and pin its sha256.
+
+    Everything is checked before anything is written: a bad key, a clash or a file that is not a
+    PDF leaves the corpus as it was, and a copy made for a manifest write that fails is removed.
+    """
     check_pdf_file(pdf)
     manifest = load_manifest(project.manifest_path)
     existing = manifest.get(key)
@@ -49,14 +55,8 @@ def add_guide(
         line = manifest.lines.get(key, "?")
         msg = f"{project.manifest_path}:{line}: guide {key!r} already exists; pass --replace to replace it"
         raise ManifestError(msg)
-    if link:
-        file = _link_target(project, pdf)
-    else:
-        file = f"{key}.pdf"
-        target = project.corpus_dir / file
-        if not (target.exists() and target.resolve() == pdf.resolve()):
-            shutil.copyfile(pdf, target)
-    guide = Guide.model_validate({
+    file = _link_target(project, pdf) if link else f"{key}.pdf"
+    fields = {
         "key": key,
         "label": existing.label if existing else "",
         "title": title or (existing.title if existing else "") or _pdf_title(pdf, password or None),
@@ -64,14 +64,34 @@ def add_guide(
         "publisher": publisher or (existing.publisher if existing else ""),
         "authors": authors or (existing.authors if existing else ""),
         "url": url or (existing.url if existing else ""),
+        "doi": doi or (existing.doi if existing else ""),
         "file": file,
         "sha256": file_sha256(pdf),
         "password": password or (existing.password if existing else ""),
-    })
-    if existing is not None:
-        update_guide(project.manifest_path, guide)
-    else:
-        append_guide(project.manifest_path, guide)
+    }
+    try:
+        guide = Guide.model_validate(fields)
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        raise ManifestError(f"guide {key!r}: {problems}; nothing was added") from e
+    target = project.corpus_dir / file
+    copied = not link and not (target.exists() and target.resolve() == pdf.resolve())
+    if copied:
+        previous = target.read_bytes() if target.exists() else None
+        with replacing(target) as tmp:
+            shutil.copyfile(pdf, tmp)
+    try:
+        if existing is not None:
+            update_guide(project.manifest_path, guide)
+        else:
+            append_guide(project.manifest_path, guide)
+    except BaseException:
+        if copied:  # put the corpus back as it was
+            if previous is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_bytes(previous)
+        raise
     return guide
 
 

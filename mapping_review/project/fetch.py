@@ -50,11 +50,13 @@ def fetch_guide(project: Project, guide: Guide, *, force: bool = False) -> Fetch
     """Download one guide; failures come back as a result, never as an exception."""
     if not guide.url:
         return FetchResult(guide.key, "skipped", "no url in the manifest")
-    target = project.corpus_dir / (guide.file or f"{guide.key}.pdf")
+    file = guide.file or f"{guide.key}.pdf"  # a subfolder in `file:` is kept
+    target = project.corpus_dir / file
     if target.exists() and not force:
         return FetchResult(guide.key, "present", f"{target} exists")
     tmp = target.with_name(target.name + f".part{os.getpid()}")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         sha = _download(guide.url, target)
     except urllib.error.HTTPError as e:
         return FetchResult(guide.key, "failed", f"{guide.url}: download failed (HTTP {e.code} {e.reason})")
@@ -72,8 +74,8 @@ def fetch_guide(project: Project, guide: Guide, *, force: bool = False) -> Fetch
         return FetchResult(guide.key, "failed", f"{guide.url}: sha256 is {sha[:12]}, the manifest records "
                                                 f"{guide.sha256[:12]}; the publisher may have changed the file")
     tmp.replace(target)
-    update_guide(project.manifest_path, guide.model_copy(update={"file": target.name, "sha256": sha}))
-    return FetchResult(guide.key, "fetched", f"{target.name} ({sha[:12]})")
+    update_guide(project.manifest_path, guide.model_copy(update={"file": file, "sha256": sha}))
+    return FetchResult(guide.key, "fetched", f"{file} ({sha[:12]})")
 
 
 def fetch_corpus(project: Project, *, keys: list[str] | None = None, force: bool = False) -> list[FetchResult]:

@@ -30,11 +30,21 @@ class CriteriaSettings(_Strict):
     quotes: int = Field(default=3, ge=0, le=20)  # evidence quotes kept per criterion
 
 
+class ReviewSettings(_Strict):
+    """Who may settle disagreements between reviewers."""
+
+    # named adjudicators; empty: anyone who is not a party to the disagreement
+    adjudicators: tuple[str, ...] = ()
+    # may a reviewer settle a disagreement in which they gave an answer?
+    parties_may_settle: bool = False
+
+
 class Settings(_Strict):
     title: str = ""
     description: str = ""
     build: BuildSettings = BuildSettings()
     criteria: CriteriaSettings = CriteriaSettings()
+    review: ReviewSettings = ReviewSettings()
     figures: bool = True
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mapping_review.coding.codebook import Codebook
+from mapping_review.files import replacing
 from mapping_review.review.consensus import GuideCode
 
 FORMATS = ("png", "svg", "pdf")
@@ -48,7 +49,8 @@ def _save(fig: Any, folder: Path, name: str) -> list[Path]:
     paths = []
     for fmt in FORMATS:
         path = folder / f"{name}.{fmt}"
-        fig.savefig(path, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
+        with replacing(path) as tmp:
+            fig.savefig(tmp, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
         paths.append(path)
     plt.close(fig)
     return paths
@@ -167,3 +169,29 @@ def agreement_bars(codebook: Codebook, alphas: Mapping[str, float], raters: Sequ
         ax.set_xlabel("Krippendorff's alpha (nominal); dashed line: 0.667")
         ax.set_title(f"Agreement between reviewers ({', '.join(raters)})")
         return _save(fig, folder, "agreement")
+
+
+def eval_results(rows: Sequence[tuple[str, str, float, float, float]], labels: Mapping[str, str],
+                 folder: Path) -> list[Path]:
+    """Share of appropriate responses per criterion (all conditions), one bar per model, with the
+    bootstrapped 95% interval. ``rows`` are (criterion, model, share, low, high)."""
+    import matplotlib.pyplot as plt
+
+    criteria = list(dict.fromkeys(r[0] for r in rows))
+    models = sorted({r[1] for r in rows})
+    height = 0.8 / max(1, len(models))
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(7, max(2.5, 0.25 * len(criteria) * len(models) + 1.2)))
+        for m, model in enumerate(models):
+            picked = [r for r in rows if r[1] == model]
+            ys = [len(criteria) - 1 - criteria.index(r[0]) + 0.4 - height * (m + 0.5) for r in picked]
+            shares = [r[2] for r in picked]
+            errors = [[s - r[3] for s, r in zip(shares, picked)], [r[4] - s for s, r in zip(shares, picked)]]
+            ax.barh(ys, shares, height=height * 0.9, color=OKABE_ITO[m % len(OKABE_ITO)], label=model,
+                    xerr=errors, error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"})
+        ax.set_yticks(range(len(criteria))[::-1], [textwrap.shorten(labels.get(c, c), 60) for c in criteria])
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("share of appropriate responses (bootstrapped 95% interval)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="model")
+        ax.set_title("Evaluation items: appropriate responses per criterion")
+        return _save(fig, folder, "eval_results")

@@ -1,5 +1,8 @@
 """The review as a networkx graph: guides and codes (bipartite), the feature -> sub-value
-hierarchy, and an edge wherever a guide has a code, with its source and evidence count."""
+hierarchy, and an edge wherever a guide has a code, with its source and evidence count; then the
+evaluation: the criteria codes became, the items that test them and the judged results of each
+item per model, so that one can walk from a failing result back to the guides behind it
+(guides -> codes -> criteria -> items -> results)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,10 @@ from typing import Any
 import networkx as nx
 
 from mapping_review.coding.codebook import Codebook
+from mapping_review.files import replacing, write_atomic
 from mapping_review.project.manifest import Guide
+from mapping_review.publish.evaluation import Evaluation, criterion_title, polarity
+from mapping_review.publish.results import Judgement
 from mapping_review.review.consensus import GuideCode
 
 
@@ -43,6 +49,46 @@ def codings_to_graph(codebook: Codebook, guides: Sequence[Guide], rows: Sequence
             G.add_edge(guide_node(r.guide), code_node(r.code), kind="has_code", source=r.source,
                        n_evidence=r.n_evidence)
     return G
+
+
+def add_evaluation(G: nx.Graph, ev: Evaluation, judgements: Sequence[Judgement] = ()) -> nx.Graph:
+    """Criterion nodes joined to their code (``criterion_of``), item nodes to their criterion
+    (``tested_by``), and a result node per item and model (``judged``: ``n``, ``n_appropriate``,
+    ``share``). ``G`` is changed in place and returned."""
+    tested = ev.tested()
+    for c in ev.criteria:
+        G.add_node(f"criterion:{c.id}", kind="criterion", code=c.id, label=criterion_title(c), polarity=polarity(c),
+                   n_support=c.n_support, tested=c.id in tested)
+        G.add_edge(code_node(c.id), f"criterion:{c.id}", kind="criterion_of")
+    for item in ev.items.items if ev.items else ():
+        G.add_node(f"item:{item.id}", kind="item", item=item.id, criterion=item.criterion, condition=item.condition,
+                   question=item.question, appropriate=item.appropriate, pass_if=item.pass_if)
+        G.add_edge(f"criterion:{item.criterion}", f"item:{item.id}", kind="tested_by")
+    counts: dict[tuple[str, str], list[int]] = {}
+    for j in judgements:
+        n = counts.setdefault((j.item, j.model), [0, 0])
+        n[0] += 1
+        n[1] += int(j.appropriate)
+    for (item_id, model), (n_all, n_ok) in sorted(counts.items()):
+        node = f"result:{item_id}:{model}"
+        G.add_node(node, kind="result", item=item_id, model=model, n=n_all, n_appropriate=n_ok, share=n_ok / n_all)
+        G.add_edge(f"item:{item_id}", node, kind="judged")
+    return G
+
+
+def guides_behind(G: nx.Graph, node: str) -> list[str]:
+    """The keys of the guides that support the criterion behind ``node`` - a result, an item, a
+    criterion or a code node - in sorted order."""
+    kind = G.nodes[node]["kind"]
+    if kind == "result":
+        node = f"item:{G.nodes[node]['item']}"
+        kind = "item"
+    if kind == "item":
+        node = f"criterion:{G.nodes[node]['criterion']}"
+        kind = "criterion"
+    if kind == "criterion":
+        node = code_node(G.nodes[node]["code"])
+    return sorted(G.nodes[g]["key"] for g in G[node] if G.nodes[g]["kind"] == "guide")
 
 
 def _codes_of(G: nx.Graph, guide: str) -> set[str]:
@@ -79,8 +125,9 @@ def write_graph(G: nx.Graph, folder: Path) -> list[Path]:
     ordered.add_nodes_from(sorted(G.nodes(data=True)))
     ordered.add_edges_from(sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
     graphml = folder / "review.graphml"
-    nx.write_graphml(ordered, graphml)
+    with replacing(graphml) as tmp:
+        nx.write_graphml(ordered, tmp)
     data: dict[str, Any] = nx.node_link_data(ordered, edges="links")
     node_link = folder / "review.json"
-    node_link.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_atomic(node_link, json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     return [graphml, node_link]

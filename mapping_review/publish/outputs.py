@@ -1,20 +1,18 @@
 """Everything authors publish, written from the resolved review: the paper-shaped sheet, the
 summary (Markdown and LaTeX), coverage and co-occurrence, references, the graph, the evaluation
-criteria and the figures."""
+criteria, and the figures; with ``criteria/items.yaml`` also the evaluation items, and with judged
+responses in ``criteria/results/`` the share of appropriate responses."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from mapping_review.files import write_atomic
 from mapping_review.project.manifest import load_manifest
 from mapping_review.project.settings import Settings
-from mapping_review.publish.criteria import (
-    PACKAGED_TEMPLATE,
-    TEMPLATE_NAME,
-    criteria_from_summary,
-    criteria_markdown,
-    render_prompt,
-)
+from mapping_review.publish.criteria import PACKAGED_TEMPLATE, TEMPLATE_NAME, criteria_markdown, render_prompt
+from mapping_review.publish.evaluation import Evaluation, evaluation_of, write_neutral
+from mapping_review.publish.results import RESULTS_DIR, Judgement, read_results
 from mapping_review.publish.summary import (
     cooccurrence_rows,
     coverage_rows,
@@ -30,8 +28,7 @@ from mapping_review.review.tables_io import write_table
 
 
 def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_atomic(path, text)
     return path
 
 
@@ -62,8 +59,11 @@ def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tup
     for key in keys:
         if not any(codes.get((key, c.id)) for c in state.codebook.codes):
             warnings.append(f"guide {key!r} has no code at all (no evidence and no reviewer decision)")
-    written += _graph(state, tables, guides, out)
-    written += _criteria(state, rows, settings, labels, len(keys), out)
+    ev = evaluation_of(state, tables, settings)
+    judgements, more = _results(state, ev, settings, out)
+    written += more
+    written += _graph(state, tables, guides, ev, judgements, out)
+    written += _criteria(state, ev, settings, labels, len(keys), out)
     if not keys:
         warnings.append(f"{project.manifest_path} lists no guides: the tables are empty and no figure is drawn")
     elif settings.figures:
@@ -71,23 +71,41 @@ def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tup
     return written, warnings
 
 
-def _graph(state: ReviewState, tables: Tables, guides: list, out: Path) -> list[Path]:  # type: ignore[type-arg]
-    from mapping_review.publish.graph import codings_to_graph, guide_similarity, write_graph
+def _results(state: ReviewState, ev: Evaluation, settings: Settings, out: Path) -> tuple[list[Judgement], list[Path]]:
+    """The judged responses in ``criteria/results/`` (when the review has items), and their tables."""
+    from mapping_review.publish.results_tables import write_results
 
-    G = codings_to_graph(state.codebook, guides, tables.rows)
+    folder = state.project.root / RESULTS_DIR
+    if ev.items is None or not folder.is_dir():
+        _remove(out / "tables" / "eval_results.csv", out / "tables" / "eval_agreement.csv",
+                *(out / "figures" / f"eval_results.{fmt}" for fmt in ("png", "svg", "pdf")))
+        return [], []
+    read = read_results([folder], ev.items)
+    return read.judgements, write_results(ev, read.judgements, out, figures=settings.figures).files
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _graph(state: ReviewState, tables: Tables, guides: list, ev: Evaluation,  # type: ignore[type-arg]
+           judgements: list[Judgement], out: Path) -> list[Path]:
+    from mapping_review.publish.graph import add_evaluation, codings_to_graph, guide_similarity, write_graph
+
+    G = add_evaluation(codings_to_graph(state.codebook, guides, tables.rows), ev, judgements)
     similarity = [[a, b, n, f"{j:.4f}"] for a, b, n, j in guide_similarity(G)]
     return [*write_graph(G, out / "graph"),
             write_table(out / "tables" / "guide_similarity.csv", ["guide_a", "guide_b", "shared_codes", "jaccard"],
                         similarity)]
 
 
-def _criteria(state: ReviewState, rows: list, settings: Settings, labels: dict[str, str], n_guides: int,  # type: ignore[type-arg]
+def _criteria(state: ReviewState, ev: Evaluation, settings: Settings, labels: dict[str, str], n_guides: int,
               out: Path) -> list[Path]:
     import yaml
 
     cfg = settings.criteria
-    criteria = criteria_from_summary(state.codebook, rows, state.suggestions, min_support=cfg.min_support,
-                                     quotes=cfg.quotes)
+    criteria = ev.criteria
     template = state.project.root / "templates" / TEMPLATE_NAME
     review = {"name": state.codebook.model.name, "description": settings.description or state.codebook.model.description}
     prompt = render_prompt(criteria, template=template if template.exists() else PACKAGED_TEMPLATE, review=review,
@@ -95,10 +113,13 @@ def _criteria(state: ReviewState, rows: list, settings: Settings, labels: dict[s
     document = {"name": state.codebook.model.name, "min_support": cfg.min_support, "n_guides": n_guides,
                 "criteria": [c.to_dict() for c in criteria]}
     folder = out / "criteria"
+    if ev.items is None:
+        _remove(folder / "items.jsonl", folder / "variants.jsonl")
     return [
         _write(folder / "criteria.yaml", yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)),
         _write(folder / "criteria.md", criteria_markdown(criteria, labels=labels, min_support=cfg.min_support)),
         _write(folder / "prompt.txt", prompt),
+        *write_neutral(ev, folder),
     ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
@@ -81,11 +81,12 @@ def krippendorff_alpha(ratings: Ratings) -> float:
 class Agreement:
     """Agreement on one set of units (a code, or all codes pooled)."""
 
-    n_units: int
+    n_units: int  # units two or more raters rated
     percent: float
     cohen: dict[tuple[str, str], float]
     fleiss: float
     alpha: float
+    n_pairs: dict[tuple[str, str], int] = field(default_factory=dict)  # units both raters of a pair rated
 
 
 def agreement(ratings: Ratings, raters: Sequence[str]) -> Agreement:
@@ -97,6 +98,7 @@ def agreement(ratings: Ratings, raters: Sequence[str]) -> Agreement:
         cohen={(a, b): cohen_kappa(rated, a, b) for a, b in combinations(sorted(raters), 2)},
         fleiss=fleiss_kappa(rated, sorted(raters)) if len(raters) > 2 else NAN,
         alpha=krippendorff_alpha(rated),
+        n_pairs={(a, b): sum(a in r and b in r for r in rated.values()) for a, b in combinations(sorted(raters), 2)},
     )
 
 

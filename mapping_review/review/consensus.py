@@ -12,13 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from mapping_review.coding.codebook import Codebook
 from mapping_review.coding.decide import Evidence
-from mapping_review.errors import ConfigError
-from mapping_review.review.decisions import CONSENSUS, Decision, guide_level, now
-from mapping_review.review.tables_io import read_table
+from mapping_review.review.decisions import CONSENSUS, Decision, guide_level
 
 
 @dataclass(frozen=True)
@@ -32,11 +29,17 @@ class GuideCode:
 
 @dataclass(frozen=True)
 class Disagreement:
+    """Reviewers who answered one item differently: a guide x code, or a segment x code."""
+
     guide: str
     code: str
-    answers: dict[str, bool]  # reviewer -> answer
+    answers: dict[str, bool]  # reviewer -> answer (segment level: accepted or not)
     machine: bool
     n_evidence: int
+    level: str = "guide"
+    segment: str = ""
+    page: int = 0
+    quote: str = ""
 
 
 def resolve(
@@ -71,42 +74,3 @@ def resolve(
             else:
                 rows.append(GuideCode(guide, code.id, auto.get(key, False), "auto", n))
     return rows, open_
-
-
-def adjudicate(
-    guide: str, code: str, value: bool, *, codebook: Codebook, guides: Mapping[str, str], note: str = "",
-    origin: str = "adjudication",
-) -> Decision:
-    """A consensus decision settling one guide x code."""
-    if guide not in guides:
-        raise ConfigError(f"unknown guide {guide!r}")
-    codebook.code(code)
-    return Decision(reviewer=CONSENSUS, time=now(), level="guide", guide=guide, code=code, value=value,
-                    action="set", text_hash=guides[guide], note=note, origin=origin)
-
-
-def read_adjudications(path: Path, *, codebook: Codebook, guides: Mapping[str, str]) -> list[Decision]:
-    """Consensus decisions from a filled-in disagreements file (``decision`` yes/no per row);
-    raises listing every bad row, and then nothing is recorded."""
-    header, rows = read_table(path)
-    for name in ("guide", "code", "decision"):
-        if name not in header:
-            raise ConfigError(f"{path}: row 1: missing column {name!r}")
-    col = {n: i for i, n in enumerate(header)}
-    out, problems = [], []
-    for number, row in enumerate(rows, start=2):
-        answer = row[col["decision"]].strip().casefold()
-        if not answer:
-            continue
-        if answer not in ("yes", "no", "y", "n"):
-            problems.append(f"{path}: row {number}: decision {answer!r} is not yes or no")
-            continue
-        try:
-            out.append(adjudicate(row[col["guide"]], row[col["code"]], answer.startswith("y"), codebook=codebook,
-                                  guides=guides, note=row[col["note"]] if "note" in col else "",
-                                  origin=f"adjudication:{path.name} row {number}"))
-        except ConfigError as e:
-            problems.append(f"{path}: row {number}: {e}")
-    if problems:
-        raise ConfigError("\n".join(problems) + "\nNothing was recorded.")
-    return out

@@ -3,12 +3,14 @@
 Every decision records who made it, when, on which text (a hash), from where
 (sheet, worksheet, adjudication, the web app) and an optional note. Nothing
 is ever rewritten: a later decision on the same guide/code (or segment/code)
-wins, and the history stays in the file. Appends take a file lock, so
-concurrent writers never interleave lines.
+wins, and the history stays in the file. Appends take an exclusive file lock
+and readers a shared one, so concurrent writers never interleave lines and
+readers never see half of one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -19,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from mapping_review.errors import ConfigError
+from mapping_review.files import file_lock
 
 REVIEWER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 CONSENSUS = "consensus"
 ACTIONS = ("set", "accept", "reject", "add")
+LEVELS = ("guide", "segment")
 
 
 def now() -> str:
@@ -55,6 +59,7 @@ class Decision:
     needs_review: bool = False  # the text changed since the decision was prepared
     start: int = -1  # a span of the segment's text the decision is about (-1: the whole segment)
     end: int = -1
+    settled_by: str = ""  # a consensus decision: the adjudicator who settled it
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -73,57 +78,127 @@ def reviewer_path(reviews_dir: Path, reviewer: str) -> Path:
 
 
 def append_decisions(reviews_dir: Path, decisions: Sequence[Decision]) -> int:
-    """Append ``decisions`` (each to its reviewer's file) under a lock; returns how many."""
+    """Append ``decisions`` (each to its reviewer's file) under an exclusive lock; returns how many.
+
+    Every append starts on a fresh line, even when the file's last line lost its newline (a hand
+    edit, an interrupted write), so a new decision is never glued onto an old one.
+    """
     by_reviewer: dict[str, list[Decision]] = {}
     for d in decisions:
         by_reviewer.setdefault(d.reviewer, []).append(d)
     reviews_dir.mkdir(parents=True, exist_ok=True)
     for reviewer, items in by_reviewer.items():
         payload = "".join(json.dumps(d.to_dict(), ensure_ascii=False, sort_keys=True) + "\n" for d in items)
-        with reviewer_path(reviews_dir, reviewer).open("a", encoding="utf-8") as fh:
-            _lock(fh)
-            try:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            finally:
-                _unlock(fh)
+        with reviewer_path(reviews_dir, reviewer).open("a+b") as fh, file_lock(fh, exclusive=True):
+            fh.seek(0, os.SEEK_END)
+            if fh.tell():
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    fh.write(b"\n")
+            fh.write(payload.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
     return len(decisions)
 
 
-def _lock(fh: Any) -> None:
-    if os.name == "posix":
-        import fcntl
+@dataclass(frozen=True)
+class ReviewFiles:
+    """Every decision in ``reviews/``, and what was skipped (a torn last line), with where and why."""
 
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-
-
-def _unlock(fh: Any) -> None:
-    if os.name == "posix":
-        import fcntl
-
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    decisions: list[Decision]
+    warnings: list[str]
 
 
-def read_decisions(reviews_dir: Path) -> list[Decision]:
-    """Every decision of every reviewer, in file order; a damaged line is an error, never skipped."""
-    out: list[Decision] = []
+def read_reviews(reviews_dir: Path) -> ReviewFiles:
+    """Every decision of every reviewer, in file order, each checked field by field.
+
+    Files are read under a shared lock, so a writer's half-written line is never seen. A line that
+    is not JSON (a write that was cut off, a broken hand edit) is skipped and reported, and stays in
+    the file; the rest is read. A decision with a wrong or missing value is an error naming file and
+    line: nothing is guessed (``"value": "false"`` is not taken for an answer).
+    """
+    decisions: list[Decision] = []
+    warnings: list[str] = []
+    problems: list[str] = []
     if not reviews_dir.is_dir():
-        return out
+        return ReviewFiles(decisions, warnings)
     for path in sorted(reviews_dir.glob("*.jsonl")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        with path.open("rb") as fh, file_lock(fh, exclusive=False):
+            data = fh.read()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            where = data.count(b"\n", 0, e.start) + 1
+            problems.append(f"{path}:{where}: not UTF-8 text (byte 0x{data[e.start]:02x}); decision files are UTF-8 "
+                            "JSON lines - restore the file from version control or save it again as UTF-8")
+            continue
+        lines = text.split("\n")
+        for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
-                decision = Decision.from_dict(json.loads(line))
-            except (ValueError, TypeError) as e:
-                msg = f"{path}:{number}: damaged decision line ({e}); fix it by hand, nothing was read past it"
-                raise ConfigError(msg) from e
-            if decision.reviewer != path.stem:
-                msg = f"{path}:{number}: decision by {decision.reviewer!r} in {path.name}; move it to its reviewer's file"
-                raise ConfigError(msg)
-            out.append(decision)
+                items = _objects(line)
+            except ValueError as e:  # a write that was cut off, or a hand edit that broke the JSON
+                what = "an unfinished last line" if number == len(lines) else "a damaged line"
+                warnings.append(f"{path}:{number}: {what} was skipped ({e}); it stays in the file - "
+                                "fix or delete it by hand, and record that decision again if it is lost")
+                continue
+            for item in items:
+                found = _check(item, path.stem)
+                problems.extend(f"{path}:{number}: {p}" for p in found)
+                if not found:
+                    decisions.append(Decision.from_dict(item))
+    if problems:
+        msg = "\n".join(problems) + "\nNo decision was read; fix these lines first (nothing was changed)."
+        raise ConfigError(msg)
+    return ReviewFiles(decisions, warnings)
+
+
+def read_decisions(reviews_dir: Path) -> list[Decision]:
+    """Every decision in ``reviews/`` (see :func:`read_reviews`, which also says what was skipped)."""
+    return read_reviews(reviews_dir).decisions
+
+
+def _objects(line: str) -> list[Any]:
+    """The JSON values on one line: usually one; several where appends were once glued together."""
+    decoder = json.JSONDecoder()
+    out, at = [], 0
+    while at < len(line):
+        item, at = decoder.raw_decode(line, at)
+        out.append(item)
+        while at < len(line) and line[at].isspace():
+            at += 1
     return out
+
+
+_TEXT_FIELDS = ("reviewer", "time", "level", "guide", "code", "action", "segment", "text_hash", "note", "origin",
+                "settled_by")
+_REQUIRED = ("reviewer", "time", "level", "guide", "code", "value")
+_FIELDS = tuple(f.name for f in dataclasses.fields(Decision))
+
+
+def _check(item: Any, file_reviewer: str) -> list[str]:
+    """What is wrong with one decision object (nothing when it is right)."""
+    if not isinstance(item, dict):
+        return [f"a decision must be a JSON object, not {type(item).__name__}"]
+    problems = [f"unknown field {k!r}" for k in item if k not in _FIELDS]
+    problems += [f"missing field {k!r}" for k in _REQUIRED if k not in item]
+    problems += [f"{k} must be text, not {item[k]!r}" for k in _TEXT_FIELDS if k in item and not isinstance(item[k], str)]
+    problems += [f"{k} must be true or false, not {item[k]!r}" for k in ("value", "needs_review")
+                 if k in item and not isinstance(item[k], bool)]
+    problems += [f"{k} must be a whole number, not {item[k]!r}" for k in ("start", "end")
+                 if k in item and (isinstance(item[k], bool) or not isinstance(item[k], int))]
+    if problems:
+        return problems
+    if item["level"] not in LEVELS:
+        problems.append(f"level {item['level']!r} is not one of {', '.join(LEVELS)}")
+    if item.get("action", "set") not in ACTIONS:
+        problems.append(f"action {item['action']!r} is not one of {', '.join(ACTIONS)}")
+    if item["level"] == "segment" and not item.get("segment"):
+        problems.append("a segment decision needs the segment id")
+    if item["reviewer"] != file_reviewer:
+        problems.append(f"decision by {item['reviewer']!r} in {file_reviewer}.jsonl; move it to its reviewer's file")
+    return problems
 
 
 def latest(decisions: Iterable[Decision]) -> dict[tuple[str, tuple[str, str, str, str]], Decision]:

@@ -1,12 +1,15 @@
 """The coding sheet in the paper's shape: one row per guide, one column per feature.
 
-Cells are empty, ``Yes`` (features without sub-values) or comma-joined
-sub-value labels. Exported sheets are prefilled - with the reviewer's own
-latest answers where they exist, else the machine's - and carry an
-``<feature> [evidence]`` column each with the machine's evidence counts
-(ignored on import). A ``<feature> [quote]`` column may hold quotes that
-support the answer (``review.labels`` records them as segment decisions). Importing checks the whole sheet first and appends
-nothing if anything is wrong.
+In the published sheet (the paper's shape) cells are empty, ``Yes`` (features
+without sub-values) or comma-joined sub-value labels. A reviewer's sheet is
+blind: it shows that reviewer's own answers and nothing of other reviewers or
+the consensus; a cell they have not decided is empty (undecided), and ``No``
+is an answer. Beside each feature a ``<feature> [machine]`` column gives the
+machine's suggestion and evidence counts as a hint (ignored on import).
+A ``<feature> [quote]`` column may hold quotes that support the answer
+(``review.labels`` records them as segment decisions). Importing checks the
+whole sheet first and appends nothing if anything is
+wrong; it records only cells the reviewer filled in or changed.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ from mapping_review.coding.codebook import Codebook, Feature, split_cell
 from mapping_review.coding.decide import Evidence
 from mapping_review.errors import ConfigError
 from mapping_review.project.yamlfile import suggest
-from mapping_review.review.decisions import Decision, check_reviewer, latest, now
+from mapping_review.review.decisions import Decision, check_reviewer, guide_level, latest, now
 from mapping_review.review.tables_io import read_table, write_table
 
 KEY_COLUMNS = ("Natbib", "key", "guide")
-EVIDENCE_SUFFIX = " [evidence]"
+EVIDENCE_SUFFIX = " [evidence]"  # hint columns of sheets exported by earlier versions
+MACHINE_SUFFIX = " [machine]"
 QUOTE_SUFFIX = " [quote]"  # a reviewer's supporting quotes, read by review.labels.quotes_to_decisions
 YES = {"yes", "y", "x", "1", "true", "✓"}
-NO = {"", "no", "n", "0", "false"}
+NO = {"no", "n", "0", "false", "none"}
 NOTHING = "\nNothing was imported; fix the sheet and import it again."
 
 
@@ -43,19 +47,13 @@ def cell_for(feature: Feature, present: Mapping[str, bool]) -> str:
 
 def sheet_rows(
     codebook: Codebook, guides: Sequence[str], codes: Mapping[tuple[str, str], bool],
-    evidence: Mapping[tuple[str, str], Evidence] | None = None,
 ) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a paper-shaped sheet (with evidence columns when ``evidence`` is given)."""
+    """Header and rows of a paper-shaped sheet."""
     header = ["Natbib"] + [f.label for f in codebook.features]
-    if evidence is not None:
-        header += [f.label + EVIDENCE_SUFFIX for f in codebook.features]
     rows = []
     for guide in guides:
         present = {c.id: codes.get((guide, c.id), False) for c in codebook.codes}
-        row = [guide] + [cell_for(f, present) for f in codebook.features]
-        if evidence is not None:
-            row += [_evidence_cell(f, guide, evidence) for f in codebook.features]
-        rows.append(row)
+        rows.append([guide] + [cell_for(f, present) for f in codebook.features])
     return header, rows
 
 
@@ -67,24 +65,56 @@ def _evidence_cell(feature: Feature, guide: str, evidence: Mapping[tuple[str, st
     )
 
 
+def own_cell(feature: Feature, answers: Mapping[str, bool]) -> str:
+    """A reviewer's own cell: their answers only. ``""`` is undecided, ``No`` an answer."""
+    codes = feature_codes(feature)
+    decided = {c: answers[c] for c in codes if c in answers}
+    if not decided:
+        return ""
+    if not feature.codes:
+        return "Yes" if decided[feature.id] else "No"
+    chosen = [c.label for c in feature.codes if decided.get(f"{feature.id}/{c.id}")]
+    if chosen:
+        return ", ".join(chosen)
+    return "No" if len(decided) == len(codes) else ""
+
+
+def machine_cell(feature: Feature, guide: str, machine: Mapping[tuple[str, str], bool],
+                 evidence: Mapping[tuple[str, str], Evidence]) -> str:
+    """The machine's suggestion as a hint (never an answer): what it would answer, and its evidence counts."""
+    present = {c: machine.get((guide, c), False) for c in feature_codes(feature)}
+    answer = cell_for(feature, present) or "No"
+    counts = _evidence_cell(feature, guide, evidence)
+    return f"{answer} (evidence: {counts})"
+
+
 def export_sheet(
     path: Path, codebook: Codebook, guides: Sequence[str], *, reviewer: str, decisions: Sequence[Decision],
-    auto: Mapping[tuple[str, str], bool], evidence: Mapping[tuple[str, str], Evidence],
+    machine: Mapping[tuple[str, str], bool], evidence: Mapping[tuple[str, str], Evidence],
 ) -> Path:
-    """Write ``reviewer``'s sheet: their answers where they have them, else the machine's."""
+    """Write ``reviewer``'s blind sheet: their own answers and nothing of anyone else's.
+
+    A cell they have not decided is empty; the machine's suggestion stands beside each feature in a
+    ``[machine]`` column, as a hint that import ignores.
+    """
     check_reviewer(reviewer)
-    own = {(d.guide, d.code): d.value for (who, _), d in latest(decisions).items()
-           if who == reviewer and d.level == "guide"}
-    codes = {key: own.get(key, value) for key, value in auto.items()}
-    header, rows = sheet_rows(codebook, guides, codes, evidence)
+    own = guide_level(decisions).get(reviewer, {})
+    header = ["Natbib"] + [f.label for f in codebook.features] + [f.label + MACHINE_SUFFIX for f in codebook.features]
+    rows = []
+    for guide in guides:
+        answers = {code: value for (g, code), value in own.items() if g == guide}
+        rows.append([guide] + [own_cell(f, answers) for f in codebook.features]
+                    + [machine_cell(f, guide, machine, evidence) for f in codebook.features])
     return write_table(path, header, rows)
 
 
 @dataclass(frozen=True)
 class SheetImport:
-    decisions: list[Decision]  # what changed, to be appended
-    unchanged: int
+    decisions: list[Decision]  # what the reviewer decided anew, to be appended
+    unchanged: int  # answers the reviewer had already given
     missing_features: list[str]
+    undecided: int = 0  # cells left empty: nothing recorded
+    kept: int = 0  # cells emptied where the reviewer had answered: the earlier answer stands
 
 
 def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[int, Feature], list[str]]:
@@ -95,7 +125,7 @@ def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[in
     columns: dict[int, Feature] = {}
     problems = []
     for i, name in enumerate(header[1:], start=1):
-        if name.endswith((EVIDENCE_SUFFIX, QUOTE_SUFFIX)) or not name:
+        if name.endswith((EVIDENCE_SUFFIX, MACHINE_SUFFIX, QUOTE_SUFFIX)) or not name:
             continue
         feature = labels.get(name.casefold())
         if feature is None:
@@ -111,37 +141,48 @@ def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[in
     return columns, missing
 
 
-def _parse_cell(feature: Feature, cell: str) -> tuple[dict[str, bool], str | None]:
-    """code -> present for one cell, or an error text."""
+def _parse_cell(feature: Feature, cell: str, *, complete: bool) -> tuple[dict[str, bool], str | None]:
+    """code -> present for one cell (nothing for an undecided cell), or an error text."""
+    value = cell.strip().casefold()
+    if not value:
+        return (dict.fromkeys(feature_codes(feature), False) if complete else {}), None
+    if value in NO:
+        return dict.fromkeys(feature_codes(feature), False), None
     if not feature.codes:
-        value = cell.strip().casefold()
-        if value in YES or value in NO:
-            return {feature.id: value in YES}, None
-        return {}, f"{cell!r} is not a value for this feature (use Yes or leave it empty)"
+        if value in YES:
+            return {feature.id: True}, None
+        return {}, f"{cell!r} is not a value for this feature (use Yes or No, or leave it empty: undecided)"
     by_label = {c.label.casefold(): c for c in feature.codes}
     chosen = set()
     for label in split_cell(cell):
         code = by_label.get(label.casefold())
         if code is None:
             hint = suggest(label, [c.label for c in feature.codes])
-            return {}, f"unknown sub-value {label!r}{hint}; known: {', '.join(c.label for c in feature.codes)}"
+            known = ", ".join(c.label for c in feature.codes)
+            return {}, f"unknown sub-value {label!r}{hint}; known: {known} (or No; empty is undecided)"
         chosen.add(code.id)
     return {f"{feature.id}/{c.id}": c.id in chosen for c in feature.codes}, None
 
 
 def read_sheet(
     path: Path, codebook: Codebook, *, guides: Mapping[str, str], reviewer: str, previous: Sequence[Decision],
+    complete: bool = False,
 ) -> SheetImport:
-    """Check a filled-in sheet and turn it into decisions; raises listing every problem.
+    """Check a filled-in sheet and turn it into ``reviewer``'s decisions; raises listing every problem.
 
-    ``guides`` maps each known guide key to the hash recorded with its decisions.
+    Only what the reviewer decided is recorded: an empty cell is undecided (unless ``complete``
+    says the sheet is finished and an empty cell means No, as in the paper's own sheet), a cell
+    left as it was exported records nothing, and an answer they already gave is not recorded
+    twice. ``guides`` maps each known guide key to the hash recorded with its decisions.
     """
     check_reviewer(reviewer)
     header, rows = read_table(path)
     columns, missing = _columns(path, header, codebook)
+    own = guide_level(previous).get(reviewer, {})
     problems: list[str] = []
     seen: dict[str, int] = {}
     answers: dict[tuple[str, str], tuple[bool, int]] = {}
+    undecided = kept = same = 0
     for number, row in enumerate(rows, start=2):
         key = row[0]
         if not any(row):
@@ -153,8 +194,17 @@ def read_sheet(
             problems.append(f"{path}: row {number}: guide {key!r} appears twice (also row {seen[key]})")
             continue
         seen[key] = number
+        mine = {code: value for (g, code), value in own.items() if g == key}
         for i, feature in columns.items():
-            values, error = _parse_cell(feature, row[i])
+            cell, exported = row[i].strip(), own_cell(feature, mine)
+            if cell and cell == exported:
+                same += len(feature_codes(feature))  # as exported: nothing new was decided here
+                continue
+            if not cell and not complete:
+                undecided += not exported
+                kept += bool(exported)  # emptied: the earlier answer stands (write No to answer no)
+                continue
+            values, error = _parse_cell(feature, row[i], complete=complete)
             if error:
                 problems.append(f"{path}: row {number}, column {header[i]!r}: {error}")
             for code, value in values.items():
@@ -170,4 +220,5 @@ def read_sheet(
         for (g, c), (v, n) in sorted(answers.items())
         if current.get((g, c)) != v
     ]
-    return SheetImport(decisions=decisions, unchanged=len(answers) - len(decisions), missing_features=missing)
+    return SheetImport(decisions=decisions, unchanged=same + len(answers) - len(decisions), missing_features=missing,
+                       undecided=undecided, kept=kept)

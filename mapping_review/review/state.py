@@ -12,11 +12,13 @@ from mapping_review.coding.stage import load_suggestions
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
+from mapping_review.project.settings import load_settings
+from mapping_review.review.adjudication import Review, segment_disagreements
 from mapping_review.review.agreement import Agreement, agreement
 from mapping_review.review.consensus import Disagreement, GuideCode, resolve
-from mapping_review.review.decisions import CONSENSUS, Decision, guide_level, latest, read_decisions
+from mapping_review.review.decisions import CONSENSUS, Decision, guide_level, latest, read_reviews
 from mapping_review.review.tables_io import write_table
-from mapping_review.segment.segments import Segment, jsonl_to_segments
+from mapping_review.segment.segments import Segment, read_segments
 
 MIN_CALIBRATION_GUIDES = 2  # reviewed guides with machine evidence before the pooled rule is fitted (held out in turn)
 
@@ -46,8 +48,9 @@ def load_review(project: Project) -> ReviewState:
     codebook = load_codebook(project.codebook_path)
     manifest = load_manifest(project.manifest_path)
     guides = {g.key: g.sha256 for g in manifest.guides}
-    decisions, warnings = [], []
-    for d in read_decisions(project.reviews_dir):
+    files = read_reviews(project.reviews_dir)
+    decisions, warnings = [], list(files.warnings)
+    for d in files.decisions:
         if d.guide not in guides:
             warnings.append(f"reviews/{d.reviewer}.jsonl: guide {d.guide!r} is not in the corpus manifest; "
                             "its decisions are left out of the tables")
@@ -72,7 +75,7 @@ def segments_by_guide(project: Project, keys: list[str]) -> dict[str, list[Segme
     out: dict[str, list[Segment]] = {}
     for key in keys:
         path = project.segments_dir / f"{key}.jsonl"
-        out[key] = jsonl_to_segments(path.read_text(encoding="utf-8")) if path.exists() else []
+        out[key] = read_segments(path) if path.exists() else []
     return out
 
 
@@ -118,9 +121,16 @@ def calibration_of(state: ReviewState) -> Calibration | None:
 @dataclass
 class Tables:
     rows: list[GuideCode]
-    disagreements: list[Disagreement]
+    disagreements: list[Disagreement]  # open, guide level
     calibration: Calibration | None
     rules: dict[str, DecisionRule]
+    auto: dict[tuple[str, str], bool] = field(default_factory=dict)  # the machine's own guide-level answers
+    segment_disagreements: list[Disagreement] = field(default_factory=list)  # open, segment level
+
+    @property
+    def open(self) -> list[Disagreement]:
+        """Every open disagreement, guide level first."""
+        return self.disagreements + self.segment_disagreements
 
 
 def resolve_review(state: ReviewState, *, use_calibration: bool = True) -> Tables:
@@ -128,7 +138,16 @@ def resolve_review(state: ReviewState, *, use_calibration: bool = True) -> Table
     rules = calibration.rules if calibration else {}
     auto = auto_codes(state.codebook, state.keys, state.evidence, rules=rules)
     rows, disagreements = resolve(state.codebook, state.keys, state.decisions, auto, state.evidence)
-    return Tables(rows, disagreements, calibration, rules)
+    return Tables(rows, disagreements, calibration, rules, auto,
+                  segment_disagreements(state.decisions, state.suggestions))
+
+
+def adjudication_of(state: ReviewState) -> Review:
+    """What settlements in this review are checked against (roles from ``review.yaml``)."""
+    segments = segments_by_id(state.project, state.keys)
+    return Review(state.codebook, state.guides, state.decisions,
+                  {s.id: (s.guide, text_hash(s.text)) for s in segments.values()},
+                  load_settings(state.project.root).review)
 
 
 def write_tables(state: ReviewState, tables: Tables) -> list[Path]:
@@ -137,11 +156,11 @@ def write_tables(state: ReviewState, tables: Tables) -> list[Path]:
     written = [
         write_table(out / "guide_codes.csv", ["guide", "code", "present", "source", "n_evidence"],
                     [[r.guide, r.code, int(r.present), r.source, r.n_evidence] for r in tables.rows]),
-        write_table(out / "evidence.csv", ["guide", "code", "segment_id", "page", "section", "quote", "source", "score"],
-                    _evidence_rows(state)),
-        write_table(out / "disagreements.csv", ["guide", "code", "answers", "machine", "n_evidence"],
-                    [[d.guide, d.code, "; ".join(f"{r}={'yes' if v else 'no'}" for r, v in d.answers.items()),
-                      "yes" if d.machine else "no", d.n_evidence] for d in tables.disagreements]),
+        write_table(out / "evidence.csv", EVIDENCE_COLUMNS, _evidence_rows(state)),
+        write_table(out / "disagreements.csv", ["level", "guide", "code", "segment", "answers", "machine", "n_evidence"],
+                    [[d.level, d.guide, d.code, d.segment,
+                      "; ".join(f"{r}={'yes' if v else 'no'}" for r, v in d.answers.items()),
+                      "yes" if d.machine else "no", d.n_evidence] for d in tables.open]),
     ]
     if tables.calibration is not None:
         cal = tables.calibration
@@ -157,16 +176,36 @@ def write_tables(state: ReviewState, tables: Tables) -> list[Path]:
     return written
 
 
+EVIDENCE_COLUMNS = ["guide", "code", "segment_id", "page", "section", "quote", "source", "score", "decisions"]
+VERBS = {"accept": "accepted", "reject": "rejected", "add": "added", "set": "set"}
+
+
 def _evidence_rows(state: ReviewState) -> list[list[object]]:
+    """Every suggestion with the reviewers' latest decisions on it, and every code a reviewer added,
+    with its page, section and quote (the words they marked, else the whole segment)."""
     order = {g: i for i, g in enumerate(state.keys)}
+    said: dict[tuple[str, str], list[str]] = {}
+    added: list[Decision] = []
+    for (reviewer, _), d in sorted(latest(state.decisions).items()):
+        if d.level != "segment":
+            continue
+        said.setdefault((d.segment, d.code), []).append(f"{reviewer}={VERBS[d.action] if d.value else 'rejected'}")
+        if d.action == "add":
+            added.append(d)
+    suggested = {(s.segment, s.code) for s in state.suggestions}
     rows: list[list[object]] = [
-        [s.guide, s.code, s.segment, s.page, " > ".join(s.section), s.quote, f"{s.coder}+{s.model}" if s.model else s.coder,
-         f"{s.rank:g}"]
+        [s.guide, s.code, s.segment, s.page, " > ".join(s.section), s.quote,
+         f"{s.coder}+{s.model}" if s.model else s.coder, f"{s.rank:g}", "; ".join(said.get((s.segment, s.code), []))]
         for s in state.suggestions
     ]
-    for (reviewer, _), d in latest(state.decisions).items():
-        if d.level == "segment" and d.action == "add":
-            rows.append([d.guide, d.code, d.segment, "", "", "", f"reviewer:{reviewer}", ""])
+    segments = segments_by_id(state.project, sorted({d.guide for d in added}))
+    for d in added:
+        if (d.segment, d.code) in suggested:
+            continue  # the suggestion's row already carries the decision
+        seg = segments.get(d.segment)
+        quote = "" if seg is None else seg.text[d.start:d.end] if 0 <= d.start < d.end else seg.text
+        rows.append([d.guide, d.code, d.segment, seg.page if seg else "", " > ".join(seg.section) if seg else "",
+                     quote, f"reviewer:{d.reviewer}", "", "; ".join(said.get((d.segment, d.code), []))])
     # best evidence first within each guide and code (reviewers' additions after the machine's)
     rows.sort(key=lambda r: (order.get(str(r[0]), 0), str(r[1]), -float(str(r[7]) or -1), str(r[2]), str(r[6])))
     return rows

@@ -1,4 +1,9 @@
-"""Reading and writing the tables reviewers edit: CSV (UTF-8, header row) or XLSX."""
+"""Reading and writing the tables reviewers edit: CSV (UTF-8, header row) or XLSX.
+
+Text that a spreadsheet would run as a formula (a quote from a PDF starting with ``=``, ``+``,
+``-`` or ``@``) is written as text: in CSV behind a ``'`` that reading takes off again, in XLSX as
+a string cell. What comes back on import is what was exported. Files are written atomically.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mapping_review.errors import ConfigError
+from mapping_review.files import replacing
 
 Row = list[str]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs: a formula-like start gets a ``'`` in front (and so
+    does text that already starts with quotes before one, so that :func:`restore` is exact)."""
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
+
+
+def restore(cell: str) -> str:
+    """The text :func:`neutralise` was given."""
+    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS) else cell
 
 
 def read_table(path: Path) -> tuple[Row, list[Row]]:
@@ -23,7 +41,7 @@ def read_table(path: Path) -> tuple[Row, list[Row]]:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as e:
             raise ConfigError(f"{path}: not UTF-8 text; save the sheet as CSV UTF-8") from e
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = [[restore(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
     rows = [[cell.strip() for cell in row] for row in rows]
     while rows and not any(rows[-1]):
         rows.pop()
@@ -51,21 +69,27 @@ def _read_xlsx(path: Path) -> list[Row]:
 
 
 def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
-    """Write CSV (or XLSX by suffix) deterministically; rows are written as given."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".xlsx":
-        import openpyxl
-
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.append(list(header))
-        for row in rows:
-            sheet.append(["" if v is None else v for v in row])
-        book.save(path)
-        return path
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    """Write CSV (or XLSX by suffix) deterministically and atomically; rows are written as given."""
+    with replacing(path) as tmp:
+        if path.suffix.lower() == ".xlsx":
+            _write_xlsx(tmp, header, rows)
+        else:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow([neutralise(str(h)) for h in header])
+            writer.writerows([neutralise(v) if isinstance(v, str) else v for v in row] for row in rows)
+            tmp.write_text(buffer.getvalue(), encoding="utf-8")
     return path
+
+
+def _write_xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for r, values in enumerate([list(header), *rows], start=1):
+        for c, value in enumerate(values, start=1):
+            cell = sheet.cell(row=r, column=c, value="" if value is None else value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text stays text: never a formula
+    book.save(path)

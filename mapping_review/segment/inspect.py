@@ -11,7 +11,7 @@ from mapping_review.files import file_sha256
 from mapping_review.project.corpus import resolve_file
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
-from mapping_review.segment.segments import Segment, jsonl_to_segments
+from mapping_review.segment.segments import Segment, read_segments
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def load_segments(project: Project, key: str) -> list[Segment]:
     path = project.segments_dir / f"{key}.jsonl"
     if not path.exists():
         raise MappingReviewError(f"{path} does not exist; run `mapping-review build`")
-    return jsonl_to_segments(path.read_text(encoding="utf-8"))
+    return read_segments(path)
 
 
 def guide_outline(doc: Document) -> list[OutlineItem]:

@@ -8,6 +8,7 @@ other name is a pipeline package the user has installed.
 
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +21,9 @@ TRAINED_DEFAULT = "en_core_web_sm"
 
 
 def resolve_pipeline_name(name: str = "auto") -> str:
-    import spacy
-
+    """The pipeline ``name`` stands for (``auto``: the trained default when installed, else blank)."""
     if name == "auto":
-        return TRAINED_DEFAULT if spacy.util.is_package(TRAINED_DEFAULT) else "blank"
+        return TRAINED_DEFAULT if importlib.util.find_spec(TRAINED_DEFAULT) is not None else "blank"
     return name
 
 

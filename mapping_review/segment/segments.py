@@ -17,8 +17,10 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mapping_review.bookkeeping import read_jsonl
 from mapping_review.extract import Block, Document
 
 if TYPE_CHECKING:
@@ -246,3 +248,8 @@ def segments_to_jsonl(segments: Sequence[Segment]) -> str:
 
 def jsonl_to_segments(text: str) -> list[Segment]:
     return [Segment.from_dict(json.loads(line)) for line in text.splitlines() if line.strip()]
+
+
+def read_segments(path: Path) -> list[Segment]:
+    """A guide's ``build/segments/<key>.jsonl``; a damaged line is an error naming file and line."""
+    return read_jsonl(path, Segment.from_dict)

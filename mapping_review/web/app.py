@@ -1,24 +1,34 @@
 """The reviewer workbench: a Flask app over the project's own files.
 
 Security: it listens on 127.0.0.1 unless told otherwise, and any other
-address needs an access token; every form and API call carries a CSRF token
-tied to the session; text from PDFs is only ever rendered escaped; nothing
-but page images of the corpus's guides (by key and number) is served from
-the project.
+address needs an access token (the session keeps a keyed digest of it, never
+the token); it answers only the Host names it was bound to (no DNS
+rebinding); every form and API call carries a CSRF token tied to the
+session; text from PDFs is only ever rendered escaped; nothing but page
+images of the corpus's guides (by key and number) is served from the project.
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 
-from mapping_review.errors import MappingReviewError
+from mapping_review.errors import ConfigError, MappingReviewError, RoleError
 from mapping_review.project.layout import Project
-from mapping_review.web import routes
+from mapping_review.web import review_routes, routes
+from mapping_review.web.security import (
+    BadRequest,
+    allowed_hosts,
+    check_binding,
+    host_name,
+    same_secret,
+    token_digest,
+)
+
+__all__ = ["check_binding", "create_app"]
 from mapping_review.web.store import Store
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -26,41 +36,31 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'"
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_binding(host: str, token: str | None) -> None:
-    """Refuse to listen beyond this machine without an access token."""
-    if not is_loopback(host) and not token:
-        msg = f"listening on {host} lets other machines in: give an access token with --token (or use 127.0.0.1)"
-        raise MappingReviewError(msg)
-
-
-def create_app(project: Project, *, token: str | None = None, secret_key: str | None = None) -> Flask:
+def create_app(project: Project, *, token: str | None = None, secret_key: str | None = None,
+               host: str = "127.0.0.1", allow_hosts: Sequence[str] = ()) -> Flask:
+    """The workbench for ``project``; ``host`` is the address it listens on (with ``allow_hosts``, the
+    only Host names it answers)."""
     app = Flask(__name__, template_folder="templates", static_folder="static")
     app.config.update(SECRET_KEY=secret_key or secrets.token_hex(32), SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Strict", MAX_CONTENT_LENGTH=2 * 1024 * 1024)
     app.extensions["store"] = Store(project)
-    app.extensions["token"] = token
+    hosts = allowed_hosts(host, allow_hosts)
+    proof = token_digest(token, app.config["SECRET_KEY"]) if token else ""
 
     @app.before_request
     def guard() -> Any:
+        if host_name(request.host) not in hosts:
+            abort(403, "this server does not answer that host name; add it with --allow-host")
         if token:
-            given = request.args.get("token") or request.headers.get("X-Access-Token") or session.get("token")
-            if not given or not hmac.compare_digest(str(given), token):
+            given = request.args.get("token") or request.headers.get("X-Access-Token")
+            if not (same_secret(given, token) or same_secret(session.get("auth"), proof)):
                 abort(403, "an access token is needed")
-            session["token"] = token
+            session["auth"] = proof
         if "csrf" not in session:
             session["csrf"] = secrets.token_urlsafe(32)
         if request.method not in SAFE_METHODS:
             sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf", "")
-            if not hmac.compare_digest(str(sent), session["csrf"]):
+            if not same_secret(sent, session["csrf"]):
                 abort(400, "missing or wrong CSRF token; reload the page")
         g.reviewer = session.get("reviewer")
         open_paths = ("static", "login", "logout")
@@ -82,7 +82,9 @@ def create_app(project: Project, *, token: str | None = None, secret_key: str | 
 
     @app.errorhandler(MappingReviewError)
     def library_error(error: MappingReviewError) -> Any:
-        return ({"error": str(error)}, 404) if request.path.startswith("/api/") else (str(error), 404)
+        status = 400 if isinstance(error, (BadRequest, ConfigError)) else 403 if isinstance(error, RoleError) else 404
+        return ({"error": str(error)}, status) if request.path.startswith("/api/") else (str(error), status)
 
     routes.register(app)
+    review_routes.register(app)
     return app

@@ -9,9 +9,9 @@ from flask import Flask, abort, current_app, g, redirect, render_template, reque
 
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.review.agreement import fmt
-from mapping_review.review.consensus import adjudicate
 from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, latest, now
-from mapping_review.review.state import agreement_by_code, resolve_review
+from mapping_review.review.state import agreement_by_code
+from mapping_review.web.security import int_field, json_object, text_field
 from mapping_review.web.store import Store
 
 STATUSES = ("all", "undecided", "accepted", "rejected")
@@ -32,7 +32,10 @@ def valid_reviewer(name: str) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else url_for("dashboard")
+    """A page of this site to return to after login; anything that could lead elsewhere goes home."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("dashboard")
 
 
 def login() -> Any:
@@ -125,17 +128,16 @@ def page_image(key: str, number: int) -> Any:
 
 
 def api_decide() -> Any:
-    body = request.get_json(silent=True) or {}
-    key, seg_id, code = str(body.get("guide", "")), str(body.get("segment", "")), str(body.get("code", ""))
-    action, note = str(body.get("action", "")), str(body.get("note", ""))[:2000]
+    body = json_object(request.get_json(silent=True))
+    key, seg_id, code = text_field(body, "guide"), text_field(body, "segment"), text_field(body, "code")
+    action, note = text_field(body, "action"), text_field(body, "note", default="")
     state = store().state()
     if action not in ("accept", "reject", "add") or code not in state.codebook.by_id:
         return {"error": "action must be accept, reject or add, with a code of the codebook"}, 400
-    data = store().guide(key)
-    seg = next((s for s in data.segments if s.id == seg_id), None)
+    seg = store().segment(key, seg_id)
     if seg is None:
         return {"error": f"no segment {seg_id!r} in {key!r}"}, 404
-    start, end = int(body.get("start", -1)), int(body.get("end", -1))
+    start, end = int_field(body, "start", default=-1), int_field(body, "end", default=-1)
     if not (start == end == -1 or 0 <= start < end <= len(seg.text)):
         return {"error": "the span is not inside the segment"}, 400
     decision = Decision(reviewer=g.reviewer, time=now(), level="segment", guide=key, code=code,
@@ -145,61 +147,15 @@ def api_decide() -> Any:
     return {"ok": True, "status": "rejected" if action == "reject" else "accepted", "code": code}
 
 
-def sheet_view() -> Any:
-    state = store().state()
-    tables = resolve_review(state)
-    auto = {(r.guide, r.code): r.present for r in tables.rows}
-    answers = {(d.guide, d.code): d.value for (level, *_), d in mine(state.decisions).items() if level == "guide"}
-    return render_template("sheet.html", guides=store().guides(), features=state.codebook.features, auto=auto,
-                           mine=answers, evidence=state.evidence)
-
-
-def sheet_save(key: str) -> Any:
-    state = store().state()
-    if key not in state.guides:
-        abort(404)
-    chosen = set(request.form.getlist("code"))
-    unknown = chosen - set(state.codebook.by_id)
-    if unknown:
-        abort(400, "unknown code")
-    answers = {(d.guide, d.code): d.value for (level, *_), d in mine(state.decisions).items() if level == "guide"}
-    time = now()
-    decisions = [Decision(reviewer=g.reviewer, time=time, level="guide", guide=key, code=c.id, value=c.id in chosen,
-                          text_hash=state.guides[key], origin="web:sheet")
-                 for c in state.codebook.codes if answers.get((key, c.id)) != (c.id in chosen)]
-    store().record(decisions)
-    return redirect(url_for("sheet_view") + f"#row-{key}")
-
-
 def codebook_view() -> Any:
     state = store().state()
     used = Counter(s.code for s in state.suggestions)
     by_reviewer: dict[str, Counter[str]] = {}
     for d in state.decisions:
-        if d.value:
+        if d.value and d.reviewer == g.reviewer:  # blind: a reviewer sees their own use only
             by_reviewer.setdefault(d.reviewer, Counter())[d.code] += 1
     return render_template("codebook.html", features=state.codebook.features, codebook=state.codebook, used=used,
                            by_reviewer=dict(sorted(by_reviewer.items())))
-
-
-def disagreements_view() -> Any:
-    state = store().state()
-    tables = resolve_review(state)
-    return render_template("disagreements.html", items=tables.disagreements, codebook=state.codebook,
-                           reviewers=sorted({r for d in tables.disagreements for r in d.answers}))
-
-
-def api_adjudicate() -> Any:
-    body = request.get_json(silent=True) or {}
-    state = store().state()
-    try:
-        decision = adjudicate(str(body.get("guide", "")), str(body.get("code", "")), bool(body.get("value")),
-                              codebook=state.codebook, guides=state.guides, note=str(body.get("note", ""))[:2000],
-                              origin=f"web:adjudication by {g.reviewer}")
-    except Exception as e:  # the library's ConfigError names the bad value
-        return {"error": str(e)}, 400
-    store().record([decision])
-    return {"ok": True}
 
 
 def register(app: Flask) -> None:
@@ -209,8 +165,4 @@ def register(app: Flask) -> None:
     app.add_url_rule("/guide/<key>", "guide_view", guide_view)
     app.add_url_rule("/page/<key>/<int:number>.png", "page_image", page_image)
     app.add_url_rule("/api/decide", "api_decide", api_decide, methods=["POST"])
-    app.add_url_rule("/sheet", "sheet_view", sheet_view)
-    app.add_url_rule("/sheet/<key>", "sheet_save", sheet_save, methods=["POST"])
     app.add_url_rule("/codebook", "codebook_view", codebook_view)
-    app.add_url_rule("/disagreements", "disagreements_view", disagreements_view)
-    app.add_url_rule("/api/adjudicate", "api_adjudicate", api_adjudicate, methods=["POST"])

@@ -9,19 +9,19 @@ until their files change.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mapping_review.errors import MappingReviewError
 from mapping_review.extract import Document, extractor_name
 from mapping_review.extract.cache import load_document
-from mapping_review.files import file_sha256
+from mapping_review.files import file_sha256, replacing
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, load_manifest
 from mapping_review.project.settings import load_settings
-from mapping_review.review.decisions import Decision, append_decisions, read_decisions
+from mapping_review.review.decisions import Decision, append_decisions, read_reviews
 from mapping_review.review.state import ReviewState, load_review
-from mapping_review.segment.segments import Segment, jsonl_to_segments
+from mapping_review.segment.segments import Segment, read_segments
 
 RENDER_SCALE = 1.5  # page images: pixels per PDF point
 
@@ -30,11 +30,19 @@ def _stamp(paths: list[Path]) -> tuple[tuple[str, int], ...]:
     return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
 
 
+# PDFium is not thread-safe: every use of it in this process goes through this lock.
+PDFIUM_LOCK = threading.Lock()
+
+
 @dataclass
 class GuideData:
     guide: Guide
     doc: Document | None
     segments: list[Segment]
+    by_id: dict[str, Segment] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {s.id: s for s in self.segments}
 
 
 class Store:
@@ -58,10 +66,11 @@ class Store:
             if self._state is None or self._state[0] != stamp:
                 self._state = (stamp, load_review(self.project))
             cached = self._state[1]
-        decisions = [d for d in read_decisions(self.project.reviews_dir)
+        files = read_reviews(self.project.reviews_dir)
+        decisions = [d for d in files.decisions
                      if d.guide in cached.guides and d.code in cached.codebook.by_id]
         return ReviewState(cached.project, cached.codebook, cached.guides, decisions, cached.suggestions,
-                           cached.evidence, cached.warnings)
+                           cached.evidence, sorted({*cached.warnings, *files.warnings}))
 
     def guides(self) -> list[Guide]:
         return list(load_manifest(self.project.manifest_path).guides)
@@ -82,7 +91,7 @@ class Store:
         if path is not None and path.is_file():
             engine = load_settings(self.project.root).build.engine
             doc = load_document(self.project.cache_dir, guide.sha256 or file_sha256(path), extractor_name(engine))
-        segments = jsonl_to_segments(seg_path.read_text(encoding="utf-8")) if seg_path.exists() else []
+        segments = read_segments(seg_path) if seg_path.exists() else []
         data = GuideData(guide, doc, segments)
         with self._lock:
             self._guides[key] = (stamp, data)
@@ -100,16 +109,20 @@ class Store:
         cache = self.project.cache_dir / "pages" / f"{data.doc.sha256}-{number}-{RENDER_SCALE}.png"
         if cache.exists():
             return cache.read_bytes()
-        pdf = pdfium.PdfDocument(str(path), password=data.guide.password or None)
-        try:
-            image = pdf[number - 1].render(scale=RENDER_SCALE).to_pil()
-        finally:
-            pdf.close()
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".tmp{threading.get_ident()}")
-        image.save(tmp, format="PNG")
-        tmp.replace(cache)
+        with PDFIUM_LOCK:
+            if cache.exists():  # another request drew it while this one waited
+                return cache.read_bytes()
+            pdf = pdfium.PdfDocument(str(path), password=data.guide.password or None)
+            try:
+                image = pdf[number - 1].render(scale=RENDER_SCALE).to_pil()
+            finally:
+                pdf.close()
+            with replacing(cache) as tmp:
+                image.save(tmp, format="PNG")
         return cache.read_bytes()
+
+    def segment(self, key: str, seg_id: str) -> Segment | None:
+        return self.guide(key).by_id.get(seg_id)
 
     # -- decisions -------------------------------------------------------------------------
     def record(self, decisions: list[Decision]) -> int:

@@ -96,7 +96,7 @@
       if (!button) { return; }
       const row = button.closest("tr");
       try {
-        await post("/api/adjudicate", {guide: row.dataset.guide, code: row.dataset.code,
+        await post("/api/adjudicate", {guide: row.dataset.guide, code: row.dataset.code, segment: row.dataset.segment,
                                        value: button.dataset.value === "1", note: row.querySelector(".note").value});
         row.querySelector(".state").textContent = "settled: " + (button.dataset.value === "1" ? "yes" : "no");
         row.classList.add("settled");

@@ -1,0 +1,120 @@
+"""Where another program's selection is in a guide.
+
+Programs count offsets in the plain text differently: code points (the standard), a Windows line
+end as one character or two, or UTF-16 units. The reading of a source is the convention under which
+its selections most often start and end at word boundaries. A selection is then found by its text
+(exactly where it says, else by its letters and digits nearest to where it says) or, for a PDF area
+without text, by the paragraphs its box covers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from mapping_review.exchange.reading import QdaSelection
+from mapping_review.exchange.text import GuideText, Match
+
+_NAMED = re.compile(r"^(?P<seg>\S+?)(?: \[(?P<start>\d+):(?P<end>\d+)\])?$")
+
+
+def _utf16_slice(text: str) -> Callable[[int, int], str]:
+    data = text.encode("utf-16-le")
+    return lambda a, b: data[2 * a : 2 * b].decode("utf-16-le", errors="replace")
+
+
+@dataclass
+class SourceText:
+    """A source's plain text read under one offset convention."""
+
+    text: str
+    convention: str
+    same: bool  # the text is the guide's own representation: offsets are ours
+    scale: float  # our length / theirs, to turn their offsets into a position hint
+    slicer: Callable[[int, int], str]
+
+    def text_of(self, sel: QdaSelection) -> str:
+        return self.slicer(sel.start, sel.end) if sel.start >= 0 else sel.text
+
+    def hint(self, sel: QdaSelection) -> int:
+        return sel.start if self.same else int(sel.start * self.scale)
+
+    def page_of(self, sel: QdaSelection, gt: GuideText | None) -> int:
+        if gt is None or sel.start < 0:
+            return sel.page
+        return gt.page_at(self.hint(sel))
+
+
+def _at_word_boundaries(text: str, piece: str, a: int, b: int) -> bool:
+    if not piece.strip():
+        return False
+    starts = a == 0 or not (text[a - 1 : a].isalnum() and piece[:1].isalnum())
+    ends = b >= len(text) or not (text[b : b + 1].isalnum() and piece[-1:].isalnum())
+    return starts and ends
+
+
+def best_reading(theirs: str | None, selections: Sequence[QdaSelection], gt: GuideText | None) -> SourceText | None:
+    """The convention that puts most selections on word boundaries (code points when tied)."""
+    if theirs is None:
+        return None
+    ours = gt.text if gt is not None else ""
+    variants: list[tuple[str, str, Callable[[int, int], str]]] = [("code points", theirs, lambda a, b: theirs[a:b])]
+    if "\r\n" in theirs:
+        lf = theirs.replace("\r\n", "\n")
+        variants.append(("a line end as one character", lf, lambda a, b: lf[a:b]))
+    if any(ord(ch) > 0xFFFF for ch in theirs):
+        variants.append(("UTF-16 units", theirs, _utf16_slice(theirs)))
+    texts = [s for s in selections if s.start >= 0]
+
+    def score(variant: tuple[str, str, Callable[[int, int], str]]) -> int:
+        _, text, slicer = variant
+        if variant[0] == "UTF-16 units":
+            return sum(bool(slicer(s.start, s.end).strip()) and not slicer(s.start, s.end).startswith(" ") for s in texts)
+        return sum(_at_word_boundaries(text, slicer(s.start, s.end), s.start, s.end) for s in texts)
+
+    best = max(variants, key=lambda v: (score(v), -variants.index(v)))
+    name, text, slicer = best
+    same = text.replace("\r\n", "\n") == ours
+    return SourceText(text, name, same, len(ours) / max(1, len(text)), slicer)
+
+
+def match_selection(sel: QdaSelection, reading: SourceText | None, gt: GuideText) -> Match | None:
+    """The segments ``sel`` covers, or None when its text is not in the guide."""
+    if sel.start < 0 and not sel.text:
+        return _by_box(sel, gt)
+    if reading is not None and sel.start >= 0:
+        text, hint = reading.text_of(sel), reading.hint(sel)
+    else:
+        text = sel.text
+        hint = gt.page_starts[sel.page - 1] if 0 < sel.page <= len(gt.page_starts) else -1
+    span = gt.locate(text, hint)
+    if span is None:
+        return None
+    named = _NAMED.match(sel.name.strip())
+    by_id = {s.id: s for s in gt.segments}
+    if named and named.group("seg") in by_id:
+        seg = by_id[named.group("seg")]
+        start, end = (int(named.group("start")), int(named.group("end"))) if named.group("start") else (-1, -1)
+        if gt.span_of(seg, start, end) == span:
+            return Match((seg,), start, end, page=gt.page_at(span[0]))
+    return gt.segments_at(*span, name=named.group("seg") if named else "")
+
+
+def _by_box(sel: QdaSelection, gt: GuideText) -> Match | None:
+    """Paragraphs of the page at least half inside a PDF area (REFI-QDA boxes are in PDF points
+    from the bottom left; ours from the top left)."""
+    if sel.box is None or not 0 < sel.page <= len(gt.heights):
+        return None
+    height = gt.heights[sel.page - 1]
+    x1, y1, x2, y2 = sel.box
+    left, right, top, bottom = min(x1, x2), max(x1, x2), height - max(y1, y2), height - min(y1, y2)
+    inside = []
+    for seg in gt.segments:
+        if seg.kind != "paragraph" or seg.page != sel.page or seg.bbox is None:
+            continue
+        a, t, b, u = seg.bbox
+        overlap = max(0.0, min(b, right) - max(a, left)) * max(0.0, min(u, bottom) - max(t, top))
+        if overlap >= 0.5 * max(1.0, (b - a) * (u - t)):
+            inside.append(seg)
+    return Match(tuple(inside), page=sel.page) if inside else None

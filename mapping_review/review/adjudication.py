@@ -1,0 +1,151 @@
+"""Settling disagreements between reviewers, at guide and at segment level, by someone allowed to.
+
+A settlement is a decision of the reviewer ``consensus`` that records who settled it
+(``settled_by``). Who may settle is set in ``review.yaml``::
+
+    review:
+      adjudicators: [carol]      # only these may settle (default: anyone)
+      parties_may_settle: false  # a reviewer who answered the item may not settle it (default)
+
+A party is a reviewer (not the consensus) whose own latest answer on the item exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mapping_review.coding.codebook import Codebook
+from mapping_review.coding.suggestions import Suggestion
+from mapping_review.errors import ConfigError, RoleError
+from mapping_review.project.settings import ReviewSettings
+from mapping_review.review.consensus import Disagreement
+from mapping_review.review.decisions import CONSENSUS, Decision, check_reviewer, guide_level, latest, now
+from mapping_review.review.tables_io import read_table, write_table
+
+COLUMNS = ("level", "guide", "code", "segment", "page", "quote", "answers", "machine", "n_evidence", "decision",
+           "note")
+ANSWERS = {"yes": True, "y": True, "accept": True, "no": False, "n": False, "reject": False}
+
+
+def segment_disagreements(decisions: Sequence[Decision], suggestions: Sequence[Suggestion]) -> list[Disagreement]:
+    """Segments that reviewers accepted and rejected for the same code, not yet settled by consensus."""
+    answers: dict[tuple[str, str, str], dict[str, bool]] = {}
+    settled = set()
+    for (reviewer, _), d in latest(decisions).items():
+        if d.level != "segment":
+            continue
+        if reviewer == CONSENSUS:
+            settled.add((d.guide, d.segment, d.code))
+        else:
+            answers.setdefault((d.guide, d.segment, d.code), {})[reviewer] = d.value
+    machine = {(s.guide, s.segment, s.code): s for s in suggestions}
+    out = []
+    for (guide, segment, code), given in sorted(answers.items()):
+        if len(set(given.values())) < 2 or (guide, segment, code) in settled:
+            continue
+        hit = machine.get((guide, segment, code))
+        out.append(Disagreement(guide, code, dict(sorted(given.items())), hit is not None, int(hit is not None),
+                                level="segment", segment=segment, page=hit.page if hit else 0,
+                                quote=hit.quote if hit else ""))
+    return out
+
+
+def parties(decisions: Sequence[Decision], *, level: str, guide: str, code: str, segment: str = "") -> set[str]:
+    """The reviewers (not the consensus) who gave their own answer on the item."""
+    if level == "guide":
+        return {r for r, given in guide_level(decisions).items() if r != CONSENSUS and (guide, code) in given}
+    return {r for (r, key), _ in latest(decisions).items()
+            if r != CONSENSUS and key == ("segment", guide, code, segment)}
+
+
+def check_may_settle(name: str, *, involved: set[str], settings: ReviewSettings) -> None:
+    """Raise :class:`RoleError` unless ``name`` may settle an item ``involved`` answered."""
+    check_reviewer(name)
+    if name == CONSENSUS:
+        msg = "settle as yourself (-r NAME), not as 'consensus'; the settlement is recorded as consensus"
+        raise RoleError(msg)
+    if settings.adjudicators and name not in settings.adjudicators:
+        allowed = ", ".join(settings.adjudicators)
+        raise RoleError(f"{name} is not an adjudicator of this review (review.yaml names: {allowed})")
+    if name in involved and not settings.parties_may_settle:
+        raise RoleError(f"{name} answered this item and may not settle it; ask an adjudicator who did not "
+                        "(or set review.parties_may_settle: true in review.yaml)")
+
+
+def may_settle(name: str, item: Disagreement, settings: ReviewSettings) -> bool:
+    try:
+        check_may_settle(name, involved=set(item.answers), settings=settings)
+    except (RoleError, ConfigError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a settlement is checked against."""
+
+    codebook: Codebook
+    guides: Mapping[str, str]  # key -> hash recorded with guide-level decisions
+    decisions: Sequence[Decision]
+    segment_hashes: Mapping[str, tuple[str, str]]  # segment id -> (guide, text hash)
+    settings: ReviewSettings
+
+
+def adjudicate(review: Review, guide: str, code: str, value: bool, *, by: str, segment: str = "", note: str = "",
+               origin: str = "adjudication") -> Decision:
+    """A consensus decision settling one guide x code (or, with ``segment``, one segment x code) by ``by``."""
+    if guide not in review.guides:
+        raise ConfigError(f"unknown guide {guide!r}")
+    review.codebook.code(code)
+    level = "segment" if segment else "guide"
+    text_hash = review.guides[guide]
+    if segment:
+        where = review.segment_hashes.get(segment)
+        if where is None or where[0] != guide:
+            raise ConfigError(f"no segment {segment!r} in guide {guide!r}")
+        text_hash = where[1]
+    involved = parties(review.decisions, level=level, guide=guide, code=code, segment=segment)
+    check_may_settle(by, involved=involved, settings=review.settings)
+    return Decision(reviewer=CONSENSUS, time=now(), level=level, guide=guide, code=code, value=value,
+                    action="set" if level == "guide" else ("accept" if value else "reject"), segment=segment,
+                    text_hash=text_hash, note=note, origin=origin, settled_by=by)
+
+
+def write_disagreements(path: Path, items: Sequence[Disagreement], *, force: bool = False) -> Path:
+    """The open disagreements as a file to settle in (``decision`` yes/no per row)."""
+    if path.exists() and not force:
+        raise ConfigError(f"{path} exists (perhaps half settled); import it first, or pass --force or another file")
+    rows = [[d.level, d.guide, d.code, d.segment, d.page or "", d.quote,
+             "; ".join(f"{r}={'yes' if v else 'no'}" for r, v in d.answers.items()),
+             "yes" if d.machine else "no", d.n_evidence, "", ""] for d in items]
+    return write_table(path, COLUMNS, rows)
+
+
+def read_adjudications(path: Path, review: Review, *, by: str) -> list[Decision]:
+    """Consensus decisions from a filled-in disagreements file; raises listing every bad row (and
+    every row ``by`` may not settle), and then nothing is recorded."""
+    header, rows = read_table(path)
+    for name in ("guide", "code", "decision"):
+        if name not in header:
+            raise ConfigError(f"{path}: row 1: missing column {name!r}")
+    col = {n: i for i, n in enumerate(header)}
+    out, problems = [], []
+    for number, row in enumerate(rows, start=2):
+        answer = row[col["decision"]].strip().casefold()
+        if not answer:
+            continue
+        if answer not in ANSWERS:
+            problems.append(f"{path}: row {number}: decision {answer!r} is not yes or no")
+            continue
+        try:
+            out.append(adjudicate(review, row[col["guide"]], row[col["code"]], ANSWERS[answer], by=by,
+                                  segment=row[col["segment"]] if "segment" in col else "",
+                                  note=row[col["note"]] if "note" in col else "",
+                                  origin=f"adjudication:{path.name} row {number}"))
+        except (ConfigError, RoleError) as e:
+            problems.append(f"{path}: row {number}: {e}")
+    if problems:
+        raise ConfigError("\n".join(problems) + "\nNothing was recorded.")
+    return out

@@ -1,0 +1,72 @@
+"""The workbench's review pages: the reviewer's blind coding sheet, and the disagreements an
+adjudicator may settle (guide and segment level)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort, g, redirect, render_template, request, url_for
+
+from mapping_review.review.adjudication import adjudicate, may_settle
+from mapping_review.review.decisions import Decision, guide_level, now
+from mapping_review.review.state import adjudication_of, resolve_review
+from mapping_review.web.routes import store
+from mapping_review.web.security import BadRequest, bool_field, json_object, text_field
+
+ANSWERS = {"yes": True, "no": False}
+
+
+def sheet_view() -> Any:
+    """The signed-in reviewer's own answers, and the machine's as a hint: nothing of anyone else's."""
+    state = store().state()
+    tables = resolve_review(state)
+    own = guide_level(state.decisions).get(g.reviewer, {})
+    return render_template("sheet.html", guides=store().guides(), features=state.codebook.features, machine=tables.auto,
+                           mine=own, evidence=state.evidence, saved=request.args.get("saved", ""))
+
+
+def sheet_save(key: str) -> Any:
+    """Record the cells of one row that the reviewer answered or changed; undecided cells record nothing."""
+    state = store().state()
+    if key not in state.guides:
+        abort(404)
+    own = guide_level(state.decisions).get(g.reviewer, {})
+    time = now()
+    decisions = []
+    for code in state.codebook.codes:
+        answer = request.form.get(f"answer:{code.id}", "")
+        if answer not in ("", *ANSWERS):
+            raise BadRequest(f"answer for {code.id} must be yes, no or empty")
+        if answer and own.get((key, code.id)) != ANSWERS[answer]:
+            decisions.append(Decision(reviewer=g.reviewer, time=time, level="guide", guide=key, code=code.id,
+                                      value=ANSWERS[answer], text_hash=state.guides[key], origin="web:sheet"))
+    store().record(decisions)
+    return redirect(url_for("sheet_view", saved=key) + f"#row-{key}")
+
+
+def disagreements_view() -> Any:
+    """The open disagreements the signed-in reviewer may settle (review.yaml decides who may)."""
+    state = store().state()
+    tables = resolve_review(state)
+    settings = adjudication_of(state).settings
+    items = [d for d in tables.open if may_settle(g.reviewer, d, settings)]
+    hidden = len(tables.open) - len(items)
+    return render_template("disagreements.html", items=items, hidden=hidden, codebook=state.codebook,
+                           reviewers=sorted({r for d in items for r in d.answers}))
+
+
+def api_adjudicate() -> Any:
+    body = json_object(request.get_json(silent=True))
+    state = store().state()
+    decision = adjudicate(adjudication_of(state), text_field(body, "guide"), text_field(body, "code"),
+                          bool_field(body, "value"), by=g.reviewer, segment=text_field(body, "segment", default=""),
+                          note=text_field(body, "note", default=""), origin="web:adjudication")
+    store().record([decision])
+    return {"ok": True}
+
+
+def register(app: Flask) -> None:
+    app.add_url_rule("/sheet", "sheet_view", sheet_view)
+    app.add_url_rule("/sheet/<key>", "sheet_save", sheet_save, methods=["POST"])
+    app.add_url_rule("/disagreements", "disagreements_view", disagreements_view)
+    app.add_url_rule("/api/adjudicate", "api_adjudicate", api_adjudicate, methods=["POST"])

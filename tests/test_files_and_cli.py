@@ -1,0 +1,233 @@
+"""Files that cannot be lost or misread (the manifest's comments, atomic and locked edits, spreadsheet
+formulas, subfolders) and a CLI that names the project one way and says every failure in one line."""
+
+import json
+import multiprocessing
+
+import click
+import pytest
+from click.testing import CliRunner
+from pdfmaker import guide_pages, make_pdf
+
+from mapping_review.cli import main
+from mapping_review.errors import ManifestError
+from mapping_review.project import manifest as manifest_module
+from mapping_review.project.corpus import add_guide
+from mapping_review.project.layout import init_project
+from mapping_review.project.manifest import Guide, append_guide, load_manifest, update_guide
+from mapping_review.review.tables_io import read_table, write_table
+
+COMMENTED = """\
+# The guides of this review.
+guides:
+  - key: a_2020   # the first one
+    title: First
+    # checked by hand in March
+    year: 2020
+
+  # b is on loan from the library
+  - key: b_2021
+    title: Second
+    publisher: Somebody
+  # c has no PDF yet
+  - key: c_2022
+# the end
+"""
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+# -- the manifest -----------------------------------------------------------------------------------
+
+def test_an_edit_keeps_every_comment(tmp_path):
+    path = tmp_path / "manifest.yaml"
+    path.write_text(COMMENTED, encoding="utf-8")
+    update_guide(path, Guide(key="a_2020", title="First, corrected", year=2020, url="https://example.org/a"))
+    update_guide(path, Guide(key="b_2021", title="Second"))  # publisher removed
+    update_guide(path, Guide(key="c_2022", title="Third"))
+    text = path.read_text(encoding="utf-8")
+    for comment in ("# The guides of this review.", "# the first one", "# checked by hand in March",
+                    "# b is on loan from the library", "# c has no PDF yet", "# the end"):
+        assert comment in text, comment
+    # each comment still stands before the entry it is about
+    assert text.index("# b is on loan") < text.index("- key: b_2021") < text.index("# c has no PDF")
+    manifest = load_manifest(path)
+    assert manifest.get("a_2020").url == "https://example.org/a" and manifest.get("b_2021").publisher == ""
+    assert manifest.get("c_2022").title == "Third" and manifest.problems == ()
+
+
+def test_an_edit_that_does_not_read_back_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "manifest.yaml"
+    path.write_text(COMMENTED, encoding="utf-8")
+    monkeypatch.setattr(manifest_module, "_edited", lambda text, guide: text.replace("key: b_2021", "key: a_2020"))
+    with pytest.raises(ManifestError, match="could not be written cleanly; the file is unchanged"):
+        update_guide(path, Guide(key="a_2020", title="Changed"))
+    monkeypatch.setattr(manifest_module, "_entry_yaml", lambda guide: "  - key: [broken\n")
+    with pytest.raises(ManifestError):
+        append_guide(path, Guide(key="d_2023"))
+    assert path.read_text(encoding="utf-8") == COMMENTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.yaml"]  # no temporary file left
+
+
+def _add_many(args):
+    root, pdf, prefix, n = args
+    from mapping_review.project.layout import Project
+
+    for i in range(n):
+        add_guide(Project(root), pdf, key=f"{prefix}{i}", link=True)
+
+
+def test_concurrent_corpus_adds_lose_no_entry(project, tmp_path):
+    pdf = make_pdf(tmp_path / "guide.pdf", guide_pages(1))
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(_add_many, [(project.root, pdf, f"p{k}_", 6) for k in range(4)])
+    manifest = load_manifest(project.manifest_path)
+    assert sorted(g.key for g in manifest.guides) == sorted(f"p{k}_{i}" for k in range(4) for i in range(6))
+    assert manifest.problems == ()
+
+
+def test_a_bad_key_is_one_error_line_and_copies_nothing(project, tmp_path):
+    pdf = make_pdf(tmp_path / "guide.pdf", guide_pages(1))
+    before = project.manifest_path.read_text()
+    out = run("corpus", "add", pdf, "--key", "bad key", "-p", project.root)
+    assert out.exit_code == 1 and out.output.startswith("Error: guide 'bad key'") and "nothing was added" in out.output
+    assert sorted(p.name for p in project.corpus_dir.iterdir()) == [".gitignore", "manifest.yaml"]
+    assert project.manifest_path.read_text() == before
+
+
+def test_a_failed_manifest_write_removes_the_copied_pdf(project, tmp_path, monkeypatch):
+    pdf = make_pdf(tmp_path / "guide.pdf", guide_pages(1))
+    monkeypatch.setattr(manifest_module, "_entry_yaml", lambda guide: "  - key: [broken\n")
+    with pytest.raises(ManifestError):
+        add_guide(project, pdf, key="g1")
+    assert not (project.corpus_dir / "g1.pdf").exists()
+
+
+# -- spreadsheets -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_pdf_text_that_looks_like_a_formula_stays_text_and_comes_back(tmp_path, suffix):
+    cells = ["=HYPERLINK(\"http://x\",\"y\")", "+1 for effort", "- a bullet", "@SUM(A1)", "'=already quoted",
+             "'plain apostrophe", "plain", "-"]
+    path = write_table(tmp_path / f"t.{suffix}", ["quote"], [[c] for c in cells])
+    assert [row[0] for row in read_table(path)[1]] == [c.strip() for c in cells]
+    if suffix == "csv":
+        written = path.read_text().splitlines()[1:]
+        assert all(not line.lstrip('"').startswith(("=", "+", "-", "@")) for line in written), written
+    else:
+        import openpyxl
+
+        sheet = openpyxl.load_workbook(path).active
+        assert {sheet.cell(row=r, column=1).data_type for r in range(2, len(cells) + 2)} == {"s"}
+
+
+# -- the CLI ----------------------------------------------------------------------------------------
+
+def leaf_commands(group, prefix=()):
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from leaf_commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name), command
+
+
+def test_every_verb_that_works_on_a_project_takes_p():
+    missing = [" ".join(path) for path, command in leaf_commands(main)
+               if path != ("init",) and not any("--project" in p.opts for p in command.params)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("verb", ["build", "extract", "segment", "code", "serve"])
+def test_the_project_may_still_be_positional_but_not_given_twice(verb, tmp_path):
+    out = run(verb, tmp_path / "a", "-p", tmp_path / "b")
+    assert out.exit_code == 2 and "the project is given twice" in out.output
+
+
+def test_limit_must_be_one_or_more(project):
+    out = run("worksheet", "export", "-r", "alice", "--limit", "0", "-p", project.root)
+    assert out.exit_code == 2 and "0 is not in the range x>=1" in out.output
+
+
+def test_the_worksheet_help_lists_the_accepted_words():
+    """Every word the worksheet import accepts is in the help (and in the module's documentation)."""
+    from mapping_review.review import worksheet
+
+    text = " ".join(run("worksheet", "export", "--help").output.split())
+    accept = text[text.index("accept ("):].split(")")[0]
+    reject = text[text.index("reject ("):].split(")")[0]
+    assert {w.strip() for w in accept.removeprefix("accept (").split(",")} | {"accept"} == worksheet.ACCEPT - {"✓"}
+    assert {w.strip() for w in reject.removeprefix("reject (").split(",")} | {"reject"} == worksheet.REJECT
+
+
+def test_text_with_markup_is_printed_as_it_is(project):
+    append_guide(project.manifest_path, Guide(key="g1", title="Depression [amended 2022] and [/i] care"))
+    out = run("corpus", "list", "-p", project.root)
+    assert out.exit_code == 0 and "[amended 2022]" in out.output and "[/i]" in out.output
+
+
+def test_verify_fails_when_there_is_nothing_to_verify(project):
+    append_guide(project.manifest_path, Guide(key="g1", title="A book"))
+    out = run("corpus", "verify", "-p", project.root)
+    assert out.exit_code == 1 and "nothing was verified" in out.output
+
+
+def test_a_damaged_build_output_is_one_error_line(tmp_path):
+    project = init_project(tmp_path / "review")
+    add_guide(project, make_pdf(tmp_path / "guide.pdf", guide_pages(2)), key="g1")
+    assert run("build", "-p", project.root, "-q", "--nlp", "blank", "-j", "1").exit_code == 0
+    codings = project.build_dir / "codings" / "g1.jsonl"
+    lines = codings.read_text().splitlines()
+    codings.write_text("\n".join([lines[0], lines[1][: len(lines[1]) // 2], *lines[2:]]) + "\n")
+    out = run("consensus", "-p", project.root)
+    assert out.exit_code == 1 and out.output.startswith("Error: ") and "g1.jsonl:2: damaged build output" in out.output
+    assert "delete g1.jsonl and run `mapping-review build`" in out.output
+    codings.unlink()
+    assert run("build", "-p", project.root, "-q", "--nlp", "blank", "-j", "1").exit_code == 0
+    assert [json.loads(x)["guide"] for x in codings.read_text().splitlines()][:1] == ["g1"]
+
+
+def test_worksheet_limit_takes_the_best_first_without_a_model(tmp_path):
+    project = init_project(tmp_path / "review")
+    add_guide(project, make_pdf(tmp_path / "guide.pdf", guide_pages(3)), key="g1")
+    assert run("build", "-p", project.root, "-q", "--nlp", "blank", "-j", "1").exit_code == 0
+    everything = tmp_path / "all.csv"
+    run("worksheet", "export", "-r", "alice", "-o", everything, "-p", project.root)
+    header, rows = read_table(everything)
+    scores = [float(r[header.index("score")]) for r in rows]
+    assert len(set(scores)) > 1 and scores == sorted(scores, reverse=True)
+    top = tmp_path / "top.csv"
+    run("worksheet", "export", "-r", "alice", "--limit", "3", "-o", top, "-p", project.root)
+    assert [float(r[header.index("score")]) for r in read_table(top)[1]] == scores[:3]
+
+
+class Unprintable:
+    def __str__(self):
+        raise RuntimeError("the disk is full")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_table_write_that_fails_leaves_the_old_file_whole(tmp_path, suffix):
+    path = write_table(tmp_path / f"t.{suffix}", ["a"], [["old"]])
+    before = path.read_bytes()
+    with pytest.raises((RuntimeError, ValueError)):
+        write_table(path, ["a"], [["new"], [Unprintable()]])
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_a_figure_that_fails_to_draw_leaves_the_old_one(tmp_path, monkeypatch):
+    from mapping_review.publish import figures
+
+    class Broken:
+        def savefig(self, target, **kwargs):
+            target.write_bytes(b"half a figure")
+            raise RuntimeError("renderer crashed")
+
+    (tmp_path / "heatmap.png").write_bytes(b"the old figure")
+    with pytest.raises(RuntimeError):
+        figures._save(Broken(), tmp_path, "heatmap")
+    assert (tmp_path / "heatmap.png").read_bytes() == b"the old figure"
+    assert [p.name for p in tmp_path.iterdir()] == ["heatmap.png"]

@@ -1,0 +1,223 @@
+"""REFI-QDA export on a small made project: schema-valid, stable GUIDs, the same bytes apart from the
+timestamp; bad .qdpx and .qdc input refused with file and line, and nothing written to reviews/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+from pdfmaker import guide_pages, make_pdf
+from refi_helpers import assert_valid, make_decisions, members, need_reference, without_timestamp, write_zip
+
+from mapping_review import pipeline
+from mapping_review.cli import main
+from mapping_review.coding.versions import CODER
+from mapping_review.errors import ConfigError
+from mapping_review.exchange import export_qdc, export_qdpx, import_qdc, import_qdpx
+from mapping_review.exchange.qdaxml import SCHEMAS
+from mapping_review.project.corpus import add_guide
+from mapping_review.project.layout import init_project
+from mapping_review.project.manifest import Guide, append_guide
+from mapping_review.review.decisions import Decision, append_decisions
+
+NS = {"q": "urn:QDA-XML:project:1.0"}
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    base = tmp_path_factory.mktemp("made")
+    project = init_project(base / "review")
+    pdf = make_pdf(base / "tg.pdf", guide_pages(3))
+    add_guide(project, pdf, key="tg1", title="A Test Guideline", year=2024)
+    append_guide(project.manifest_path, Guide(key="paper_only_2020", title="A guide we have no PDF of", year=2020))
+    assert not pipeline.build_project(project, nlp_name="blank", jobs=1).failures
+    make_decisions(project, n_suggestions=12)
+    return project, base
+
+
+def guids(qde: bytes, tag: str) -> dict[str, str]:
+    root = etree.fromstring(qde)
+    return {e.get("name"): e.get("guid") for e in root.iter(f"{{{NS['q']}}}{tag}")}
+
+
+def test_packaged_schemas_are_the_reference_ones():
+    for name in ("Project.xsd", "Codebook.xsd"):
+        assert (SCHEMAS / name).read_bytes() == need_reference(name).read_bytes()
+
+
+def test_export_is_valid_and_the_same_apart_from_its_timestamp(made, tmp_path):
+    project, _ = made
+    first = export_qdpx(project, tmp_path / "a.qdpx", timestamp="2025-01-01T00:00:00Z")
+    second = export_qdpx(project, tmp_path / "b.qdpx", timestamp="2026-06-30T12:00:00Z")
+    a, b = members(first.path), members(second.path)
+    assert_valid(a["project.qde"], "Project.xsd")
+    assert a.keys() == b.keys() and a["project.qde"] != b["project.qde"]
+    assert without_timestamp(a["project.qde"]) == without_timestamp(b["project.qde"])
+    assert all(a[n] == b[n] for n in a if n != "project.qde")
+    assert first.sources == ["tg1"] and first.cases_only == ["paper_only_2020"]
+    root = etree.fromstring(a["project.qde"])
+    cases = {c.get("name") for c in root.iterfind(".//q:Case", NS)}
+    assert {"tg1", "paper_only_2020", "tg1 | carol", "tg1 | consensus"} <= cases
+    pdf_source = root.find(".//q:PDFSource", NS)
+    pdf_member = "sources/" + pdf_source.get("path").removeprefix("internal://")
+    assert a[pdf_member] == (project.corpus_dir / "tg1.pdf").read_bytes()
+    rep = pdf_source.find("q:Representation", NS)
+    text = a["sources/" + rep.get("plainTextPath").removeprefix("internal://")].decode()
+    for sel in rep.iterfind("q:PlainTextSelection", NS):  # the codings' offsets point at the segment's text
+        seg_id = sel.get("name").split(" [")[0]
+        quoted = text[int(sel.get("startPosition")) : int(sel.get("endPosition"))]
+        segment = next(s for s in _segments(project) if s.id == seg_id)
+        span = re.search(r"\[(\d+):(\d+)\]", sel.get("name"))
+        assert quoted == (segment.text[int(span[1]) : int(span[2])] if span else segment.text)
+
+
+def _segments(project):
+    from mapping_review.segment.inspect import load_segments
+
+    return load_segments(project, "tg1")
+
+
+def test_guids_are_stable_when_the_review_changes(made, tmp_path):
+    project, _ = made
+    before = members(export_qdpx(project, tmp_path / "before.qdpx").path)["project.qde"]
+    append_decisions(project.reviews_dir, [Decision("dave", "2025-05-01T00:00:00Z", "guide", "tg1", "redirect_client",
+                                                    True, "set")])
+    after = members(export_qdpx(project, tmp_path / "after.qdpx").path)["project.qde"]
+    for tag in ("Code", "PDFSource", "Variable"):
+        assert guids(before, tag) == guids(after, tag)
+    users_before, users_after = guids(before, "User"), guids(after, "User")
+    assert users_after.pop("dave") and users_after == users_before
+    # a contract with the programs that keep our GUIDs: a code's GUID never changes between versions
+    assert guids(before, "Code")["Inpatient"] == "DAC354FF-737B-5A99-A31C-74403A4F15D4"
+    qdc = export_qdc(project, tmp_path / "codebook.qdc").path.read_bytes()
+    assert_valid(qdc, "Codebook.xsd")
+    assert guids(qdc.replace(b"codebook:1.0", b"project:1.0"), "Code") == guids(before, "Code")
+
+
+def test_bad_archives_are_refused_and_reviews_stay_as_they_were(made, tmp_path):
+    project, _ = made
+    good = members(export_qdpx(project, tmp_path / "good.qdpx").path)
+    reviews = {p.name: p.read_bytes() for p in project.reviews_dir.glob("*.jsonl")}
+    (tmp_path / "text.qdpx").write_text("not a zip")
+    cases = [
+        (tmp_path / "text.qdpx", "not a ZIP archive"),
+        (write_zip(tmp_path / "empty.qdpx", {"sources/x.txt": b"x"}), "no project.qde"),
+        (write_zip(tmp_path / "broken.qdpx", {"project.qde": good["project.qde"][:-40]}),
+         r"project.qde:\d+: not well-formed"),
+    ]
+    invalid = good["project.qde"].replace(b'isCodable="true"', b'isCodable="maybe"', 1)
+    line = invalid[: invalid.index(b'isCodable="maybe"')].count(b"\n") + 1
+    cases.append((write_zip(tmp_path / "invalid.qdpx", {**good, "project.qde": invalid}),
+                  rf"project.qde:{line}: .*isCodable.*\n(.|\n)*Nothing was imported"))
+    for path, message in cases:
+        with pytest.raises(ConfigError, match=message):
+            import_qdpx(project, path)
+        result = CliRunner().invoke(main, ["import", "qdpx", str(path), "-p", str(project.root)])
+        assert result.exit_code == 1 and result.output.startswith("Error: ") and "Traceback" not in result.output
+    assert {p.name: p.read_bytes() for p in project.reviews_dir.glob("*.jsonl")} == reviews
+
+
+def test_a_source_file_missing_from_the_archive_is_reported_not_dropped(made, tmp_path):
+    project, _ = made
+    good = members(export_qdpx(project, tmp_path / "good.qdpx").path)
+    text_member = next(n for n in good if n.endswith(".txt"))
+    partial = write_zip(tmp_path / "partial.qdpx", {n: d for n, d in good.items() if n != text_member})
+    result = import_qdpx(project, partial, dry_run=True)
+    assert any("is missing from the archive" in w for w in result.warnings)
+    n_codings = good["project.qde"].count(b"<Coding ") - good["project.qde"].count(b'creatingUser="' +
+                                                                                    _machine_guid(good) + b'"')
+    assert len(result.unmatched) == n_codings and not result.decisions
+    assert all("no segment has this text" in line for line in result.unmatched)
+
+
+def _machine_guid(files) -> bytes:
+    return re.search(rb'User guid="([^"]+)" name="' + CODER.encode() + rb'"', files["project.qde"])[1]
+
+
+def test_codebooks_with_duplicate_names_or_cycles_map_what_they_safely_can(made, tmp_path):
+    project, _ = made
+    g = "A0000000-0000-4000-8000-00000000000{}".format
+    qdc = (f'<CodeBook xmlns="urn:QDA-XML:codebook:1:0" origin="Other 1"><Codes>'
+           f'<Code guid="{g(1)}" name="Location" isCodable="false"><Code guid="{g(2)}" name="Inpatient" isCodable="true">'
+           f'<Code guid="{g(2)}" name="Ward" isCodable="true"/></Code></Code>'
+           f'<Code guid="{g(3)}" name="Client Centered (e.g. shared decision making)" isCodable="true"/>'
+           f'<Code guid="{g(4)}" name="Client Centered (e.g. shared decision making)" isCodable="true"/>'
+           f'<Code guid="{g(5)}" name="Something::Else" isCodable="true"/></Codes></CodeBook>')
+    path = tmp_path / "odd.qdc"
+    path.write_text(qdc)
+    result = import_qdc(project, path, draft=tmp_path / "draft.yaml")
+    warnings = "\n".join(result.warnings)
+    assert "namespace 'urn:QDA-XML:codebook:1:0' read as 'urn:QDA-XML:codebook:1.0'" in warnings
+    assert "code 'Ward' contains itself" in warnings and "a cycle" in warnings
+    assert "duplicate code name 'Client Centered (e.g. shared decision making)'" in warnings
+    assert "draft codebook not written" in warnings and not (tmp_path / "draft.yaml").exists()
+    assert result.mapped == {"Location": "location", "Location > Inpatient": "location/inpatient"}
+    assert sorted(result.unmapped) == ["Client Centered (e.g. shared decision making)"] * 2 + ["Something",
+                                                                                              "Something > Else"]
+
+
+def test_codebook_in_the_wrong_namespace_or_invalid_is_refused(made, tmp_path):
+    project, _ = made
+    wrong = tmp_path / "wrong.qdc"
+    wrong.write_text('<CodeBook xmlns="urn:something:else"><Codes/></CodeBook>')
+    with pytest.raises(ConfigError, match=r"wrong.qdc:1: root element is in namespace 'urn:something:else'"):
+        import_qdc(project, wrong)
+    empty = tmp_path / "empty.qdc"
+    empty.write_text('<CodeBook xmlns="urn:QDA-XML:codebook:1.0">\n<Codes/>\n</CodeBook>')
+    with pytest.raises(ConfigError, match=r"empty.qdc:2: .*Codes.*Missing child element"):
+        import_qdc(project, empty)
+
+
+def test_cli_export_and_import_report(made, tmp_path):
+    project, _ = made
+    runner = CliRunner()
+    out = runner.invoke(main, ["export", "qdpx", str(tmp_path / "r.qdpx"), "-p", str(project.root)])
+    flat = " ".join(out.output.split())
+    assert out.exit_code == 0 and "1 source(s)" in flat and "1 guide(s) without text" in flat
+    out = runner.invoke(main, ["export", "qdc", str(tmp_path / "r.qdc"), "-p", str(project.root)])
+    assert out.exit_code == 0 and (tmp_path / "r.qdc").exists()
+    out = runner.invoke(main, ["import", "qdpx", str(tmp_path / "r.qdpx"), "--dry-run", "-p", str(project.root)])
+    flat = " ".join(out.output.split())
+    assert out.exit_code == 0 and "0 decision(s) would be recorded (dry run)" in flat and "unchanged" in flat
+    assert "Source 'tg1' -> guide tg1" in flat
+
+
+def test_a_pdf_area_without_text_is_coded_on_the_paragraphs_it_covers(made, tmp_path):
+    project, _ = made
+    good = members(export_qdpx(project, tmp_path / "good.qdpx").path)
+    paragraph = next(s for s in _segments(project) if s.kind == "paragraph" and s.page == 2 and s.role == "recommendation")
+    height = 792  # tests/pdfmaker.py writes US Letter pages
+    x0, top, x1, bottom = paragraph.bbox
+    alice = re.search(rb'User guid="([^"]+)" name="alice"', good["project.qde"])[1].decode()
+    code = re.search(rb'Code guid="([^"]+)" name="Hospitalize Client When Necessary"', good["project.qde"])[1].decode()
+    area = (f'<PDFSelection guid="B0000000-0000-4000-8000-000000000001" page="1" firstX="{int(x0) - 2}" '
+            f'firstY="{int(height - bottom) - 2}" secondX="{int(x1) + 2}" secondY="{int(height - top) + 2}">'
+            f'<Coding guid="B0000000-0000-4000-8000-000000000002" creatingUser="{alice}">'
+            f'<CodeRef targetGUID="{code}"/></Coding></PDFSelection>').encode()
+    qde = re.sub(rb"(<PDFSource [^>]*>\s*<Description>[^<]*</Description>)", lambda m: m.group(1) + area,
+                 good["project.qde"], count=1)
+    assert_valid(qde, "Project.xsd")
+    result = import_qdpx(project, write_zip(tmp_path / "area.qdpx", {**good, "project.qde": qde}), dry_run=True)
+    (decision,) = result.decisions
+    assert (decision.reviewer, decision.segment, decision.code) == ("alice", paragraph.id, "hospitalize_when_necessary")
+
+
+def test_cases_named_key_and_reviewer_become_that_reviewers_guide_level_answers(made, tmp_path):
+    project, _ = made
+    good = members(export_qdpx(project, tmp_path / "good.qdpx").path)
+    variable = re.search(rb'Variable guid="([^"]+)" name="Don\'t Stigmatize"', good["project.qde"])[1].decode()
+    cases = "".join(
+        f'<Case guid="C0000000-0000-4000-8000-00000000000{i}" name="{name}"><VariableValue>'
+        f'<VariableRef targetGUID="{variable}"/><BooleanValue>{value}</BooleanValue></VariableValue></Case>'
+        for i, (name, value) in enumerate([("tg1 | Jane Doe", "true"), ("tg1", "false"), ("nobody | x", "true")]))
+    qde = re.sub(rb"<Cases>", b"<Cases>" + cases.encode(), good["project.qde"], count=1)
+    qde = qde.replace(b'origin="mapping-review', b'origin="Another program, after mapping-review', 1)
+    assert_valid(qde, "Project.xsd")
+    result = import_qdpx(project, write_zip(tmp_path / "cases.qdpx", {**good, "project.qde": qde}), dry_run=True)
+    (decision,) = result.decisions
+    assert (decision.reviewer, decision.level, decision.guide, decision.code, decision.value) == \
+        ("Jane_Doe", "guide", "tg1", "dont_stigmatize", True)
+    assert any("case 'tg1': 1 answer(s) without a reviewer are not recorded" in w for w in result.warnings)
+    assert any(line.startswith("case 'nobody | x': 1 answer(s) not recorded") for line in result.unmatched)

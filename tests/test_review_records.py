@@ -1,0 +1,271 @@
+"""Review records a team can defend: decision files that no hand edit or torn write can corrupt or
+misread, blind sheets, agreement on what both reviewers decided, and settlements by someone allowed to."""
+
+import json
+import multiprocessing
+import threading
+
+import pytest
+from click.testing import CliRunner
+from sklearn.metrics import cohen_kappa_score
+
+from mapping_review.cli import main
+from mapping_review.errors import ConfigError, RoleError
+from mapping_review.files import file_lock
+from mapping_review.project.layout import init_project
+from mapping_review.project.manifest import Guide, append_guide
+from mapping_review.project.settings import ReviewSettings
+from mapping_review.review.adjudication import check_may_settle, parties
+from mapping_review.review.agreement import agreement
+from mapping_review.review.decisions import (
+    Decision,
+    append_decisions,
+    guide_level,
+    read_decisions,
+    read_reviews,
+)
+from mapping_review.review.state import agreement_by_code, load_review
+from mapping_review.review.tables_io import read_table, write_table
+
+
+def d(reviewer, guide, code, value, **kw):
+    return Decision(reviewer=reviewer, time=kw.pop("time", "t"), level=kw.pop("level", "guide"), guide=guide,
+                    code=code, value=value, **kw)
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+# -- the decision files -----------------------------------------------------------------------------
+
+def test_an_append_after_a_line_without_newline_starts_a_new_line(tmp_path):
+    (tmp_path / "alice.jsonl").write_text(json.dumps(d("alice", "g", "dont_stigmatize", True).to_dict()))
+    append_decisions(tmp_path, [d("alice", "g", "redirect_client", False)])
+    lines = (tmp_path / "alice.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and [json.loads(x)["code"] for x in lines] == ["dont_stigmatize", "redirect_client"]
+    files = read_reviews(tmp_path)
+    assert [(x.code, x.value) for x in files.decisions] == [("dont_stigmatize", True), ("redirect_client", False)]
+    assert files.warnings == []
+
+
+def test_decisions_glued_by_an_older_version_are_both_read(tmp_path):
+    one, two = (json.dumps(d("alice", "g", c, True).to_dict()) for c in ("dont_stigmatize", "redirect_client"))
+    (tmp_path / "alice.jsonl").write_text(one + two + "\n")
+    assert [x.code for x in read_decisions(tmp_path)] == ["dont_stigmatize", "redirect_client"]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"value": "false"}, "value must be true or false, not 'false'"),
+    ({"value": 0}, "value must be true or false"),
+    ({"level": "page"}, "level 'page' is not one of guide, segment"),
+    ({"action": "maybe"}, "action 'maybe' is not one of"),
+    ({"start": "3"}, "start must be a whole number"),
+    ({"colour": "red"}, "unknown field 'colour'"),
+    ({"reviewer": "bob"}, "decision by 'bob' in alice.jsonl"),
+])
+def test_a_wrong_value_is_an_error_naming_file_and_line(tmp_path, change, message):
+    good = d("alice", "g", "dont_stigmatize", True).to_dict()
+    lines = [json.dumps(good), json.dumps({**good, **change})]
+    (tmp_path / "alice.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError) as e:
+        read_decisions(tmp_path)
+    assert f"alice.jsonl:2: {message}" in str(e.value)
+
+
+def test_missing_fields_and_segment_without_id_are_errors(tmp_path):
+    (tmp_path / "alice.jsonl").write_text(json.dumps({"reviewer": "alice", "time": "t", "level": "segment",
+                                                      "guide": "g", "code": "c", "value": True}) + "\n"
+                                          + json.dumps({"reviewer": "alice", "level": "guide"}) + "\n")
+    with pytest.raises(ConfigError) as e:
+        read_decisions(tmp_path)
+    assert "alice.jsonl:1: a segment decision needs the segment id" in str(e.value)
+    assert "alice.jsonl:2: missing field 'guide'" in str(e.value)
+
+
+def test_a_torn_last_line_is_skipped_and_reported_and_the_rest_is_read(tmp_path):
+    append_decisions(tmp_path, [d("alice", "g", "dont_stigmatize", True)])
+    with (tmp_path / "alice.jsonl").open("a") as fh:
+        fh.write('{"reviewer": "alice", "time": "t", "lev')  # a write cut off
+    files = read_reviews(tmp_path)
+    assert [x.code for x in files.decisions] == ["dont_stigmatize"]
+    assert len(files.warnings) == 1 and "alice.jsonl:2: an unfinished last line was skipped" in files.warnings[0]
+
+
+def test_a_file_that_is_not_utf8_is_an_error_with_its_line(tmp_path):
+    good = json.dumps(d("alice", "g", "dont_stigmatize", True).to_dict())
+    (tmp_path / "alice.jsonl").write_bytes((good + "\n" + good.replace("t", "\xe9", 1)).encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"alice.jsonl:2: not UTF-8 text \(byte 0xe9\)"):
+        read_decisions(tmp_path)
+
+
+def _half_write_under_lock(path, started, release):
+    line = json.dumps(d("alice", "g", "redirect_client", True).to_dict()) + "\n"
+    with path.open("a+b") as fh, file_lock(fh, exclusive=True):
+        fh.write(line[:40].encode())
+        fh.flush()
+        started.set()
+        release.wait(10)
+        fh.write(line[40:].encode())
+        fh.flush()
+
+
+def test_a_reader_waits_for_a_writer_and_never_sees_half_a_line(tmp_path):
+    """A writer holds its lock mid-line; the reader blocks on its shared lock and then reads the whole line."""
+    append_decisions(tmp_path, [d("alice", "g", "dont_stigmatize", True)])
+    ctx = multiprocessing.get_context("fork")
+    started, release = ctx.Event(), ctx.Event()
+    writer = ctx.Process(target=_half_write_under_lock, args=(tmp_path / "alice.jsonl", started, release))
+    writer.start()
+    assert started.wait(10)
+    threading.Timer(0.3, release.set).start()
+    files = read_reviews(tmp_path)  # waits for the writer
+    writer.join(10)
+    assert [x.code for x in files.decisions] == ["dont_stigmatize", "redirect_client"] and files.warnings == []
+
+
+def _append_one(folder, done):
+    append_decisions(folder, [d("alice", "g", "redirect_client", True)])
+    done.set()
+
+
+def test_an_append_waits_while_a_reader_holds_the_file(tmp_path):
+    append_decisions(tmp_path, [d("alice", "g", "dont_stigmatize", True)])
+    path = tmp_path / "alice.jsonl"
+    ctx = multiprocessing.get_context("fork")
+    done = ctx.Event()
+    with path.open("rb") as fh, file_lock(fh, exclusive=False):
+        writer = ctx.Process(target=_append_one, args=(tmp_path, done))
+        writer.start()
+        assert not done.wait(0.5)  # blocked by the reader's shared lock
+        assert len(path.read_text().splitlines()) == 1
+    assert done.wait(10)
+    writer.join(10)
+    assert len(read_decisions(tmp_path)) == 2
+
+
+# -- guide level, agreement -----------------------------------------------------------------------
+
+def test_a_rejected_segment_does_not_make_a_guide_level_no():
+    decisions = [d("alice", "g", "redirect_client", False, level="segment", segment="g:1:a", action="reject"),
+                 d("alice", "g", "dont_stigmatize", True, level="segment", segment="g:1:b", action="accept")]
+    assert guide_level(decisions)["alice"] == {("g", "dont_stigmatize"): True}
+
+
+def test_cohen_kappa_uses_only_items_both_decided():
+    """alice decided six items, bob three of them: an item bob left undecided is not a No."""
+    alice = {"u1": True, "u2": True, "u3": False, "u4": True, "u5": True, "u6": True}
+    bob = {"u1": True, "u2": False, "u3": False}
+    ratings = {u: {"alice": v, **({"bob": bob[u]} if u in bob else {})} for u, v in alice.items()}
+    result = agreement(ratings, ["alice", "bob"])
+    both = sorted(bob)
+    assert result.n_units == 3 and result.n_pairs[("alice", "bob")] == 3
+    assert result.cohen[("alice", "bob")] == pytest.approx(cohen_kappa_score([alice[u] for u in both],
+                                                                             [bob[u] for u in both]))
+    as_no = cohen_kappa_score(list(alice.values()), [bob.get(u, False) for u in alice])
+    assert result.cohen[("alice", "bob")] != pytest.approx(as_no)
+
+
+@pytest.fixture()
+def review(tmp_path):
+    project = init_project(tmp_path / "review")
+    for key in ("g1", "g2"):
+        append_guide(project.manifest_path, Guide(key=key, title=f"Guide {key}"))
+    return project
+
+
+def test_the_consensus_is_not_a_rater(review):
+    append_decisions(review.reviews_dir, [
+        d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", True),
+        d("alice", "g2", "dont_stigmatize", False), d("bob", "g2", "dont_stigmatize", False),
+        d("consensus", "g1", "dont_stigmatize", False), d("consensus", "g2", "dont_stigmatize", True)])
+    by_code, overall, raters = agreement_by_code(load_review(review))
+    assert raters == ["alice", "bob"]
+    assert overall.percent == 1.0 and by_code["dont_stigmatize"].n_units == 2
+
+
+# -- blind sheets -----------------------------------------------------------------------------------
+
+def test_sheets_are_blind_and_an_untouched_sheet_records_nothing(review, tmp_path):
+    root = review.root
+    append_decisions(review.reviews_dir, [d("consensus", "g1", "dont_stigmatize", True),
+                                          d("consensus", "g1", "location/inpatient", True)])
+    alice = tmp_path / "alice.csv"
+    assert run("sheet", "export", "-r", "alice", "-o", alice, "-p", root).exit_code == 0
+    header, rows = read_table(alice)
+    answers = [i for i, h in enumerate(header) if i and not h.endswith("[machine]")]
+    assert all(row[i] == "" for row in rows for i in answers)  # nothing of the consensus
+    assert run("sheet", "import", alice, "-r", "alice", "-p", root).output.startswith("0 decision(s) recorded")
+    # alice answers two features of g1; an empty cell stays undecided, "No" is an answer
+    col = {h: i for i, h in enumerate(header)}
+    rows[0][col["Don't Stigmatize"]] = "Yes"
+    rows[0][col["Location"]] = "No"
+    write_table(alice, header, rows)
+    out = run("sheet", "import", alice, "-r", "alice", "-p", root)
+    assert out.exit_code == 0 and out.output.startswith("4 decision(s) recorded"), out.output
+    mine = {(x.guide, x.code): x.value for x in read_decisions(review.reviews_dir) if x.reviewer == "alice"}
+    assert mine == {("g1", "dont_stigmatize"): True, ("g1", "location/inpatient"): False,
+                    ("g1", "location/outpatient"): False, ("g1", "location/client_home"): False}
+    # bob's sheet shows nothing of alice's (or the consensus's) answers
+    bob = tmp_path / "bob.csv"
+    run("sheet", "export", "-r", "bob", "-o", bob, "-p", root)
+    assert all(row[i] == "" for row in read_table(bob)[1] for i in answers)
+    # alice's own export shows her answers, and importing it untouched records nothing
+    run("sheet", "export", "-r", "alice", "-o", tmp_path / "alice2.csv", "-p", root)
+    again = read_table(tmp_path / "alice2.csv")[1]
+    assert (again[0][col["Don't Stigmatize"]], again[0][col["Location"]]) == ("Yes", "No")
+    assert run("sheet", "import", tmp_path / "alice2.csv", "-r", "alice", "-p", root).output.startswith(
+        "0 decision(s) recorded")
+
+
+# -- adjudication -----------------------------------------------------------------------------------
+
+def test_who_may_settle():
+    default = ReviewSettings()
+    check_may_settle("carol", involved={"alice", "bob"}, settings=default)
+    with pytest.raises(RoleError, match="answered this item"):
+        check_may_settle("alice", involved={"alice", "bob"}, settings=default)
+    named = ReviewSettings(adjudicators=("carol",))
+    with pytest.raises(RoleError, match="not an adjudicator"):
+        check_may_settle("dave", involved={"alice", "bob"}, settings=named)
+    check_may_settle("alice", involved={"alice", "bob"}, settings=ReviewSettings(parties_may_settle=True))
+    with pytest.raises(RoleError):
+        check_may_settle("consensus", involved=set(), settings=default)
+
+
+def test_parties_of_guide_and_segment_items():
+    decisions = [d("alice", "g", "c", True), d("bob", "g", "c", False), d("consensus", "g", "c", True),
+                 d("carol", "g", "c", True, level="segment", segment="s1", action="accept")]
+    assert parties(decisions, level="guide", guide="g", code="c") == {"alice", "bob", "carol"}  # carol: implied
+    assert parties(decisions, level="segment", guide="g", code="c", segment="s1") == {"carol"}
+
+
+def test_guide_level_settlement_from_the_cli_respects_roles(review, tmp_path):
+    root = review.root
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
+                                          d("bob", "g1", "dont_stigmatize", False)])
+    refused = run("adjudicate", "g1", "dont_stigmatize", "yes", "-r", "alice", "-p", root)
+    assert refused.exit_code == 1 and "alice answered this item and may not settle it" in refused.output
+    (root / "review.yaml").write_text("review:\n  adjudicators: [carol]\n")
+    assert "not an adjudicator" in run("adjudicate", "g1", "dont_stigmatize", "yes", "-r", "dave", "-p", root).output
+    exported = tmp_path / "open.csv"
+    assert run("adjudicate", "-r", "dave", "--export", exported, "-p", root).output.startswith("Wrote 0 disagreement")
+    exported.unlink()
+    assert run("adjudicate", "-r", "carol", "--export", exported, "-p", root).output.startswith("Wrote 1 disagreement")
+    again = run("adjudicate", "-r", "carol", "--export", exported, "-p", root)
+    assert again.exit_code == 1 and "exists" in again.output  # never overwritten without --force
+    ok = run("adjudicate", "g1", "dont_stigmatize", "no", "-r", "carol", "--note", "met", "-p", root)
+    assert ok.exit_code == 0, ok.output
+    settled = [x for x in read_decisions(review.reviews_dir) if x.reviewer == "consensus"]
+    assert [(x.code, x.value, x.settled_by, x.note) for x in settled] == [("dont_stigmatize", False, "carol", "met")]
+    rows = {(r[0], r[1]): r for r in read_table(root / "build" / "tables" / "guide_codes.csv")[1]} \
+        if run("consensus", "-p", root).exit_code == 0 else {}
+    assert rows[("g1", "dont_stigmatize")][2:4] == ["0", "consensus"]
+
+
+def test_an_export_where_no_folder_can_be_is_one_error_line(review, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    out = run("adjudicate", "-r", "carol", "--export", tmp_path / "a-file" / "x.csv", "-p", review.root)
+    assert out.exit_code == 1 and out.output.startswith("Error: ") and "a-file" in out.output
