@@ -19,7 +19,8 @@ from mapping_review.exchange import export_qdc, export_qdpx, import_qdc, import_
 from mapping_review.exchange.qdaxml import SCHEMAS
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import init_project
-from mapping_review.project.manifest import Guide, append_guide
+from mapping_review.project.manifest import Guide
+from mapping_review.project.manifest_edit import append_guide
 from mapping_review.review.decisions import Decision, append_decisions
 
 NS = {"q": "urn:QDA-XML:project:1.0"}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.review.agreement import fmt
 from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, latest, now
-from mapping_review.review.state import agreement_by_code
+from mapping_review.review.state import adjudication_of, agreement_by_code
 from mapping_review.web.security import int_field, json_object, text_field
 from mapping_review.web.store import Store
 
@@ -32,10 +33,14 @@ def valid_reviewer(name: str) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    """A page of this site to return to after login; anything that could lead elsewhere goes home."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("dashboard")
+    """A page of this site to return to after login; anything that could lead elsewhere goes home
+    (another host, a scheme, a backslash or a control character a browser would drop)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("dashboard")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return url_for("dashboard")
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else url_for("dashboard")
 
 
 def login() -> Any:
@@ -65,11 +70,15 @@ def dashboard() -> Any:
         data = store().guide(guide.key)
         rows.append({"guide": guide, "pages": data.doc.n_pages if data.doc else 0, "suggestions": per_guide[guide.key],
                      "decided": decided[guide.key], "sheet": sheet_done[guide.key]})
-    by_code, overall, raters = agreement_by_code(state)
-    agreement = {"raters": raters, "units": overall.n_units, "percent": fmt(overall.percent), "alpha": fmt(overall.alpha),
-                 "weakest": sorted(((c, a.alpha) for c, a in by_code.items() if a.n_units and a.alpha == a.alpha),
-                                   key=lambda x: x[1])[:5]} if len(raters) >= 2 else None
-    return render_template("dashboard.html", rows=rows, n_codes=len(state.codebook.codes), agreement=agreement)
+    agreement = None
+    if g.reviewer in adjudication_of(state).settings.adjudicators:  # figures that a coder could probe answers with
+        by_code, overall, raters = agreement_by_code(state)
+        agreement = {"raters": raters, "units": overall.n_units, "percent": fmt(overall.percent),
+                     "alpha": fmt(overall.alpha),
+                     "weakest": sorted(((c, a.alpha) for c, a in by_code.items() if a.n_units and a.alpha == a.alpha),
+                                       key=lambda x: x[1])[:5]} if len(raters) >= 2 else None
+    return render_template("dashboard.html", rows=rows, n_codes=len(state.codebook.codes), agreement=agreement,
+                           adjudicator=g.reviewer in adjudication_of(state).settings.adjudicators)
 
 
 def _status(own: dict[tuple[str, str, str, str], Decision], s: Suggestion) -> str:
