@@ -126,12 +126,27 @@ def other_features(s: Suggestion, definitions: dict[str, dict[str, int]] | None 
     for name, value in sentence_cues(s.quote, s.section, role=s.role, heading=s.kind == "heading").items():
         if value:
             feats[f"cue:{name}"] = value
+    before, after = window_words(s)
+    for w in before:
+        feats[f"wb:{w}"] = 0.5
+        feats[f"wc:{s.code}|{w}"] = 0.5
+    for w in after:
+        feats[f"wa:{w}"] = 0.5
+        feats[f"wc:{s.code}|{w}"] = 0.5
     inner = s.section[-1] if s.section else ""
     for w in set(words(inner)):
         feats[f"h:{w}"] = 1.0
     for w in set(words(" ".join(s.section[:-1]))) - set(words(inner)):
         feats[f"p:{w}"] = 0.5
     return feats
+
+
+WINDOW = 3  # words either side of the matched words that are features of their own
+
+
+def window_words(s: Suggestion) -> tuple[list[str], list[str]]:
+    """Up to ``WINDOW`` words before and after the matched words (what tells one sense from another)."""
+    return words(s.quote[: s.match_start])[-WINDOW:], words(s.quote[s.match_end:])[:WINDOW]
 
 
 @dataclass(frozen=True)
