@@ -17,12 +17,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mapping_review.bookkeeping import GuideResult, Progress
-from mapping_review.extract.stage import extract_corpus
 from mapping_review.files import write_atomic
 from mapping_review.pipeline.fingerprint import RUN_FILE, inputs_of, library_versions, read_run, same_inputs
 from mapping_review.project.layout import Project
 from mapping_review.project.settings import Settings, load_settings
-from mapping_review.segment.stage import segment_corpus
+from mapping_review.segment.stage import extract_and_segment
 
 
 @dataclass
@@ -78,8 +77,7 @@ def _stages(project: Project, settings: Settings, *, jobs: int | None, progress:
     from mapping_review.review.state import load_review, resolve_review, write_tables
 
     engine, nlp_name = settings.build.engine, settings.build.nlp
-    extracted = extract_corpus(project, engine=engine, jobs=jobs, progress=progress)
-    segmented = segment_corpus(project, engine=engine, nlp_name=nlp_name, progress=progress, extracted=extracted)
+    extracted, segmented = extract_and_segment(project, engine=engine, nlp_name=nlp_name, jobs=jobs, progress=progress)
     coded = code_corpus(project, nlp_name=nlp_name, progress=progress)
     state = load_review(project)
     tables = resolve_review(state, use_calibration=settings.build.calibrate)

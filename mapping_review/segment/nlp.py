@@ -28,14 +28,20 @@ def resolve_pipeline_name(name: str = "auto") -> str:
 
 
 @lru_cache(maxsize=4)
-def load_nlp(name: str = "auto") -> Language:
-    """The pipeline called ``name`` (see module docs); raises with advice when missing."""
+def load_nlp(name: str = "auto", *, sentences_only: bool = False) -> Language:
+    """The pipeline called ``name`` (see module docs); raises with advice when missing.
+
+    ``sentences_only`` gives, for ``blank``, the tokenizer and sentencizer alone: the same sentences,
+    without loading the lemma tables (segmentation needs nothing else).
+    """
     import spacy
 
     resolved = resolve_pipeline_name(name)
     if resolved == "blank":
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
+        if sentences_only:
+            return nlp
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
         try:
             nlp.initialize()
@@ -64,3 +70,4 @@ def sentence_pipes(nlp: Language) -> list[str]:
     if "parser" in needed:  # a parser may listen to a shared tok2vec/transformer
         needed.update(p for p in ("tok2vec", "transformer") if p in nlp.pipe_names)
     return [p for p in nlp.pipe_names if p in needed]
+

@@ -16,10 +16,11 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mapping_review.extract import Block, Document
+from mapping_review.extract.model import shallow_dict
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -45,7 +46,7 @@ class Segment:
     parent: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = shallow_dict(self)
         data["section"] = list(self.section)
         data["bbox"] = list(self.bbox) if self.bbox else None
         data["boxes"] = [list(b) for b in self.boxes]
