@@ -11,8 +11,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue as queue_module
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ from mapping_review.bookkeeping import GuideResult, Progress
 from mapping_review.errors import GuideError, MappingReviewError
 from mapping_review.extract import DEFAULT_ENGINE, Document, extract_document, extractor_name
 from mapping_review.extract.cache import document_summary, load_summary, save_document
+from mapping_review.extract.ocr import OCR_ENGINE, ocr_pdf
 from mapping_review.files import file_sha256
 from mapping_review.project.corpus import resolve_file
 from mapping_review.project.layout import Project
@@ -56,6 +58,12 @@ def _summarise(result: GuideResult, summary: dict[str, Any]) -> GuideResult:
     return result
 
 
+def guide_extractor(engine: str, guide: Guide) -> str:
+    """The versioned name of what extracts ``guide``: the engine and layout, and OCR when it is asked for."""
+    name = extractor_name(engine)
+    return f"{name}+{OCR_ENGINE}" if guide.ocr else name
+
+
 def _count_pages(path: Path, password: str) -> int:
     try:
         doc = pdfium.PdfDocument(str(path), password=password or None)
@@ -71,7 +79,6 @@ def plan_extraction(project: Project, engine: str) -> tuple[list[GuideResult], l
     manifest = load_manifest(project.manifest_path)
     results = [GuideResult(p.key, "failed", p.message, "manifest") for p in manifest.problems]
     jobs: list[_Job] = []
-    extractor = extractor_name(engine)
     for guide in manifest.guides:
         if not guide.file:
             results.append(GuideResult(guide.key, "no file", "metadata only; no PDF yet"))
@@ -82,7 +89,7 @@ def plan_extraction(project: Project, engine: str) -> tuple[list[GuideResult], l
             results.append(GuideResult(guide.key, "failed", str(e), e.reason))
             continue
         sha = guide.sha256 or file_sha256(path)
-        cached = load_summary(project.cache_dir, sha, extractor)
+        cached = load_summary(project.cache_dir, sha, guide_extractor(engine, guide))
         if cached is not None:
             results.append(_summarise(GuideResult(guide.key, "cached"), cached))
         else:
@@ -105,8 +112,7 @@ def _extract_job(job: _Job, engine: str, cache_dir: Path, then: AfterExtract | N
             _page_queue.put(n)
 
     try:
-        doc = extract_document(job.path, sha256=job.sha256, engine=engine, password=job.guide.password or None,
-                               on_page=tick)
+        doc = _extract(job, engine, cache_dir, tick)
     except GuideError as e:
         return GuideResult(job.guide.key, "failed", f"{job.guide.key}: {e}", e.reason), None
     except MappingReviewError as e:
@@ -117,6 +123,15 @@ def _extract_job(job: _Job, engine: str, cache_dir: Path, then: AfterExtract | N
     save_document(cache_dir, doc)
     value = then(job.guide, doc) if then is not None else None
     return _summarise(GuideResult(job.guide.key, "extracted"), document_summary(doc)), value
+
+
+def _extract(job: _Job, engine: str, cache_dir: Path, tick: Callable[[int], None]) -> Document:
+    password = job.guide.password or None
+    if not job.guide.ocr:
+        return extract_document(job.path, sha256=job.sha256, engine=engine, password=password, on_page=tick)
+    ocr = ocr_pdf(job.path, sha256=job.sha256, cache_dir=cache_dir, password=password)
+    doc = extract_document(ocr.pdf, sha256=job.sha256, engine=engine, on_page=tick)
+    return replace(doc, extractor=guide_extractor(engine, job.guide))
 
 
 def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, progress: Progress,

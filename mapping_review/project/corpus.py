@@ -39,8 +39,13 @@ def add_guide(
     password: str = "",
     link: bool = False,
     replace: bool = False,
+    ocr: bool | None = None,
 ) -> Guide:
-    """Record ``pdf`` as guide ``key``: copy it into ``corpus/`` (or link to it) and pin its sha256."""
+    """Record ``pdf`` as guide ``key``: copy it into ``corpus/`` (or link to it) and pin its sha256.
+
+    ``ocr=True`` has the build recognise the text of the pages that are only images; None keeps
+    what a replaced entry had.
+    """
     check_pdf_file(pdf)
     manifest = load_manifest(project.manifest_path)
     existing = manifest.get(key)
@@ -67,6 +72,7 @@ def add_guide(
         "file": file,
         "sha256": file_sha256(pdf),
         "password": password or (existing.password if existing else ""),
+        "ocr": ocr if ocr is not None else (existing.ocr if existing else False),
     })
     if existing is not None:
         update_guide(project.manifest_path, guide)

@@ -27,7 +27,8 @@ HEADER = """\
 # records its sha256; `mapping-review corpus verify` checks the files against it.
 # Fields: key (citation key), label (short name for figures), title, year, publisher,
 # authors, url, file (relative to this folder), sha256, password (for PDFs that need a
-# user password).
+# user password), ocr (true: recognise the text of pages that are only images, with OCRmyPDF
+# and Tesseract).
 """
 
 
@@ -46,6 +47,7 @@ class Guide(BaseModel):
     file: str = ""
     sha256: str = Field(default="", pattern=r"^([0-9a-f]{64})?$")
     password: str = ""
+    ocr: bool = False  # OCR the pages that are only images (OCRmyPDF with Tesseract)
 
     def path(self, corpus_dir: Path) -> Path | None:
         """Where the guide's PDF is, or None when the entry has no file."""
@@ -53,7 +55,7 @@ class Guide(BaseModel):
 
     def to_entry(self) -> dict[str, Any]:
         """The manifest entry: fields that are set, in a fixed order."""
-        return {k: v for k, v in self.model_dump().items() if v not in ("", None)}
+        return {k: v for k, v in self.model_dump().items() if v not in ("", None) and v is not False}
 
 
 @dataclass(frozen=True)

@@ -44,12 +44,16 @@ class Segment:
     bbox: tuple[float, float, float, float] | None
     boxes: tuple[tuple[int, float, float, float, float], ...] = ()
     parent: str | None = None
+    source: str = ""  # "ocr" for text recognised by OCR; empty (and not written) for the PDF's own text
+    confidence: float | None = None  # OCR: mean confidence of the recognised words (0-1)
 
     def to_dict(self) -> dict[str, Any]:
         data = shallow_dict(self)
         data["section"] = list(self.section)
         data["bbox"] = list(self.bbox) if self.bbox else None
         data["boxes"] = [list(b) for b in self.boxes]
+        if not self.source:
+            del data["source"], data["confidence"]
         return data
 
     @classmethod

@@ -8,18 +8,19 @@ the workers fork.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapping_review.bookkeeping import GuideResult, Progress, read_state, save_state
-from mapping_review.extract import DEFAULT_ENGINE, Document, extractor_name
+from mapping_review.extract import DEFAULT_ENGINE, Document
 from mapping_review.extract.cache import load_document
-from mapping_review.extract.stage import extract_corpus, plan_extraction
+from mapping_review.extract.ocr import load_ocr, words_confidence
+from mapping_review.extract.stage import extract_corpus, guide_extractor, plan_extraction
 from mapping_review.files import file_sha256, write_atomic
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, load_manifest
-from mapping_review.segment.segments import SEGMENTER_VERSION, document_to_segments, segments_to_jsonl
+from mapping_review.segment.segments import SEGMENTER_VERSION, Segment, document_to_segments, segments_to_jsonl
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -39,12 +40,27 @@ def _stamp(sha: str, extractor: str) -> dict[str, str]:
     return {"sha256": sha, "extractor": extractor, "segmenter": SEGMENTER_VERSION}
 
 
-def _write_segments(doc: Document, guide: Guide, out_dir: Path, nlp_name: str, wanted_nlp: str) -> dict[str, str]:
+def mark_ocr(segments: list[Segment], cache_dir: Path, sha256: str) -> list[Segment]:
+    """Segments on OCRed pages marked ``source: ocr``, with the mean confidence of the words in them."""
+    ocr = load_ocr(cache_dir, sha256)
+    if ocr is None or not ocr.pages:
+        return segments
+    return [
+        replace(seg, source="ocr", confidence=words_confidence(ocr, seg.boxes))
+        if any(int(box[0]) in ocr.pages for box in seg.boxes) else seg
+        for seg in segments
+    ]
+
+
+def _write_segments(doc: Document, guide: Guide, out_dir: Path, cache_dir: Path, nlp_name: str,
+                    wanted_nlp: str) -> dict[str, str]:
     """Segment ``doc`` into ``out_dir/<key>.jsonl``; the guide's new entry of ``state.json``."""
     from mapping_review.segment.nlp import pipeline_id
 
     nlp = _segmenter(nlp_name)
     segments = document_to_segments(doc, guide=guide.key, nlp=nlp)
+    if guide.ocr:
+        segments = mark_ocr(segments, cache_dir, doc.sha256)
     write_atomic(out_dir / f"{guide.key}.jsonl", segments_to_jsonl(segments))
     return {**_stamp(doc.sha256, doc.extractor), "nlp": pipeline_id(nlp), "nlp_request": wanted_nlp,
             "n_segments": str(len(segments))}
@@ -55,6 +71,7 @@ class SegmentAfterExtract:
     """Segments a freshly extracted document inside its extraction worker."""
 
     out_dir: Path
+    cache_dir: Path
     nlp_name: str
     wanted_nlp: str
     done: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -65,7 +82,7 @@ class SegmentAfterExtract:
 
     def __call__(self, guide: Guide, doc: Document) -> dict[str, str] | None:
         try:
-            return _write_segments(doc, guide, self.out_dir, self.nlp_name, self.wanted_nlp)
+            return _write_segments(doc, guide, self.out_dir, self.cache_dir, self.nlp_name, self.wanted_nlp)
         except Exception:  # the segment stage tries again in the parent and reports it there
             return None
 
@@ -81,7 +98,7 @@ def extract_and_segment(
     """Extract what is not cached and segment what changed, fresh documents in their workers."""
     from mapping_review.segment.nlp import resolve_pipeline_name
 
-    hook = SegmentAfterExtract(project.segments_dir, nlp_name, resolve_pipeline_name(nlp_name))
+    hook = SegmentAfterExtract(project.segments_dir, project.cache_dir, nlp_name, resolve_pipeline_name(nlp_name))
     extracted = extract_corpus(project, engine=engine, jobs=jobs, progress=progress, then=hook)
     segmented = segment_corpus(project, engine=engine, nlp_name=nlp_name, progress=progress, extracted=extracted,
                                done=hook.done)
@@ -106,7 +123,6 @@ def segment_corpus(
     out_dir = project.segments_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     state = read_state(out_dir / "state.json")
-    extractor = extractor_name(engine)
     wanted_nlp = resolve_pipeline_name(nlp_name)
     results: list[GuideResult] = []
     todo = []
@@ -115,6 +131,7 @@ def segment_corpus(
         if guide is None:
             continue
         sha = guide.sha256 or file_sha256(guide.path(project.corpus_dir) or Path())
+        extractor = guide_extractor(engine, guide)
         entry = (done or {}).get(guide.key)
         if entry is not None and entry.get("sha256") == sha and entry.get("extractor") == extractor:
             state[guide.key] = entry
@@ -126,14 +143,14 @@ def segment_corpus(
                 and previous.get("nlp_request") == wanted_nlp:
             results.append(GuideResult(guide.key, "up to date", n_segments=int(previous.get("n_segments", 0))))
         else:
-            todo.append((guide, sha))
+            todo.append((guide, sha, extractor))
     progress.start("segment", documents=len(todo), pages=0)
-    for guide, sha in todo:
+    for guide, sha, extractor in todo:
         doc = load_document(project.cache_dir, sha, extractor)
         if doc is None:
             results.append(GuideResult(guide.key, "failed", f"{guide.key}: extracted document is missing", "cache"))
             continue
-        state[guide.key] = _write_segments(doc, guide, out_dir, nlp_name, wanted_nlp)
+        state[guide.key] = _write_segments(doc, guide, out_dir, project.cache_dir, nlp_name, wanted_nlp)
         results.append(GuideResult(guide.key, "segmented", n_segments=int(state[guide.key]["n_segments"])))
         progress.document(guide.key)
     save_state(out_dir, state, {g.key for g in manifest.guides})
