@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mapping_review.bookkeeping import GuideResult, Progress, read_state, save_state
 from mapping_review.coding.codebook import load_codebook
@@ -17,6 +19,9 @@ from mapping_review.files import write_atomic
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
 from mapping_review.segment.segments import jsonl_to_segments
+
+if TYPE_CHECKING:
+    from mapping_review.coding.rules import RuleCoder
 
 
 def _digest(path: Path) -> str:
@@ -27,12 +32,23 @@ def codings_dir(project: Project) -> Path:
     return project.build_dir / "codings"
 
 
-def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None) -> list[GuideResult]:
-    """Write ``build/codings/<key>.jsonl`` for every segmented guide that changed."""
+def code_segments_text(coder: RuleCoder, segments_text: str) -> str:
+    """``build/codings/<key>.jsonl`` for the text of ``build/segments/<key>.jsonl``."""
+    suggestions = coder.code_segments(jsonl_to_segments(segments_text))
+    return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
+
+
+def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None,
+                done: Mapping[str, str] | None = None) -> list[GuideResult]:
+    """Write ``build/codings/<key>.jsonl`` for every segmented guide that changed.
+
+    ``done`` holds codings made elsewhere (on a cluster) from the current segments and codebook.
+    """
     from mapping_review.coding.rules import CODER, RuleCoder
     from mapping_review.segment.nlp import load_nlp
 
     progress = progress or Progress()
+    done = done or {}
     codebook = load_codebook(project.codebook_path)
     manifest = load_manifest(project.manifest_path)
     out_dir = codings_dir(project)
@@ -50,14 +66,16 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
         else:
             todo.append((guide.key, seg_path, stamp))
     progress.start("code", documents=len(todo), pages=0)
-    coder = RuleCoder(codebook, load_nlp(nlp_name)) if todo else None
+    coder = RuleCoder(codebook, load_nlp(nlp_name)) if any(key not in done for key, _, _ in todo) else None
     for key, seg_path, stamp in todo:
-        assert coder is not None
-        suggestions = coder.code_segments(jsonl_to_segments(seg_path.read_text(encoding="utf-8")))
-        text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
+        text = done.get(key)
+        if text is None:
+            assert coder is not None
+            text = code_segments_text(coder, seg_path.read_text(encoding="utf-8"))
         write_atomic(out_dir / f"{key}.jsonl", text)
-        state[key] = {"stamp": stamp, "n": len(suggestions)}
-        results.append(GuideResult(key, "coded", n_segments=len(suggestions)))
+        n = text.count("\n")
+        state[key] = {"stamp": stamp, "n": n}
+        results.append(GuideResult(key, "coded", n_segments=n))
         progress.document(key)
     save_state(out_dir, state, {g.key for g in manifest.guides})
     progress.finish("code")

@@ -134,6 +134,13 @@ def _extract(job: _Job, engine: str, cache_dir: Path, tick: Callable[[int], None
     return replace(doc, extractor=guide_extractor(engine, job.guide))
 
 
+def extract_guide(guide: Guide, path: Path, *, sha256: str, engine: str, cache_dir: Path,
+                  then: AfterExtract | None = None) -> tuple[GuideResult, Any]:
+    """Extract one guide into ``cache_dir`` (as a worker of :func:`extract_corpus` does); the result
+    and what ``then`` gave."""
+    return _extract_job(_Job(guide, path, sha256, 0), engine, cache_dir, then)
+
+
 def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, progress: Progress,
                   results: list[GuideResult], then: AfterExtract | None) -> None:
     ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
