@@ -1,15 +1,20 @@
 """Review figures with matplotlib, as PNG, SVG and PDF, byte-identical on every rebuild.
 
 Colours are the Okabe-Ito palette (safe for colour-blind readers); fonts are
-matplotlib's bundled DejaVu Sans; files carry no dates.
+matplotlib's bundled DejaVu Sans; files carry no dates. A figure is drawn again
+only when what it shows changed (:func:`redraw`): a digest of its data, of this
+module and of matplotlib's version is kept per figure.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +46,35 @@ def _code_label(codebook: Codebook, code_id: str) -> str:
     return c.label if c.is_sub_value else short_feature(c.label)
 
 
+def redraw(folder: Path, state_path: Path, name: str, data: Any, draw: Callable[[], list[Path]]) -> list[Path]:
+    """The files of figure ``name``: drawn by ``draw`` unless ``data`` (all the figure shows) and the
+    drawing code are those of the files already there."""
+    digest = hashlib.sha256(json.dumps(
+        [data, metadata.version("matplotlib"), hashlib.sha256(Path(__file__).read_bytes()).hexdigest()],
+        sort_keys=True, default=repr).encode("utf-8")).hexdigest()
+    paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    if not isinstance(state, dict):
+        state = {}
+    if state.get(name) == digest and all(p.is_file() for p in paths):
+        return paths
+    paths = draw()
+    state[name] = digest
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    state_path.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return paths
+
+
 def _save(fig: Any, folder: Path, name: str) -> list[Path]:
     import matplotlib.pyplot as plt
+    from fontTools.ttLib.tables import otBase
 
+    # Font subsets in PDFs are built by HarfBuzz when uharfbuzz is installed and in pure Python
+    # otherwise, with other bytes; always the latter, so the files do not depend on what else is installed.
+    otBase.have_uharfbuzz = False
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in FORMATS:
