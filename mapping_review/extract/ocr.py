@@ -1,8 +1,9 @@
 """OCR for guides marked ``ocr: true``: OCRmyPDF with Tesseract on the pages that are only images.
 
-The OCRed PDF is cached by the original file's hash (``build/cache/ocr/``) with, beside it, the
-words Tesseract recognised on each page it read (box in PDF points, and its confidence from 0 to 1),
-taken from OCRmyPDF's hOCR. Pages that already have text are left as they are (``--mode skip``).
+A page is OCRed when it has images and fewer than ``MIN_PAGE_CHARS`` characters of text (what the
+extractor calls image-only); the other pages are left as they are. The OCRed PDF is cached by the
+original file's hash (``build/cache/ocr/``) with, beside it, the words Tesseract recognised on each
+page it read (box in PDF points, and its confidence from 0 to 1), taken from OCRmyPDF's hOCR.
 OCRmyPDF runs in its own process, so its logging and worker pools stay out of ours.
 """
 
@@ -26,8 +27,9 @@ from mapping_review.errors import GuideError
 OCR_ENGINE = "ocrmypdf-tesseract.v1"
 INSTALL_TESSERACT = ("install Tesseract (Debian/Ubuntu: `apt-get install tesseract-ocr`; macOS: `brew install "
                      "tesseract`) or remove `ocr: true` from the guide's manifest entry")
-OCRMYPDF_ARGS = ("--mode", "skip", "--output-type", "pdf", "--rasterizer", "pypdfium", "--pdf-renderer", "hocr",
+OCRMYPDF_ARGS = ("--mode", "force", "--output-type", "pdf", "--rasterizer", "pypdfium", "--pdf-renderer", "hocr",
                  "--optimize", "0", "--keep-temporary-files", "--jobs", "1", "--quiet")
+MIN_PAGE_CHARS = 20  # as the extractor: fewer characters than this and the page has no text layer
 _WORD = re.compile(r"class=['\"]ocrx_word['\"][^>]*title=['\"]bbox (\d+) (\d+) (\d+) (\d+); x_wconf (\d+)")
 _PAGE = re.compile(r"class=['\"]ocr_page['\"][^>]*?; bbox 0 0 (\d+) (\d+)")
 
@@ -82,10 +84,14 @@ def ocr_pdf(path: Path, *, sha256: str, cache_dir: Path, password: str | None = 
         raise GuideError(msg, reason="ocr-failed")
     pdf, words_path = _paths(cache_dir, sha256)
     pdf.parent.mkdir(parents=True, exist_ok=True)
+    todo = image_only_pages(path)
+    if not todo:
+        return OcrResult(path, {})  # nothing to OCR: the file itself, nothing cached
     with tempfile.TemporaryDirectory(dir=pdf.parent, prefix="work-") as work:
         out = Path(work) / "ocr.pdf"
         env = {**os.environ, "TMPDIR": work}  # OCRmyPDF keeps its hOCR files in a folder made here
-        proc = subprocess.run([sys.executable, "-m", "ocrmypdf", *OCRMYPDF_ARGS, str(path), str(out)],
+        numbers = ",".join(map(str, todo))
+        proc = subprocess.run([sys.executable, "-m", "ocrmypdf", *OCRMYPDF_ARGS, "--pages", numbers, str(path), str(out)],
                               capture_output=True, text=True, env=env, check=False)
         if proc.returncode != 0 or not out.is_file():
             last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
@@ -97,6 +103,27 @@ def ocr_pdf(path: Path, *, sha256: str, cache_dir: Path, password: str | None = 
     tmp.write_text(json.dumps(data), encoding="utf-8")
     tmp.replace(words_path)
     return OcrResult(pdf, pages)
+
+
+def image_only_pages(path: Path) -> list[int]:
+    """The pages (1-based) with images and fewer than ``MIN_PAGE_CHARS`` characters of text."""
+    import pypdfium2.raw as pdfium_c
+
+    doc = pdfium.PdfDocument(str(path))
+    out = []
+    try:
+        for index in range(len(doc)):
+            page = doc[index]
+            textpage = page.get_textpage()
+            n_chars = len("".join(textpage.get_text_range().split()))
+            textpage.close()
+            if n_chars < MIN_PAGE_CHARS and any(True for _ in page.get_objects(
+                    filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2)):
+                out.append(index + 1)
+            page.close()
+    finally:
+        doc.close()
+    return out
 
 
 def _words(hocr_files: Iterable[Path], pdf: Path) -> dict[int, list[Word]]:

@@ -131,7 +131,12 @@ def _extract(job: _Job, engine: str, cache_dir: Path, tick: Callable[[int], None
         return extract_document(job.path, sha256=job.sha256, engine=engine, password=password, on_page=tick)
     ocr = ocr_pdf(job.path, sha256=job.sha256, cache_dir=cache_dir, password=password)
     doc = extract_document(ocr.pdf, sha256=job.sha256, engine=engine, on_page=tick)
-    return replace(doc, extractor=guide_extractor(engine, job.guide))
+    # the advice to run OCR does not fit a guide that was OCRed: say what OCR left
+    warnings = [w for w in doc.warnings if "images with no text layer" not in w]
+    left = [p.number for p in doc.pages if p.status == "image-only"]
+    if left:
+        warnings.insert(0, f"OCR found no text on {len(left)} image page(s) (pages {', '.join(map(str, left))})")
+    return replace(doc, extractor=guide_extractor(engine, job.guide), warnings=tuple(warnings))
 
 
 def extract_guide(guide: Guide, path: Path, *, sha256: str, engine: str, cache_dir: Path,
