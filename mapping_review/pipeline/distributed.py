@@ -27,6 +27,7 @@ from mapping_review.project.manifest import Guide
 from mapping_review.segment.stage import SegmentAfterExtract
 
 LOCAL = "local"
+CONNECT_TIMEOUT = 20  # seconds to reach a scheduler
 _CODERS: dict[tuple[str, str], Any] = {}  # per worker process: the rule coder of a codebook and pipeline
 
 
@@ -93,7 +94,7 @@ def connect(scheduler: str, *, workers: int | None = None) -> Iterator[Any]:
             yield client
         return
     try:
-        client = Client(scheduler, timeout=20)
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:
         msg = (f"cannot reach the Dask scheduler at {scheduler!r} ({e}); start one (`dask scheduler`, then "
                "`dask worker ADDRESS` on each machine) or use --scheduler local")
@@ -103,9 +104,12 @@ def connect(scheduler: str, *, workers: int | None = None) -> Iterator[Any]:
 
 
 def cluster_extract(project: Project, *, engine: str, nlp_name: str, scheduler: str, workers: int | None = None,
-                    progress: Progress | None = None) -> tuple[list[GuideResult], dict[str, dict[str, str]],
-                                                               dict[str, str]]:
+                    progress: Progress | None = None, send_pdfs: bool | None = None,
+                    ) -> tuple[list[GuideResult], dict[str, dict[str, str]], dict[str, str]]:
     """Extract, segment and code on the cluster every guide whose document is not cached.
+
+    ``send_pdfs``: True sends every PDF with its task, False never does, None (default) sends those
+    that some worker cannot read at their path.
 
     Returns the extraction results (every guide, as :func:`extract_corpus` does), and per guide done
     on the cluster its segments' state entry and its codings (for ``segment_corpus`` and ``code_corpus``,
@@ -121,8 +125,11 @@ def cluster_extract(project: Project, *, engine: str, nlp_name: str, scheduler: 
     if todo:
         with connect(scheduler, workers=workers) as client:
             items = [(str(job.path.resolve()), job.path.stat().st_size) for job in todo]
-            seen = client.run(_readable, items).values()
-            shared = [all(flags[i] for flags in seen) and bool(seen) for i in range(len(todo))]
+            if send_pdfs is None:
+                seen = list(client.run(_readable, items).values())
+                shared = [bool(seen) and all(flags[i] for flags in seen) for i in range(len(todo))]
+            else:
+                shared = [not send_pdfs] * len(todo)
             base = {"engine": engine, "nlp_name": nlp_name, "wanted_nlp": resolve_pipeline_name(nlp_name),
                     "codebook": project.codebook_path.read_text(encoding="utf-8")}
             order = sorted(range(len(todo)), key=lambda i: -todo[i].n_pages)
