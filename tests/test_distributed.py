@@ -58,5 +58,5 @@ def test_pdfs_sent_with_the_tasks_give_the_same_segments(tmp_path, guides_dir):
 def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, guides_dir, monkeypatch):
     project = make(tmp_path, guides_dir, "unreachable")
     monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", 2)
-    with pytest.raises(MappingReviewError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+    with pytest.raises(MappingReviewError, match=r"cannot reach the Dask scheduler at 'tcp://127\.0\.0\.1:9'"):
         pipeline.build_project(project, nlp_name="blank", scheduler="tcp://127.0.0.1:9")
