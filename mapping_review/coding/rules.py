@@ -18,12 +18,11 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 
 from mapping_review.coding.codebook import Code, Codebook, Patterns
-from mapping_review.coding.suggestions import Suggestion, text_hash
+from mapping_review.coding.suggestions import CODER, Suggestion, text_hash
 from mapping_review.segment.segments import Segment
 
 __all__ = ["CODER", "RuleCoder", "Suggestion", "text_hash"]
 
-CODER = "rules.v1"
 EXTRA_TERM_BONUS = 0.25  # per further distinct matched term
 MAX_BONUS = 1.5  # the score never exceeds this multiple of the weight
 SHORT_FRAGMENT = 6  # words: a shorter sentence (a list entry, a title) scores half

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from mapping_review.bookkeeping import GuideResult, Progress, read_state, save_state
 from mapping_review.coding.codebook import load_codebook
-from mapping_review.coding.suggestions import Suggestion
+from mapping_review.coding.suggestions import CODER, Suggestion
 from mapping_review.files import write_atomic
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
@@ -44,12 +44,8 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
 
     ``done`` holds codings made elsewhere (on a cluster) from the current segments and codebook.
     """
-    from mapping_review.coding.rules import CODER, RuleCoder
-    from mapping_review.segment.nlp import load_nlp
-
     progress = progress or Progress()
     done = done or {}
-    codebook = load_codebook(project.codebook_path)
     manifest = load_manifest(project.manifest_path)
     out_dir = codings_dir(project)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -66,7 +62,12 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
         else:
             todo.append((guide.key, seg_path, stamp))
     progress.start("code", documents=len(todo), pages=0)
-    coder = RuleCoder(codebook, load_nlp(nlp_name)) if any(key not in done for key, _, _ in todo) else None
+    coder = None
+    if any(key not in done for key, _, _ in todo):  # the codebook is read and spaCy loaded only then
+        from mapping_review.coding.rules import RuleCoder
+        from mapping_review.segment.nlp import load_nlp
+
+        coder = RuleCoder(load_codebook(project.codebook_path), load_nlp(nlp_name))
     for key, seg_path, stamp in todo:
         text = done.get(key)
         if text is None:

@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
+CODER = "rules.v1"  # the rule coder's versioned name (here, so that reading it needs no spaCy)
+
 
 def text_hash(text: str) -> str:
     """The hash a decision records of the text it was made on."""

@@ -9,6 +9,7 @@ other name is a pipeline package the user has installed.
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from mapping_review.errors import MappingReviewError
@@ -20,10 +21,13 @@ TRAINED_DEFAULT = "en_core_web_sm"
 
 
 def resolve_pipeline_name(name: str = "auto") -> str:
-    import spacy
-
+    """``auto`` made concrete (as ``spacy.util.is_package`` would, without importing spaCy)."""
     if name == "auto":
-        return TRAINED_DEFAULT if spacy.util.is_package(TRAINED_DEFAULT) else "blank"
+        try:
+            metadata.distribution(TRAINED_DEFAULT)
+        except metadata.PackageNotFoundError:
+            return "blank"
+        return TRAINED_DEFAULT
     return name
 
 
