@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import textwrap
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -76,11 +78,31 @@ def _save(fig: Any, folder: Path, name: str) -> list[Path]:
     # otherwise, with other bytes; always the latter, so the files do not depend on what else is installed.
     otBase.have_uharfbuzz = False
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in FORMATS:
-        path = folder / f"{name}.{fmt}"
+    paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
+
+    def save(path: Path, fmt: str) -> None:
         fig.savefig(path, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
-        paths.append(path)
+
+    # Each format renders the figure again: where a process can be forked safely (no other
+    # threads), the other formats are written by forked copies at the same time.
+    forked = []
+    if hasattr(os, "fork") and threading.active_count() == 1:
+        for path, fmt in list(zip(paths, FORMATS))[1:]:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child leaves through os._exit
+                code = 1
+                try:
+                    save(path, fmt)
+                    code = 0
+                finally:
+                    os._exit(code)
+            forked.append((pid, path, fmt))
+    for path, fmt in zip(paths, FORMATS):
+        if not any(path == p for _, p, _ in forked):
+            save(path, fmt)
+    for pid, path, fmt in forked:
+        if os.waitpid(pid, 0)[1] != 0:
+            save(path, fmt)  # the copy failed: write it here, where an error is reported
     plt.close(fig)
     return paths
 
