@@ -3,6 +3,7 @@ workers, plans made from summaries, and figures drawn only when what they show c
 
 import gzip
 import json
+import os
 from dataclasses import asdict
 
 from pdfmaker import guide_pages, make_pdf
@@ -98,3 +99,23 @@ def test_figures_are_drawn_again_only_when_what_they_show_changed(project, monke
     project.manifest_path.write_text(text, encoding="utf-8")
     pipeline.build_project(project, nlp_name="blank", jobs=1)
     assert sorted(drawn) == ["heatmap", "network", "network"]  # coverage shows no guide names
+
+
+def test_fresh_segments_are_coded_in_their_workers(project, monkeypatch, tmp_path):
+    from mapping_review.coding import stage as coding_stage
+
+    small_project(project, 3)
+    log = tmp_path / "pids.txt"
+    real = coding_stage.code_segments_text
+
+    def logged(coder, text):
+        with log.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(coder, text)
+
+    monkeypatch.setattr(coding_stage, "code_segments_text", logged)
+    report = pipeline.build_project(project, nlp_name="blank", jobs=2)
+    assert [r.status for r in report.code] == ["coded"] * 3
+    pids = log.read_text().split()
+    assert len(pids) == 3 and str(os.getpid()) not in pids
+    assert all((project.build_dir / "codings" / f"g{i}.jsonl").stat().st_size > 0 for i in range(3))

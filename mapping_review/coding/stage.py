@@ -6,18 +6,21 @@ changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mapping_review.bookkeeping import GuideResult, Progress, read_state, save_state
 from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.suggestions import CODER, Suggestion
+from mapping_review.errors import MappingReviewError
 from mapping_review.files import write_atomic
 from mapping_review.project.layout import Project
-from mapping_review.project.manifest import load_manifest
+from mapping_review.project.manifest import Guide, load_manifest
 from mapping_review.segment.segments import jsonl_to_segments
 
 if TYPE_CHECKING:
@@ -38,11 +41,47 @@ def code_segments_text(coder: RuleCoder, segments_text: str) -> str:
     return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
 
 
+def segments_digest(text: str) -> str:
+    """The digest of a segments file's text, as the coding stage stamps it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_CODER: list[RuleCoder] = []  # loaded in the parent before the extraction workers fork; they inherit it
+
+
+@dataclass
+class CodeAfterSegment:
+    """Codes a guide's fresh segments in the worker that made them (see ``extract_and_segment``)."""
+
+    codebook_path: Path
+    nlp_name: str
+    done: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def prepare(self) -> None:
+        from mapping_review.coding.rules import RuleCoder
+        from mapping_review.segment.nlp import load_nlp
+
+        _CODER.clear()
+        # a broken codebook or pipeline is reported by the coding stage, after extraction and segmentation
+        with contextlib.suppress(MappingReviewError):
+            _CODER.append(RuleCoder(load_codebook(self.codebook_path), load_nlp(self.nlp_name)))
+
+    def __call__(self, guide: Guide, segments_text: str) -> tuple[str, str] | None:
+        if not _CODER:
+            return None
+        return segments_digest(segments_text), code_segments_text(_CODER[0], segments_text)
+
+    def collect(self, key: str, value: Any) -> None:
+        self.done[key] = value
+
+
 def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None,
-                done: Mapping[str, str] | None = None) -> list[GuideResult]:
+                done: Mapping[str, tuple[str, str]] | None = None) -> list[GuideResult]:
     """Write ``build/codings/<key>.jsonl`` for every segmented guide that changed.
 
-    ``done`` holds codings made elsewhere (on a cluster) from the current segments and codebook.
+    ``done`` holds codings made elsewhere (in the extraction workers, or on a cluster) with the
+    current codebook: per guide, the digest of the segments they were made from and their text;
+    they are used when those are still the guide's segments.
     """
     progress = progress or Progress()
     done = done or {}
@@ -62,14 +101,15 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
         else:
             todo.append((guide.key, seg_path, stamp))
     progress.start("code", documents=len(todo), pages=0)
+    ready = {key: done[key][1] for key, _, stamp in todo if key in done and done[key][0] == stamp["segments"]}
     coder = None
-    if any(key not in done for key, _, _ in todo):  # the codebook is read and spaCy loaded only then
+    if any(key not in ready for key, _, _ in todo):  # the codebook is read and spaCy loaded only then
         from mapping_review.coding.rules import RuleCoder
         from mapping_review.segment.nlp import load_nlp
 
         coder = RuleCoder(load_codebook(project.codebook_path), load_nlp(nlp_name))
     for key, seg_path, stamp in todo:
-        text = done.get(key)
+        text = ready.get(key)
         if text is None:
             assert coder is not None
             text = code_segments_text(coder, seg_path.read_text(encoding="utf-8"))

@@ -78,7 +78,7 @@ def build_project(
 
 def _stages(project: Project, settings: Settings, *, jobs: int | None, progress: Progress | None,
             scheduler: str | None) -> BuildReport:
-    from mapping_review.coding.stage import code_corpus
+    from mapping_review.coding.stage import CodeAfterSegment, code_corpus
     from mapping_review.publish.outputs import write_outputs
     from mapping_review.review.state import load_review, resolve_review, write_tables
 
@@ -91,10 +91,11 @@ def _stages(project: Project, settings: Settings, *, jobs: int | None, progress:
         segmented = segment_corpus(project, engine=engine, nlp_name=nlp_name, progress=progress, extracted=extracted,
                                    done=done)
         coded = code_corpus(project, nlp_name=nlp_name, progress=progress, done=coded_elsewhere)
-    else:
+    else:  # fresh documents are segmented and coded in their extraction workers
+        coding = CodeAfterSegment(project.codebook_path, nlp_name)
         extracted, segmented = extract_and_segment(project, engine=engine, nlp_name=nlp_name, jobs=jobs,
-                                                   progress=progress)
-        coded = code_corpus(project, nlp_name=nlp_name, progress=progress)
+                                                   progress=progress, then=coding)
+        coded = code_corpus(project, nlp_name=nlp_name, progress=progress, done=coding.done)
     state = load_review(project)
     tables = resolve_review(state, use_calibration=settings.build.calibrate)
     written = write_tables(state, tables)

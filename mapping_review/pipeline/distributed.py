@@ -46,7 +46,7 @@ def _coder(codebook_text: str, nlp_name: str, folder: Path) -> Any:
 
 def guide_task(spec: dict[str, Any]) -> dict[str, Any]:
     """Run on a worker: extract, segment and code one guide in a scratch folder; return what it made."""
-    from mapping_review.coding.stage import code_segments_text
+    from mapping_review.coding.stage import code_segments_text, segments_digest
 
     guide = Guide.model_validate(spec["guide"])
     with tempfile.TemporaryDirectory(prefix="mapping-review-") as tmp:
@@ -62,7 +62,8 @@ def guide_task(spec: dict[str, Any]) -> dict[str, Any]:
         segments = codings = None
         if entry is not None:
             segments = (root / "segments" / f"{guide.key}.jsonl").read_text(encoding="utf-8")
-            codings = code_segments_text(_coder(spec["codebook"], spec["nlp_name"], root), segments)
+            codings = (segments_digest(segments),
+                       code_segments_text(_coder(spec["codebook"], spec["nlp_name"], root), segments))
         cache = root / "cache"
         files = {p.relative_to(cache).as_posix(): p.read_bytes() for p in sorted(cache.rglob("*"))
                  if p.is_file() and "work-" not in p.parent.name}
@@ -105,7 +106,7 @@ def connect(scheduler: str, *, workers: int | None = None) -> Iterator[Any]:
 
 def cluster_extract(project: Project, *, engine: str, nlp_name: str, scheduler: str, workers: int | None = None,
                     progress: Progress | None = None, send_pdfs: bool | None = None,
-                    ) -> tuple[list[GuideResult], dict[str, dict[str, str]], dict[str, str]]:
+                    ) -> tuple[list[GuideResult], dict[str, dict[str, str]], dict[str, tuple[str, str]]]:
     """Extract, segment and code on the cluster every guide whose document is not cached.
 
     ``send_pdfs``: True sends every PDF with its task, False never does, None (default) sends those
@@ -121,7 +122,7 @@ def cluster_extract(project: Project, *, engine: str, nlp_name: str, scheduler: 
     results, todo = plan_extraction(project, engine)
     progress.start("extract", documents=len(todo), pages=sum(j.n_pages for j in todo))
     segmented: dict[str, dict[str, str]] = {}
-    coded: dict[str, str] = {}
+    coded: dict[str, tuple[str, str]] = {}
     if todo:
         with connect(scheduler, workers=workers) as client:
             items = [(str(job.path.resolve()), job.path.stat().st_size) for job in todo]
@@ -159,7 +160,7 @@ def cluster_extract(project: Project, *, engine: str, nlp_name: str, scheduler: 
 
 
 def _store(project: Project, key: str, out: dict[str, Any], segmented: dict[str, dict[str, str]],
-           coded: dict[str, str]) -> None:
+           coded: dict[str, tuple[str, str]]) -> None:
     from mapping_review.files import write_atomic
 
     for name, data in out["files"].items():
@@ -174,4 +175,4 @@ def _store(project: Project, key: str, out: dict[str, Any], segmented: dict[str,
     write_atomic(project.segments_dir / f"{key}.jsonl", out["segments"])
     segmented[key] = out["entry"]
     if out["codings"] is not None:
-        coded[key] = out["codings"]
+        coded[key] = tuple(out["codings"])

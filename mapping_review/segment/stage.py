@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mapping_review.bookkeeping import GuideResult, Progress, read_state, save_state
 from mapping_review.extract import DEFAULT_ENGINE, Document
@@ -53,52 +53,74 @@ def mark_ocr(segments: list[Segment], cache_dir: Path, sha256: str) -> list[Segm
 
 
 def _write_segments(doc: Document, guide: Guide, out_dir: Path, cache_dir: Path, nlp_name: str,
-                    wanted_nlp: str) -> dict[str, str]:
-    """Segment ``doc`` into ``out_dir/<key>.jsonl``; the guide's new entry of ``state.json``."""
+                    wanted_nlp: str) -> tuple[dict[str, str], str]:
+    """Segment ``doc`` into ``out_dir/<key>.jsonl``; the guide's new entry of ``state.json``, and the text."""
     from mapping_review.segment.nlp import pipeline_id
 
     nlp = _segmenter(nlp_name)
     segments = document_to_segments(doc, guide=guide.key, nlp=nlp)
     if guide.ocr:
         segments = mark_ocr(segments, cache_dir, doc.sha256)
-    write_atomic(out_dir / f"{guide.key}.jsonl", segments_to_jsonl(segments))
+    text = segments_to_jsonl(segments)
+    write_atomic(out_dir / f"{guide.key}.jsonl", text)
     return {**_stamp(doc.sha256, doc.extractor), "nlp": pipeline_id(nlp), "nlp_request": wanted_nlp,
-            "n_segments": str(len(segments))}
+            "n_segments": str(len(segments))}, text
+
+
+class AfterSegment(Protocol):
+    """Work a later stage does on each fresh guide's segments, in the worker that made them."""
+
+    def prepare(self) -> None:
+        """Called once in the parent before the workers start."""
+
+    def __call__(self, guide: Guide, segments_text: str) -> Any:
+        """Run in the worker with the text of ``build/segments/<key>.jsonl``; the value goes to :meth:`collect`."""
+
+    def collect(self, key: str, value: Any) -> None:
+        """Called in the parent with each guide's value."""
 
 
 @dataclass
 class SegmentAfterExtract:
-    """Segments a freshly extracted document inside its extraction worker."""
+    """Segments a freshly extracted document inside its extraction worker (then runs ``then`` there)."""
 
     out_dir: Path
     cache_dir: Path
     nlp_name: str
     wanted_nlp: str
+    then: AfterSegment | None = None
     done: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def prepare(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         _segmenter(self.nlp_name)
+        if self.then is not None:
+            self.then.prepare()
 
-    def __call__(self, guide: Guide, doc: Document) -> dict[str, str] | None:
+    def __call__(self, guide: Guide, doc: Document) -> tuple[dict[str, str], Any] | None:
         try:
-            return _write_segments(doc, guide, self.out_dir, self.cache_dir, self.nlp_name, self.wanted_nlp)
-        except Exception:  # the segment stage tries again in the parent and reports it there
+            entry, text = _write_segments(doc, guide, self.out_dir, self.cache_dir, self.nlp_name, self.wanted_nlp)
+            return entry, (self.then(guide, text) if self.then is not None else None)
+        except Exception:  # the stages try again in the parent and report it there
             return None
 
     def collect(self, key: str, value: Any) -> None:
         if value is not None:
-            self.done[key] = value
+            self.done[key] = value[0]
+            if self.then is not None and value[1] is not None:
+                self.then.collect(key, value[1])
 
 
 def extract_and_segment(
     project: Project, *, engine: str = DEFAULT_ENGINE, nlp_name: str = "auto", jobs: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, then: AfterSegment | None = None,
 ) -> tuple[list[GuideResult], list[GuideResult]]:
-    """Extract what is not cached and segment what changed, fresh documents in their workers."""
+    """Extract what is not cached and segment what changed, fresh documents in their workers (where
+    ``then`` runs on their segments)."""
     from mapping_review.segment.nlp import resolve_pipeline_name
 
-    hook = SegmentAfterExtract(project.segments_dir, project.cache_dir, nlp_name, resolve_pipeline_name(nlp_name))
+    hook = SegmentAfterExtract(project.segments_dir, project.cache_dir, nlp_name, resolve_pipeline_name(nlp_name),
+                               then)
     extracted = extract_corpus(project, engine=engine, jobs=jobs, progress=progress, then=hook)
     segmented = segment_corpus(project, engine=engine, nlp_name=nlp_name, progress=progress, extracted=extracted,
                                done=hook.done)
@@ -150,7 +172,7 @@ def segment_corpus(
         if doc is None:
             results.append(GuideResult(guide.key, "failed", f"{guide.key}: extracted document is missing", "cache"))
             continue
-        state[guide.key] = _write_segments(doc, guide, out_dir, project.cache_dir, nlp_name, wanted_nlp)
+        state[guide.key], _ = _write_segments(doc, guide, out_dir, project.cache_dir, nlp_name, wanted_nlp)
         results.append(GuideResult(guide.key, "segmented", n_segments=int(state[guide.key]["n_segments"])))
         progress.document(guide.key)
     save_state(out_dir, state, {g.key for g in manifest.guides})
