@@ -9,8 +9,11 @@ wall time and peak memory (the process's own and its largest worker's):
   then in the same project a build after one new reviewer decision (a suggestion accepted by a
   new reviewer: the heatmap shows who decided, so it is drawn again), after a second one on the
   same guide and code (no figure changes), and a build with nothing changed;
-- memory: the full build and the baselines on the first folder (8 shared guides) and on all the
-  folders together (26 guides).
+- memory: extract+segment, the full build and the baselines on the first folder (8 shared guides)
+  and on all the folders together (26 guides).
+
+CPU seconds (the process and its workers) are reported beside wall seconds: other programs sharing
+the cores stretch the wall time, not the CPU time.
 
 Usage: python benchmarks/extract_speed.py [FOLDER ...] [--engine pdfium.v1] [--jobs 2]
 (default folders: ../shared/corpus/guides and ../shared/corpus/scale)
@@ -181,7 +184,7 @@ def main() -> None:
     for name, kind, folders in (("pdfplumber", "pdfplumber", small), ("pdfium", "pdfium", small),
                                 ("extract+segment", "segment", small), ("full build", "build", small),
                                 ("pdfplumber (all)", "pdfplumber", large), ("pdfium (all)", "pdfium", large),
-                                ("full build (all)", "build", large)):
+                                ("extract+segment (all)", "segment", large), ("full build (all)", "build", large)):
         rows[name] = run_child(kind, folders, args)
     plumber, pdfium = rows["pdfplumber"], rows["pdfium"]
 
@@ -206,13 +209,14 @@ def main() -> None:
     n_large = len(pdf_files(large))
     print(f"memory, peak MB (main process / largest worker): {n_small} guides -> {n_large} guides "
           f"({rows['full build (all)']['pages']} pages)")
-    for name, big in (("pdfplumber", "pdfplumber (all)"), ("pdfium", "pdfium (all)"), ("full build", "full build (all)")):
+    for name, big in (("pdfplumber", "pdfplumber (all)"), ("pdfium", "pdfium (all)"),
+                      ("extract+segment", "extract+segment (all)"), ("full build", "full build (all)")):
         a, b = rows[name], rows[big]
         growth = max(b["rss_mb"], b["worker_rss_mb"]) / max(a["rss_mb"], a["worker_rss_mb"])
         print(f"  {name:26} {a['rss_mb']:6.0f} / {a['worker_rss_mb']:4.0f} -> {b['rss_mb']:6.0f} / "
               f"{b['worker_rss_mb']:4.0f}   x{growth:.2f}")
-    print(f"full build of all {n_large} guides: {rows['full build (all)']['seconds']:.2f} s, "
-          f"{rate(rows['full build (all)']):.1f} pages/s")
+    for name in ("extract+segment (all)", "full build (all)"):
+        print(f"{name}: {rows[name]['seconds']:.2f} s, {rate(rows[name]):.1f} pages/s, CPU {rows[name]['cpu']:.2f} s")
     print(f"after: {load()}")
 
 
