@@ -4,6 +4,8 @@ workers, plans made from summaries, and figures drawn only when what they show c
 import gzip
 import json
 import os
+import subprocess
+import sys
 from dataclasses import asdict
 
 from pdfmaker import guide_pages, make_pdf
@@ -119,3 +121,14 @@ def test_fresh_segments_are_coded_in_their_workers(project, monkeypatch, tmp_pat
     pids = log.read_text().split()
     assert len(pids) == 3 and str(os.getpid()) not in pids
     assert all((project.build_dir / "codings" / f"g{i}.jsonl").stat().st_size > 0 for i in range(3))
+
+
+def test_a_build_with_nothing_to_code_or_draw_imports_neither_spacy_nor_matplotlib(project):
+    small_project(project, 2)
+    pipeline.build_project(project, jobs=1)
+    code = ("import sys; from mapping_review import pipeline; from mapping_review.project.layout import open_project; "
+            "report = pipeline.build_project(open_project(sys.argv[1]), force=True); "
+            "print(sorted(m for m in ('spacy', 'matplotlib') if m in sys.modules), len(report.tables))")
+    done = subprocess.run([sys.executable, "-c", code, str(project.root)], capture_output=True, text=True, check=True)
+    modules, n_tables = done.stdout.split("] ")
+    assert modules == "[" and int(n_tables) > 10  # it did write the outputs, without either library

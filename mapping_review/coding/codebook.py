@@ -294,7 +294,8 @@ def _load_codebook(path: Path, digest: str) -> Codebook:
     except (OSError, ValueError, TypeError):
         compiled = set()
     codebook = codebook_from_located(load_yaml(path), compile_tokens=stamp not in compiled)
-    if stamp not in compiled and marker.parent.is_dir():
+    if stamp not in compiled and marker.parent.parent.is_dir():  # a project's codebook: its build/ is there
+        marker.parent.mkdir(exist_ok=True)
         marker.write_text(json.dumps(sorted(compiled | {stamp})[-20:]) + "\n", encoding="utf-8")
     return codebook
 
