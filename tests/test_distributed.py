@@ -8,8 +8,6 @@ from mapping_review.pipeline import distributed
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import init_project
 
-pytestmark = pytest.mark.corpus
-
 GUIDES = ("nice_cg91_depression_chronic_physical", "nice_ng54_mh_learning_disabilities", "who_pfa_field_workers")
 
 
@@ -27,6 +25,7 @@ def files(project):
             for p in sorted(project.build_dir.rglob("*")) if p.is_file() and p.name not in skip}
 
 
+@pytest.mark.corpus
 def test_a_local_cluster_build_equals_a_local_build(tmp_path, guides_dir):
     local = make(tmp_path, guides_dir, "local")
     pipeline.build_project(local, nlp_name="blank", jobs=2)
@@ -43,6 +42,7 @@ def test_a_local_cluster_build_equals_a_local_build(tmp_path, guides_dir):
     assert {r.status for r in again.segment + again.code} == {"up to date"}  # the states were recorded
 
 
+@pytest.mark.corpus
 def test_pdfs_sent_with_the_tasks_give_the_same_segments(tmp_path, guides_dir):
     project = make(tmp_path, guides_dir, "sent")
     extracted, segmented, coded = distributed.cluster_extract(project, engine="pdfium.v1", nlp_name="blank",
@@ -55,8 +55,32 @@ def test_pdfs_sent_with_the_tasks_give_the_same_segments(tmp_path, guides_dir):
             (reference.segments_dir / f"{key}.jsonl").read_bytes()
 
 
-def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, guides_dir, monkeypatch):
-    project = make(tmp_path, guides_dir, "unreachable")
+def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, monkeypatch):
+    from pdfmaker import guide_pages, make_pdf
+
+    project = init_project(tmp_path / "unreachable")
+    make_pdf(project.corpus_dir / "g.pdf", guide_pages())
+    add_guide(project, project.corpus_dir / "g.pdf", key="g")
     monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", 2)
     with pytest.raises(MappingReviewError, match=r"cannot reach the Dask scheduler at 'tcp://127\.0\.0\.1:9'"):
         pipeline.build_project(project, nlp_name="blank", scheduler="tcp://127.0.0.1:9")
+
+
+def test_build_scheduler_local_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+    from pdfmaker import guide_pages, make_pdf
+
+    from mapping_review.cli import main
+
+    runner = CliRunner()
+    outputs = {}
+    for name, extra in (("plain", []), ("cluster", ["--scheduler", "local", "-j", "2"])):
+        project = init_project(tmp_path / name)
+        for i in range(2):
+            make_pdf(project.corpus_dir / f"g{i}.pdf", guide_pages(title=f"Guide {i}"))
+            add_guide(project, project.corpus_dir / f"g{i}.pdf", key=f"g{i}")
+        result = runner.invoke(main, ["build", str(project.root), "-q", "--nlp", "blank", *extra])
+        assert result.exit_code == 0, result.output
+        outputs[name] = files(project)
+    assert outputs["plain"] == outputs["cluster"]
+    assert any(name.startswith("segments/") for name in outputs["cluster"])

@@ -57,8 +57,9 @@ def guide_task(spec: dict[str, Any]) -> dict[str, Any]:
             path.write_bytes(spec["pdf"])
         hook = SegmentAfterExtract(root / "segments", root / "cache", spec["nlp_name"], spec["wanted_nlp"])
         hook.prepare()
-        result, entry = extract_guide(guide, path, sha256=spec["sha256"], engine=spec["engine"],
+        result, value = extract_guide(guide, path, sha256=spec["sha256"], engine=spec["engine"],
                                       cache_dir=root / "cache", then=hook)
+        entry = value[0] if value is not None else None  # the guide's segments state (then's value is None)
         segments = codings = None
         if entry is not None:
             segments = (root / "segments" / f"{guide.key}.jsonl").read_text(encoding="utf-8")
