@@ -132,3 +132,22 @@ def test_a_build_with_nothing_to_code_or_draw_imports_neither_spacy_nor_matplotl
     done = subprocess.run([sys.executable, "-c", code, str(project.root)], capture_output=True, text=True, check=True)
     modules, n_tables = done.stdout.split("] ")
     assert modules == "[" and int(n_tables) > 10  # it did write the outputs, without either library
+
+
+def test_a_figure_file_whose_forked_writer_failed_is_written_here(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    pid = os.fork()
+    if pid == 0:  # a writer that fails
+        os._exit(1)
+    batch = figures._Batch()
+    batch.writers.append((pid, tmp_path / "f.png", "png", fig))
+    batch.digests.append((tmp_path / "state.json", "f", "abc"))
+    figures._finish(batch)
+    assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
+    assert json.loads((tmp_path / "state.json").read_text()) == {"f": "abc"}

@@ -116,19 +116,20 @@ def _figures(state: ReviewState, tables: Tables, keys: list[str], labels: dict[s
     def figure(name: str, data: Any, draw: Callable[[], list[Path]]) -> list[Path]:
         return figures.redraw(folder, state_path, name, [book, data], draw)
 
-    written = figure("heatmap", [keys, labels, present],
-                     lambda: figures.heatmap(state.codebook, keys, labels, tables.rows, folder))
-    written += figure("network", [keys, labels, [p[:2] for p in present]],
-                      lambda: figures.network(state.codebook, keys, labels, tables.rows, folder))
-    counts = {r.code: len(r.guides) for r in rows}
-    written += figure("coverage", [len(keys), counts],
-                      lambda: figures.coverage(state.codebook, len(keys), counts, folder))
     by_code, _, raters = agreement_by_code(state)
-    if len(raters) >= 2:
-        alphas = {c: a.alpha for c, a in by_code.items()}
-        written += figure("agreement", [alphas, raters],
-                          lambda: figures.agreement_bars(state.codebook, alphas, raters, folder))
-    else:
+    with figures.drawn_together():
+        written = figure("heatmap", [keys, labels, present],
+                         lambda: figures.heatmap(state.codebook, keys, labels, tables.rows, folder))
+        written += figure("network", [keys, labels, [p[:2] for p in present]],
+                          lambda: figures.network(state.codebook, keys, labels, tables.rows, folder))
+        counts = {r.code: len(r.guides) for r in rows}
+        written += figure("coverage", [len(keys), counts],
+                          lambda: figures.coverage(state.codebook, len(keys), counts, folder))
+        if len(raters) >= 2:
+            alphas = {c: a.alpha for c, a in by_code.items()}
+            written += figure("agreement", [alphas, raters],
+                              lambda: figures.agreement_bars(state.codebook, alphas, raters, folder))
+    if len(raters) < 2:
         for fmt in figures.FORMATS:
             (folder / f"agreement.{fmt}").unlink(missing_ok=True)
     return written
