@@ -8,6 +8,7 @@ module and of matplotlib's version is kept per figure.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
@@ -149,6 +150,7 @@ def _save(fig: Any, folder: Path, name: str) -> list[Path]:
     for path, fmt in jobs[len(here):]:
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child leaves through os._exit
+            gc.disable()  # a collection would touch every object and copy the parent's memory
             code = 1
             try:
                 _write(fig, path, fmt)
