@@ -138,3 +138,14 @@ def test_corpus_add_ocr_writes_it_to_the_manifest(project):
     replaced = runner.invoke(main, ["corpus", "add", str(pdf), "--key", "g1", "--replace", "-p", str(project.root)])
     assert replaced.exit_code == 0
     assert load_manifest(project.manifest_path).get("g1").ocr is True  # kept unless --no-ocr
+
+
+def test_a_broken_pdf_marked_for_ocr_is_reported_like_any_broken_pdf(project):
+    good = make_pdf(project.corpus_dir / "good.pdf", guide_pages())
+    data = good.read_bytes()
+    (project.corpus_dir / "cut.pdf").write_bytes(data[: len(data) // 2])
+    text = project.manifest_path.read_text(encoding="utf-8")
+    project.manifest_path.write_text(text.rstrip() + "\n  - key: cut\n    file: cut.pdf\n    ocr: true\n", encoding="utf-8")
+    (res,) = pipeline.extract_corpus(project, jobs=1)
+    assert res.status == "failed" and res.reason == "malformed", res.message
+    assert "cut.pdf" in res.message
