@@ -22,7 +22,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from mapping_review.bookkeeping import read_state
 from mapping_review.coding.codebook import Codebook
+from mapping_review.files import write_atomic
 from mapping_review.review.consensus import GuideCode
 
 FORMATS = ("png", "svg", "pdf")
@@ -91,18 +93,10 @@ def _finish(batch: _Batch) -> None:
 
 
 def _record(state_path: Path, name: str, digest: str) -> None:
-    state = _read_state(state_path)
+    state = read_state(state_path)
     state[name] = digest
     state_path.parent.mkdir(parents=True, exist_ok=True)
-    state_path.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def _read_state(state_path: Path) -> dict[str, Any]:
-    try:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) else {}
+    write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
 
 
 def redraw(folder: Path, state_path: Path, name: str, data: Any, draw: Callable[[], list[Path]]) -> list[Path]:
@@ -112,7 +106,7 @@ def redraw(folder: Path, state_path: Path, name: str, data: Any, draw: Callable[
         [data, metadata.version("matplotlib"), hashlib.sha256(Path(__file__).read_bytes()).hexdigest()],
         sort_keys=True, default=repr).encode("utf-8")).hexdigest()
     paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
-    if _read_state(state_path).get(name) == digest and all(p.is_file() for p in paths):
+    if read_state(state_path).get(name) == digest and all(p.is_file() for p in paths):
         return paths
     paths = draw()
     if _BATCH:
