@@ -106,6 +106,7 @@ def test_missing_tesseract_is_one_error_saying_what_to_install(project, monkeypa
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert "apt-get install tesseract-ocr" in result.output
+    assert "Error: scan:" in result.output
     assert "scan" in result.output
     assert (project.segments_dir / "good.jsonl").exists()  # the other guide is built
 
