@@ -16,12 +16,13 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapping_review.bookkeeping import read_jsonl
 from mapping_review.extract import Block, Document
+from mapping_review.extract.model import shallow_dict
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -45,12 +46,16 @@ class Segment:
     bbox: tuple[float, float, float, float] | None
     boxes: tuple[tuple[int, float, float, float, float], ...] = ()
     parent: str | None = None
+    source: str = ""  # "ocr" for text recognised by OCR; empty (and not written) for the PDF's own text
+    confidence: float | None = None  # OCR: mean confidence of the recognised words (0-1)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = shallow_dict(self)
         data["section"] = list(self.section)
         data["bbox"] = list(self.bbox) if self.bbox else None
         data["boxes"] = [list(b) for b in self.boxes]
+        if not self.source:
+            del data["source"], data["confidence"]
         return data
 
     @classmethod
