@@ -9,10 +9,11 @@ from dataclasses import replace
 from mapping_review.errors import GuideError
 from mapping_review.extract.furniture import remove_furniture
 from mapping_review.extract.headings import find_headings, section_paths
-from mapping_review.extract.layout import DraftBlock, line_gap, lines_to_blocks, runs_to_lines
+from mapping_review.extract.layout import DraftBlock, line_gap, lines_to_blocks
 from mapping_review.extract.model import Block, Document, Page, RawDocument, RawPage
-from mapping_review.extract.reading_order import order_regions
+from mapping_review.extract.regions import Piece, page_pieces
 from mapping_review.extract.runs import unturn_box
+from mapping_review.extract.tables import Table, find_tables, link_tables
 from mapping_review.extract.textnorm import join_lines, vocabulary
 
 MIN_PAGE_CHARS = 20  # fewer characters than this: the page has no text layer
@@ -51,6 +52,32 @@ def _page_box(draft: DraftBlock, raw: RawPage) -> tuple[float, float, float, flo
     return (round(x0, 2), round(top, 2), round(x1, 2), round(bottom, 2))
 
 
+def table_blocks(table: Table) -> list[DraftBlock]:
+    """One draft block per row of ``table``, each cell with its header text; a table with no row
+    on this page but its header gives the header as a row."""
+    rows = table.rows or ((table.header if not table.header_repeated else ()),)
+    out = []
+    for i, row in enumerate(rows):
+        if not row:
+            continue
+        cells = [(table.label(c) if table.rows else "", list(c.lines)) for c in row]
+        out.append(DraftBlock(
+            lines=[ln for _, lines in cells for ln in lines], kind="table_row", cells=cells,
+            continues=table.continues and i == 0,
+        ))
+    return out
+
+
+def _draft_text(draft: DraftBlock, vocab: set[str]) -> str:
+    if not draft.cells:
+        return join_lines([ln.text for ln in draft.lines], vocab=vocab)
+    parts = []
+    for label, lines in draft.cells:
+        text = join_lines([ln.text for ln in lines], vocab=vocab)
+        parts.append(f"{label}: {text}" if label else text)
+    return " | ".join(parts)
+
+
 def _finish_blocks(
     drafts: Sequence[Sequence[DraftBlock]], headings: dict[tuple[int, int], int], vocab: set[str],
     raw_pages: Sequence[RawPage],
@@ -61,7 +88,7 @@ def _finish_blocks(
         out: list[Block] = []
         offset = 0
         for i, draft in enumerate(blocks):
-            text = join_lines([ln.text for ln in draft.lines], vocab=vocab)
+            text = _draft_text(draft, vocab)
             level = headings.get((p, i), 0)
             if out:
                 offset += len(BLOCK_SEPARATOR)
@@ -69,7 +96,7 @@ def _finish_blocks(
                 kind="heading" if level else draft.kind,
                 text=text, bbox=_page_box(draft, raw_pages[p]), size=draft.size, bold=draft.bold,
                 n_lines=len(draft.lines), level=level, section=paths[(p, i)],
-                start=offset, end=offset + len(text), number=draft.number,
+                start=offset, end=offset + len(text), number=draft.number, continues=draft.continues,
             ))
             offset += len(text)
         pages.append(out)
@@ -84,7 +111,8 @@ def _mark_continuations(pages: list[list[Block]]) -> None:
         if blocks and previous is not None:
             first = blocks[0]
             if (
-                first.kind != "heading" and previous.kind != "heading"
+                "table_row" not in (first.kind, previous.kind)
+                and first.kind != "heading" and previous.kind != "heading"
                 and not previous.text.endswith(TERMINAL) and first.text[:1].islower()
             ):
                 blocks[0] = replace(first, continues=True)
@@ -92,15 +120,25 @@ def _mark_continuations(pages: list[list[Block]]) -> None:
             previous = blocks[-1]
 
 
+def _piece_blocks(piece: Piece, leading: float) -> list[DraftBlock]:
+    if piece.table is not None:
+        return table_blocks(piece.table)
+    return lines_to_blocks(piece.lines, leading=leading, starts=piece.starts)
+
+
 def raw_to_document(raw: RawDocument, *, sha256: str, extractor: str, source: str = "") -> Document:
     """Reading order, furniture removal, paragraphs, headings and text of a whole document."""
     cleaned = remove_furniture(raw.pages)
-    regions = [[runs_to_lines(region) for region in order_regions(page.runs)] for page, _ in cleaned]
-    gaps = [g for page in regions for lines in page for g in line_gap(lines)]
+    found = [find_tables(page.runs, page.shapes) for page, _ in cleaned]
+    tables = link_tables([t for t, _ in found])
+    laid = [page_pieces(replace(page, runs=tuple(rest)), page_tables)
+            for (page, _), (_, rest), page_tables in zip(cleaned, found, tables)]
+    pieces = [p for p, _ in laid]
+    gaps = [g for page in pieces for piece in page for g in line_gap(piece.lines)]
     leading = statistics.median(gaps) if gaps else 2.0
-    drafts = [[b for lines in page for b in lines_to_blocks(lines, leading=leading)] for page in regions]
+    drafts = [[b for piece in page for b in _piece_blocks(piece, leading)] for page in pieces]
     headings = find_headings(drafts, raw.outline)
-    vocab = vocabulary(ln.text for page in regions for lines in page for ln in lines)
+    vocab = vocabulary(ln.text for page in drafts for draft in page for ln in draft.lines)
     blocks = _finish_blocks(drafts, headings, vocab, raw.pages)
     statuses = [_page_status(rp, kept) for rp, (kept, _) in zip(raw.pages, cleaned)]
     if raw.n_pages and all(s in ("image-only", "blank") for s in statuses):
@@ -117,9 +155,9 @@ def raw_to_document(raw: RawDocument, *, sha256: str, extractor: str, source: st
             height=round(rp.width if rp.rotation in (90, 270) else rp.height, 2),
             text=BLOCK_SEPARATOR.join(b.text for b in page_blocks) if status == "text" else "",
             blocks=tuple(page_blocks) if status == "text" else (),
-            removed=removed,
+            removed=removed, labels=tuple(labels),
         )
-        for rp, (_, removed), status, page_blocks in zip(raw.pages, cleaned, statuses, blocks)
+        for rp, (_, removed), status, page_blocks, (_, labels) in zip(raw.pages, cleaned, statuses, blocks, laid)
     )
     return Document(
         sha256=sha256, extractor=extractor, n_pages=raw.n_pages, pages=pages,

@@ -51,7 +51,7 @@ def _outline_levels(outline: Sequence[OutlineEntry]) -> list[OutlineEntry]:
 def _looks_like_heading(block: DraftBlock) -> bool:
     text = draft_text(block)
     return (
-        block.kind != "list_item"
+        block.kind not in ("list_item", "table_row")
         and len(block.lines) <= MAX_HEADING_LINES
         and len(text.split()) <= MAX_HEADING_WORDS
         and sum(c.isalpha() for c in text) >= 3
@@ -61,7 +61,7 @@ def _looks_like_heading(block: DraftBlock) -> bool:
 
 
 def _matches(block: DraftBlock, title: str) -> bool:
-    if len(block.lines) > MAX_HEADING_LINES + 1:
+    if len(block.lines) > MAX_HEADING_LINES + 1 or block.kind == "table_row":
         return False
     key = _key(draft_text(block))
     return key == title or (len(key) >= 8 and title.startswith(key)) or (len(title) >= 8 and key.startswith(title))

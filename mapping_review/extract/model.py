@@ -33,6 +33,18 @@ class Run:
 
 
 @dataclass(frozen=True, slots=True)
+class Shape:
+    """Something drawn on the page: ``rule`` (a thin line), ``rect`` (a box with straight sides),
+    ``outline`` (any other drawn shape: bubbles, rounded boxes, line art) or ``image``."""
+
+    kind: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+@dataclass(frozen=True, slots=True)
 class RawPage:
     """What an engine read off one page."""
 
@@ -43,6 +55,7 @@ class RawPage:
     n_images: int = 0
     invisible_text: bool = False  # text drawn invisibly: an OCR layer under a scan
     rotation: int = 0  # the page's text was turned by this much; width/height are of the turned page
+    shapes: tuple[Shape, ...] = ()  # in the same (turned) coordinates as the runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +92,8 @@ class Line:
 class Block:
     """A paragraph-like unit of a page in reading order.
 
-    ``kind`` is ``heading``, ``paragraph`` or ``list_item``; ``level`` is the
+    ``kind`` is ``heading``, ``paragraph``, ``list_item`` or ``table_row`` (a table row with its
+    header cells: "Header: cell | Header: cell"); ``level`` is the
     heading level (1 = top) or 0; ``section`` the headings above it, outermost
     first (a heading's own path ends with itself). ``start``/``end`` index the
     page text. ``continues`` marks a block that carries on the last block of
@@ -124,6 +138,7 @@ class Page:
     blocks: tuple[Block, ...]
     removed: tuple[str, ...] = ()  # running headers, footers, page numbers
     rotation: int = 0  # direction of the page's text in degrees; boxes are in page coordinates
+    labels: tuple[str, ...] = ()  # figure labels left out of the text ("21C", words drawn on a picture)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -135,6 +150,7 @@ class Page:
         data = dict(data)
         data["blocks"] = tuple(Block.from_dict(b) for b in data["blocks"])
         data["removed"] = tuple(data["removed"])
+        data["labels"] = tuple(data.get("labels", ()))
         return cls(**data)
 
 

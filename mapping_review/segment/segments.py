@@ -24,7 +24,8 @@ from mapping_review.extract import Block, Document
 if TYPE_CHECKING:
     from spacy.language import Language
 
-SEGMENTER_VERSION = "segment.v1"
+SEGMENTER_VERSION = "segment.v2"
+ROLES = ("list_item", "table_row")  # block kinds that are segment roles of their own
 _TAG = re.compile(r"^[\[(][^\])]*[\])]\.?$")  # "[2009, amended 2022]" belongs to the sentence before
 
 
@@ -33,7 +34,7 @@ class Segment:
     id: str
     guide: str
     kind: str  # section | paragraph | sentence
-    role: str  # heading | text | list_item | recommendation
+    role: str  # heading | text | list_item | recommendation | table_row
     page: int
     start: int
     end_page: int
@@ -87,7 +88,7 @@ def _join(parts: Sequence[_Part]) -> tuple[str, list[tuple[int, int, _Part]]]:
     pieces, spans, offset = [], [], 0
     for i, part in enumerate(parts):
         if i:
-            sep = " " if part.block.continues else "\n\n"
+            sep = (" | " if part.block.kind == "table_row" else " ") if part.block.continues else "\n\n"
             pieces.append(sep)
             offset += len(sep)
         spans.append((offset, offset + len(part.block.text), part))
@@ -123,7 +124,7 @@ def _groups(doc: Document) -> Iterator[_Group]:
             else:
                 if current:
                     yield current
-                role = "recommendation" if block.number else "list_item" if block.kind == "list_item" else "text"
+                role = "recommendation" if block.number else block.kind if block.kind in ROLES else "text"
                 current = _Group(role, [part])
     if current:
         yield current
@@ -221,7 +222,10 @@ def document_to_segments(doc: Document, *, guide: str, nlp: Language) -> list[Se
         paragraphs.append((para, group.units()))
         ordered.append(para)
     units = [(para, unit) for para, para_units in paragraphs for unit in para_units]
-    spans = _sentence_spans(nlp, [_join(unit)[0] for _, unit in units])
+    rows = [i for i, (para, _) in enumerate(units) if para.role == "table_row"]
+    spans = _sentence_spans(nlp, [_join(unit)[0] for para, unit in units if para.role != "table_row"])
+    for i in rows:  # a table row is one unit of evidence: never split into sentences
+        spans.insert(i, [(0, len(_join(units[i][1])[0]))])
     sentences: dict[str, list[Segment]] = {}
     for (para, unit), unit_spans in zip(units, spans):
         text, where = _join(unit)

@@ -1,0 +1,359 @@
+"""What the extraction-quality benchmark measures against, found without the extractor's own code.
+
+Each finder reads the PDF through another path than mapping-review's layout (pdfplumber's table
+finder, PDFium's own text rectangles, regular expressions over PDFium's content-order text), so a
+mistake in the extractor cannot hide itself in the reference.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_DIGITS = re.compile(r"\d+")
+
+
+def squash(text: str) -> str:
+    """Lower-case letters and digits only: what two extractions of the same words share."""
+    return _NOT_ALNUM.sub("", text.lower())
+
+
+def unit_digest(text: str) -> str:
+    return hashlib.sha1(squash(text).encode()).hexdigest()[:10]
+
+
+# ---------------------------------------------------------------- text rectangles (PDFium's own lines)
+
+@dataclass(frozen=True)
+class TextLine:
+    page: int
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    page_height: float
+    size: float = 0.0  # the median size of its characters
+    upright: bool = True
+
+
+def page_lines(page: Any, *, leave_out: Sequence[tuple[float, float, float, float]] = ()) -> list[TextLine]:
+    """pdfplumber's words of a page joined into lines: same top, left to right, a gap wider than a
+    character's height starting another line (so that a page number beside a running head, or two
+    table cells, stay apart). Words inside the ``leave_out`` boxes (tables) are left out."""
+    height = float(page.height)
+    words = sorted(
+        (w for w in page.extract_words(extra_attrs=["size", "upright"])
+         if not any(b[0] <= w["x0"] <= b[2] and b[1] <= w["top"] <= b[3] for b in leave_out)),
+        key=lambda w: (round(w["top"]), w["x0"]),
+    )
+    lines: list[list[dict[str, Any]]] = []
+    for word in words:
+        last = lines[-1][-1] if lines else None
+        if last is not None and abs(last["top"] - word["top"]) < 2.0 and word["x0"] - last["x1"] <= word["size"]:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    return [TextLine(page.page_number, " ".join(w["text"] for w in line), line[0]["x0"], min(w["top"] for w in line),
+                     line[-1]["x1"], max(w["bottom"] for w in line), height,
+                     statistics.median(w["size"] for w in line), all(w["upright"] for w in line))
+            for line in lines]
+
+
+def column_lines(page: Any) -> list[TextLine]:
+    """pdfplumber's words of a page joined into lines within each column (the left edges most words
+    start at, at least 100 pt apart: see :func:`column_starts`)."""
+    height = float(page.height)
+    words = [TextLine(page.page_number, w["text"], w["x0"], w["top"], w["x1"], w["bottom"], height)
+             for w in page.extract_words()]
+    starts = column_starts(words)
+
+    def column(w: TextLine) -> int:
+        return sum(1 for s in starts if w.x0 >= s - 3)
+
+    groups: dict[tuple[int, float], list[TextLine]] = {}
+    for word in sorted(words, key=lambda w: w.top):
+        key = next(((c, t) for (c, t) in groups if c == column(word) and abs(t - word.top) < 2.0), None)
+        groups.setdefault(key or (column(word), word.top), []).append(word)
+    out = []
+    for group in groups.values():
+        group.sort(key=lambda w: w.x0)
+        out.append(TextLine(page.page_number, " ".join(w.text for w in group), group[0].x0,
+                            min(w.top for w in group), max(w.x1 for w in group), max(w.bottom for w in group), height))
+    return sorted(out, key=lambda ln: (ln.top, ln.x0))
+
+
+def column_starts(lines: list[TextLine]) -> list[float]:
+    """The left edges most lines of a page start at, at least 100 pt apart (its columns)."""
+    counts = Counter(round(r.x0) for r in lines)
+    starts: list[float] = []
+    for x, _ in counts.most_common():
+        if all(abs(x - s) > 100 for s in starts):
+            starts.append(x)
+    return sorted(starts[:3])
+
+
+# ---------------------------------------------------------------- running headers and footers
+
+EDGE = 0.13  # of the page height, top and bottom
+MIN_PAGES = 3
+MAX_SIZE = 1.3  # of the body text size: running heads are not set larger
+
+
+def running_lines(lines: list[list[TextLine]]) -> list[TextLine]:
+    """Lines near the top or bottom edge, upright and not larger than the body text, whose text
+    (digits ignored) stands at the same height on at least three pages of the document: running
+    headers and footers by position alone."""
+    sizes: Counter[float] = Counter()
+    for page_lines in lines:
+        for ln in page_lines:
+            sizes[round(ln.size * 2) / 2] += len(ln.text)
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    where: dict[tuple[str, int], list[TextLine]] = defaultdict(list)
+    for page_lines in lines:
+        for line in page_lines:
+            height = line.page_height
+            if height * EDGE < line.top and line.bottom < height * (1 - EDGE):
+                continue
+            if not line.upright or line.size > MAX_SIZE * body:
+                continue
+            key = " ".join(_DIGITS.sub("#", line.text.lower()).split())
+            if sum(c.isalpha() for c in key) < 4:
+                continue
+            where[(key, round(line.top / 4))].append(line)
+    out = []
+    for found in where.values():
+        if len({ln.page for ln in found}) >= MIN_PAGES:
+            out.extend(found)
+    return sorted(out, key=lambda ln: (ln.page, ln.top))
+
+
+def leaked(line: TextLine, raw_page_text: str, output_page_text: str) -> bool:
+    """A running line is left in the output when the output page holds its words as often as the
+    whole PDF page does (the line itself included)."""
+    key = squash(line.text)
+    return bool(key) and output_page_text.count(key) >= max(1, raw_page_text.count(key))
+
+
+# ---------------------------------------------------------------- contents pages
+
+_CONTENTS_LINE = re.compile(r"(?:\.{3,}|…{2,}|\s)\s*(?:\d{1,3}|[ivx]{1,5})\s*$")
+
+
+def contents_pages(page_texts: list[str]) -> list[int]:
+    """Pages (1-based) that are tables of contents: most lines end in a page number and the page
+    names itself "contents" or carries dot leaders."""
+    out = []
+    for number, text in enumerate(page_texts, start=1):
+        lines = [ln.strip() for ln in text.splitlines() if len(ln.strip()) > 3]
+        if len(lines) < 5:
+            continue
+        numbered = sum(1 for ln in lines if _CONTENTS_LINE.search(ln) and any(c.isalpha() for c in ln))
+        leaders = sum(1 for ln in lines if "....." in ln or "…" * 3 in ln)
+        named = "contents" in text.lower()[:300]
+        if numbered >= 0.5 * len(lines) and (named or leaders >= 3):
+            out.append(number)
+    return out
+
+
+# ---------------------------------------------------------------- tables (pdfplumber's finder)
+
+@dataclass(frozen=True)
+class TableRow:
+    page: int
+    cells: tuple[str, ...]  # non-empty cells, left to right
+    header: tuple[str, ...]  # the table's first row
+
+
+def ruled_table_rows(path: Path) -> tuple[list[TableRow], int]:
+    """Rows of the ruled tables pdfplumber finds (its default lines strategy), without each table's
+    first row (its header); and the number of tables."""
+    rows: list[TableRow] = []
+    n_tables = 0
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            if not (page.rects or page.lines or page.curves):
+                page.close()
+                continue
+            for table in page.find_tables():
+                cells = [[c or "" for c in row] for row in table.extract()]
+                if len(cells) < 2 or len(cells[0]) < 2:
+                    continue
+                n_tables += 1
+                header = tuple(c for c in cells[0] if squash(c))
+                for row in cells[1:]:
+                    kept = tuple(c for c in row if squash(c))
+                    if len(kept) >= 2:
+                        rows.append(TableRow(page.page_number, kept, header))
+            page.close()
+    return rows, n_tables
+
+
+def find_cells(cells: list[str], text: str, *, ordered: bool) -> tuple[int, int] | None:
+    """Where the squashed ``cells`` sit in the squashed ``text``: (start, end) of the stretch that
+    holds them all (in the given order when ``ordered``), or None."""
+    keys = [squash(c) for c in cells]
+    if ordered:
+        pos, start = 0, None
+        for key in keys:
+            found = text.find(key, pos)
+            if found < 0:
+                return None
+            start = found if start is None else start
+            pos = found + len(key)
+        return (start or 0, pos)
+    spots = []
+    for key in keys:
+        found = text.find(key)
+        if found < 0:
+            return None
+        spots.append((found, found + len(key)))
+    return min(s for s, _ in spots), max(e for _, e in spots)
+
+
+def row_kept(row: TableRow, units: list[str], *, ordered: bool) -> bool:
+    """The row's cells stand in one unit, in one stretch holding nothing but the cells and the
+    table's header cells (a row written "Header: cell | ..." is whole)."""
+    allowed = sum(len(squash(c)) for c in row.cells) + sum(len(squash(h)) for h in row.header)
+    for unit in units:
+        span = find_cells(list(row.cells), unit, ordered=ordered)
+        if span is not None and span[1] - span[0] <= allowed + 2 * len(row.cells):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- hyphens at line ends
+
+_SPLIT = re.compile(r"([A-Za-z]+)(?:[\ufffe\u0002]|-[ \t]*\r?\n)[ \t]*([a-z]+)")
+_WORDS = re.compile(r"[a-z]+(?:-[a-z]+)*")
+
+
+@dataclass(frozen=True)
+class Split:
+    page: int
+    left: str
+    right: str
+    truth: str  # "closed", "hyphen" or "open" (kept with a space: "first- and second-line")
+
+
+def hyphen_splits(page_texts: list[str], usage: Counter[str]) -> list[Split]:
+    """Words hyphenated at a line end (or a page end), with the form the corpus itself uses mid-line;
+    splits whose closed and hyphenated forms are equally (un)used are left out."""
+    out = []
+    repeated: Counter[tuple[str, str]] = Counter()
+    for text in page_texts:
+        repeated.update({(m.group(1), m.group(2)) for m in _SPLIT.finditer(text)})
+    for index, text in enumerate(page_texts):
+        tail = text.rstrip()
+        following = page_texts[index + 1].lstrip() if index + 1 < len(page_texts) else ""
+        candidates = [(m.group(1), m.group(2)) for m in _SPLIT.finditer(text)]
+        end = re.search(r"([A-Za-z]+)[-\ufffe]$", tail)
+        start = re.match(r"([a-z]+)", following)
+        if end and start:
+            candidates.append((end.group(1), start.group(1)))
+        for left, right in candidates:
+            if repeated[(left, right)] >= MIN_PAGES:
+                continue  # a running header or footer
+            if right in ("and", "or"):
+                out.append(Split(index + 1, left, right, "open"))
+                continue
+            closed, hyphen = usage[(left + right).lower()], usage[f"{left}-{right}".lower()]
+            if closed != hyphen:
+                out.append(Split(index + 1, left, right, "closed" if closed > hyphen else "hyphen"))
+    return out
+
+
+def midline_usage(page_texts: list[str]) -> Counter[str]:
+    """How often each word (hyphenated compounds whole) is written inside a line."""
+    usage: Counter[str] = Counter()
+    for text in page_texts:
+        for line in text.splitlines():
+            usage.update(_WORDS.findall(line.lower().rstrip("-\ufffe ")))
+    return usage
+
+
+def hyphen_form(split: Split, text: str) -> str | None:
+    """The form ``text`` gives the split word: closed, hyphen, open ("first- and") or spaced
+    ("neuro- oncology"); None when it is not there."""
+    left, right = re.escape(split.left), re.escape(split.right)
+    forms = (("open", rf"\b{left}- {right}\b"), ("hyphen", rf"\b{left}-{right}"), ("closed", rf"\b{left}{right}"),
+             ("spaced", rf"\b{left}-\s+{right}\b"))
+    for name, pattern in forms:
+        if re.search(pattern, text):
+            return "open" if name == "spaced" and split.truth == "open" else name
+    return None
+
+
+# ---------------------------------------------------------------- column order
+
+def column_pairs(lines: list[list[TextLine]]) -> list[tuple[int, str, str, int]]:
+    """Consecutive lines of each column of a three-column page, and each column's last line with the
+    next column's first: (page, earlier, later, characters allowed between them) as squashed text.
+    Lines wider than a column are left out (titles and tables); short lines are not judged but
+    allowed between the two lines of a pair."""
+    pairs = []
+    for page_lines in lines:
+        starts = column_starts(page_lines)
+        if len(starts) < 3:
+            continue
+        columns: list[list[TextLine]] = [[] for _ in starts]
+        width = starts[1] - starts[0]
+        for line in page_lines:
+            if line.x1 - line.x0 <= width:
+                columns[max(0, sum(1 for s in starts if line.x0 >= s - 3) - 1)].append(line)
+        flat = [squash(ln.text) for column in columns for ln in sorted(column, key=lambda ln: ln.top)]
+        judged = [i for i, text in enumerate(flat) if len(text) >= 12]
+        for i, j in zip(judged, judged[1:]):
+            between = sum(len(t) for t in flat[i + 1 : j])
+            pairs.append((page_lines[0].page, flat[i], flat[j], between + 3))
+    return pairs
+
+
+def pair_in_order(earlier: str, later: str, slack: int, text: str) -> bool | None:
+    """True when ``later`` follows ``earlier`` in ``text`` with at most ``slack`` characters between;
+    None when either is missing or repeated."""
+    if text.count(earlier) != 1 or text.count(later) != 1:
+        return None
+    gap = text.index(later) - (text.index(earlier) + len(earlier))
+    return 0 <= gap <= slack
+
+
+# ---------------------------------------------------------------- the labelled sample of illustrated pages
+
+@dataclass(frozen=True)
+class Unit:
+    guide: str
+    page: int
+    kind: str  # bubble, box, caption, paragraph, list or label
+    first: str  # the unit's first words
+    last: str  # its last words
+    length: int  # squashed characters
+    digest: str  # unit_digest of its text
+
+
+def read_units(path: Path) -> list[Unit]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return [Unit(r["guide"], int(r["page"]), r["kind"], r["first"], r["last"], int(r["length"]), r["digest"])
+                for r in csv.DictReader(fh)]
+
+
+def unit_intact(unit: Unit, text: str) -> bool:
+    """The unit's words stand in ``text`` (squashed) as one unbroken stretch."""
+    head = squash(unit.first)
+    pos = text.find(head)
+    while pos >= 0:
+        stretch = text[pos : pos + unit.length]
+        if hashlib.sha1(stretch.encode()).hexdigest()[:10] == unit.digest:
+            return True
+        pos = text.find(head, pos + 1)
+    return False
