@@ -110,10 +110,39 @@ MIN_PAGES = 3
 MAX_SIZE = 1.3  # of the body text size: running heads are not set larger
 
 
+def margin_lines(page_lines: list[TextLine], body: float) -> list[TextLine]:
+    """The lines near the top or bottom edge that bands of white space (at least a body line high)
+    set apart from the body of the page: groups of lines taken from the edge inwards while the
+    whole group lies within the edge."""
+    out: list[TextLine] = []
+    for inward in (sorted(page_lines, key=lambda ln: ln.top), sorted(page_lines, key=lambda ln: -ln.bottom)):
+        group: list[TextLine] = []
+        for line in [*inward, None]:
+            if group and (line is None or _white(group, line) >= body):
+                if not all(_in_edge(g) for g in group):
+                    break
+                out.extend(g for g in group if g not in out)
+                group = []
+            if line is not None:
+                group.append(line)
+    return out
+
+
+def _in_edge(line: TextLine) -> bool:
+    return line.bottom <= EDGE * line.page_height or line.top >= (1 - EDGE) * line.page_height
+
+
+def _white(group: list[TextLine], line: TextLine) -> float:
+    if line.top >= group[0].top:  # going down
+        return line.top - max(g.bottom for g in group)
+    return min(g.top for g in group) - line.bottom
+
+
 def running_lines(lines: list[list[TextLine]]) -> list[TextLine]:
-    """Lines near the top or bottom edge, upright and not larger than the body text, whose text
-    (digits ignored) stands at the same height on at least three pages of the document: running
-    headers and footers by position alone."""
+    """Lines in the top or bottom margin (above or below a band of white space, near the edge),
+    upright and not larger than the body text, whose text (digits ignored) stands at the same
+    height on at least three pages in a run (a page without it between them does not break the
+    run): running headers and footers by position."""
     sizes: Counter[float] = Counter()
     for page_lines in lines:
         for ln in page_lines:
@@ -121,10 +150,7 @@ def running_lines(lines: list[list[TextLine]]) -> list[TextLine]:
     body = sizes.most_common(1)[0][0] if sizes else 10.0
     where: dict[tuple[str, int], list[TextLine]] = defaultdict(list)
     for page_lines in lines:
-        for line in page_lines:
-            height = line.page_height
-            if height * EDGE < line.top and line.bottom < height * (1 - EDGE):
-                continue
+        for line in margin_lines(page_lines, body):
             if not line.upright or line.size > MAX_SIZE * body:
                 continue
             key = " ".join(_DIGITS.sub("#", line.text.lower()).split())
@@ -133,9 +159,21 @@ def running_lines(lines: list[list[TextLine]]) -> list[TextLine]:
             where[(key, round(line.top / 4))].append(line)
     out = []
     for found in where.values():
-        if len({ln.page for ln in found}) >= MIN_PAGES:
+        pages = sorted({ln.page for ln in found})
+        if max((len(run) for run in _runs(pages)), default=0) >= MIN_PAGES:
             out.extend(found)
     return sorted(out, key=lambda ln: (ln.page, ln.top))
+
+
+def _runs(pages: list[int]) -> list[list[int]]:
+    """``pages`` cut where two pages or more in a row lack the line."""
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and page - runs[-1][-1] <= 2:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return runs
 
 
 def leaked(line: TextLine, raw_page_text: str, output_page_text: str) -> bool:
@@ -147,21 +185,26 @@ def leaked(line: TextLine, raw_page_text: str, output_page_text: str) -> bool:
 
 # ---------------------------------------------------------------- contents pages
 
-_CONTENTS_LINE = re.compile(r"(?:\.{3,}|…{2,}|\s)\s*(?:\d{1,3}|[ivx]{1,5})\s*$")
+_CONTENTS_LINE = re.compile(r"(?:(?:\.\s?){3,}|…{2,}|\s)\s*(\d{1,3}|[ivx]{1,5})\s*$")
+_LEADERS = re.compile(r"(?:\.\s?){5,}|…{3,}")
 
 
 def contents_pages(page_texts: list[str]) -> list[int]:
-    """Pages (1-based) that are tables of contents: most lines end in a page number and the page
-    names itself "contents" or carries dot leaders."""
+    """Pages (1-based) that are tables of contents: half their lines or more end in a page number
+    and the page names itself "contents" or draws dot leaders; or nearly all lines end in page
+    numbers that rise down the page."""
     out = []
     for number, text in enumerate(page_texts, start=1):
         lines = [ln.strip() for ln in text.splitlines() if len(ln.strip()) > 3]
         if len(lines) < 5:
             continue
-        numbered = sum(1 for ln in lines if _CONTENTS_LINE.search(ln) and any(c.isalpha() for c in ln))
-        leaders = sum(1 for ln in lines if "....." in ln or "…" * 3 in ln)
+        found = [m for ln in lines if any(c.isalpha() for c in ln) and (m := _CONTENTS_LINE.search(ln))]
+        numbers = [int(m.group(1)) for m in found if m.group(1).isdigit()]
+        rising = sum(1 for a, b in zip(numbers, numbers[1:]) if b >= a)
+        leaders = sum(1 for ln in lines if _LEADERS.search(ln))
         named = "contents" in text.lower()[:300]
-        if numbered >= 0.5 * len(lines) and (named or leaders >= 3):
+        if (len(found) >= 0.5 * len(lines) and (named or leaders >= 3)) or \
+                (len(found) >= 0.8 * len(lines) and len(numbers) >= 8 and rising >= 0.8 * (len(numbers) - 1)):
             out.append(number)
     return out
 
@@ -247,8 +290,10 @@ class Split:
 
 
 def hyphen_splits(page_texts: list[str], usage: Counter[str]) -> list[Split]:
-    """Words hyphenated at a line end (or a page end), with the form the corpus itself uses mid-line;
-    splits whose closed and hyphenated forms are equally (un)used are left out."""
+    """Words hyphenated at a line end (or a page end), with the form the document itself uses
+    mid-line, or the whole corpus (``usage``) when the document uses neither; splits whose closed
+    and hyphenated forms are equally (un)used are left out."""
+    own = midline_usage(page_texts)
     out = []
     repeated: Counter[tuple[str, str]] = Counter()
     for text in page_texts:
@@ -267,7 +312,9 @@ def hyphen_splits(page_texts: list[str], usage: Counter[str]) -> list[Split]:
             if right in ("and", "or"):
                 out.append(Split(index + 1, left, right, "open"))
                 continue
-            closed, hyphen = usage[(left + right).lower()], usage[f"{left}-{right}".lower()]
+            closed, hyphen = own[(left + right).lower()], own[f"{left}-{right}".lower()]
+            if not closed and not hyphen:
+                closed, hyphen = usage[(left + right).lower()], usage[f"{left}-{right}".lower()]
             if closed != hyphen:
                 out.append(Split(index + 1, left, right, "closed" if closed > hyphen else "hyphen"))
     return out

@@ -14,6 +14,7 @@ BULLET = re.compile(
 )
 NUMBERED = re.compile(r"^((?:\d{1,2}\.){1,4}\d{1,3})\.?\s+(?=[A-Z])")
 TERMINAL = (".", "!", "?", ":", ";", ".”", ".\"", ".)", "]")
+TAG = re.compile(r"^\[(?:\d{4}|new|amended|updated)[^\]]*\]?\.?$", re.I)  # "[2003, amended 2014]", also wrapped
 
 
 def group_rows(runs: Sequence[Run]) -> list[list[Run]]:
@@ -62,6 +63,7 @@ class DraftBlock:
     number: str = ""
     cells: list[tuple[str, list[Line]]] = field(default_factory=list)
     continues: bool = False
+    glued: bool = False  # carries on a word broken at the page break
 
     @property
     def size(self) -> float:
@@ -96,6 +98,8 @@ def _starts_block(
     size = max(prev.size, cur.size)
     if new_unit and (cur.top < prev.bottom - 0.3 * size or min(cur.x1, prev.x1) <= max(cur.x0, prev.x0)):
         return True  # another unit beside the last one, not below it
+    if TAG.match(cur.text) and cur.top - prev.bottom <= leading + size:
+        return False  # a date tag, bold or not, ends the recommendation it follows
     if cur.top - prev.bottom > leading + 0.45 * size:
         return True
     ended = prev.text.endswith(TERMINAL)

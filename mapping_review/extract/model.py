@@ -92,12 +92,13 @@ class Line:
 class Block:
     """A paragraph-like unit of a page in reading order.
 
-    ``kind`` is ``heading``, ``paragraph``, ``list_item`` or ``table_row`` (a table row with its
-    header cells: "Header: cell | Header: cell"); ``level`` is the
+    ``kind`` is ``heading``, ``paragraph``, ``list_item``, ``table_row`` (a table row with its
+    header cells: "Header: cell | Header: cell") or ``contents`` (an entry of a table of contents); ``level`` is the
     heading level (1 = top) or 0; ``section`` the headings above it, outermost
     first (a heading's own path ends with itself). ``start``/``end`` index the
     page text. ``continues`` marks a block that carries on the last block of
-    the previous page.
+    the previous page; ``glued`` one that carries on its last word too ("neuro-" / "oncology"),
+    to be joined without a space.
     """
 
     kind: str
@@ -112,6 +113,7 @@ class Block:
     end: int = 0
     number: str = ""  # recommendation/section number such as "1.2.7"
     continues: bool = False
+    glued: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,6 +123,7 @@ class Block:
         data = dict(data)
         data["bbox"] = tuple(data["bbox"])
         data["section"] = tuple(data["section"])
+        data.setdefault("glued", False)
         return cls(**data)
 
 

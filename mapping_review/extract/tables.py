@@ -126,11 +126,15 @@ def intersections_to_cells(points: set[tuple[float, float]], horizontal: list[Ed
         by_y[y].append((x0, x1))
     for x, top, bottom in vertical:
         by_x[x].append((top, bottom))
-    ordered = sorted(points)
+    column_points: dict[float, list[float]] = defaultdict(list)
+    row_points: dict[float, list[float]] = defaultdict(list)
+    for x, y in sorted(points):
+        column_points[x].append(y)
+        row_points[y].append(x)
     cells = []
-    for x, y in ordered:
-        below = sorted(q[1] for q in ordered if q[0] == x and q[1] > y and _covers(by_x[x], y, q[1]))
-        right = sorted(q[0] for q in ordered if q[1] == y and q[0] > x and _covers(by_y[y], x, q[0]))
+    for x, y in sorted(points):
+        below = [by for by in column_points[x] if by > y and _covers(by_x[x], y, by)]
+        right = [rx for rx in row_points[y] if rx > x and _covers(by_y[y], x, rx)]
         cell = next(
             ((x, y, rx, by) for by in below for rx in right
              if (rx, by) in points and _covers(by_x[rx], y, by) and _covers(by_y[by], x, rx)),
@@ -168,8 +172,13 @@ def _fill(boxes: list[Box], runs: Sequence[Run]) -> tuple[list[Cell], list[Run]]
     """The cells with the runs whose centre each holds, and the runs inside none."""
     inside: dict[int, list[Run]] = defaultdict(list)
     rest = []
+    x0, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, bottom = max(b[2] for b in boxes), max(b[3] for b in boxes)
     for run in runs:
         cx, cy = (run.x0 + run.x1) / 2, (run.top + run.bottom) / 2
+        if not (x0 <= cx <= x1 and top <= cy <= bottom):
+            rest.append(run)
+            continue
         hit = next((i for i, b in enumerate(boxes) if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]), None)
         if hit is None:
             rest.append(run)

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mapping_review.extract.layout import group_rows, runs_to_lines
+from mapping_review.extract.layout import runs_to_lines
 from mapping_review.extract.model import Line, Run, Shape
 
 SAME_SIZE = 0.15  # relative size difference within a unit
@@ -121,10 +121,11 @@ def units_to_lines(units: Sequence[Unit]) -> tuple[list[Line], set[int]]:
     """Lines of the units of one region, each unit's lines kept together, units in order of their
     tops; and the indices of the lines that start a unit. A number or bullet on the same row as a
     line of a longer unit, just beside it (a recommendation number), joins that line."""
-    long_units = [list(u.runs) for u in units if len(group_rows(u.runs)) > 1]
+    one_line = [_one_line(u) for u in units]
+    long_units = [list(u.runs) for u, single in zip(units, one_line) if not single]
     loose: list[Run] = []
-    for unit in units:
-        if len(group_rows(unit.runs)) > 1:
+    for unit, single in zip(units, one_line):
+        if not single:
             continue
         marker = MARKER.match(unit.text)
         home = next((g for g in long_units if any(_beside(unit, r) for r in g)), None) if marker else None
@@ -140,6 +141,14 @@ def units_to_lines(units: Sequence[Unit]) -> tuple[list[Line], set[int]]:
         starts.add(len(lines))
         lines.extend(group)
     return lines, starts
+
+
+def _one_line(unit: Unit) -> bool:
+    """All the unit's runs share one row (overlap the first run by half the smaller height)."""
+    first = unit.runs[0]
+    return all(
+        min(first.bottom, r.bottom) - max(first.top, r.top) >= 0.5 * min(first.height, r.height) for r in unit.runs
+    )
 
 
 def _beside(unit: Unit, run: Run) -> bool:

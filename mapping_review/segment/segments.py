@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 SEGMENTER_VERSION = "segment.v2"
-ROLES = ("list_item", "table_row")  # block kinds that are segment roles of their own
+ROLES = ("list_item", "table_row", "contents")  # block kinds that are segment roles of their own
 _TAG = re.compile(r"^[\[(][^\])]*[\])]\.?$")  # "[2009, amended 2022]" belongs to the sentence before
 
 
@@ -34,7 +34,7 @@ class Segment:
     id: str
     guide: str
     kind: str  # section | paragraph | sentence
-    role: str  # heading | text | list_item | recommendation | table_row
+    role: str  # heading | text | list_item | recommendation | table_row | contents
     page: int
     start: int
     end_page: int
@@ -88,7 +88,8 @@ def _join(parts: Sequence[_Part]) -> tuple[str, list[tuple[int, int, _Part]]]:
     pieces, spans, offset = [], [], 0
     for i, part in enumerate(parts):
         if i:
-            sep = (" | " if part.block.kind == "table_row" else " ") if part.block.continues else "\n\n"
+            sep = "\n\n" if not part.block.continues else " | " if part.block.kind == "table_row" \
+                else "" if part.block.glued else " "
             pieces.append(sep)
             offset += len(sep)
         spans.append((offset, offset + len(part.block.text), part))
@@ -106,17 +107,29 @@ def _locate(spans: Sequence[tuple[int, int, _Part]], start: int, end: int) -> tu
     return first[2].page, page_start, last[2].page, page_end
 
 
+def _role(block: Block) -> str:
+    if block.kind in ROLES:
+        return block.kind
+    return "recommendation" if block.number else "text"
+
+
 def _groups(doc: Document) -> Iterator[_Group]:
-    """Headings and paragraph groups in reading order."""
+    """Headings and paragraph groups in reading order (a heading carried on to the next page is
+    one heading)."""
     current: _Group | None = None
     for page in doc.pages:
         for block in page.blocks:
             part = _Part(page.number, block)
             if block.kind == "heading":
+                if current is not None and current.role == "heading" and block.continues:
+                    current.parts.append(part)
+                    continue
                 if current:
                     yield current
-                current = None
-                yield _Group("heading", [part])
+                current = _Group("heading", [part])
+            elif current is not None and current.role == "heading":
+                yield current
+                current = _Group(_role(block), [part])
             elif current is not None and (
                 block.continues or (current.role == "recommendation" and block.kind == "list_item")
             ):
@@ -124,8 +137,7 @@ def _groups(doc: Document) -> Iterator[_Group]:
             else:
                 if current:
                     yield current
-                role = "recommendation" if block.number else block.kind if block.kind in ROLES else "text"
-                current = _Group(role, [part])
+                current = _Group(_role(block), [part])
     if current:
         yield current
 
@@ -221,7 +233,7 @@ def document_to_segments(doc: Document, *, guide: str, nlp: Language) -> list[Se
         para = _segment(ids, "paragraph", group.role, group.parts, section_id)
         paragraphs.append((para, group.units()))
         ordered.append(para)
-    units = [(para, unit) for para, para_units in paragraphs for unit in para_units]
+    units = [(para, unit) for para, para_units in paragraphs for unit in para_units if para.role != "contents"]
     rows = [i for i, (para, _) in enumerate(units) if para.role == "table_row"]
     spans = _sentence_spans(nlp, [_join(unit)[0] for para, unit in units if para.role != "table_row"])
     for i in rows:  # a table row is one unit of evidence: never split into sentences
