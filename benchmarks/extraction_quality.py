@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pdfplumber
 import pypdfium2 as pdfium
+import quality_content as qc
 import quality_truth as qt
 
 from mapping_review.extract import extract_document
@@ -127,20 +128,20 @@ def on_pages(segments: Iterable[Segment], page: int) -> list[str]:
 
 
 def measure_tables(path: Path, outputs: dict[str, Output], split: str, tally: Tally) -> None:
-    rows, n_tables = qt.ruled_table_rows(path)
+    rows, n_tables = qc.ruled_table_rows(path)
     tally.add("truth", split, "tables", n_tables)
     headers = {qt.squash(h) for row in rows for h in row.header}
     for system, out in outputs.items():
         for row in rows:
             units = on_pages(out.sentences, row.page) if system == "mapping-review" else [out.pages[row.page - 1]]
             tally.add(system, split, "rows")
-            tally.add(system, split, "together", int(qt.row_kept(row, units, ordered=False)))
-            tally.add(system, split, "in order", int(qt.row_kept(row, units, ordered=True)))
+            tally.add(system, split, "together", int(qc.row_kept(row, units, ordered=False)))
+            tally.add(system, split, "in order", int(qc.row_kept(row, units, ordered=True)))
         if system == "mapping-review":
             tally.add(system, split, "header headings", sum(1 for h in out.headings if qt.squash(h) in headers))
 
 
-def measure_units(units: list[qt.Unit], outputs: dict[str, Output], split: str, tally: Tally) -> None:
+def measure_units(units: list[qc.Unit], outputs: dict[str, Output], split: str, tally: Tally) -> None:
     for unit in units:
         for system, out in outputs.items():
             if unit.kind == "label":
@@ -155,7 +156,7 @@ def measure_units(units: list[qt.Unit], outputs: dict[str, Output], split: str, 
             else:  # anything else: inside one paragraph (or heading)
                 texts = on_pages(out.paragraphs + out.sections, unit.page)
             tally.add(system, split, "units")
-            tally.add(system, split, "intact", int(any(qt.unit_intact(unit, t) for t in texts)))
+            tally.add(system, split, "intact", int(any(qc.unit_intact(unit, t) for t in texts)))
 
 
 def measure_furniture(raw: list[str], outputs: dict[str, Output], split: str, tally: Tally) -> None:
@@ -180,12 +181,12 @@ def measure_contents(raw: list[str], outputs: dict[str, Output], split: str, tal
 
 
 def measure_hyphens(raw: list[str], usage: Counter[str], outputs: dict[str, Output], split: str, tally: Tally) -> None:
-    splits = qt.hyphen_splits(raw, usage)
+    splits = qc.hyphen_splits(raw, usage)
     for system, out in outputs.items():
         texts = [" ".join(t.replace("\ufffe", "-").split()) for t in out.raw_pages]
         for sp in splits:
             text = " ".join(texts[sp.page - 1 : sp.page + 1])
-            form = qt.hyphen_form(sp, text)
+            form = qc.hyphen_form(sp, text)
             tally.add(system, split, "splits")
             if form is None:
                 tally.add(system, split, "not found")
@@ -236,14 +237,14 @@ def main() -> None:
     scale = sorted((args.corpus / "scale").glob("*.pdf"))
     files = [f for f in sorted((args.corpus / "guides").glob("*.pdf")) + scale
              if not args.guides or any(w in f.stem for w in args.guides.split(","))]
-    units = qt.read_units(UNITS) if UNITS.exists() else []
-    by_guide: dict[str, list[qt.Unit]] = defaultdict(list)
+    units = qc.read_units(UNITS) if UNITS.exists() else []
+    by_guide: dict[str, list[qc.Unit]] = defaultdict(list)
     for unit in units:
         by_guide[unit.guide].append(unit)
     raw_texts = {path: pdfium_texts(path) for path in files}
     usage: Counter[str] = Counter()
     for texts in raw_texts.values():
-        usage.update(qt.midline_usage(texts))
+        usage.update(qc.midline_usage(texts))
     tally, seconds = Tally(), Counter[str]()
     for path in files:
         if only <= {"columns"}:

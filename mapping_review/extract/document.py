@@ -90,7 +90,8 @@ def _mend_page_breaks(drafts: Sequence[Sequence[DraftBlock]], headings: dict[tup
         last, first = drafts[p - 1][-1], drafts[p][0]
         if (p - 1, len(drafts[p - 1]) - 1) in headings or (p, 0) in headings or last.cells or first.cells:
             continue
-        head, tail = HYPHEN_END.search(last.lines[-1].text), LOWER_START.match(first.lines[0].text)
+        head = HYPHEN_END.search(last.lines[-1].text[-64:])
+        tail = LOWER_START.match(first.lines[0].text)
         if not (head and tail):
             continue
         join = hyphen_join(head.group(1), tail.group(1), vocab=vocab)
@@ -150,7 +151,8 @@ def _rejoin_broken_words(blocks: list[DraftBlock]) -> list[DraftBlock]:
     for block in blocks:
         last = out[-1] if out else None
         if last is not None and last.kind == block.kind == "paragraph" and not last.cells and not block.cells \
-                and not block.number and HYPHEN_END.search(last.lines[-1].text) and LOWER_START.match(block.lines[0].text):
+                and not block.number and last.lines[-1].text.endswith("-") and HYPHEN_END.search(last.lines[-1].text[-64:]) \
+                and LOWER_START.match(block.lines[0].text):
             last.lines.extend(block.lines)
         else:
             out.append(block)
@@ -172,7 +174,9 @@ def raw_to_document(raw: RawDocument, *, sha256: str, extractor: str, source: st
     pieces = [p for p, _ in laid]
     gaps = [g for page in pieces for piece in page for g in line_gap(piece.lines)]
     leading = statistics.median(gaps) if gaps else 2.0
-    drafts = [_rejoin_broken_words([b for piece in page for b in _piece_blocks(piece, leading)]) for page in pieces]
+    drafts: list[list[DraftBlock]] = [
+        _rejoin_broken_words([b for piece in page for b in _piece_blocks(piece, leading)]) for page in pieces
+    ]
     titles = mark_contents(drafts)
     headings = find_headings(drafts, raw.outline)
     for p, i in titles:

@@ -26,6 +26,12 @@ LARGER = 1.12  # a heading's size relative to the body text
 NOT_HEADING_KINDS = ("list_item", "table_row", "contents")
 CAPTION = re.compile(r"^(?:picture|figure|fig\.|image|illustration|photo|diagram)\s+[\dA-Z]{1,3}\b", re.I)
 SPEECH_ENDS = ("…", "...", "!")
+SHORT_WORDS = frozenset((
+    "a", "i", "an", "as", "at", "be", "by", "do", "go", "he", "if", "in", "is", "it", "me", "my", "no", "of",
+    "on", "or", "so", "to", "up", "us", "we", "and", "are", "but", "can", "did", "for", "get", "had", "has",
+    "her", "him", "his", "how", "its", "let", "may", "new", "not", "now", "one", "our", "out", "see", "she",
+    "the", "too", "two", "use", "was", "way", "who", "why", "yes", "you",
+))
 _KEY = re.compile(r"[\W_]+")
 _LETTERS = re.compile(r"[^\W\d_]+")
 
@@ -52,16 +58,17 @@ def body_style(pages: Sequence[Sequence[DraftBlock]]) -> tuple[float, bool]:
 
 def fragmented(text: str) -> bool:
     """Art text drawn a letter or two at a time: words broken into pieces that make a word only
-    together ("Da ily", "HEADAC HES"), or mostly short non-words ("THO FEE UGH AND LIN TS GS")."""
+    together ("Da ily", "HEADAC HES"), or nothing but scraps of three letters or fewer that are
+    not common short words ("THO FEE UGH AND LIN TS GS")."""
     words = lexicon()
     tokens = _LETTERS.findall(text)
-    if len(tokens) < 2 or not words:
+    if len(tokens) < 2:
         return False
     for a, b in zip(tokens, tokens[1:]):
         if (a + b).lower() in words and (a.lower() not in words or b.lower() not in words):
             return True
-    short = [t for t in tokens if len(t) <= 3 and t.lower() not in words]
-    return len(short) >= 3 and 2 * len(short) >= len(tokens)
+    scraps = [t for t in tokens if t.lower() not in SHORT_WORDS]
+    return len(tokens) >= 4 and all(len(t) <= 3 for t in tokens) and len(scraps) >= 3
 
 
 def _outline_levels(outline: Sequence[OutlineEntry]) -> list[OutlineEntry]:

@@ -94,7 +94,8 @@ def join_lines(lines: list[str], *, vocab: Collection[str]) -> str:
         if not out:
             out = line
             continue
-        head, tail = HYPHEN_END.search(out), LOWER_START.match(line)
+        head = HYPHEN_END.search(out[-64:]) if out.endswith("-") else None
+        tail = LOWER_START.match(line)
         if head and tail:
             out = out[:-1] + hyphen_join(head.group(1), tail.group(1), vocab=vocab) + line
         elif out.endswith(("-", "/")) and line[:1].isalnum():

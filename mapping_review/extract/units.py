@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mapping_review.extract.layout import runs_to_lines
+from mapping_review.extract.layout import TAG, runs_to_lines
 from mapping_review.extract.model import Line, Run, Shape
 
 SAME_SIZE = 0.15  # relative size difference within a unit
@@ -119,15 +119,15 @@ def split_labels(
 
 def units_to_lines(units: Sequence[Unit]) -> tuple[list[Line], set[int]]:
     """Lines of the units of one region, each unit's lines kept together, units in order of their
-    tops; and the indices of the lines that start a unit. A number or bullet on the same row as a
-    line of a longer unit, just beside it (a recommendation number), joins that line."""
+    tops; and the indices of the lines that start a unit. A number, bullet or date tag on the same
+    row as a line of a longer unit, just beside it (a recommendation number), joins that line."""
     one_line = [_one_line(u) for u in units]
     long_units = [list(u.runs) for u, single in zip(units, one_line) if not single]
     loose: list[Run] = []
     for unit, single in zip(units, one_line):
         if not single:
             continue
-        marker = MARKER.match(unit.text)
+        marker = MARKER.match(unit.text) or TAG.match(unit.text)
         home = next((g for g in long_units if any(_beside(unit, r) for r in g)), None) if marker else None
         if home is not None:
             home.extend(unit.runs)

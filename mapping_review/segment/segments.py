@@ -3,7 +3,10 @@
 Paragraphs keep list items and numbered recommendations whole: a NICE
 recommendation ``1.2.7`` is one paragraph with its bullet list, even across
 a page break. Sentences never cross a block boundary (except a sentence
-that carries on across a page break). Every segment knows its guide, page,
+that carries on across a page break). A table row (``role: table_row``, its
+header cells attached) is one paragraph and one sentence, carried on across a
+page break with `` | ``; entries of a table of contents (``role: contents``)
+are paragraphs without sentences. Every segment knows its guide, page,
 section path and character span in the page text; a segment that runs onto
 a later page has ``end_page`` and ``end`` on that page. Ids are made from the
 guide, the page and a digest of the kind and text, so they stay put when
