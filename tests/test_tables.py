@@ -67,6 +67,13 @@ def test_without_a_bold_header_rows_stand_alone(tmp_path):
     assert rows[1] == "Guided self-help | in person, by telephone, or online | structured"
 
 
+def test_a_header_cell_that_says_nothing_labels_nothing(tmp_path):
+    rows = [["-", *ROWS[0][1:]], *ROWS[1:]]
+    pdf = make_pdf(tmp_path / "table.pdf", [table_page(rows)])
+    row = next(b.text for b in extract_document(pdf, sha256="x").pages[0].blocks if b.kind == "table_row")
+    assert row.startswith("Guided self-help | How is this delivered?: in person")
+
+
 def test_text_without_rules_is_no_table(tmp_path):
     items = [(40 + 150 * c, 100 + 20 * r, 10, f"cell {r}{c}") for r in range(3) for c in range(3)]
     pdf = make_pdf(tmp_path / "plain.pdf", [items])

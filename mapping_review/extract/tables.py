@@ -53,13 +53,14 @@ class Table:
     header_repeated: bool = False  # the page repeats the header of the previous page's table
 
     def label(self, cell: Cell) -> str:
-        """The header text over ``cell`` (the header cell it overlaps most), or ""."""
+        """The header text over ``cell`` (the header cell it overlaps most), or "" (also when that
+        header says nothing: a dash)."""
         best, overlap = "", 0.0
         for head in self.header:
             shared = min(head.box[2], cell.box[2]) - max(head.box[0], cell.box[0])
             if shared > overlap:
                 best, overlap = head.text.rstrip(":"), shared
-        return best
+        return best if any(c.isalnum() for c in best) else ""
 
 
 def _snap(edges: list[Edge]) -> list[Edge]:
