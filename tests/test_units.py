@@ -101,3 +101,13 @@ def test_illustrated_guides_have_no_bubble_headings(doing_what_matters):
     thinking = extract_document(need_corpus("guides", "who_thinking_healthy.pdf"), sha256="x")
     headings = {b.text for p in thinking.pages for b in p.blocks if b.kind == "heading"}
     assert not {"Picture A", "Picture D", "Thought", "Consequence", "Da ily Mon itoring"} & headings
+
+
+def test_figure_labels_survive_the_cache(doing_what_matters, tmp_path):
+    from mapping_review.extract import Document
+    from mapping_review.extract.cache import load_document, save_document
+
+    save_document(tmp_path, doing_what_matters)
+    again = load_document(tmp_path, doing_what_matters.sha256, doing_what_matters.extractor)
+    assert again == doing_what_matters
+    assert Document.from_dict(doing_what_matters.to_dict()).pages[21].labels == doing_what_matters.pages[21].labels
