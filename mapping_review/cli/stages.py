@@ -106,7 +106,7 @@ def segment(project_dir: Path, engine: str, nlp_name: str, quiet: bool) -> None:
 @click.command("inspect")
 @click.argument("key")
 @click.option("--page", "page_number", type=int, default=None, help="Show the segments of this page.")
-@click.option("--text", "show_text", is_flag=True, help="With --page: show the page text and what was removed.")
+@click.option("--text", "show_text", is_flag=True, help="With --page: show the page text and what was removed or left out.")
 @engine_option
 @project_option
 @library_errors
@@ -124,7 +124,9 @@ def inspect_cmd(key: str, page_number: int | None, show_text: bool, engine: str,
     if show_text:
         console.print(page.text, markup=False)
         for removed in page.removed:
-            console.print(f"[dim]removed header/footer: {escape(removed)}[/]")
+            console.print(f"removed header/footer: {removed}", style="dim", markup=False)
+        for label in page.labels:
+            console.print(f"figure label left out: {label}", style="dim", markup=False)
         return
     for seg in inspect_lib.page_segments(inspect_lib.load_segments(project, key), page_number):
         indent = "  " if seg.kind == "sentence" else ""

@@ -21,6 +21,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from mapping_review.errors import PdfError
+from mapping_review.extract.graphics import pdfium_shapes, pdfplumber_shapes
 from mapping_review.extract.model import OutlineEntry, RawDocument, RawPage
 from mapping_review.extract.runs import Char, chars_to_runs, orientation, upright_chars
 from mapping_review.files import check_pdf_file
@@ -168,7 +169,7 @@ def _pdfium_page(page: pdfium.PdfPage, number: int, reader: _PdfiumCharReader) -
         textpage.close()
     return RawPage(
         number=number, width=width, height=height, runs=runs, n_images=n_images,
-        invisible_text=invisible, rotation=rotation,
+        invisible_text=invisible, rotation=rotation, shapes=pdfium_shapes(page, rotation=rotation),
     )
 
 
@@ -217,7 +218,7 @@ def read_pdfplumber(path: Path, *, password: str | None = None, on_page: PageCal
                 n_images = len(page.images) if sum(len(r.text) for r in runs) < 20 else 0
                 pages.append(RawPage(
                     number=page.page_number, width=width, height=height, runs=runs, n_images=n_images,
-                    rotation=rotation,
+                    rotation=rotation, shapes=pdfplumber_shapes(page, rotation=rotation),
                 ))
                 page.close()
                 if on_page is not None:
