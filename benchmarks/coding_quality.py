@@ -39,7 +39,10 @@ def label_index(devset: Devset, keys: Sequence[str]) -> tuple[dict[tuple[str, st
         for m in match_labels(devset.labels[key], label_units(devset.segments[key])):
             status[m.status] += 1
             if m.unit is not None:
-                index[(key, m.unit.id, m.label.code)] = m.label
+                # a unit that now holds several labelled sentences (a table row) supports a code when one of them does
+                known = index.get((key, m.unit.id, m.label.code))
+                if known is None or (m.label.supports and not known.supports):
+                    index[(key, m.unit.id, m.label.code)] = m.label
             else:
                 print(f"  label lost: {key} p{m.label.page} {m.label.code} '{m.label.anchor}'", file=sys.stderr)
     return index, status

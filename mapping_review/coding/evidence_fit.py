@@ -26,15 +26,21 @@ class Example:
     suggestion: Suggestion
     label: bool
     density: Density | None = None  # of the suggestion's guide (every suggestion, labelled or not)
+    group: str = ""  # the family of sibling guides it comes from (its guide when empty)
+
+    @property
+    def source(self) -> str:
+        """What counts as one source of evidence: the guide's family, or the guide."""
+        return self.group or self.suggestion.guide
 
 
 def _vocabulary(examples: Sequence[Example]) -> tuple[dict[str, int], tuple[float, ...]]:
     guides_of: dict[str, set[str]] = {}
     docs: Counter[str] = Counter()
-    texts = {(e.suggestion.guide, e.suggestion.segment): e.suggestion.quote for e in examples}
-    for (guide, _), text in texts.items():
+    texts = {(e.source, e.suggestion.guide, e.suggestion.segment): e.suggestion.quote for e in examples}
+    for (source, _, _), text in texts.items():
         for term in set(text_terms(text)):
-            guides_of.setdefault(term, set()).add(guide)
+            guides_of.setdefault(term, set()).add(source)
             docs[term] += 1
     terms = sorted(t for t, gs in guides_of.items() if len(gs) >= MIN_GUIDES and docs[t] >= MIN_DOCS)
     n = len(texts)
@@ -57,7 +63,7 @@ def fit_evidence_model(examples: Sequence[Example], *, definitions: Mapping[str,
     feats = [other_features(e.suggestion, defs, e.density) for e in examples]
     for e, f in zip(examples, feats):
         for k in f:
-            guides_of.setdefault(k, set()).add(e.suggestion.guide)
+            guides_of.setdefault(k, set()).add(e.source)
     other_names = sorted(k for k, gs in guides_of.items()
                          if len(gs) >= MIN_GUIDES or k.startswith(("code:", "cue:", "defsim", "dens_")))
     other_index = {k: i for i, k in enumerate(other_names)}

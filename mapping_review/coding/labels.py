@@ -13,7 +13,9 @@ so a label still finds its sentence after extraction changes spacing,
 hyphenation, bullets or ligatures; when the sentence itself changed (a
 running header removed from it, a table row that now carries its column
 headers) the anchor or the tail still finds it on the same page or the next,
-and the match is reported as ``changed``; a label that finds nothing is
+or else most of the anchor's and tail's words in one unit there (a table now
+read a row at a time, a sentence split from a heading), and the match is
+reported as ``changed``; a label that finds nothing is
 ``lost`` and reported, never dropped.
 """
 
@@ -168,6 +170,29 @@ def _fuzzy(label: SentenceLabel, units: Sequence[Unit], compacted: Sequence[str]
     return None if best is None else units[best[1]]
 
 
+MIN_OVERLAP_WORDS = 4  # an anchor (or tail) with fewer distinct words is not found by overlap
+MIN_OVERLAP = 0.8  # share of the anchor's words a unit must hold to be the label's sentence (the tail's: all)
+
+
+def _overlap(label: SentenceLabel, units: Sequence[Unit], word_sets: Sequence[frozenset[str]]) -> Unit | None:
+    """The unit on the label's page (or a neighbour) that holds most of the anchor's words, or all of the
+    tail's, in any order: a table now read a row at a time, a sentence split from a heading or from the
+    column beside it."""
+    head, tail = set(label.anchor.split()), set(label.tail.split())
+    best: tuple[float, float, int, int] | None = None
+    for i, unit in enumerate(units):
+        if not (unit.page - 1 <= label.page <= unit.end_page + 1):
+            continue
+        shares = [len(part & word_sets[i]) / len(part) for part, need in ((head, MIN_OVERLAP), (tail, 1.0))
+                  if len(part) >= MIN_OVERLAP_WORDS and len(part & word_sets[i]) >= need * len(part)]
+        if not shares:
+            continue
+        key = (max(shares), 1.0 if unit.page == label.page else 0.0, -len(word_sets[i]), -i)
+        if best is None or key > best:
+            best = key
+    return None if best is None else units[-best[3]]
+
+
 def match_labels(labels: Sequence[SentenceLabel], units: Sequence[Unit]) -> list[LabelMatch]:
     """Each label with the unit it now points at: by hash (nearest page), else by anchor or tail."""
     by_guide: dict[str, list[Unit]] = {}
@@ -175,6 +200,7 @@ def match_labels(labels: Sequence[SentenceLabel], units: Sequence[Unit]) -> list
         by_guide.setdefault(unit.guide, []).append(unit)
     out = []
     cache: dict[str, tuple[list[str], dict[str, list[Unit]]]] = {}
+    word_sets: dict[str, list[frozenset[str]]] = {}
     for label in labels:
         guide_units = by_guide.get(label.guide, [])
         if label.guide not in cache:
@@ -189,5 +215,9 @@ def match_labels(labels: Sequence[SentenceLabel], units: Sequence[Unit]) -> list
             out.append(LabelMatch(label, min(same, key=lambda u: abs(u.page - label.page)), "exact"))
             continue
         found = _fuzzy(label, guide_units, compacted)
+        if found is None:
+            if label.guide not in word_sets:
+                word_sets[label.guide] = [frozenset(words(u.text)) for u in guide_units]
+            found = _overlap(label, guide_units, word_sets[label.guide])
         out.append(LabelMatch(label, found, "changed" if found else "lost"))
     return out
