@@ -41,6 +41,11 @@ def _occurrences(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
     return spans
 
 
+def _lower_same_length(text: str) -> str:
+    """``text`` lower-cased character by character, leaving any character whose lower case is longer."""
+    return "".join(c if len(low := c.lower()) != 1 else low for c in text)
+
+
 @dataclass(frozen=True)
 class PatternGroup:
     code: str
@@ -74,7 +79,12 @@ class RuleCoder:
         self.skip = tuple(s.lower() for s in codebook.model.skip_sections)
 
     def _lemmatised(self, texts: Sequence[str]) -> Iterable[Any]:
+        """Docs of ``texts`` with lemmas. A lookup lemmatizer knows only lower-case forms ("Building" stays
+        "Building"), so without a tagger the texts are lower-cased first, keeping every offset: patterns on
+        lemmas then match an imperative at the start of a sentence and words in a title-case heading."""
         pipes = [p for p in ("lemmatizer", "tagger", "attribute_ruler") if p in self.nlp.pipe_names]
+        if "tagger" not in pipes:
+            texts = [_lower_same_length(t) for t in texts]
         with self.nlp.select_pipes(enable=pipes):
             yield from self.nlp.pipe(texts)
 
