@@ -1,10 +1,12 @@
-"""``evidence-clf.v1``: how likely a rule suggestion is evidence that the guide addresses the code.
+"""``evidence-clf.v2``: how likely a rule suggestion is evidence that the guide addresses the code.
 
 A logistic regression over
 
 - the unit's words and word pairs (TF-IDF, sublinear; only terms seen in labelled sentences of at
   least two guides, so one guide's phrasing is never learnt),
 - the matched words (``m:``) and the code (``code:``),
+- the words either side of the matched words (``wb:``, ``wa:``, and by code ``wc:``): what tells one
+  sense of a word from another ("NHS trust", "practice work", "care home"),
 - the rule coder's own view (strong or weak pattern group, several terms, a heading, a title),
 - the cues of :mod:`cues`: who acts, what kind of sentence, which section.
 
@@ -226,7 +228,7 @@ def load_model(path: Path) -> EvidenceModel:
 
 @lru_cache(maxsize=1)
 def shipped_model() -> EvidenceModel | None:
-    """The model shipped with the package (``mapping_review/coding/models/evidence-clf.v1.json``)."""
+    """The model shipped with the package (``mapping_review/coding/models/evidence-clf.v2.json``)."""
     path = resources.files("mapping_review.coding").joinpath("models", MODEL_FILE)
     if not path.is_file():
         return None

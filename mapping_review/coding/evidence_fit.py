@@ -1,9 +1,10 @@
-"""Fitting ``evidence-clf.v1`` from sentence labels, with cross-validation by guide.
+"""Fitting ``evidence-clf.v2`` from sentence labels, with cross-validation by guide.
 
 Training items are rule suggestions whose unit and code carry a label: ``supports`` is a positive,
 ``mentions``, ``wrong_sense`` and ``boilerplate`` are negatives. :func:`fit_evidence_model` returns the
-fitted model; :func:`cross_validate` holds out one guide at a time (a guide never helps to score
-itself) and returns the held-out probabilities with per-guide figures.
+fitted model; :func:`cross_validate` holds out one source at a time - a guide, or the family of sibling
+guides it belongs to (``Example.group``), so that neither a guide nor its siblings help to score it - and
+returns the held-out probabilities with figures per held-out source.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ class Example:
 def _vocabulary(examples: Sequence[Example]) -> tuple[dict[str, int], tuple[float, ...]]:
     guides_of: dict[str, set[str]] = {}
     docs: Counter[str] = Counter()
-    texts = {(e.source, e.suggestion.guide, e.suggestion.segment): e.suggestion.quote for e in examples}
-    for (source, _, _), text in texts.items():
+    texts = {(e.suggestion.guide, e.suggestion.segment): e.suggestion.quote for e in examples}
+    for (guide, _), text in texts.items():
         for term in set(text_terms(text)):
-            guides_of.setdefault(term, set()).add(source)
+            guides_of.setdefault(term, set()).add(guide)
             docs[term] += 1
     terms = sorted(t for t, gs in guides_of.items() if len(gs) >= MIN_GUIDES and docs[t] >= MIN_DOCS)
     n = len(texts)
@@ -63,7 +64,7 @@ def fit_evidence_model(examples: Sequence[Example], *, definitions: Mapping[str,
     feats = [other_features(e.suggestion, defs, e.density) for e in examples]
     for e, f in zip(examples, feats):
         for k in f:
-            guides_of.setdefault(k, set()).add(e.source)
+            guides_of.setdefault(k, set()).add(e.suggestion.guide)
     other_names = sorted(k for k, gs in guides_of.items()
                          if len(gs) >= MIN_GUIDES or k.startswith(("code:", "cue:", "defsim", "dens_")))
     other_index = {k: i for i, k in enumerate(other_names)}
@@ -93,7 +94,7 @@ def fit_evidence_model(examples: Sequence[Example], *, definitions: Mapping[str,
 
 @dataclass(frozen=True)
 class FoldReport:
-    guide: str
+    guide: str  # the held-out source: a guide, or a family of guides
     n_positive: int
     n_negative: int
     auc: float | None
@@ -112,13 +113,14 @@ def auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
 
 def cross_validate(examples: Sequence[Example], *, definitions: Mapping[str, dict[str, int]] | None = None,
                    ) -> tuple[dict[int, float], list[FoldReport]]:
-    """Leave-one-guide-out: each example's held-out probability (by index) and a report per guide."""
-    guides = sorted({e.suggestion.guide for e in examples})
+    """Leave one source out (a guide, or a family of guides): each example's held-out probability (by
+    index) and a report per source."""
+    guides = sorted({e.source for e in examples})
     held: dict[int, float] = {}
     reports = []
     for guide in guides:
-        train = [e for e in examples if e.suggestion.guide != guide]
-        test = [(i, e) for i, e in enumerate(examples) if e.suggestion.guide == guide]
+        train = [e for e in examples if e.source != guide]
+        test = [(i, e) for i, e in enumerate(examples) if e.source == guide]
         if len({e.label for e in train}) < 2:
             continue
         model = fit_evidence_model(train, definitions=definitions)

@@ -1,4 +1,4 @@
-"""The rule coder ``rules.v2``: codebook patterns matched in the coded units of a guide.
+"""The rule coder ``rules.v3``: codebook patterns matched in the coded units of a guide.
 
 The units are sentences and headings (:mod:`units`), after the hygiene rules: private-use glyphs
 blanked, fragments, contents lines, licence text and skipped sections left out, repeated passages
