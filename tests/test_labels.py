@@ -86,6 +86,22 @@ def test_labels_find_their_sentence_after_the_extraction_changed():
     assert match_labels([label], [unit(1, "x " + SENTENCE, guide="h")])[0].status == "lost"
 
 
+def test_labels_find_their_sentence_by_most_of_its_words_when_the_extraction_reordered_it():
+    # a table cell once read across two columns ("Beliefs and" from the row header) is now its own line
+    old = "Beliefs and Who are the different ethnic and religious groups among the affected people? Religion"
+    label = make_label("g", 17, old, "therapist_qualities/treat_equally", "supports")
+    new = "» Who are the different ethnic and religious groups among the affected people?"
+    found = match_labels([label], [unit(1, "Beliefs and Religion", page=17), unit(2, new, page=17),
+                                   unit(3, "Who are the affected people and what are their needs?", page=17)])
+    assert found[0].status == "changed" and found[0].unit.id == "g:17:2"
+    # words scattered through a longer row: most of the anchor's words in one unit, in any order
+    row = "Religion: beliefs | Who are the different ethnic groups and religious groups among the affected people"
+    assert match_labels([label], [unit(4, row, page=18)])[0].unit.id == "g:18:4"
+    # too few of the anchor's words, or the right words two pages away: lost
+    assert match_labels([label], [unit(5, "Who are the affected people?", page=17)])[0].status == "lost"
+    assert match_labels([label], [unit(6, new, page=19)])[0].status == "lost"
+
+
 def test_a_short_anchor_only_matches_by_hash():
     label = make_label("g", 3, "Homework", "support/homework", "mentions")
     assert match_labels([label], [unit(1, "Review homework every week.", page=3)])[0].status == "lost"

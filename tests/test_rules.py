@@ -31,8 +31,21 @@ def test_phrases_lemmas_and_evidence():
     assert "therapeutic_alliance" in codes_of(out, segs[2].id)
     for s in out:
         assert s.quote[s.match_start:s.match_end] == s.match
-        assert s.coder == CODER == "rules.v2" and s.page == 3 and s.text_hash == text_hash(s.quote) and s.score > 0
+        assert s.coder == CODER == "rules.v3" and s.page == 3 and s.text_hash == text_hash(s.quote) and s.score > 0
         assert s.weight in (0.5, 1.0) and s.n_terms >= 1 and s.evidence == -1.0
+
+
+def test_lemma_patterns_match_a_capitalised_word_at_the_start_of_a_sentence():
+    # the lookup lemmatizer knows only lower-case forms: "Collaborating" must still be "collaborate"
+    segs = [sentence("Collaborating with the patient, identify one to four hotspots.", n=1),
+            sentence("Building and maintaining a continuing, trusting and non-judgemental relationship matters.", n=2),
+            sentence("Admitted to hospital at once, she was safe.", n=3)]
+    out = coder().code_segments(segs)
+    assert "client_centered" in codes_of(out, segs[0].id)
+    assert "therapeutic_alliance" in codes_of(out, segs[1].id)
+    assert "hospitalize_when_necessary" in codes_of(out, segs[2].id)
+    s = next(s for s in out if s.segment == segs[0].id and s.code == "client_centered")
+    assert s.match == "Collaborating with the patient"  # offsets and the original case are kept
 
 
 def test_multi_word_phrases_match_other_inflections_and_wording_variants():
