@@ -119,7 +119,8 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
     targets = [(g, u, c) for (g, u, c), lab in index.items() if g in keys and lab.supports and lab.origin == "reader"]
     truth_keys = [(g, c.id) for g in keys for c in codebook.codes]
     return {
-        "part": part if part == "test" or rules_only else f"{part} (held out by {hold_out})", "guides": keys, "labels": status, "p1": p1, "p3": p3, "p3_near": p3_near,
+        "part": part if part == "test" or rules_only else f"{part} (held out by {hold_out})", "guides": keys,
+        "labels": status, "p1": p1, "p3": p3, "p3_near": p3_near,
         "recall": recall_of(suggestions, targets, floor=floor),
         "recall_any": recall_of(suggestions, targets),
         "kappa": cohen_kappa(devset.truth, machine, truth_keys),

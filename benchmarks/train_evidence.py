@@ -2,8 +2,9 @@
 
 Codes the development guides with the rule coder, finds each labelled sentence again, fits the evidence
 classifier (``evidence-clf.v2``) on every labelled suggestion, reports cross-validated figures with each
-family of sibling guides held out in turn (no guide, nor a sibling of it, helps to score it), and writes the model to mapping_review/coding/models/evidence-clf.v2.json and
-the report to data/coding/evidence-clf.v2.cv.csv. Test-part labels are never read.
+family of sibling guides held out in turn (no guide, nor a sibling of it, helps to score it), and writes
+the model to mapping_review/coding/models/evidence-clf.v2.json and the report to
+data/coding/evidence-clf.v2.cv.csv. Test-part labels are never read.
 
 Usage: python benchmarks/train_evidence.py [--dry-run]
 """
