@@ -15,13 +15,16 @@ from mapping_review.project.layout import open_project
 from mapping_review.review.adjudication import adjudicate, may_settle, read_adjudications, write_disagreements
 from mapping_review.review.agreement import fmt
 from mapping_review.review.decisions import append_decisions
+from mapping_review.review.labels import sheet_quotes
 from mapping_review.review.sheets import export_sheet, read_sheet
 from mapping_review.review.state import (
+    MIN_CALIBRATION_GUIDES,
     adjudication_of,
     agreement_by_code,
     calibration_of,
     load_review,
     resolve_review,
+    segments_by_guide,
     segments_by_id,
     write_tables,
 )
@@ -78,9 +81,12 @@ def sheet_import(path: Path, reviewer: str, complete: bool, project_dir: Path) -
     state = load_review(project)
     result = read_sheet(path, state.codebook, guides=state.guides, reviewer=reviewer, previous=state.decisions,
                         complete=complete)
-    append_decisions(project.reviews_dir, result.decisions)
+    quotes = sheet_quotes(path, state.codebook, project_segments=segments_by_guide(project, state.keys),
+                          guides=state.guides, reviewer=reviewer)
+    append_decisions(project.reviews_dir, result.decisions + quotes.decisions)
     console.print(f"{len(result.decisions)} decision(s) recorded for {escape(reviewer)}, "
-                  f"{result.unchanged} already given, {result.undecided} cell(s) left undecided")
+                  f"{result.unchanged} already given, {result.undecided} cell(s) left undecided"
+                  + (f"; {quotes.n_quotes} quote(s) recorded as evidence" if quotes.n_quotes else ""))
     if result.kept:
         err_console.print(f"[yellow]Warning:[/] {result.kept} cell(s) were emptied; your earlier answers there stand "
                           "(write No to answer no)")
@@ -240,33 +246,41 @@ def consensus_cmd(project_dir: Path) -> None:
 @project_option
 @library_errors
 def calibrate_cmd(project_dir: Path) -> None:
-    """Fit the machine's guide-level rule per code to the reviewers; report agreement held out guide by guide."""
+    """Fit one pooled guide-level rule to the reviewers (a code's own rule only where it wins on held-out
+    guides); report agreement before and after, each guide held out in turn."""
     project = open_project(project_dir)
     state = load_review(project)
     cal = calibration_of(state)
     if cal is None:
-        msg = "calibration needs reviewer decisions on at least 3 guides that have machine evidence"
+        msg = f"calibration needs reviewer decisions on at least {MIN_CALIBRATION_GUIDES} guides that have machine evidence"
         raise ConfigError(msg)
     table = Table("held-out guide", "agreement before", "agreement after")
     for guide in sorted(cal.agreement_before):
         table.add_row(guide, f"{cal.agreement_before[guide]:.3f}", f"{cal.agreement_after[guide]:.3f}")
     table.add_row("mean", f"{cal.mean_before:.3f}", f"{cal.mean_after:.3f}")
     console.print(table)
+    console.print(f"Pooled rule: {cal.pooled}; codes with their own rule: {', '.join(cal.per_code) or 'none'}")
 
 
 @click.command("learn")
 @project_option
 @library_errors
 def learn_cmd(project_dir: Path) -> None:
-    """Learn tfidf-logreg.v1 from segment decisions; report cross-validated precision/recall per code."""
+    """Learn from reviewers' segment decisions and quotes: tfidf-logreg.v1 per code (cross-validated precision
+    and recall), and the evidence classifier, kept only when it beats the shipped one on held-out guides."""
     from mapping_review.coding.learn import SuggestionRanker
+    from mapping_review.coding.stage import project_model_path
     from mapping_review.review.decisions import segment_labels
+    from mapping_review.review.labels import learn_evidence_model
 
     project = open_project(project_dir)
     state = load_review(project)
-    ranker = SuggestionRanker().fit(segments_by_id(project, state.keys), segment_labels(state.decisions))
-    if not ranker.report_:
-        msg = "no code has 5 accepted and 5 rejected segments yet; review more of the worksheet"
+    segments = segments_by_id(project, state.keys)
+    ranker = SuggestionRanker().fit(segments, segment_labels(state.decisions))
+    evidence = learn_evidence_model(state.codebook, state.decisions, segments, state.suggestions,
+                                    out=project_model_path(project))
+    if not ranker.report_ and evidence.project_auc is None:
+        msg = f"no code has 5 accepted and 5 rejected segments yet, and the evidence classifier {evidence.reason}"
         raise ConfigError(msg)
     rows = [[r.code, r.n_positive, r.n_negative, f"{r.precision:.3f}", f"{r.recall:.3f}"] for r in ranker.report_]
     header = ["code", "positives", "negatives", "precision", "recall"]
@@ -275,3 +289,8 @@ def learn_cmd(project_dir: Path) -> None:
     for row in rows:
         table.add_row(*map(str, row))
     console.print(table)
+    aucs = ", ".join(f"{name} {value:.3f}" for name, value in
+                     (("shipped", evidence.shipped_auc), ("yours", evidence.project_auc)) if value is not None)
+    console.print(f"Evidence classifier: {evidence.n_examples} labelled suggestions on {len(evidence.guides)} guide(s)"
+                  + (f"; held-out AUC {aucs}" if aucs else "") + f"; {evidence.reason}"
+                  + (f" ({project.relative(evidence.written)}; the next build codes with it)" if evidence.written else ""))

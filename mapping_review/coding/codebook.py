@@ -56,13 +56,16 @@ class Context(_Strict):
 
 
 class DecisionRule(_Strict):
-    """When a guide has a code (``source=auto``): at least ``min_evidence`` matching
-    sentences, in at least ``min_sections`` sections, whose best score is at least
-    ``min_score``."""
+    """When a guide has a code (``source=auto``), from evidence scores in [0, 1]: one passage scoring
+    at least ``min_score``; or passages in at least ``min_sections`` sections, each scoring at least
+    ``min_weak``, whose combined score ``1 - prod(1 - s)`` reaches ``min_total``. Either way at least
+    ``min_evidence`` passages."""
 
-    min_evidence: int = Field(default=2, ge=1)
-    min_sections: int = Field(default=1, ge=1)
-    min_score: float = Field(default=0.0, ge=0)
+    min_score: float = Field(default=0.5, ge=0, le=1)
+    min_sections: int = Field(default=2, ge=1)
+    min_weak: float = Field(default=0.3, ge=0, le=1)
+    min_total: float = Field(default=0.85, ge=0, le=1)
+    min_evidence: int = Field(default=1, ge=1)
 
 
 class _Described(_Strict):
@@ -233,6 +236,47 @@ def _check_patterns(codebook: Codebook, located: Located) -> list[str]:
     return problems
 
 
+_SPLIT_TAIL = re.compile(r"^[^\W\d_][\w'-]*( [\w'-]+)* (and|or) [\w'-]+( [\w'-]+)*$")
+_ONE_WORD = re.compile(r"^[^\W\d_][\w'-]*$")
+PHRASE_LISTS = ("phrases", "lemmas", "require_any", "exclude_any")
+
+
+def _phrase_lists(data: Any, loc: tuple[Any, ...] = ()) -> Any:
+    """Every list of phrases in the raw codebook data, with its location."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in PHRASE_LISTS and isinstance(value, list):
+                yield (*loc, key), value
+            else:
+                yield from _phrase_lists(value, (*loc, key))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            yield from _phrase_lists(item, (*loc, i))
+
+
+def _check_split_phrases(located: Located) -> list[str]:
+    """Unquoted phrases that look like one phrase split at its commas ("thoughts, feelings and behaviour"
+    written in a [flow, list] without quotes becomes "thoughts" and "feelings and behaviour")."""
+    problems = []
+    for loc, items in _phrase_lists(located.data):
+        i = 1
+        while i < len(items):
+            tail = items[i]
+            if (isinstance(tail, str) and _SPLIT_TAIL.match(tail) and (*loc, i) in located.flow_plain
+                    and isinstance(items[i - 1], str) and _ONE_WORD.match(items[i - 1]) and (*loc, i - 1) in located.flow_plain):
+                start = i - 1
+                while start > 0 and isinstance(items[start - 1], str) and _ONE_WORD.match(items[start - 1]) \
+                        and (*loc, start - 1) in located.flow_plain:
+                    start -= 1
+                parts = items[start:i + 1]
+                joined = ", ".join(parts)
+                msg = (f"{located.path}:{located.line((*loc, i))}: {', '.join(repr(p) for p in parts)} look like one phrase "
+                       f"split at its commas; write it in quotes (\"{joined}\"), or quote each item if they are meant apart")
+                problems.append(msg)
+            i += 1
+    return problems
+
+
 def _yaml_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """``loc`` as a path in the YAML: a single ``patterns`` mapping has no list index."""
     out: list[Any] = []
@@ -257,7 +301,7 @@ def codebook_from_located(located: Located) -> Codebook:
                     for err in e.errors()]
         raise ConfigError("\n".join(messages)) from e
     codebook = Codebook(model=model, path=located.path)
-    problems = _check_ids(model, located) + _check_patterns(codebook, located)
+    problems = _check_ids(model, located) + _check_patterns(codebook, located) + _check_split_phrases(located)
     if problems:
         raise ConfigError("\n".join(problems))
     return codebook

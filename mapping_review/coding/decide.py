@@ -1,25 +1,33 @@
-"""From segment suggestions to guide-level codes (``source=auto``), and fitting that rule.
+"""From scored evidence to guide-level codes (``source=auto``), and fitting that rule (``decide.v2``).
 
-The rule, per code (``decision`` in the codebook, or the codebook default):
-a guide has the code when at least ``min_evidence`` sentences suggest it, in
-at least ``min_sections`` different sections, and the best of them scores at
-least ``min_score``. :func:`calibrate` fits these thresholds per code to the
-reviewers' guide-level decisions, and reports agreement before and after
-with each guide held out in turn.
+Each suggestion carries an evidence score in [0, 1] (the evidence classifier's probability; the rule
+score when there is no classifier). The rule (``decision`` in the codebook, or its default):
+
+- **one strong passage**: the best evidence scores at least ``min_score``; or
+- **weak evidence that accumulates**: passages scoring at least ``min_weak`` in at least
+  ``min_sections`` different sections, whose combined score ``1 - prod(1 - best score of each section)``
+  reaches ``min_total``. A passage repeated in an appendix counts once (the coder keeps it once).
+
+:func:`calibrate` fits one pooled rule across all codes to reviewers' guide-level answers, each guide
+held out in turn; a code gets a rule of its own only when that beats the pooled rule on held-out
+guides by ``MIN_GAIN`` guides.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mapping_review.coding.codebook import Codebook, DecisionRule
 from mapping_review.coding.suggestions import Suggestion
 
-EVIDENCE_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
-SECTION_GRID = (1, 2, 3, 5)
-SCORE_GRID = (0.0, 0.5, 1.0, 1.25)
-MIN_GAIN = 2  # guides a fitted rule must get right beyond the default's before it replaces it
+DECIDER = "decide.v2"
+SCORE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9)
+SECTION_GRID = (2, 3, 5)
+WEAK_GRID = (0.2, 0.3, 0.4)
+TOTAL_GRID = (0.7, 0.85, 0.95, 0.99)
+MIN_GAIN = 2  # held-out guides a per-code rule must get right beyond the pooled rule
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class Evidence:
     n_evidence: int = 0
     n_sections: int = 0
     max_score: float = 0.0
+    section_scores: tuple[float, ...] = field(default=(), compare=False)  # best score per section, best first
 
 
 def summarise(suggestions: Iterable[Suggestion]) -> dict[tuple[str, str], Evidence]:
@@ -36,18 +45,28 @@ def summarise(suggestions: Iterable[Suggestion]) -> dict[tuple[str, str], Eviden
     groups: dict[tuple[str, str], list[Suggestion]] = {}
     for s in suggestions:
         groups.setdefault((s.guide, s.code), []).append(s)
-    return {
-        key: Evidence(len(items), len({s.section for s in items}), max(s.score for s in items))
-        for key, items in groups.items()
-    }
+    out = {}
+    for key, items in groups.items():
+        best: dict[tuple[str, ...], float] = {}
+        for s in items:
+            best[s.section] = max(best.get(s.section, 0.0), s.rank)
+        scores = tuple(sorted(best.values(), reverse=True))
+        out[key] = Evidence(len(items), len(best), round(max(scores), 4), scores)
+    return out
+
+
+def combined(scores: Iterable[float]) -> float:
+    """``1 - prod(1 - s)``: the chance that at least one passage is real evidence, were they independent."""
+    return 1.0 - math.prod(1.0 - min(max(s, 0.0), 1.0) for s in scores)
 
 
 def applies(rule: DecisionRule, evidence: Evidence) -> bool:
-    return (
-        evidence.n_evidence >= rule.min_evidence
-        and evidence.n_sections >= rule.min_sections
-        and evidence.max_score >= rule.min_score
-    )
+    if evidence.n_evidence < rule.min_evidence:
+        return False
+    if evidence.max_score >= rule.min_score:
+        return True
+    weak = [s for s in evidence.section_scores if s >= rule.min_weak]
+    return len(weak) >= rule.min_sections and combined(weak) >= rule.min_total
 
 
 def auto_codes(
@@ -63,32 +82,36 @@ def auto_codes(
     }
 
 
-def _accuracy(rule: DecisionRule, items: Sequence[tuple[Evidence, bool]]) -> float:
-    return sum(applies(rule, e) == truth for e, truth in items) / len(items) if items else 0.0
+def _hits(rule: DecisionRule, items: Sequence[tuple[Evidence, bool]]) -> int:
+    return sum(applies(rule, e) == truth for e, truth in items)
+
+
+def _grid(default: DecisionRule) -> Iterable[DecisionRule]:
+    yield default
+    for score in SCORE_GRID:
+        for sections in SECTION_GRID:
+            for weak in WEAK_GRID:
+                for total in TOTAL_GRID:
+                    yield DecisionRule(min_score=score, min_sections=sections, min_weak=weak, min_total=total,
+                                       min_evidence=default.min_evidence)
+
+
+def _distance(rule: DecisionRule, default: DecisionRule) -> float:
+    return (abs(rule.min_score - default.min_score) + abs(rule.min_weak - default.min_weak)
+            + abs(rule.min_total - default.min_total) + abs(rule.min_sections - default.min_sections) / 10)
 
 
 def fit_rule(items: Sequence[tuple[Evidence, bool]], default: DecisionRule) -> DecisionRule:
-    """The thresholds that agree best with ``items`` (evidence, reviewers' answer).
-
-    A rule replaces the default only when it gets at least ``MIN_GAIN`` more
-    guides right (with a handful of reviewed guides, smaller gains are noise);
-    ties go to the rule closest to the default.
-    """
+    """The rule that agrees best with ``items`` (evidence, reviewers' answer); ties go to the rule
+    closest to ``default``, and the default stays unless a rule gets ``MIN_GAIN`` more answers right."""
     if not items:
         return default
-    margin = MIN_GAIN / len(items)
-    base = _accuracy(default, items)
-    best, best_key = default, (base + margin - 1e-9, 0.0)
-    for n in EVIDENCE_GRID:
-        for sections in SECTION_GRID:
-            if sections > n:
-                continue
-            for score in SCORE_GRID:
-                rule = DecisionRule(min_evidence=n, min_sections=sections, min_score=score)
-                distance = abs(n - default.min_evidence) + abs(sections - default.min_sections)
-                key = (_accuracy(rule, items), -distance)
-                if key > best_key:
-                    best, best_key = rule, key
+    base = _hits(default, items)
+    best, best_key = default, (base + MIN_GAIN - 0.5, 0.0)
+    for rule in _grid(default):
+        key = (float(_hits(rule, items)), -_distance(rule, default))
+        if key > best_key:
+            best, best_key = rule, key
     return best
 
 
@@ -98,6 +121,8 @@ class Calibration:
     guides: list[str]
     agreement_before: dict[str, float]  # held-out guide -> share of codes agreeing with reviewers
     agreement_after: dict[str, float]
+    pooled: DecisionRule | None = None
+    per_code: tuple[str, ...] = ()  # codes whose own rule beat the pooled one on held-out guides
 
     @property
     def mean_before(self) -> float:
@@ -108,31 +133,47 @@ class Calibration:
         return sum(self.agreement_after.values()) / len(self.agreement_after) if self.agreement_after else 0.0
 
 
+def _items(codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
+           guides: Iterable[str], code: str | None = None) -> list[tuple[Evidence, bool]]:
+    codes = [code] if code else [c.id for c in codebook.codes]
+    return [(evidence.get((g, c), Evidence()), truth[(g, c)]) for g in guides for c in codes if (g, c) in truth]
+
+
+def _fit(codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
+         guides: Sequence[str]) -> tuple[DecisionRule, dict[str, DecisionRule], list[str]]:
+    """The pooled rule, and per-code rules where each beats the pooled rule on held-out guides."""
+    default = codebook.model.decision
+    pooled = fit_rule(_items(codebook, evidence, truth, guides), default)
+    rules = {c.id: pooled for c in codebook.codes}
+    own: list[str] = []
+    for code in codebook.codes:
+        gain = 0
+        for held in guides:
+            train = [g for g in guides if g != held]
+            rule = fit_rule(_items(codebook, evidence, truth, train, code.id), pooled)
+            test = _items(codebook, evidence, truth, [held], code.id)
+            gain += _hits(rule, test) - _hits(pooled, test)
+        if gain >= MIN_GAIN:
+            rules[code.id] = fit_rule(_items(codebook, evidence, truth, guides, code.id), pooled)
+            own.append(code.id)
+    return pooled, rules, own
+
+
 def calibrate(
     codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
 ) -> Calibration:
-    """Fit each code's rule to ``truth`` (reviewers' guide-level codes), guide by guide held out."""
+    """Fit the rule to ``truth`` (reviewers' guide-level codes); agreement before and after, each guide held out."""
     guides = sorted({g for g, _ in truth})
     before: dict[str, float] = {}
     after: dict[str, float] = {}
     for held in guides:
-        train = [g for g in guides if g != held]
-        hits_before = hits_after = total = 0
-        for code in codebook.codes:
-            if (held, code.id) not in truth:
-                continue
-            items = [(evidence.get((g, code.id), Evidence()), truth[(g, code.id)]) for g in train
-                     if (g, code.id) in truth]
-            rule = fit_rule(items, code.decision) if items else code.decision
-            e = evidence.get((held, code.id), Evidence())
-            hits_before += applies(code.decision, e) == truth[(held, code.id)]
-            hits_after += applies(rule, e) == truth[(held, code.id)]
-            total += 1
-        if total:
-            before[held], after[held] = hits_before / total, hits_after / total
-    rules = {}
-    for code in codebook.codes:
-        items = [(evidence.get((g, code.id), Evidence()), truth[(g, code.id)]) for g in guides if (g, code.id) in truth]
-        if items:
-            rules[code.id] = fit_rule(items, code.decision)
-    return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after)
+        test = [c for c in codebook.codes if (held, c.id) in truth]
+        if not test:
+            continue
+        _, rules, _ = _fit(codebook, evidence, truth, [g for g in guides if g != held])
+        hits_before = sum(applies(c.decision, evidence.get((held, c.id), Evidence())) == truth[(held, c.id)] for c in test)
+        hits_after = sum(applies(rules[c.id], evidence.get((held, c.id), Evidence())) == truth[(held, c.id)] for c in test)
+        before[held], after[held] = hits_before / len(test), hits_after / len(test)
+    pooled, rules, own = _fit(codebook, evidence, truth, guides)
+    return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,
+                       per_code=tuple(own))

@@ -1,10 +1,12 @@
-"""The rule coder ``rules.v1``: codebook patterns matched in sentence segments.
+"""The rule coder ``rules.v2``: codebook patterns matched in the coded units of a guide.
 
-Every suggestion keeps its evidence: the sentence (quote), the matched words
-and their offsets in it, the segment id, page and section, and a score: the
-weight of the strongest matching pattern group, raised by a quarter for each
-further distinct matched term (at most 1.5 times), and halved for fragments
-shorter than six words (list entries, titles), which are weak evidence.
+The units are sentences and headings (:mod:`units`), after the hygiene rules: private-use glyphs
+blanked, fragments, contents lines, licence text and skipped sections left out, repeated passages
+kept once. Every suggestion keeps its evidence: the unit's text (quote), the matched words and their
+offsets in it, the segment id, page and section, and a score: the weight of the strongest matching
+pattern group, raised by a quarter for each further distinct matched term (at most 1.5 times), and
+halved for units shorter than six words and for headings that are only a title (weak evidence).
+The evidence classifier (:mod:`evidence`) then scores each suggestion as evidence.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 
 from mapping_review.coding.codebook import Code, Codebook, Patterns
+from mapping_review.coding.hygiene import blank_glyphs
 from mapping_review.coding.suggestions import Suggestion, text_hash
+from mapping_review.coding.units import coding_units, is_skipped
 from mapping_review.coding.versions import CODER
 from mapping_review.segment.segments import Segment
 
@@ -26,10 +30,7 @@ __all__ = ["CODER", "RuleCoder", "Suggestion", "text_hash"]
 
 EXTRA_TERM_BONUS = 0.25  # per further distinct matched term
 MAX_BONUS = 1.5  # the score never exceeds this multiple of the weight
-SHORT_FRAGMENT = 6  # words: a shorter sentence (a list entry, a title) scores half
-
-
-BOILERPLATE = re.compile(r"©|\ball rights reserved\b|\bcopyright\b|\bisbn\b|\bdoi:|https?://", re.IGNORECASE)
+SHORT_FRAGMENT = 6  # words: a shorter unit (a list entry, a title) scores half
 
 
 def _occurrences(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
@@ -64,8 +65,10 @@ class RuleCoder:
                 self.groups[name] = PatternGroup(code.id, p)
                 if p.phrases:
                     self.lower.add(name, [nlp.make_doc(text) for text in p.phrases])
-                if p.lemmas:
-                    self.lemma.add(name, list(self._lemmatised(p.lemmas)))
+                # multi-word phrases also match in other inflections ("home visit" finds "home visiting")
+                lemmas = [*p.lemmas, *(text for text in p.phrases if " " in text.strip())]
+                if lemmas:
+                    self.lemma.add(name, list(self._lemmatised(lemmas)))
                 if p.tokens:
                     self.tokens.add(name, [list(t) for t in p.tokens])
         self.skip = tuple(s.lower() for s in codebook.model.skip_sections)
@@ -76,27 +79,24 @@ class RuleCoder:
             yield from self.nlp.pipe(texts)
 
     def skipped(self, seg: Segment) -> bool:
-        """Segments under references, research recommendations and the like do not count; a contents
-        heading counts only as the nearest one (a mis-levelled "Contents" must not swallow a guide)."""
-        for depth, heading in enumerate(reversed(seg.section)):
-            name = heading.lower().strip()
-            if name.startswith(self.skip) and (depth == 0 or not name.endswith("contents")):
-                return True
-        return False
+        """Segments under references, research recommendations and the like (whole headings) do not count."""
+        return is_skipped(seg.section, self.skip)
 
     def code_segments(self, segments: Sequence[Segment]) -> list[Suggestion]:
-        """Suggestions for the sentence segments of one or more guides, in segment order."""
-        sentences = [s for s in segments
-                     if s.kind == "sentence" and not self.skipped(s) and not BOILERPLATE.search(s.text)]
+        """Suggestions for the coded units of one or more guides, in reading order."""
+        by_guide: dict[str, list[Segment]] = {}
+        for seg in segments:
+            by_guide.setdefault(seg.guide, []).append(seg)
+        units = [u for segs in by_guide.values() for u in coding_units(segs, skip=self.skip)]
         out: list[Suggestion] = []
-        for seg, doc in zip(sentences, self._lemmatised([s.text for s in sentences])):
+        for seg, doc in zip(units, self._lemmatised([blank_glyphs(u.text) for u in units])):
             found: dict[str, list[tuple[str, int, int]]] = {}
             for matcher in (self.lower, self.lemma, self.tokens):
                 for match_id, start, end in matcher(doc):
                     span = doc[start:end]
                     group = self.nlp.vocab.strings[match_id]
                     found.setdefault(self.groups[group].code, []).append((group, span.start_char, span.end_char))
-            lowered = seg.text.lower()
+            lowered = blank_glyphs(seg.text).lower()
             for code_id in sorted(found):
                 suggestion = self._suggest(seg, self.codebook.by_id[code_id], found[code_id], lowered)
                 if suggestion is not None:
@@ -129,5 +129,6 @@ class RuleCoder:
         return Suggestion(
             guide=seg.guide, code=code.id, segment=seg.id, page=seg.page, section=seg.section, quote=seg.text,
             match=seg.text[start:end], match_start=start, match_end=end, score=round(score, 3),
-            coder=CODER, text_hash=text_hash(seg.text),
+            coder=CODER, text_hash=text_hash(seg.text), kind=seg.kind if seg.kind == "heading" else "sentence",
+            role=seg.role, weight=weight, n_terms=len(terms),
         )

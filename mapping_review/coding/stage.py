@@ -1,7 +1,9 @@
-"""The coding stage: rule suggestions for every segmented guide, kept in ``build/codings/``.
+"""The coding stage: rule suggestions for every segmented guide, scored as evidence by the evidence
+classifier, kept in ``build/codings/``.
 
-A guide is coded again only when its segments, the codebook or the coder
-changed.
+The classifier is the project's own (``build/models/evidence-clf.v1.json``, written by ``mapping-review
+learn`` when it beats the shipped one on the reviewers' labels) or else the one shipped with the package.
+A guide is coded again only when its segments, the codebook, the coder or the classifier changed.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mapping_review.bookkeeping import GuideResult, Progress, read_jsonl, read_state, save_state
 from mapping_review.coding.codebook import load_codebook
@@ -19,6 +22,9 @@ from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
 from mapping_review.segment.segments import read_segments
 
+if TYPE_CHECKING:
+    from mapping_review.coding.evidence import EvidenceModel
+
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -26,6 +32,25 @@ def _digest(path: Path) -> str:
 
 def codings_dir(project: Project) -> Path:
     return project.build_dir / "codings"
+
+
+def project_model_path(project: Project) -> Path:
+    from mapping_review.coding.evidence import MODEL_FILE
+
+    return project.build_dir / "models" / MODEL_FILE
+
+
+def evidence_model(project: Project) -> tuple[EvidenceModel | None, str]:
+    """The classifier the project codes with, and a digest of it (for the stage's up-to-date check)."""
+    from mapping_review.coding.evidence import load_model, shipped_model
+
+    path = project_model_path(project)
+    if path.exists():
+        return load_model(path), _digest(path)
+    model = shipped_model()
+    if model is None:
+        return None, ""
+    return model, hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None) -> list[GuideResult]:
@@ -40,12 +65,13 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
     out_dir.mkdir(parents=True, exist_ok=True)
     state = read_state(out_dir / "state.json")
     book = _digest(project.codebook_path)
+    model, model_digest = evidence_model(project)
     results, todo = [], []
     for guide in manifest.guides:
         seg_path = project.segments_dir / f"{guide.key}.jsonl"
         if not seg_path.exists():
             continue
-        stamp = {"segments": _digest(seg_path), "codebook": book, "coder": CODER}
+        stamp = {"segments": _digest(seg_path), "codebook": book, "coder": CODER, "evidence_model": model_digest}
         if (out_dir / f"{guide.key}.jsonl").exists() and state.get(guide.key, {}).get("stamp") == stamp:
             results.append(GuideResult(guide.key, "up to date", n_segments=state[guide.key].get("n", 0)))
         else:
@@ -55,6 +81,8 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
     for key, seg_path, stamp in todo:
         assert coder is not None
         suggestions = coder.code_segments(read_segments(seg_path))
+        if model is not None:
+            suggestions = model.score(suggestions)
         text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
         write_atomic(out_dir / f"{key}.jsonl", text)
         state[key] = {"stamp": stamp, "n": len(suggestions)}

@@ -28,6 +28,17 @@ class Suggestion:
     score: float
     coder: str
     text_hash: str
+    kind: str = "sentence"  # sentence | heading
+    role: str = ""  # the segment's role (text, list_item, recommendation, heading)
+    weight: float = 0.0  # the weight of the strongest matching pattern group
+    n_terms: int = 1  # distinct matched terms
+    evidence: float = -1.0  # the evidence classifier's probability that the unit supports the code; -1: none
+    model: str = ""  # the classifier that gave ``evidence``
+
+    @property
+    def rank(self) -> float:
+        """What evidence is ranked and decided by: the classifier's probability when there is one."""
+        return self.evidence if self.evidence >= 0 else min(self.score, 1.0)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -22,6 +22,7 @@ class Located:
     data: Any
     path: Path
     lines: dict[Loc, int] = field(default_factory=dict)
+    flow_plain: set[Loc] = field(default_factory=set)  # unquoted items of [flow, sequences]
 
     def line(self, loc: Iterable[str | int]) -> int:
         """The line of ``loc``, or of its nearest parent that has one."""
@@ -36,8 +37,9 @@ class Located:
         return f"{self.path}:{self.line(loc)}"
 
 
-def _convert(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: Path) -> Any:
+def _convert(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: Path, plain: set[Loc] | None = None) -> Any:
     lines.setdefault(loc, node.start_mark.line + 1)
+    plain = set() if plain is None else plain
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -50,10 +52,13 @@ def _convert(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: Path) -> An
                 )
                 raise ConfigError(msg)
             lines[(*loc, key)] = key_node.start_mark.line + 1
-            out[key] = _convert(value_node, (*loc, key), lines, path)
+            out[key] = _convert(value_node, (*loc, key), lines, path, plain)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*loc, i), lines, path) for i, item in enumerate(node.value)]
+        for i, item in enumerate(node.value):
+            if node.flow_style and isinstance(item, yaml.ScalarNode) and item.style is None:
+                plain.add((*loc, i))
+        return [_convert(item, (*loc, i), lines, path, plain) for i, item in enumerate(node.value)]
     return _construct(node)
 
 
@@ -85,7 +90,9 @@ def load_yaml(path: Path) -> Located:
     lines: dict[Loc, int] = {}
     if node is None:
         return Located(data=None, path=path, lines={(): 1})
-    return Located(data=_convert(node, (), lines, path), path=path, lines=lines)
+    plain: set[Loc] = set()
+    data = _convert(node, (), lines, path, plain)
+    return Located(data=data, path=path, lines=lines, flow_plain=plain)
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:

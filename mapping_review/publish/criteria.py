@@ -54,7 +54,7 @@ def criteria_from_summary(
             continue
         code = codebook.by_id[row.code]
         picked = sorted((s for s in by_code.get(row.code, []) if s.guide in row.guides),
-                        key=lambda s: (-s.score, row.guides.index(s.guide), s.page, s.segment))[:quotes]
+                        key=lambda s: (-s.rank, row.guides.index(s.guide), s.page, s.segment))[:quotes]
         evidence = tuple({"guide": s.guide, "page": s.page, "section": " > ".join(s.section), "quote": s.quote}
                          for s in picked)
         out.append(Criterion(code.id, code.feature_label, code.label, code.definition, row.guides, evidence))

@@ -7,7 +7,9 @@ the consensus; a cell they have not decided is empty (undecided), and ``No``
 is an answer. Beside each feature a ``<feature> [machine]`` column gives the
 machine's suggestion and evidence counts as a hint (ignored on import).
 Importing checks the whole sheet first and appends nothing if anything is
-wrong; it records only cells the reviewer filled in or changed.
+wrong; it records only cells the reviewer filled in or changed. A ``<feature> [quote]``
+column may hold quotes that support the answer (``review.labels`` records them as segment
+decisions).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from mapping_review.review.tables_io import read_table, write_table
 KEY_COLUMNS = ("Natbib", "key", "guide")
 EVIDENCE_SUFFIX = " [evidence]"  # hint columns of sheets exported by earlier versions
 MACHINE_SUFFIX = " [machine]"
+QUOTE_SUFFIX = " [quote]"  # a reviewer's supporting quotes, read by review.labels.quotes_to_decisions
 YES = {"yes", "y", "x", "1", "true", "✓"}
 NO = {"no", "n", "0", "false", "none"}
 NOTHING = "\nNothing was imported; fix the sheet and import it again."
@@ -122,7 +125,7 @@ def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[in
     columns: dict[int, Feature] = {}
     problems = []
     for i, name in enumerate(header[1:], start=1):
-        if name.endswith((EVIDENCE_SUFFIX, MACHINE_SUFFIX)) or not name:
+        if name.endswith((EVIDENCE_SUFFIX, MACHINE_SUFFIX, QUOTE_SUFFIX)) or not name:
             continue
         feature = labels.get(name.casefold())
         if feature is None:

@@ -20,7 +20,7 @@ from mapping_review.review.decisions import CONSENSUS, Decision, guide_level, la
 from mapping_review.review.tables_io import write_table
 from mapping_review.segment.segments import Segment, read_segments
 
-MIN_CALIBRATION_GUIDES = 3  # reviewed guides with machine evidence needed before fitting rules
+MIN_CALIBRATION_GUIDES = 2  # reviewed guides with machine evidence before the pooled rule is fitted (held out in turn)
 
 
 @dataclass
@@ -67,11 +67,15 @@ def load_review(project: Project) -> ReviewState:
 
 def segments_by_id(project: Project, keys: list[str]) -> dict[str, Segment]:
     """The segments of the given guides by id (a guide not segmented yet has none)."""
-    out: dict[str, Segment] = {}
+    return {s.id: s for segs in segments_by_guide(project, keys).values() for s in segs}
+
+
+def segments_by_guide(project: Project, keys: list[str]) -> dict[str, list[Segment]]:
+    """The segments of the given guides, in reading order (a guide not segmented yet has none)."""
+    out: dict[str, list[Segment]] = {}
     for key in keys:
         path = project.segments_dir / f"{key}.jsonl"
-        if path.exists():
-            out.update((s.id, s) for s in read_segments(path))
+        out[key] = read_segments(path) if path.exists() else []
     return out
 
 
@@ -161,8 +165,9 @@ def write_tables(state: ReviewState, tables: Tables) -> list[Path]:
     if tables.calibration is not None:
         cal = tables.calibration
         written.append(write_table(
-            out / "calibration.csv", ["code", "min_evidence", "min_sections", "min_score"],
-            [[c, r.min_evidence, r.min_sections, r.min_score] for c, r in sorted(cal.rules.items())],
+            out / "calibration.csv", ["code", "rule", "min_score", "min_sections", "min_weak", "min_total", "min_evidence"],
+            [[c, "own" if c in cal.per_code else "pooled", r.min_score, r.min_sections, r.min_weak, r.min_total,
+              r.min_evidence] for c, r in sorted(cal.rules.items())],
         ))
         written.append(write_table(
             out / "calibration_by_guide.csv", ["held_out_guide", "agreement_before", "agreement_after"],
@@ -189,7 +194,8 @@ def _evidence_rows(state: ReviewState) -> list[list[object]]:
             added.append(d)
     suggested = {(s.segment, s.code) for s in state.suggestions}
     rows: list[list[object]] = [
-        [s.guide, s.code, s.segment, s.page, " > ".join(s.section), s.quote, s.coder, f"{s.score:g}",
+        [s.guide, s.code, s.segment, s.page, " > ".join(s.section), s.quote, f"{s.coder}+{s.model}" if s.model else s.coder,
+         f"{s.rank:g}",
          "; ".join(said.get((s.segment, s.code), []))]
         for s in state.suggestions
     ]
@@ -201,7 +207,8 @@ def _evidence_rows(state: ReviewState) -> list[list[object]]:
         quote = "" if seg is None else seg.text[d.start:d.end] if 0 <= d.start < d.end else seg.text
         rows.append([d.guide, d.code, d.segment, seg.page if seg else "", " > ".join(seg.section) if seg else "",
                      quote, f"reviewer:{d.reviewer}", "", "; ".join(said.get((d.segment, d.code), []))])
-    rows.sort(key=lambda r: (order.get(str(r[0]), 0), str(r[1]), str(r[2]), str(r[6])))
+    # best evidence first within each guide and code (reviewers' additions after the machine's)
+    rows.sort(key=lambda r: (order.get(str(r[0]), 0), str(r[1]), -float(str(r[7]) or -1), str(r[2]), str(r[6])))
     return rows
 
 

@@ -1,0 +1,185 @@
+"""Coding quality on guides the machine was not tuned on: evidence precision at 1 and 3 (per code and
+overall), evidence recall on passages a reader found that the rule coder had missed, and guide-level
+Cohen's kappa against reader sheets - for the test part, beside the development part.
+
+The split, labels and reader sheets are in data/coding/ (see docs/labelling.md). Test guides are
+scored by the shipped evidence model; development guides by a model fitted on the other development
+guides (each held out in turn), so neither figure is in-sample for the classifier.
+
+Usage: python benchmarks/coding_quality.py [--part dev|test|all] [--todo FILE] [--rules-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from devset import Devset, load_devset
+
+from mapping_review.coding.decide import auto_codes, summarise
+from mapping_review.coding.evidence import EvidenceModel, code_definitions, density_of, rank_evidence, shipped_model
+from mapping_review.coding.evidence_fit import Example, fit_evidence_model
+from mapping_review.coding.labels import SentenceLabel, match_labels
+from mapping_review.coding.quality import LabelIndex, PrecisionReport, cohen_kappa, precision_at, recall_of
+from mapping_review.coding.rules import RuleCoder
+from mapping_review.coding.suggestions import Suggestion
+from mapping_review.coding.units import label_units
+from mapping_review.segment.nlp import load_nlp
+
+
+def label_index(devset: Devset, keys: Sequence[str]) -> tuple[dict[tuple[str, str, str], SentenceLabel], dict[str, int]]:
+    """(guide, unit id, code) -> label for the given guides, and how the labels were found again."""
+    index: dict[tuple[str, str, str], SentenceLabel] = {}
+    status = {"exact": 0, "changed": 0, "lost": 0}
+    for key in keys:
+        for m in match_labels(devset.labels[key], label_units(devset.segments[key])):
+            status[m.status] += 1
+            if m.unit is not None:
+                index[(key, m.unit.id, m.label.code)] = m.label
+            else:
+                print(f"  label lost: {key} p{m.label.page} {m.label.code} '{m.label.anchor}'", file=sys.stderr)
+    return index, status
+
+
+def examples_of(suggestions: Sequence[Suggestion], index: LabelIndex) -> list[Example]:
+    """The labelled suggestions of one guide (``suggestions`` are all of its suggestions)."""
+    density = density_of(suggestions)
+    out = []
+    for s in suggestions:
+        label = index.get((s.guide, s.segment, s.code))
+        if label is not None:
+            out.append(Example(s, label.supports, density))
+    return out
+
+
+def scored(devset: Devset, coded: dict[str, list[Suggestion]], index: LabelIndex, part: str,
+           rules_only: bool) -> dict[str, list[Suggestion]]:
+    """Evidence scores: test guides by the shipped model, development guides by a model without them."""
+    if rules_only:
+        return coded
+    if part == "test":
+        model = shipped_model()
+        if model is None:
+            raise SystemExit("no shipped evidence model; run benchmarks/train_evidence.py first")
+        return {k: model.score(v) for k, v in coded.items()}
+    dev = devset.keys("dev")
+    out = {}
+    for held in coded:
+        train = [e for k in dev if k != held for e in examples_of(coded_dev(devset, k), index)]
+        model: EvidenceModel = fit_evidence_model(train, definitions=code_definitions(devset.codebook))
+        out[held] = model.score(coded[held])
+    return out
+
+
+_CACHE: dict[str, list[Suggestion]] = {}
+
+
+def coded_dev(devset: Devset, key: str) -> list[Suggestion]:
+    return _CACHE[key]
+
+
+def figures(devset: Devset, part: str, coder: RuleCoder, *, rules_only: bool) -> dict[str, object]:
+    keys = devset.keys(part)
+    index, status = label_index(devset, devset.keys("dev") if part == "dev" else keys)
+    for key in set(keys) | set(devset.keys("dev")):
+        if key not in _CACHE:
+            _CACHE[key] = coder.code_segments(devset.segments[key])
+    coded = {k: _CACHE[k] for k in keys}
+    scored_by_guide = scored(devset, coded, index, part, rules_only)
+    suggestions = [s for k in keys for s in scored_by_guide[k]]
+    codebook = devset.codebook
+    evidence = summarise(suggestions)
+    machine = auto_codes(codebook, keys, evidence)
+    present = [k for k, v in machine.items() if v]
+    ranked: dict[tuple[str, str], list[Suggestion]] = {}
+    for s in suggestions:
+        ranked.setdefault((s.guide, s.code), []).append(s)
+    ranked = {k: rank_evidence(v) for k, v in ranked.items()}
+    p1, p3 = precision_at(1, ranked, present, index), precision_at(3, ranked, present, index)
+    floor = codebook.model.decision.min_weak
+    near = [k for k, v in ranked.items() if v and v[0].rank >= floor]
+    p3_near = precision_at(3, ranked, near, index)
+    targets = [(g, u, c) for (g, u, c), lab in index.items() if g in keys and lab.supports and lab.origin == "reader"]
+    truth_keys = [(g, c.id) for g in keys for c in codebook.codes]
+    return {
+        "part": part, "guides": keys, "labels": status, "p1": p1, "p3": p3, "p3_near": p3_near,
+        "recall": recall_of(suggestions, targets, floor=floor),
+        "recall_any": recall_of(suggestions, targets),
+        "kappa": cohen_kappa(devset.truth, machine, truth_keys),
+        "agree": sum(devset.truth[k] == machine[k] for k in truth_keys) / len(truth_keys),
+        "n_present": len(present), "n_truth": sum(devset.truth[k] for k in truth_keys),
+        "machine": machine,
+    }
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def print_figures(result: dict[str, object]) -> None:
+    p1, p3 = result["p1"], result["p3"]
+    assert isinstance(p1, PrecisionReport) and isinstance(p3, PrecisionReport)
+    print(f"\n== {result['part']} part: {len(result['guides'])} guides ({', '.join(result['guides'])})")  # type: ignore[arg-type]
+    print(f"labels found again: {result['labels']}")
+    print(f"{'code':38s} {'P@1':>6s} {'n':>3s} {'P@3':>6s} {'n':>3s} {'unlab@3':>7s}")
+    for code in sorted(p3.by_code):
+        a, b = p1.by_code[code], p3.by_code[code]
+        print(f"{code:38s} {_fmt(a.precision):>6s} {a.labelled:3d} {_fmt(b.precision):>6s} {b.labelled:3d} {b.unlabelled:7d}")
+    o1, o3 = p1.overall, p3.overall
+    print(f"{'ALL':38s} {_fmt(o1.precision):>6s} {o1.labelled:3d} {_fmt(o3.precision):>6s} {o3.labelled:3d} {o3.unlabelled:7d}")
+    rec, rec_any = result["recall"], result["recall_any"]
+    print(f"evidence recall on reader-found passages: {_fmt(rec.recall)} ({rec.found}/{rec.total}; "  # type: ignore[attr-defined]
+          f"as any candidate {_fmt(rec_any.recall)})")  # type: ignore[attr-defined]
+    print(f"guide level: kappa {_fmt(result['kappa'])}, agreement {result['agree']:.3f}, "  # type: ignore[arg-type]
+          f"machine present {result['n_present']}, reader present {result['n_truth']}")
+
+
+def write_todo(path: Path, devset: Devset, results: Sequence[dict[str, object]], *, near: bool = False) -> None:
+    """The unlabelled passages among the top 3 of present codes (with ``near``: of every code whose best
+    passage reaches the weak-evidence floor), to label before the figures are final."""
+    rows = []
+    seen = set()
+    units = {}
+    for r in results:
+        p3 = r["p3_near" if near else "p3"]
+        assert isinstance(p3, PrecisionReport)
+        for guide, code, unit in p3.unlabelled_items:
+            if (guide, code, unit) in seen:
+                continue
+            seen.add((guide, code, unit))
+            if guide not in units:
+                units[guide] = {u.id: u for u in label_units(devset.segments[guide])}
+            u = units[guide][unit]
+            rows.append([guide, code, unit, u.page, u.text])
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["guide", "code", "unit", "page", "text"])
+        w.writerows(rows)
+    print(f"\nwrote {len(rows)} unlabelled top-3 passages to {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=["dev", "test", "all"], default="all")
+    parser.add_argument("--todo", type=Path, default=None, help="write unlabelled top-3 passages to this CSV")
+    parser.add_argument("--near", action="store_true", help="--todo also lists codes the machine finds absent")
+    parser.add_argument("--rules-only", action="store_true", help="rank and decide by the rule score alone")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    devset = load_devset()
+    coder = RuleCoder(devset.codebook, load_nlp("blank"))
+    parts = ["dev", "test"] if args.part == "all" else [args.part]
+    results = [figures(devset, part, coder, rules_only=args.rules_only) for part in parts]
+    for r in results:
+        print_figures(r)
+    if args.todo:
+        write_todo(args.todo, devset, results, near=args.near)
+    print(f"\n({time.perf_counter() - start:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

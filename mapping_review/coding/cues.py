@@ -1,0 +1,175 @@
+"""Cues that tell care a guide recommends or describes from a passing word (``cues.v1``).
+
+Three families, all read from the sentence and its section path, none tied to one guide's wording:
+
+- **who acts**: the clinician or helper (an imperative such as "Offer ...", "Ask ...", "Do not ...";
+  practitioners, staff, services or "you" with "should"/"must"), the client (the person, patient,
+  mother as subject; first-person speech), the author (this guideline, the committee, evidence);
+- **what kind of sentence**: recommendation or instruction, description of care, question, symptom or
+  feature of a condition, example or quoted speech, exercise addressed to the client, reference,
+  meta-text about the document;
+- **where it stands**: recommendations, context or background, evidence and rationale, research
+  recommendations, glossary, appendix, forms and handouts, case examples, the helper's own self-care
+  and training, scope ("who is it for").
+
+:func:`sentence_cues` returns named numeric features; the evidence classifier weighs them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from mapping_review.coding.hygiene import blank_glyphs, n_words
+
+CUES = "cues.v1"
+
+_LEAD = re.compile(r"^[\s•·●○◦▪■□☐☑✓✔➢➤►»«\-–—－*◇◆]*(\(?\d+(\.\d+)*[.)]?\s+|[a-z][.)]\s+)?", re.IGNORECASE)
+_IMPERATIVE = re.compile(
+    r"^(do not|don't|never|always|only|offer|consider|ask|discuss|explain|ensure|make sure|provide|give|assess|"
+    r"review|monitor|refer|encourage|support|help|use|avoid|take|be|arrange|agree|involve|tell|check|record|"
+    r"explore|identify|follow|listen|try|let|invite|praise|remind|teach|show|introduce|say|respect|keep|treat|"
+    r"think about|recognise|recognize|seek|establish|develop|plan|set|start|stop|continue|reassure|validate|"
+    r"acknowledge|engage|build|work|maintain|allow|inform|advise|share|document|measure|prescribe|reduce|"
+    r"increase|conduct|carry out|deliver|base|tailor|adapt|focus|address|protect|link|connect|obtain|seek|"
+    r"note|summarise|summarize|repeat|model|demonstrate|discourage|limit|remove|contact|visit|meet)\b",
+    re.IGNORECASE,
+)
+_HELPER = re.compile(
+    r"\b(you|practitioners?|professionals?|staff|clinicians?|therapists?|helpers?|health workers?|chws?|nurses?|"
+    r"doctors?|gps?|prescribers?|services?|commissioners?|teams?|workers?|providers?|psychiatrists?|psychologists?|"
+    r"counsellors?|supervisors?|facilitators?|key workers?|case managers?|health visitors?|midwives|clinics?)\b"
+    r"[^.;:]{0,40}?\b(should|must|need to|needs to|are expected to|can|will|may wish to)\b",
+    re.IGNORECASE,
+)
+_CLIENT_SUBJECT = re.compile(
+    r"^(the |a |an |many |some |most |older |young |autistic |vulnerable )?(person|people|client|clients|patient|"
+    r"patients|mother|mothers|father|parents?|child|children|woman|women|man|men|survivors?|individuals?|he|she|"
+    r"they|adults?|young people|families|carers?)\b(?![^.]{0,40}\b(should be|must be)\b)",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|my|me|myself)\b")
+_AUTHOR = re.compile(
+    r"\b(this (guideline|guidance|manual|guide|book|chapter|section|document|handout|workshop|course)|"
+    r"the committee|the (guideline )?development group|nice|who|we recommend|we have|we use|phiac|"
+    r"recommendations? (in|of) this)\b",
+    re.IGNORECASE,
+)
+_EVIDENCE = re.compile(
+    r"\b(evidence|stud(y|ies)|trials?|review(ed)?|meta-analys[ie]s|papers?|found that|reported|"
+    r"prevalence|rates? of|per cent|%|cost[- ]effective(ness)?|economic)\b",
+    re.IGNORECASE,
+)
+_MODAL = re.compile(r"\b(should|must|need to|needs to|it is important|it is essential|make sure|ensure)\b",
+                    re.IGNORECASE)
+_NEGATION = re.compile(r"\b(do not|don't|never|should not|must not|avoid|not be used|not recommended|not offer)\b",
+                       re.IGNORECASE)
+_QUESTION_START = re.compile(r"^(how|what|when|where|why|who|which|do|does|did|have|has|are|is|can|could|would|will)\b",
+                             re.IGNORECASE)
+_SYMPTOM = re.compile(
+    r"\b(symptoms?|signs?|features?|difficult(y|ies)|lack of|loss of|reduced|excessive|impair(ed|ment)|"
+    r"unusual|problems? with|may (feel|experience|have|become|show)|can (cause|lead)|feel(s|ing)? (sad|hopeless|"
+    r"worthless|guilty|anxious|angry|numb|scared)|diagnos(is|tic|ed)|criteria|risk factors?|associated with)\b",
+    re.IGNORECASE,
+)
+_EXAMPLE = re.compile(r"\b(for example|e\.g\.|for instance|such as|case example|scenario|imagine that|suppose)\b",
+                      re.IGNORECASE)
+_QUOTE = re.compile(r"[“”\"]|^\s*'|'\s*$")
+_EXERCISE = re.compile(
+    r"\b(notice|breathe|breathing|close your eyes|imagine|your (body|breath|feet|thoughts|feelings)|"
+    r"say to yourself|write down|tick|circle|rate your|practise|practice)\b",
+    re.IGNORECASE,
+)
+_CROSS_REFERENCE = re.compile(
+    r"\b(see (also )?(the |our |nice'?s? |recommendations? |section |chapter |appendix |box |table )|"
+    r"for (further |more )?(guidance|information|advice|recommendations) on\b.{0,120}\bsee\b|"
+    r"in line with (the )?(nice|recommendations?)|(is|are) covered (by|in)|refer to (the |your )?(nice|training|"
+    r"manual|bnf|appendix))",
+    re.IGNORECASE,
+)
+_VERB_HINT = re.compile(
+    r"\b(is|are|was|were|be|been|has|have|had|do|does|did|can|could|will|would|should|must|may|might|need|needs|"
+    r"helps?|makes?|gives?|takes?|feel|feels|think|thinks)\b|\w(ed|es|s)\b\s+(to|the|a|an|their|his|her|them|it)\b",
+    re.IGNORECASE,
+)
+_LISTING_HEADING = re.compile(
+    r"\b(sample|items?|examples?|signs|symptoms|behaviou?rs|reactions|features|characteristics|thoughts?|"
+    r"feelings?|consequences?|risk factors|safety behaviou?rs|precautions|distractions|protections|"
+    r"questions?|answers?|picture [a-z]|caption)\b",
+    re.IGNORECASE,
+)
+_CARE_NOUN = re.compile(
+    r"\b(sessions?|interventions?|treatments?|therapy|programmes?|programs?|care|support|strategies|techniques?|"
+    r"assessments?|plans?|visits?|appointments?|services?)\b",
+    re.IGNORECASE,
+)
+_SECTIONS: dict[str, re.Pattern[str]] = {
+    "section_research": re.compile(r"\bresearch\b|\bgaps in the evidence\b", re.IGNORECASE),
+    "section_rationale": re.compile(r"\b(rationale|why the committee|committee'?s discussion|evidence|how the "
+                                    r"recommendations? might|considerations|methods|economic|cost)\b", re.IGNORECASE),
+    "section_context": re.compile(r"\b(context|background|introduction|overview|preface|foreword|about this|"
+                                  r"what is|who is (it|this|pm\+|pfa)|scope|purpose|aims?)\b", re.IGNORECASE),
+    "section_glossary": re.compile(r"\b(glossary|terms used|definitions?|abbreviations)\b", re.IGNORECASE),
+    "section_appendix": re.compile(r"\b(appendix|appendices|annex)\b", re.IGNORECASE),
+    "section_forms": re.compile(r"\b(forms?|handouts?|worksheets?|questionnaires?|checklists?|assessment tools?|"
+                                r"measures?|scales?|record)\b", re.IGNORECASE),
+    "section_case": re.compile(r"\b(case|scenario|example|vignette|role ?play|sample conversation|dialogue|metaphor|"
+                               r"analog(y|ies))s?\b", re.IGNORECASE),
+    "section_resources": re.compile(r"\b(resources?|links?|books?|manuals|further reading|websites?|blogs?|"
+                                    r"downloads?|materials|bibliography|references)\b", re.IGNORECASE),
+    "section_self_care": re.compile(r"\b(caring for yourself|self-care|your own|training|supervision|staff skills|"
+                                    r"competence|getting ready)\b", re.IGNORECASE),
+    "section_recommendations": re.compile(r"\b(recommendations?|key priorities|what action should|principles of care|"
+                                          r"care)\b", re.IGNORECASE),
+}
+
+
+def _strip(text: str) -> str:
+    return _LEAD.sub("", blank_glyphs(text)).strip()
+
+
+def sentence_cues(text: str, section: Sequence[str], *, role: str = "text", heading: bool = False) -> dict[str, float]:
+    """The named cues of one sentence (or heading) and its section path; values are 0/1 or small counts."""
+    body = _strip(text)
+    words = n_words(body)
+    cues: dict[str, float] = {
+        "imperative": float(bool(_IMPERATIVE.match(body))),
+        "helper_modal": float(bool(_HELPER.search(body))),
+        "client_subject": float(bool(_CLIENT_SUBJECT.match(body))),
+        "first_person": float(bool(_FIRST_PERSON.search(body.lower()))),
+        "author": float(bool(_AUTHOR.search(body))),
+        "evidence": float(bool(_EVIDENCE.search(body))),
+        "modal": float(bool(_MODAL.search(body))),
+        "negation": float(bool(_NEGATION.search(body))),
+        "question": float(body.rstrip().endswith("?") or bool(_QUESTION_START.match(body))),
+        "symptom": float(bool(_SYMPTOM.search(body))),
+        "example": float(bool(_EXAMPLE.search(body))),
+        "quoted": float(bool(_QUOTE.search(body))),
+        "exercise": float(bool(_EXERCISE.search(body))),
+        "care_noun": float(bool(_CARE_NOUN.search(body))),
+        "numbered": float(bool(re.match(r"^\s*\d+\.\d+(\.\d+)*\s", blank_glyphs(text)))),
+        "role_recommendation": float(role == "recommendation"),
+        "role_list_item": float(role == "list_item"),
+        "heading": float(heading),
+        "title": float(heading and words < 6),
+        "short": float(words < 8),
+        "long": float(words > 35),
+        "ends_colon": float(body.rstrip().endswith(":")),
+        "cross_reference": float(bool(_CROSS_REFERENCE.search(body))),
+        "no_verb": float(not _VERB_HINT.search(body) and not _IMPERATIVE.match(body)),
+        "bullet": float(bool(re.match(r"^\s*[•·●○◦▪■□☐☑✓✔➢➤►»«\-–—－*◇◆]", blank_glyphs(text)))),
+        "in_brackets": float(body.startswith(("[", "("))),
+        "resource_pointer": float(bool(re.search(r"\b(download|link|website|web site|available (at|from|online)|"
+                                                 r"copies of)\b", body, re.IGNORECASE))),
+    }
+    path = " > ".join(section)
+    innermost = section[-1] if section else ""
+    for name, pattern in _SECTIONS.items():
+        cues[name] = float(bool(pattern.search(innermost)) or bool(pattern.search(path)) * 0.5)
+    cues["section_listing"] = float(bool(_LISTING_HEADING.search(innermost)))
+    cues["helper_acts"] = float(cues["imperative"] or cues["helper_modal"])
+    cues["client_acts"] = float(not cues["helper_acts"] and (cues["client_subject"] or cues["first_person"]))
+    return cues
+
+
+CUE_NAMES: tuple[str, ...] = tuple(sentence_cues("Offer it.", ("Recommendations",)).keys())

@@ -1,0 +1,221 @@
+"""``evidence-clf.v1``: how likely a rule suggestion is evidence that the guide addresses the code.
+
+A logistic regression over
+
+- the unit's words and word pairs (TF-IDF, sublinear; only terms seen in labelled sentences of at
+  least two guides, so one guide's phrasing is never learnt),
+- the matched words (``m:``) and the code (``code:``),
+- the rule coder's own view (strong or weak pattern group, several terms, a heading, a title),
+- the cues of :mod:`cues`: who acts, what kind of sentence, which section.
+
+The fitted model is a small JSON file (vocabulary, idf, coefficients) read without scikit-learn;
+:mod:`evidence_fit` trains it from sentence labels and reports its cross-validated figures.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mapping_review.coding.cues import sentence_cues
+from mapping_review.coding.hygiene import blank_glyphs
+from mapping_review.coding.suggestions import Suggestion
+from mapping_review.errors import ConfigError
+
+MODEL = "evidence-clf.v1"
+MODEL_FILE = f"{MODEL}.json"
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens; numbers become ``#``."""
+    return ["#" if t.isdigit() else t for t in _TOKEN.findall(blank_glyphs(text).lower())]
+
+
+def text_terms(text: str) -> list[str]:
+    """Words and adjacent word pairs of ``text`` (with repeats)."""
+    ws = words(text)
+    return ws + [f"{a} {b}" for a, b in zip(ws, ws[1:])]
+
+
+STOP = frozenset(
+    "the and for with that this are from their they have has can may should will been into about which when what "
+    "who how also not any all its our your you his her them than then such other more most some each these those "
+    "there were was being where while would could".split()
+)
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if len(w) > 2 and w not in STOP]
+
+
+def code_definitions(codebook: Any) -> dict[str, dict[str, int]]:
+    """Each code's own words: label, feature label, definition, include notes and examples (word counts)."""
+    out = {}
+    for c in codebook.codes:
+        counts: dict[str, int] = {}
+        for w in content_words(" ".join([c.label, c.feature_label, c.definition, *c.include, *c.examples])):
+            counts[w] = counts.get(w, 0) + 1
+        out[c.id] = counts
+    return out
+
+
+def definition_similarity(text: str, definition: dict[str, int]) -> float:
+    """Cosine similarity of a sentence's content words with a code's definition words."""
+    counts: dict[str, int] = {}
+    for w in content_words(text):
+        counts[w] = counts.get(w, 0) + 1
+    num = sum(n * definition.get(w, 0) for w, n in counts.items())
+    den = math.sqrt(sum(n * n for n in counts.values())) * math.sqrt(sum(n * n for n in definition.values()))
+    return num / den if den else 0.0
+
+
+@dataclass(frozen=True)
+class Density:
+    """How many suggestions of each code a guide has, per section, per chapter (top two headings) and in all:
+    evidence that stands alone in a section about something else is often a passing word."""
+
+    by_section: dict[tuple[str, str, tuple[str, ...]], int] = field(default_factory=dict)
+    by_chapter: dict[tuple[str, str, tuple[str, ...]], int] = field(default_factory=dict)
+    by_code: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def density_of(suggestions: Iterable[Suggestion]) -> Density:
+    density = Density()
+    for s in suggestions:
+        for table, key in ((density.by_section, (s.guide, s.code, s.section)),
+                           (density.by_chapter, (s.guide, s.code, s.section[:2])), (density.by_code, (s.guide, s.code))):
+            table[key] = table.get(key, 0) + 1  # type: ignore[index]
+    return density
+
+
+def other_features(s: Suggestion, definitions: dict[str, dict[str, int]] | None = None,
+                   density: Density | None = None) -> dict[str, float]:
+    """Every feature but the text terms: code, matched words, the code's own words in the sentence and in
+    its heading, how close both are to the code's definition, how dense the code's suggestions are around
+    it, the rule coder's view, the cues and the headings."""
+    feats = {f"code:{s.code}": 1.0}
+    heading = s.section[-1] if s.section else ""
+    for w in set(content_words(heading)):
+        feats[f"ch:{s.code}|{w}"] = 0.3
+    if density is not None:
+        feats["dens_section"] = math.log1p(max(density.by_section.get((s.guide, s.code, s.section), 1) - 1, 0))
+        feats["dens_chapter"] = math.log1p(max(density.by_chapter.get((s.guide, s.code, s.section[:2]), 1) - 1, 0))
+        feats["dens_guide"] = math.log1p(density.by_code.get((s.guide, s.code), 1)) / 3
+    for w in set(content_words(s.quote)):
+        feats[f"cw:{s.code}|{w}"] = 0.3
+    if definitions is not None and s.code in definitions:
+        sim = definition_similarity(s.quote, definitions[s.code])
+        feats["defsim"] = 5.0 * sim
+        feats["defsim_any"] = float(sim > 0.1)
+        feats["defsim_heading"] = 5.0 * definition_similarity(" ".join(s.section[-2:]), definitions[s.code])
+    for w in words(s.match):
+        feats[f"m:{w}"] = 1.0
+    feats["rule_strong"] = float(s.weight >= 1.0)
+    feats["rule_terms"] = float(min(s.n_terms, 3) - 1)
+    for name, value in sentence_cues(s.quote, s.section, role=s.role, heading=s.kind == "heading").items():
+        if value:
+            feats[f"cue:{name}"] = value
+    inner = s.section[-1] if s.section else ""
+    for w in set(words(inner)):
+        feats[f"h:{w}"] = 1.0
+    for w in set(words(" ".join(s.section[:-1]))) - set(words(inner)):
+        feats[f"p:{w}"] = 0.5
+    return feats
+
+
+@dataclass(frozen=True)
+class EvidenceModel:
+    """A fitted model: text vocabulary with idf, and a coefficient per feature."""
+
+    vocabulary: dict[str, int]
+    idf: tuple[float, ...]
+    text_coef: tuple[float, ...]
+    coef: dict[str, float]
+    intercept: float
+    name: str = MODEL
+    meta: dict[str, Any] = field(default_factory=dict)
+    definitions: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def text_vector(self, text: str) -> dict[int, float]:
+        counts: dict[int, int] = {}
+        for term in text_terms(text):
+            j = self.vocabulary.get(term)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        vec = {j: (1.0 + math.log(n)) * self.idf[j] for j, n in counts.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        return {j: v / norm for j, v in vec.items()}
+
+    def decision(self, s: Suggestion, density: Density | None = None) -> float:
+        z = self.intercept + sum(self.text_coef[j] * v for j, v in self.text_vector(s.quote).items())
+        z += sum(self.coef.get(k, 0.0) * v for k, v in other_features(s, self.definitions, density).items())
+        return z
+
+    def probability(self, s: Suggestion, density: Density | None = None) -> float:
+        z = self.decision(s, density)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    def score(self, suggestions: Sequence[Suggestion]) -> list[Suggestion]:
+        """The suggestions (every suggestion of the guides concerned) with their ``evidence`` probability
+        and the model's name."""
+        density = density_of(suggestions)
+        return [replace(s, evidence=round(self.probability(s, density), 4), model=self.name) for s in suggestions]
+
+    def to_dict(self) -> dict[str, Any]:
+        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        return {
+            "name": self.name, "meta": self.meta, "intercept": round(self.intercept, 6),
+            "terms": terms, "idf": [round(x, 5) for x in self.idf], "text_coef": [round(x, 6) for x in self.text_coef],
+            "coef": {k: round(v, 6) for k, v in sorted(self.coef.items())},
+            "definitions": {c: dict(sorted(d.items())) for c, d in sorted(self.definitions.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvidenceModel:
+        try:
+            terms = data["terms"]
+            return cls(vocabulary={t: i for i, t in enumerate(terms)}, idf=tuple(data["idf"]),
+                       text_coef=tuple(data["text_coef"]), coef=dict(data["coef"]), intercept=float(data["intercept"]),
+                       name=data.get("name", MODEL), meta=data.get("meta", {}),
+                       definitions={c: dict(d) for c, d in data.get("definitions", {}).items()})
+        except (KeyError, TypeError, ValueError) as e:
+            msg = f"not an evidence model: {e}"
+            raise ConfigError(msg) from e
+
+
+def save_model(model: EvidenceModel, path: Path) -> Path:
+    from mapping_review.files import write_atomic
+
+    write_atomic(path, json.dumps(model.to_dict(), ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
+    return path
+
+
+def load_model(path: Path) -> EvidenceModel:
+    try:
+        return EvidenceModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as e:
+        msg = f"{path}: cannot read the evidence model ({e})"
+        raise ConfigError(msg) from e
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> EvidenceModel | None:
+    """The model shipped with the package (``mapping_review/coding/models/evidence-clf.v1.json``)."""
+    path = resources.files("mapping_review.coding").joinpath("models", MODEL_FILE)
+    if not path.is_file():
+        return None
+    return EvidenceModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def rank_evidence(suggestions: Sequence[Suggestion]) -> list[Suggestion]:
+    """Best evidence first: by the classifier's probability (else the rule score), then reading order."""
+    order = {id(s): i for i, s in enumerate(suggestions)}
+    return sorted(suggestions, key=lambda s: (-s.rank, -s.score, order[id(s)]))

@@ -1,0 +1,122 @@
+"""Text that is not coded, or is coded once: what a unit of text *is*, not which guide it is from.
+
+- symbol-font bullets and check boxes (Unicode private-use glyphs) are blanked before matching,
+  keeping every offset;
+- number-only lines, fragments of fewer than ``MIN_WORDS`` words, "this page intentionally left
+  blank", table-of-contents lines, licence and copyright text, contact details and reference-list
+  entries are not coded;
+- headings are skipped by whole heading (numbering and page numbers aside), never by prefix;
+- a passage repeated later in the guide (an appendix that reprints a session, a pocket guide that
+  repeats the ethics list) is coded once, where it first appears outside an appendix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from mapping_review.coding.labels import compact
+
+MIN_WORDS = 4  # body text shorter than this is a fragment (a list stub, a label, a number)
+MIN_HEADING_WORDS = 2  # a heading of one word is a bare topic name
+
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+_BULLETS = re.compile(r"^[\s•·●○◦▪■□☐☑✓✔➢➤►»«\-–—－*◇◆]+")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_BLANK_PAGE = re.compile(r"\bpage\b.{0,20}\b(intentionally|deliberately)\b.{0,10}\b(left )?blank\b", re.IGNORECASE)
+_TOC = re.compile(
+    r"(\.\s?){4,}\s*[\divxlc]+\s*$"  # dotted leaders to a page number
+    r"|^\s*((chapter|part|section|module|appendix)\s+[\dA-Z]{1,3}|\d{1,2}([.:]\d{1,2})*)[.:]?\s+[^.!?]{3,90}?\s\d{1,3}\s*$",
+    re.IGNORECASE,
+)
+_LICENCE_STRONG = re.compile(
+    r"©|\(c\)\s*\d{4}|\ball rights reserved\b|\bcreative commons\b|\bisbn\b|\bissn\b|\bwithout warranty\b"
+    r"|\bomissions excepted\b|\bproprietary products\b|\bnotice of rights\b|\bcc by(-nc)?(-sa)?\b",
+    re.IGNORECASE,
+)
+_LICENCE_WEAK = re.compile(
+    r"\b(licen[cs]e[ds]?|copyright|reproduc(e|ed|tion)|translat(e|ion)|endorse[sd]?|disclaimer|publisher|"
+    r"non-?commercial|adapt the work|distribut(e|ed|ion)|permission)\b",
+    re.IGNORECASE,
+)
+_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.]+|\bhttps?://|\bwww\.[\w-]+\.|\b(tel|fax|telephone|phone)\s*[:.]?\s*\+?\d",
+    re.IGNORECASE,
+)
+_REFERENCE = re.compile(
+    r"\bet al\b\.?|\[online\]|\b(journal|proceedings|press|publishing|university press)\b|\b\d{1,4}\s?[:(]\s?\d+"
+    r"[–-]\d+\b|\bdoi\b|\bvol\.\s?\d",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\(?\b(19|20)\d{2}[a-z]?\)?")
+_NUMBERING = re.compile(r"^\s*((chapter|part|section|module|appendix|step|box|table)\s+)?([\dA-Z]{1,3}([.:]\d+)*[.:)]?)\s+",
+                        re.IGNORECASE)
+_TRAILING_PAGE = re.compile(r"\s+([ivxlc]+|\d{1,3})\s*$", re.IGNORECASE)
+
+
+def blank_glyphs(text: str) -> str:
+    """``text`` with private-use glyphs (symbol-font bullets, check boxes) replaced by spaces."""
+    return _PRIVATE_USE.sub(" ", text)
+
+
+def n_words(text: str) -> int:
+    return len(_WORD.findall(blank_glyphs(text)))
+
+
+def is_boilerplate(text: str) -> bool:
+    """Licence, copyright, publisher and contact text, and reference-list entries."""
+    if _LICENCE_STRONG.search(text) or _CONTACT.search(text):
+        return True
+    if len(_LICENCE_WEAK.findall(text)) >= 2:
+        return True
+    return bool(_REFERENCE.search(text) and _YEAR.search(text))
+
+
+def not_coded(text: str, *, heading: bool = False) -> str | None:
+    """Why a unit of text is not coded (a short reason), or None when it is coded."""
+    clean = _BULLETS.sub("", blank_glyphs(text)).strip()
+    words = n_words(clean)
+    if not words:
+        return "number or symbols only"
+    if words < (MIN_HEADING_WORDS if heading else MIN_WORDS):
+        return "fragment"
+    if _BLANK_PAGE.search(clean):
+        return "blank page notice"
+    if _TOC.search(clean):
+        return "contents line"
+    if is_boilerplate(clean):
+        return "boilerplate"
+    return None
+
+
+def heading_name(heading: str) -> str:
+    """A heading without its numbering, page number and case: ``"2.1 References 55"`` -> ``"references"``."""
+    name = _NUMBERING.sub("", blank_glyphs(heading).strip())
+    name = _TRAILING_PAGE.sub("", name)
+    name = name.replace("&", " and ")
+    return " ".join(name.lower().strip(" :.-–").split())
+
+
+def skipped_heading(heading: str, skip: Iterable[str]) -> bool:
+    """Whether ``heading`` is one of the skip-list headings, matched as a whole heading (a plural too)."""
+    name = heading_name(heading)
+    return any(name in (entry, entry + "s") for entry in skip)
+
+
+_APPENDIX = re.compile(r"^\s*(appendix|appendices|annex|pocket guide|summary)\b", re.IGNORECASE)
+
+
+def in_appendix(section: Sequence[str]) -> bool:
+    return any(_APPENDIX.match(h) for h in section)
+
+
+def first_occurrences(items: Sequence[tuple[str, Sequence[str]]]) -> list[bool]:
+    """For ``(text, section)`` items in reading order, which ones are kept: the first occurrence of each
+    passage outside an appendix (or the first of all when it only appears in appendices)."""
+    keys = [compact(re.sub(r"\[[^\]]*\]", "", text)) for text, _ in items]
+    chosen: dict[str, int] = {}
+    for i, (key, (_, section)) in enumerate(zip(keys, items)):
+        if key not in chosen or (in_appendix(items[chosen[key]][1]) and not in_appendix(section)):
+            chosen[key] = i
+    kept = set(chosen.values())
+    return [i in kept for i in range(len(items))]

@@ -1,0 +1,108 @@
+"""How good the machine's coding is against labels: evidence precision at k, evidence recall on passages
+a reader found, and guide-level agreement (Cohen's kappa) with a reader's sheet.
+
+- **Precision at k**: for every guide and code the machine says is present, its k best-ranked
+  evidence passages; the share of them a reader labelled ``supports``. A passage without a label is
+  counted apart (``unlabelled``), never guessed.
+- **Recall**: of the passages a reader labelled ``supports`` that the rule coder had missed when they
+  were labelled (``origin=reader``), the share the machine now returns as evidence (scoring at least
+  ``floor``).
+- **Kappa**: the machine's guide x code answers against the reader's sheet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from mapping_review.coding.labels import SentenceLabel
+from mapping_review.coding.suggestions import Suggestion
+
+LabelIndex = Mapping[tuple[str, str, str], SentenceLabel]  # (guide, unit id, code) -> label
+
+
+@dataclass
+class Tally:
+    supports: int = 0
+    other: int = 0
+    unlabelled: int = 0
+
+    @property
+    def labelled(self) -> int:
+        return self.supports + self.other
+
+    @property
+    def precision(self) -> float | None:
+        return self.supports / self.labelled if self.labelled else None
+
+    def add(self, label: SentenceLabel | None) -> None:
+        if label is None:
+            self.unlabelled += 1
+        elif label.supports:
+            self.supports += 1
+        else:
+            self.other += 1
+
+
+@dataclass
+class PrecisionReport:
+    k: int
+    by_code: dict[str, Tally] = field(default_factory=dict)
+    unlabelled_items: list[tuple[str, str, str]] = field(default_factory=list)  # (guide, code, unit id)
+
+    @property
+    def overall(self) -> Tally:
+        total = Tally()
+        for t in self.by_code.values():
+            total.supports += t.supports
+            total.other += t.other
+            total.unlabelled += t.unlabelled
+        return total
+
+
+def precision_at(k: int, ranked: Mapping[tuple[str, str], Sequence[Suggestion]], present: Iterable[tuple[str, str]],
+                 labels: LabelIndex) -> PrecisionReport:
+    """Precision of the ``k`` best passages of every present (guide, code)."""
+    report = PrecisionReport(k)
+    for guide, code in sorted(present):
+        tally = report.by_code.setdefault(code, Tally())
+        for s in list(ranked.get((guide, code), ()))[:k]:
+            label = labels.get((guide, s.segment, code))
+            tally.add(label)
+            if label is None:
+                report.unlabelled_items.append((guide, code, s.segment))
+    return report
+
+
+@dataclass(frozen=True)
+class RecallReport:
+    found: int
+    total: int
+    missing: tuple[tuple[str, str, str], ...]  # (guide, code, unit id) still not returned
+
+    @property
+    def recall(self) -> float | None:
+        return self.found / self.total if self.total else None
+
+
+def recall_of(suggestions: Iterable[Suggestion], targets: Iterable[tuple[str, str, str]], *,
+              floor: float = 0.0) -> RecallReport:
+    """Which of ``targets`` (guide, unit id, code) the machine returns as evidence scoring at least ``floor``."""
+    returned = {(s.guide, s.segment, s.code) for s in suggestions if s.rank >= floor}
+    wanted = sorted(set(targets))
+    missing = tuple((g, c, u) for g, u, c in wanted if (g, u, c) not in returned)
+    return RecallReport(len(wanted) - len(missing), len(wanted), missing)
+
+
+def cohen_kappa(truth: Mapping[tuple[str, str], bool], machine: Mapping[tuple[str, str], bool],
+                keys: Iterable[tuple[str, str]]) -> float | None:
+    """Cohen's kappa of two binary raters over ``keys``; None when undefined (no keys)."""
+    pairs = [(truth[k], machine.get(k, False)) for k in keys if k in truth]
+    n = len(pairs)
+    if not n:
+        return None
+    agree = sum(a == b for a, b in pairs) / n
+    p_truth = sum(a for a, _ in pairs) / n
+    p_machine = sum(b for _, b in pairs) / n
+    expected = p_truth * p_machine + (1 - p_truth) * (1 - p_machine)
+    return 1.0 if expected == 1 else (agree - expected) / (1 - expected)
