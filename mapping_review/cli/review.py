@@ -16,6 +16,7 @@ from mapping_review.review.adjudication import adjudicate, may_settle, read_adju
 from mapping_review.review.agreement import fmt
 from mapping_review.review.decisions import append_decisions
 from mapping_review.review.labels import sheet_quotes
+from mapping_review.review.queue_state import rank_for_review
 from mapping_review.review.sheets import export_sheet, read_sheet
 from mapping_review.review.state import (
     MIN_CALIBRATION_GUIDES,
@@ -29,7 +30,7 @@ from mapping_review.review.state import (
     write_tables,
 )
 from mapping_review.review.tables_io import write_table
-from mapping_review.review.worksheet import export_worksheet, rank_for_review, read_worksheet
+from mapping_review.review.worksheet import export_worksheet, read_worksheet
 
 reviewer_option = click.option("-r", "--reviewer", required=True, help="Who is deciding (letters, digits, _ - .).")
 
@@ -104,7 +105,8 @@ def worksheet() -> None:
 @click.option("--guide", "guides", multiple=True, help="Only these guides (repeatable).")
 @click.option("--code", "codes", multiple=True, help="Only these codes (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="At most this many rows, best first (the learnt model where there is one, else the rule score).")
+              help="At most this many rows, most worth deciding first (the learning queue, queue.v1, trained on "
+                   "REVIEWER's own decisions).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default reviews/worksheets/REVIEWER.csv).")
 @force_option
@@ -126,7 +128,7 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
             raise ConfigError(f"unknown guide {guide!r}")
     chosen = [s for s in state.suggestions if (not guides or s.guide in guides) and (not codes or s.code in codes)]
     ranked = rank_for_review(chosen, segments=segments_by_id(project, state.keys), decisions=state.decisions,
-                             limit=limit)
+                             limit=limit, reviewer=reviewer)
     path = _fresh(output or project.root / "reviews" / "worksheets" / f"{reviewer}.csv", force)
     export_worksheet(path, ranked, reviewer=reviewer, decisions=state.decisions)
     console.print(f"Wrote {escape(str(path))} ({len(ranked)} suggestions)")
