@@ -26,6 +26,11 @@ def code_labels(codebook: Codebook) -> dict[str, str]:
 ORIGINS = ("web", "web:code-first", "web:queue")
 
 
+def short_labels(codebook: Codebook) -> dict[str, str]:
+    """Each code in a few words (column heads): the sub-value, or the feature without its explanation."""
+    return {c.id: c.label if c.is_sub_value else c.label.split(" (")[0] for c in codebook.codes}
+
+
 def store() -> Store:
     return current_app.extensions["store"]  # type: ignore[no-any-return]
 
@@ -76,7 +81,8 @@ def dashboard() -> Any:
                  "weakest": sorted(((c, a.alpha) for c, a in by_code.items() if a.n_units and a.alpha == a.alpha),
                                    key=lambda x: x[1])[:5]} if len(raters) >= 2 else None
     return render_template("dashboard.html", rows=rows, progress=progress, codes=state.codebook.codes,
-                           labels=code_labels(state.codebook), agreement=agreement, done=request.args.get("done"))
+                           labels=code_labels(state.codebook), short=short_labels(state.codebook), agreement=agreement,
+                           done=request.args.get("done"))
 
 
 def api_decide() -> Any:
