@@ -188,7 +188,8 @@ def test_build_uses_code_first_answers(built):
                                                          reviewer="alice"))
     pipeline.build_project(built, nlp_name="blank", jobs=1)
     rows = {(r["guide"], r["code"]): r for r in csv.DictReader((built.build_dir / "tables" / "guide_codes.csv").open())}
-    assert (rows[("tg2", "dont_stigmatize")]["present"], rows[("tg2", "dont_stigmatize")]["source"]) == ("1", "reviewer:alice")
+    row = rows[("tg2", "dont_stigmatize")]
+    assert (row["present"], row["source"]) == ("1", "reviewer:alice")
     assert json.loads((built.reviews_dir / "alice.jsonl").read_text().splitlines()[0])["origin"] == "code-first"
 
 

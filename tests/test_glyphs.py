@@ -41,7 +41,7 @@ def test_line_rects_pad_every_side():
 
 def test_pieces_mark_words_without_losing_text():
     text = "Offer housing and help with housing."
-    parts = pieces(text, search_spans(text, "HOUSING") + [(0, 5, "match")])
+    parts = pieces(text, [*search_spans(text, "HOUSING"), (0, 5, "match")])
     assert "".join(t for t, _ in parts) == text
     assert [t for t, cls in parts if cls] == ["Offer", "housing", "housing"]
     assert [cls for _, cls in parts if cls] == ["match", "search", "search"]

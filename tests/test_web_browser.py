@@ -220,7 +220,8 @@ def test_queue_learns_from_keyboard_decisions(served, page):
     first = page.evaluate("[document.activeElement.dataset.segment, document.activeElement.dataset.code]")
     page.keyboard.press("r")
     expect(page.locator("#queue-status .decided")).to_have_text("1")
-    shown = page.evaluate("Array.from(document.querySelectorAll('ol.queue .quote')).map(q => [q.dataset.segment, q.dataset.code])")
+    shown = page.evaluate("Array.from(document.querySelectorAll('ol.queue .quote'))"
+                          ".map(q => [q.dataset.segment, q.dataset.code])")
     assert first not in shown and len(shown) == 20  # decided items leave the queue; it is re-ranked
     line = _lines(project.reviews_dir / "erin.jsonl")[-1]
     assert (line["segment"], line["code"], line["action"], line["origin"]) == (*first, "reject", "web:queue")
