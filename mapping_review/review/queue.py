@@ -4,9 +4,10 @@ and retrained as decisions arrive.
 Each candidate (a sentence and a code the machine suggested) starts from the evidence score the coding
 stage gave it (the evidence classifier's probability, else the rule score) as a prior. A logistic model
 (scikit-learn's ``SGDClassifier``, updated with ``partial_fit`` - incremental, no refit from scratch) learns
-from the reviewer's own accept/reject decisions: the sentence's words and word pairs, crossed with the
-code; the words of its heading; and the prior itself. Per code the learnt model takes over from the prior
-as that code's decisions accumulate (``n / (n + prior_strength)``).
+from the reviewer's own accept/reject decisions: the sentence's words and word pairs, also crossed with
+the code, and the words of its heading crossed with the code. Per code the learnt model takes over from
+the prior as that code's decisions accumulate: the log-odds are ``(1 - b) * prior + b * model`` with
+``b = n / (n + prior_strength)`` for a code with ``n`` decisions.
 
 The priority of an undecided candidate (strategy ``gain``, the default) is how much its decision would
 tell about the guide-level answer for its guide and code: the expected information (bits) about "does at
@@ -29,7 +30,7 @@ from mapping_review.errors import ConfigError
 QUEUE = "queue.v1"
 STRATEGIES = ("gain", "relevance")
 N_FEATURES = 2**18
-PRIOR_STRENGTH = 8.0  # decisions on a code before the learnt model counts as much as the prior (tuned on dev)
+PRIOR_STRENGTH = 16.0  # decisions on a code before the learnt model counts as much as the prior (tuned on dev)
 RELEVANCE_WEIGHT = 0.5  # strategy gain: how much the probability itself adds to the bits (tuned on dev)
 KNOWN_PENALTY = 2.0  # strategy gain: subtracted where the guide-level answer is known (tuned on dev)
 REPLAY = 400  # earlier decisions replayed with each update, so one decision does not swing the model
@@ -126,7 +127,6 @@ class LearningQueue:
     def fit(self, candidates: Sequence[Candidate], labels: Mapping[Key, bool] | None = None,
             *, settled: Iterable[tuple[str, str]] = ()) -> LearningQueue:
         """Featurise ``candidates`` once and learn from ``labels`` ((segment, code) -> supports)."""
-        from scipy import sparse
         from sklearn.feature_extraction.text import HashingVectorizer
         from sklearn.linear_model import SGDClassifier
 
@@ -138,8 +138,7 @@ class LearningQueue:
         hasher = HashingVectorizer(analyzer=candidate_terms, n_features=N_FEATURES, alternate_sign=False,
                                    norm="l2")
         self.prior_logit_ = np.array([logit(c.prior) for c in self.candidates_], dtype=float)
-        text = hasher.transform(self.candidates_)
-        self.X_ = sparse.hstack([text, sparse.csr_matrix(self.prior_logit_.reshape(-1, 1) / 4.0)]).tocsr()
+        self.X_ = hasher.transform(self.candidates_).tocsr()
         codes = sorted({c.code for c in self.candidates_})
         self.code_of_ = np.array([codes.index(c.code) for c in self.candidates_], dtype=int)
         self.n_codes_ = len(codes)
