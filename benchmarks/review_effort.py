@@ -33,7 +33,7 @@ from devset import ROOT, Devset, load_devset
 from effort_data import Item, part_items
 
 from mapping_review.coding.rules import RuleCoder
-from mapping_review.review.effort import by_code, guide_reads, reads_to_recall, recall_curve
+from mapping_review.review.effort import by_code, guide_reads, reads_to_recall, recall_curve, stop_at
 from mapping_review.review.queue import QUEUE, Candidate, LearningQueue
 from mapping_review.segment.nlp import load_nlp
 
@@ -82,6 +82,20 @@ def orders(items: Sequence[Item], *, with_asreview: bool) -> tuple[dict[str, lis
     return out, timing
 
 
+WINDOWS = (10, 20, 40)
+
+
+def stopping(order: Sequence[Candidate], truth: dict[tuple[str, str], bool]) -> dict[int, tuple[float, float]]:
+    """Per window N: recall and share read when every code stops at "no supporting sentence in the last N"."""
+    per = by_code(order, truth)
+    out = {}
+    for n in WINDOWS:
+        stops = {code: stop_at(rel, n) for code, rel in per.items()}
+        found = sum(sum(rel[:stops[code]]) for code, rel in per.items())
+        out[n] = (found / sum(sum(rel) for rel in per.values()), sum(stops.values()) / len(order))
+    return out
+
+
 def figures(order: Sequence[Candidate], truth: dict[tuple[str, str], bool]) -> dict[str, object]:
     per = {code: rel for code, rel in by_code(order, truth).items() if any(rel)}
     reads = {code: reads_to_recall(rel, 0.95) for code, rel in per.items()}
@@ -91,7 +105,7 @@ def figures(order: Sequence[Candidate], truth: dict[tuple[str, str], bool]) -> d
     total_reads, total = sum(reads.values()), sum(n.values())
     return {"wss": {c: (n[c] - reads[c]) / n[c] - 0.05 for c in per}, "reads": reads, "n": n,
             "overall_wss": (total - total_reads) / total - 0.05, "overall_share": total_reads / total,
-            "curve": mean_curve, "guide95": guide_reads(order, truth, 0.95) / len(order)}
+            "curve": mean_curve, "guide95": guide_reads(order, truth, 0.95) / len(order), "stop": stopping(order, truth)}
 
 
 def run_part(devset: Devset, part: str, coder: RuleCoder, *, with_asreview: bool) -> dict[str, object]:
@@ -115,6 +129,10 @@ def print_part(result: dict[str, object]) -> None:
         curve = f["curve"]
         print(f"| {name} | {f['overall_wss']:.3f} | {100 * f['overall_share']:.0f}% | {curve[2]:.2f} | "
               f"{curve[5]:.2f} | {curve[10]:.2f} | {100 * f['guide95']:.0f}% |")
+    print("\nStopping hint (a code stops after N shown without a supporting sentence): recall, share read")
+    for name, f in methods.items():
+        if name.startswith(QUEUE):
+            print(f"  {name}: " + "; ".join(f"N={n}: {r:.2f}, {100 * share:.0f}%" for n, (r, share) in f["stop"].items()))
     codes = sorted(next(iter(methods.values()))["wss"])
     print("\nWSS@95 per code (candidates, supporting):")
     print("code".ljust(38) + "".join(f"{m[:14]:>15s}" for m in methods))
@@ -143,13 +161,16 @@ def plot(results: Sequence[dict[str, object]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from mapping_review.publish.figures import OKABE_ITO, RC, _save
+    from mapping_review.publish.figures import RC, _save
+
+    colours = {"document": "#999999", "rule score": "#56B4E9", "evidence score": "#009E73",
+               f"{QUEUE} gain": "#CC79A7", f"{QUEUE} relevance": "#0072B2", "ASReview": "#D55E00"}
 
     with plt.rc_context(RC):
         fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.4), squeeze=False)
         for ax, r in zip(axes[0], results):
-            for i, (name, f) in enumerate(r["methods"].items()):  # type: ignore[attr-defined]
-                ax.plot([100 * s for s in SHARES], f["curve"], label=name, color=OKABE_ITO[i % len(OKABE_ITO)],
+            for name, f in r["methods"].items():  # type: ignore[attr-defined]
+                ax.plot([100 * s for s in SHARES], f["curve"], label=name, color=colours.get(name, "#000000"),
                         linewidth=2 if name.startswith(QUEUE) else 1.2)
             ax.axhline(0.95, color="#999999", linewidth=0.6, linestyle=":")
             ax.set_title("development part (tuned)" if r["part"] == "dev" else "test part (not tuned)")

@@ -119,3 +119,12 @@ def test_a_replayed_reviewer_reads_every_candidate_once_and_finds_support_early(
     assert sorted(c.key for c in replay.order) == sorted(truth)
     found = by_code(replay.order, truth)["support/housing"]
     assert sum(found[:8]) >= 5  # the words learnt from the first decisions lift the other housing sentences
+
+
+def test_stop_at_follows_the_hint():
+    from mapping_review.review.effort import stop_at
+
+    assert stop_at([True, False, False, True, False, False, False], 3) == 7
+    assert stop_at([False, False, False, True], 3) == 3  # three read, none supporting
+    assert stop_at([True, False, False], 3) == 3
+    assert stop_at([True, True], 3) == 2  # never: everything read

@@ -105,3 +105,14 @@ def by_code(order: Sequence[Candidate], truth: Mapping[Key, bool]) -> dict[str, 
     for c in order:
         out.setdefault(c.code, []).append(truth[c.key])
     return out
+
+
+def stop_at(relevant: Sequence[bool], window: int) -> int:
+    """Where a reviewer who follows the stopping hint stops: after the first ``window`` reads in a row that
+    found no supporting sentence (with at least ``window`` read); everything when that never happens."""
+    run = 0
+    for k, r in enumerate(relevant, start=1):
+        run = 0 if r else run + 1
+        if k >= window and run >= window:
+            return k
+    return len(relevant)
