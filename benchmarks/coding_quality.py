@@ -21,7 +21,7 @@ from pathlib import Path
 from devset import Devset, load_devset
 
 from mapping_review.coding.decide import auto_codes, summarise
-from mapping_review.coding.evidence import EvidenceModel, code_definitions, density_of, rank_evidence, shipped_model
+from mapping_review.coding.evidence import code_definitions, density_of, rank_evidence, shipped_model
 from mapping_review.coding.evidence_fit import Example, fit_evidence_model
 from mapping_review.coding.labels import SentenceLabel, match_labels
 from mapping_review.coding.quality import LabelIndex, PrecisionReport, cohen_kappa, precision_at, recall_of
@@ -58,37 +58,30 @@ def examples_of(suggestions: Sequence[Suggestion], index: LabelIndex) -> list[Ex
 
 def scored(devset: Devset, coded: dict[str, list[Suggestion]], index: LabelIndex, part: str,
            rules_only: bool) -> dict[str, list[Suggestion]]:
-    """Evidence scores: test guides by the shipped model, development guides by a model without them."""
+    """Evidence scores of the part's guides: test guides by the shipped model, each development guide by a
+    model fitted on the other development guides (so no guide helps to score itself)."""
+    keys = devset.keys(part)
     if rules_only:
-        return coded
+        return {k: coded[k] for k in keys}
     if part == "test":
         model = shipped_model()
         if model is None:
-            raise SystemExit("no shipped evidence model; run benchmarks/train_evidence.py first")
-        return {k: model.score(v) for k, v in coded.items()}
-    dev = devset.keys("dev")
+            msg = "no shipped evidence model; run benchmarks/train_evidence.py first"
+            raise SystemExit(msg)
+        return {k: model.score(coded[k]) for k in keys}
+    definitions = code_definitions(devset.codebook)
     out = {}
-    for held in coded:
-        train = [e for k in dev if k != held for e in examples_of(coded_dev(devset, k), index)]
-        model: EvidenceModel = fit_evidence_model(train, definitions=code_definitions(devset.codebook))
-        out[held] = model.score(coded[held])
+    for held in keys:
+        train = [e for k in devset.keys("dev") if k != held for e in examples_of(coded[k], index)]
+        out[held] = fit_evidence_model(train, definitions=definitions).score(coded[held])
     return out
 
 
-_CACHE: dict[str, list[Suggestion]] = {}
-
-
-def coded_dev(devset: Devset, key: str) -> list[Suggestion]:
-    return _CACHE[key]
-
-
-def figures(devset: Devset, part: str, coder: RuleCoder, *, rules_only: bool) -> dict[str, object]:
+def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, rules_only: bool) -> dict[str, object]:
+    """Every figure of one part; ``coded`` holds the rule coder's suggestions of every labelled guide."""
     keys = devset.keys(part)
+    # development labels train the held-out models of the development part; test labels are read only for the test
     index, status = label_index(devset, devset.keys("dev") if part == "dev" else keys)
-    for key in set(keys) | set(devset.keys("dev")):
-        if key not in _CACHE:
-            _CACHE[key] = coder.code_segments(devset.segments[key])
-    coded = {k: _CACHE[k] for k in keys}
     scored_by_guide = scored(devset, coded, index, part, rules_only)
     suggestions = [s for k in keys for s in scored_by_guide[k]]
     codebook = devset.codebook
@@ -128,9 +121,11 @@ def print_figures(result: dict[str, object]) -> None:
     print(f"{'code':38s} {'P@1':>6s} {'n':>3s} {'P@3':>6s} {'n':>3s} {'unlab@3':>7s}")
     for code in sorted(p3.by_code):
         a, b = p1.by_code[code], p3.by_code[code]
-        print(f"{code:38s} {_fmt(a.precision):>6s} {a.labelled:3d} {_fmt(b.precision):>6s} {b.labelled:3d} {b.unlabelled:7d}")
+        print(f"{code:38s} {_fmt(a.precision):>6s} {a.labelled:3d} {_fmt(b.precision):>6s} {b.labelled:3d} "
+              f"{b.unlabelled:7d}")
     o1, o3 = p1.overall, p3.overall
-    print(f"{'ALL':38s} {_fmt(o1.precision):>6s} {o1.labelled:3d} {_fmt(o3.precision):>6s} {o3.labelled:3d} {o3.unlabelled:7d}")
+    print(f"{'ALL':38s} {_fmt(o1.precision):>6s} {o1.labelled:3d} {_fmt(o3.precision):>6s} {o3.labelled:3d} "
+          f"{o3.unlabelled:7d}")
     rec, rec_any = result["recall"], result["recall_any"]
     print(f"evidence recall on reader-found passages: {_fmt(rec.recall)} ({rec.found}/{rec.total}; "  # type: ignore[attr-defined]
           f"as any candidate {_fmt(rec_any.recall)})")  # type: ignore[attr-defined]
@@ -173,7 +168,8 @@ def main() -> None:
     devset = load_devset()
     coder = RuleCoder(devset.codebook, load_nlp("blank"))
     parts = ["dev", "test"] if args.part == "all" else [args.part]
-    results = [figures(devset, part, coder, rules_only=args.rules_only) for part in parts]
+    coded = {k: coder.code_segments(devset.segments[k]) for part in {*parts, "dev"} for k in devset.keys(part)}
+    results = [figures(devset, part, coded, rules_only=args.rules_only) for part in parts]
     for r in results:
         print_figures(r)
     if args.todo:

@@ -42,11 +42,12 @@ def main() -> None:
     coded = {k: coder.code_segments(devset.segments[k]) for k in keys}
     examples = [e for k in keys for e in examples_of(coded[k], index)]
     definitions = code_definitions(devset.codebook)
-    held, folds = cross_validate(examples, definitions=definitions)
+    _, folds = cross_validate(examples, definitions=definitions)
     print(f"labels found again: {status}; training items: {len(examples)} ({sum(e.label for e in examples)} supports)")
     print(f"{'held-out guide':62s} {'pos':>4s} {'neg':>4s} {'AUC':>6s} {'prec@.5':>7s} {'rec@.5':>7s}")
     for f in folds:
-        print(f"{f.guide:62s} {f.n_positive:4d} {f.n_negative:4d} {_fmt(f.auc):>6s} {_fmt(f.precision):>7s} {_fmt(f.recall):>7s}")
+        print(f"{f.guide:62s} {f.n_positive:4d} {f.n_negative:4d} {_fmt(f.auc):>6s} {_fmt(f.precision):>7s} "
+              f"{_fmt(f.recall):>7s}")
     print(f"mean AUC by guide: {statistics.mean(f.auc for f in folds if f.auc is not None):.3f}")
     model = fit_evidence_model(examples, definitions=definitions, meta={
         "coder": CODER, "trained_on": keys, "n_items": len(examples), "n_supports": sum(e.label for e in examples),
@@ -60,7 +61,8 @@ def main() -> None:
         w.writerow(["held_out_guide", "n_positive", "n_negative", "auc", "precision_at_0_5", "recall_at_0_5"])
         for f in folds:
             w.writerow([f.guide, f.n_positive, f.n_negative, _fmt(f.auc), _fmt(f.precision), _fmt(f.recall)])
-    print(f"wrote {MODEL_PATH.relative_to(ROOT)} ({MODEL_PATH.stat().st_size // 1024} kB) and {REPORT_PATH.relative_to(ROOT)}")
+    size = MODEL_PATH.stat().st_size // 1024
+    print(f"wrote {MODEL_PATH.relative_to(ROOT)} ({size} kB) and {REPORT_PATH.relative_to(ROOT)}")
 
 
 def _labels_digest(keys: list[str]) -> str:

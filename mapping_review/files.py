@@ -16,11 +16,11 @@ from mapping_review.errors import PdfError
 
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` (same suffix, so writers that go by it still work) that
-    replaces ``path`` in one step when the block succeeds and is removed when it fails: readers
-    see the old file or the new one, never half of it."""
+    """A hidden temporary path beside ``path`` that replaces ``path`` in one step when the block
+    succeeds and is removed when it fails: readers see the old file or the new one, never half of
+    it. (Writers that go by a file's suffix must be told the format.)"""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp{path.suffix}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # no stage's glob matches it
     try:
         yield tmp
         tmp.replace(path)

@@ -96,3 +96,31 @@ def test_patterns_on_a_feature_with_sub_values_are_refused(tmp_path):
     text = BASE.replace("    definition: Where.\n", "    definition: Where.\n    patterns:\n      phrases: [x]\n")
     with pytest.raises(ConfigError, match="put its patterns on the sub-values"):
         load_codebook(write(tmp_path, text))
+
+
+def test_a_phrase_split_at_its_commas_is_caught(tmp_path):
+    split = "      phrases: [rapport, link between thoughts, thoughts, feelings and behaviour]"
+    text = BASE.replace("      phrases: [rapport]", split)
+    with pytest.raises(ConfigError) as e:
+        load_codebook(write(tmp_path, text))
+    message = str(e.value)
+    assert "codebook.yaml:7: 'thoughts', 'feelings and behaviour' look like one phrase split at its commas" in message
+    assert '"thoughts, feelings and behaviour"' in message
+    # quoted as one phrase, or item by item when they are meant apart, it loads
+    load_codebook(write(tmp_path, text.replace("thoughts, feelings and behaviour]", '"thoughts, feelings and behaviour"]')))
+    apart = '"thoughts", "feelings and behaviour"]'
+    load_codebook(write(tmp_path, text.replace("thoughts, feelings and behaviour]", apart)))
+    # a block list cannot be split this way and is not flagged
+    block = BASE.replace("      phrases: [rapport]", "      phrases:\n        - thoughts\n        - feelings and behaviour")
+    load_codebook(write(tmp_path, block))
+
+
+def test_the_shipped_codebook_has_no_single_guide_phrases():
+    codebook = load_codebook(ROOT / "codebook.yaml")
+    phrases = {p for c in codebook.codes for g in c.patterns for p in (*g.phrases, *g.exclude_any)}
+    phrases |= {p for c in codebook.codes for p in c.context.exclude_any}
+    for phrase in ["practice work", "mood chart", "unhook", "unhooking", "approach people", "department of primary care",
+                   "medication bottle", "in the mother's home", "listen to the mother", "relationship with the mother"]:
+        assert phrase not in phrases, phrase
+    causal = {p for g in codebook.by_id["methods/causal_understanding"].patterns if g.weight >= 1 for p in g.phrases}
+    assert "thoughts, feelings and behaviour" in causal and "thoughts" not in causal

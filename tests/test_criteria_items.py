@@ -150,10 +150,12 @@ def test_best_evidence_quote_and_page_per_supporting_guide(shipped):
     _, ev = shipped
 
     def sug(guide, score, page, quote):
-        return Suggestion(guide, "dont_enable_mania", f"{guide}:{page}:x", page, (), quote, "", 0, 0, score, "rules.v1", "")
+        return Suggestion(guide, "dont_enable_mania", f"{guide}:{page}:x", page, (), quote, "", 0, 0, 1.0, "rules.v2", "",
+                          evidence=score)
     mania_guide = "department_of_veterans_affairs_vadod_2023-1"
-    best = best_evidence([sug(mania_guide, 1.0, 9, "weaker"), sug(mania_guide, 2.5, 40, "strongest"),
-                          sug(mania_guide, 2.5, 41, "later page")])
+    # ranked by the evidence classifier's probability; ties go to the earlier page
+    best = best_evidence([sug(mania_guide, 0.4, 9, "weaker"), sug(mania_guide, 0.9, 40, "strongest"),
+                          sug(mania_guide, 0.9, 41, "later page")])
     with_evidence = Evaluation(ev.name, ev.criteria, ev.labels, best, ev.items, ev.min_support)
     assert with_evidence.support("dont_enable_mania") == [
         {"guide": mania_guide, "label": "VA/DoD bipolar (2023)", "page": 40, "quote": "strongest"}]

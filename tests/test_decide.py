@@ -2,46 +2,80 @@ import random
 
 from conftest import ROOT
 
-from mapping_review.coding.codebook import DecisionRule
-from mapping_review.coding.decide import Evidence, applies, calibrate, fit_rule, summarise
-from mapping_review.coding.rules import Suggestion
+from mapping_review.coding.codebook import DecisionRule, load_codebook
+from mapping_review.coding.decide import Evidence, applies, calibrate, combined, fit_rule, summarise
+from mapping_review.coding.suggestions import Suggestion
 
 
-def sugg(guide, code, section, score):
-    return Suggestion(guide=guide, code=code, segment=f"{guide}:{section}:{score}", page=1, section=(section,),
-                      quote="q", match="q", match_start=0, match_end=1, score=score, coder="rules.v1", text_hash="h")
+def sugg(guide, code, section, evidence, score=1.0):
+    return Suggestion(guide=guide, code=code, segment=f"{guide}:{section}:{evidence}", page=1, section=(section,),
+                      quote="q", match="q", match_start=0, match_end=1, score=score, coder="rules.v2", text_hash="h",
+                      evidence=evidence)
 
 
-def test_summarise_and_apply():
-    ev = summarise([sugg("g", "c", "A", 0.5), sugg("g", "c", "B", 1.0), sugg("g", "c", "B", 0.5)])
-    assert ev[("g", "c")] == Evidence(n_evidence=3, n_sections=2, max_score=1.0)
-    assert applies(DecisionRule(min_evidence=3, min_sections=2, min_score=1.0), ev[("g", "c")])
-    assert not applies(DecisionRule(min_evidence=4), ev[("g", "c")])
-    assert not applies(DecisionRule(min_score=1.25), ev[("g", "c")])
+def test_summarise_keeps_the_best_score_of_each_section():
+    ev = summarise([sugg("g", "c", "A", 0.4), sugg("g", "c", "B", 0.9), sugg("g", "c", "B", 0.5)])
+    e = ev[("g", "c")]
+    assert (e.n_evidence, e.n_sections, e.max_score, e.section_scores) == (3, 2, 0.9, (0.9, 0.4))
+    # without a classifier, the rule score (capped at 1) is the evidence score
+    assert summarise([sugg("g", "c", "A", -1.0, score=1.5)])[("g", "c")].max_score == 1.0
+
+
+def test_one_strong_passage_or_weak_ones_that_add_up_across_sections():
+    rule = DecisionRule(min_score=0.7, min_sections=2, min_weak=0.3, min_total=0.7)
+    assert applies(rule, Evidence(1, 1, 0.75, (0.75,)))
+    assert not applies(rule, Evidence(1, 1, 0.6, (0.6,)))  # one weak passage never decides
+    assert not applies(rule, Evidence(5, 1, 0.6, (0.6,)))  # ... nor many in one section
+    assert applies(rule, Evidence(3, 2, 0.6, (0.6, 0.5)))  # 1 - 0.4 * 0.5 = 0.8
+    assert not applies(rule, Evidence(3, 2, 0.5, (0.5, 0.2)))  # 0.2 is below the weak floor
+    many_weak = tuple([0.35] * 4)
+    assert combined(many_weak) > 0.7 and applies(rule, Evidence(4, 4, 0.35, many_weak))
+    assert not applies(DecisionRule(min_evidence=5), Evidence(4, 4, 0.99, (0.99,)))
 
 
 def test_fit_keeps_the_default_on_noise_and_moves_on_a_clear_standard():
-    default = DecisionRule(min_evidence=2, min_score=1.0)
-    noisy = [(Evidence(3, 1, 1.0), True), (Evidence(4, 1, 1.0), False), (Evidence(5, 2, 1.0), True)]
+    default = DecisionRule(min_score=0.7)
+    noisy = [(Evidence(1, 1, 0.8, (0.8,)), True), (Evidence(1, 1, 0.75, (0.75,)), False),
+             (Evidence(1, 1, 0.2, (0.2,)), False)]
     assert fit_rule(noisy, default) == default
-    strict = [(Evidence(n, 2, 1.0), n >= 10) for n in (2, 3, 4, 6, 8, 12, 15, 20, 30, 40)]
+    strict = [(Evidence(1, 1, s, (s,)), s >= 0.9) for s in (0.5, 0.6, 0.72, 0.75, 0.8, 0.85, 0.91, 0.95, 0.97, 0.99)]
     rule = fit_rule(strict, default)
-    assert all(applies(rule, e) == truth for e, truth in strict)
+    assert rule != default and all(applies(rule, e) == truth for e, truth in strict)
 
 
-def test_calibration_follows_a_stricter_team_on_held_out_guides():
-    from mapping_review.coding.codebook import load_codebook
-
-    codebook = load_codebook(ROOT / "codebook.yaml")
-    rng = random.Random(7)
-    guides = [f"g{i}" for i in range(10)]
+def _team(codebook, guides, rng, threshold):
     evidence, truth = {}, {}
     for g in guides:
         for code in codebook.codes:
-            n = rng.choice([0, 1, 2, 3, 5, 8, 13, 21, 34])
-            evidence[(g, code.id)] = Evidence(n, min(n, 3), 1.0 if n else 0.0)
-            truth[(g, code.id)] = n >= 8  # this team needs much more than a mention
+            s = round(rng.random(), 2)
+            evidence[(g, code.id)] = Evidence(1, 1, s, (s,))
+            truth[(g, code.id)] = s >= threshold
+    return evidence, truth
+
+
+def test_calibration_fits_one_pooled_rule_from_two_guides():
+    codebook = load_codebook(ROOT / "codebook.yaml")
+    evidence, truth = _team(codebook, ["g0", "g1"], random.Random(3), 0.9)  # a team stricter than the default
     cal = calibrate(codebook, evidence, truth)
-    assert cal.mean_after > cal.mean_before + 0.2
-    assert cal.mean_after > 0.88
-    assert set(cal.agreement_before) == set(guides)
+    assert cal.pooled is not None and cal.pooled.min_score > codebook.model.decision.min_score
+    assert cal.per_code == () and set(cal.rules.values()) == {cal.pooled}
+    assert cal.mean_after > cal.mean_before
+    assert set(cal.agreement_before) == {"g0", "g1"}
+
+
+def test_a_code_gets_its_own_rule_only_when_it_wins_on_held_out_guides():
+    codebook = load_codebook(ROOT / "codebook.yaml")
+    guides = [f"g{i}" for i in range(8)]
+    evidence, truth = _team(codebook, guides, random.Random(5), 0.7)
+    odd = "modality/video"
+    for g in guides:  # the team wants much more for one code
+        s = evidence[(g, odd)].max_score
+        truth[(g, odd)] = s >= 0.95
+        evidence[(g, odd)] = Evidence(1, 1, s, (s,))
+    for i, g in enumerate(guides):  # make the odd code's evidence cover the range so the difference shows
+        s = 0.72 + 0.035 * i
+        evidence[(g, odd)] = Evidence(1, 1, round(s, 3), (round(s, 3),))
+        truth[(g, odd)] = s >= 0.95
+    cal = calibrate(codebook, evidence, truth)
+    assert odd in cal.per_code
+    assert cal.rules[odd] != cal.pooled and cal.rules["modality/text"] == cal.pooled

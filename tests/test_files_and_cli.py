@@ -10,11 +10,12 @@ from click.testing import CliRunner
 from pdfmaker import guide_pages, make_pdf
 
 from mapping_review.cli import main
-from mapping_review.errors import ManifestError
-from mapping_review.project import manifest as manifest_module
+from mapping_review.errors import ConfigError, ManifestError
+from mapping_review.project import manifest_edit
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import init_project
-from mapping_review.project.manifest import Guide, append_guide, load_manifest, update_guide
+from mapping_review.project.manifest import Guide, load_manifest
+from mapping_review.project.manifest_edit import append_guide, update_guide
 from mapping_review.review.tables_io import read_table, write_table
 
 COMMENTED = """\
@@ -63,11 +64,12 @@ def test_an_edit_keeps_every_comment(tmp_path):
 def test_an_edit_that_does_not_read_back_leaves_the_file_as_it_was(tmp_path, monkeypatch):
     path = tmp_path / "manifest.yaml"
     path.write_text(COMMENTED, encoding="utf-8")
-    monkeypatch.setattr(manifest_module, "_edited", lambda text, guide: text.replace("key: b_2021", "key: a_2020"))
+    real_dump = manifest_edit._dump
+    monkeypatch.setattr(manifest_edit, "_dump", lambda rt, data: real_dump(rt, data).replace("key: b_2021", "key: a_2020"))
     with pytest.raises(ManifestError, match="could not be written cleanly; the file is unchanged"):
         update_guide(path, Guide(key="a_2020", title="Changed"))
-    monkeypatch.setattr(manifest_module, "_entry_yaml", lambda guide: "  - key: [broken\n")
-    with pytest.raises(ManifestError):
+    monkeypatch.setattr(manifest_edit, "_dump", lambda rt, data: real_dump(rt, data) + "  - key: [broken\n")
+    with pytest.raises(ManifestError, match=r"manifest.yaml: the entry for 'd_2023' could not be written cleanly"):
         append_guide(path, Guide(key="d_2023"))
     assert path.read_text(encoding="utf-8") == COMMENTED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.yaml"]  # no temporary file left
@@ -101,7 +103,8 @@ def test_a_bad_key_is_one_error_line_and_copies_nothing(project, tmp_path):
 
 def test_a_failed_manifest_write_removes_the_copied_pdf(project, tmp_path, monkeypatch):
     pdf = make_pdf(tmp_path / "guide.pdf", guide_pages(1))
-    monkeypatch.setattr(manifest_module, "_entry_yaml", lambda guide: "  - key: [broken\n")
+    real_dump = manifest_edit._dump
+    monkeypatch.setattr(manifest_edit, "_dump", lambda rt, data: real_dump(rt, data) + "  - key: [broken\n")
     with pytest.raises(ManifestError):
         add_guide(project, pdf, key="g1")
     assert not (project.corpus_dir / "g1.pdf").exists()
@@ -213,7 +216,7 @@ class Unprintable:
 def test_a_table_write_that_fails_leaves_the_old_file_whole(tmp_path, suffix):
     path = write_table(tmp_path / f"t.{suffix}", ["a"], [["old"]])
     before = path.read_bytes()
-    with pytest.raises((RuntimeError, ValueError)):
+    with pytest.raises((RuntimeError, ConfigError)):
         write_table(path, ["a"], [["new"], [Unprintable()]])
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]
 
@@ -231,3 +234,79 @@ def test_a_figure_that_fails_to_draw_leaves_the_old_one(tmp_path, monkeypatch):
         figures._save(Broken(), tmp_path, "heatmap")
     assert (tmp_path / "heatmap.png").read_bytes() == b"the old figure"
     assert [p.name for p in tmp_path.iterdir()] == ["heatmap.png"]
+
+
+def test_a_manifest_in_another_layout_keeps_it(tmp_path):
+    path = tmp_path / "manifest.yaml"
+    text = "guides:\n- key: g1\n  file: g1.pdf   # the first one\n- key: g2\n  title: Two\n"
+    path.write_text(text, encoding="utf-8")
+    append_guide(path, Guide(key="g3", title="Three"))
+    update_guide(path, Guide(key="g2", title="Two, again"))
+    assert path.read_text(encoding="utf-8") == (
+        "guides:\n- key: g1\n  file: g1.pdf   # the first one\n- key: g2\n  title: Two, again\n- key: g3\n  title: Three\n")
+
+
+def test_words_yaml_would_read_as_booleans_or_numbers_stay_text(tmp_path):
+    path = tmp_path / "manifest.yaml"
+    path.write_text("guides:\n  - key: g1\n", encoding="utf-8")
+    guide = Guide(key="g1", authors="Yes", publisher="off", title="1:20", label="2020")
+    update_guide(path, guide)
+    assert load_manifest(path).get("g1") == guide
+
+
+def test_replacing_an_entry_with_a_problem_says_what_to_fix(project, tmp_path):
+    pdf = make_pdf(tmp_path / "guide.pdf", guide_pages(1))
+    project.manifest_path.write_text(project.manifest_path.read_text() + "  - key: g5\n    year: 3000\n")
+    out = run("corpus", "add", pdf, "--key", "g5", "--replace", "-p", project.root)
+    assert out.exit_code == 1 and "year" in out.output and "fix that entry by hand" in out.output
+
+
+def _add_same_key(args):
+    root, pdf = args
+    from mapping_review.project.layout import Project
+
+    try:
+        add_guide(Project(root), pdf, key="same")
+    except ManifestError:
+        return "refused"
+    return "added"
+
+
+def test_two_adds_of_one_key_leave_the_file_the_manifest_names(project, tmp_path):
+    pdfs = [make_pdf(tmp_path / f"guide{i}.pdf", guide_pages(1 + i)) for i in range(2)]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        outcomes = sorted(pool.map(_add_same_key, [(project.root, pdf) for pdf in pdfs]))
+    assert outcomes == ["added", "refused"]
+    guide = load_manifest(project.manifest_path).get("same")
+    from mapping_review.files import file_sha256
+
+    assert file_sha256(project.corpus_dir / "same.pdf") == guide.sha256
+
+
+def test_numbers_are_not_taken_for_formulas(tmp_path):
+    path = write_table(tmp_path / "t.csv", ["kappa", "text"], [["-0.500", "-so"], ["+1", "1e-3"]])
+    assert path.read_text().splitlines()[1:] == ["-0.500,'-so", "+1,1e-3"]
+    assert read_table(path)[1] == [["-0.500", "-so"], ["+1", "1e-3"]]
+
+
+def test_an_old_worksheet_never_undoes_a_newer_decision_nor_repeats_one(tmp_path):
+    from mapping_review.review.decisions import Decision, append_decisions, read_decisions
+
+    project = init_project(tmp_path / "review")
+    add_guide(project, make_pdf(tmp_path / "guide.pdf", guide_pages(2)), key="g1")
+    assert run("build", "-p", project.root, "-q", "--nlp", "blank", "-j", "1").exit_code == 0
+    sheet = tmp_path / "ws.csv"
+    run("worksheet", "export", "-r", "bob", "-o", sheet, "-p", project.root)
+    header, rows = read_table(sheet)
+    col = {n: i for i, n in enumerate(header)}
+    rows[0][col["decision"]] = "accept"
+    write_table(sheet, header, rows)
+    assert run("worksheet", "import", sheet, "-r", "bob", "-p", project.root).output.startswith("1 decision(s)")
+    assert run("worksheet", "import", sheet, "-r", "bob", "-p", project.root).output.startswith("0 decision(s)")
+    seg, code = rows[0][col["segment"]], rows[0][col["code"]]
+    append_decisions(project.reviews_dir, [Decision(reviewer="bob", time="2999-01-01T00:00:00Z", level="segment",
+                                                    guide="g1", code=code, value=False, action="reject", segment=seg)])
+    n = len(read_decisions(project.reviews_dir))
+    out = run("worksheet", "import", sheet, "-r", "bob", "-p", project.root)
+    assert out.exit_code == 1 and "after this worksheet was exported" in out.output
+    assert len(read_decisions(project.reviews_dir)) == n

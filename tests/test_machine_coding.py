@@ -32,7 +32,9 @@ def test_machine_agrees_with_a_careful_reader(guides_build):
     keys = sorted(truth)
     kappa = cohen_kappa_score([truth[k] for k in keys], [machine[k] for k in keys])
     assert len(keys) == 8 * 33
-    assert kappa >= 0.7, kappa  # measured 0.76 when the codebook was written
+    # these guides are in the development part: the evidence classifier was trained on them, so this is a
+    # floor against breakage, not a measure of quality (benchmarks/coding_quality.py measures the test part)
+    assert kappa >= 0.7, kappa
 
 
 def test_every_machine_code_has_evidence_a_reviewer_can_check(guides_build):
@@ -48,7 +50,15 @@ def test_every_machine_code_has_evidence_a_reviewer_can_check(guides_build):
     for r in present:
         rows = by_key[(r["guide"], r["code"])]
         rule = codebook.by_id[r["code"]].decision
+        scores = [float(x["score"]) for x in rows]
         assert len(rows) == int(r["n_evidence"]) >= rule.min_evidence
-        assert max(float(x["score"]) for x in rows) >= rule.min_score
+        assert scores == sorted(scores, reverse=True)  # best evidence first
+        assert scores[0] >= rule.min_score or sum(s >= rule.min_weak for s in scores) >= rule.min_sections
         assert all(x["quote"] and x["page"] and x["segment_id"].startswith(r["guide"] + ":") for x in rows)
-    assert not any("All rights reserved" in row["quote"] for row in evidence)
+        assert all(x["source"] == "rules.v2+evidence-clf.v1" and 0 <= float(x["score"]) <= 1 for x in rows)
+    quotes = [row["quote"] for row in evidence]
+    assert not any("All rights reserved" in q or "intentionally left blank" in q.lower() for q in quotes)
+    assert not any(any(0xE000 <= ord(ch) <= 0xF8FF for ch in q) and len(q.split()) < 4 for q in quotes)
+    assert not any(q.rstrip().endswith("....") or q.count(". . .") for q in quotes)  # contents lines
+    per_code_quote = [(row["guide"], row["code"], row["quote"]) for row in evidence]
+    assert len(per_code_quote) - len(set(per_code_quote)) < 0.01 * len(per_code_quote)  # repeats are coded once

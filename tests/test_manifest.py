@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from mapping_review.errors import ManifestError
-from mapping_review.project.manifest import Guide, append_guide, load_manifest
+from mapping_review.project.manifest import Guide, load_manifest
+from mapping_review.project.manifest_edit import append_guide
 
 GOOD = """\
 # my comment stays

@@ -13,12 +13,14 @@ from refi_helpers import assert_valid, make_decisions, members, need_reference, 
 
 from mapping_review import pipeline
 from mapping_review.cli import main
+from mapping_review.coding.versions import CODER
 from mapping_review.errors import ConfigError
 from mapping_review.exchange import export_qdc, export_qdpx, import_qdc, import_qdpx
 from mapping_review.exchange.qdaxml import SCHEMAS
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import init_project
-from mapping_review.project.manifest import Guide, append_guide
+from mapping_review.project.manifest import Guide
+from mapping_review.project.manifest_edit import append_guide
 from mapping_review.review.decisions import Decision, append_decisions
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
@@ -132,7 +134,7 @@ def test_a_source_file_missing_from_the_archive_is_reported_not_dropped(made, tm
 
 
 def _machine_guid(files) -> bytes:
-    return re.search(rb'User guid="([^"]+)" name="rules.v1"', files["project.qde"])[1]
+    return re.search(rb'User guid="([^"]+)" name="' + CODER.encode() + rb'"', files["project.qde"])[1]
 
 
 def test_codebooks_with_duplicate_names_or_cycles_map_what_they_safely_can(made, tmp_path):

@@ -16,6 +16,7 @@ from refi_helpers import assert_valid, current, make_decisions, members, write_z
 
 from mapping_review import pipeline
 from mapping_review.coding.codebook import load_codebook
+from mapping_review.coding.versions import CODER
 from mapping_review.exchange import export_qdc, export_qdpx, import_qdc, import_qdpx
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import Project, init_project
@@ -59,8 +60,8 @@ def test_export_validates_and_carries_every_guide_with_its_pdf_and_text(exported
     pdfs = [n for n in files if n.endswith(".pdf")]
     texts = [n for n in files if n.endswith(".txt")]
     assert len(pdfs) == len(texts) == 8
-    assert out.users == ["alice", "bob", "carol", "consensus", "rules.v1"]
-    assert 'id="machine:rules.v1"' in qde and out.codings > 30
+    assert out.users == ["alice", "bob", "carol", "consensus", CODER]
+    assert f'id="machine:{CODER}"' in qde and out.codings > 30
     for name in pdfs:
         assert files[name].startswith(b"%PDF-")
 

@@ -13,7 +13,8 @@ from mapping_review.cli import main
 from mapping_review.errors import ConfigError, RoleError
 from mapping_review.files import file_lock
 from mapping_review.project.layout import init_project
-from mapping_review.project.manifest import Guide, append_guide
+from mapping_review.project.manifest import Guide
+from mapping_review.project.manifest_edit import append_guide
 from mapping_review.project.settings import ReviewSettings
 from mapping_review.review.adjudication import check_may_settle, parties
 from mapping_review.review.agreement import agreement
@@ -195,7 +196,7 @@ def test_sheets_are_blind_and_an_untouched_sheet_records_nothing(review, tmp_pat
     alice = tmp_path / "alice.csv"
     assert run("sheet", "export", "-r", "alice", "-o", alice, "-p", root).exit_code == 0
     header, rows = read_table(alice)
-    answers = [i for i, h in enumerate(header) if i and not h.endswith("[machine]")]
+    answers = [i for i, h in enumerate(header) if i and not h.endswith("[machine]") and h != "exported"]
     assert all(row[i] == "" for row in rows for i in answers)  # nothing of the consensus
     assert run("sheet", "import", alice, "-r", "alice", "-p", root).output.startswith("0 decision(s) recorded")
     # alice answers two features of g1; an empty cell stays undecided, "No" is an answer
@@ -269,3 +270,87 @@ def test_an_export_where_no_folder_can_be_is_one_error_line(review, tmp_path):
     (tmp_path / "a-file").write_text("")
     out = run("adjudicate", "-r", "carol", "--export", tmp_path / "a-file" / "x.csv", "-p", review.root)
     assert out.exit_code == 1 and out.output.startswith("Error: ") and "a-file" in out.output
+
+
+# -- what a careful reading of the first version found ---------------------------------------------
+
+def test_a_settled_segment_does_not_settle_the_guide_level_item_above_it():
+    from conftest import ROOT
+
+    from mapping_review.coding.codebook import load_codebook
+    from mapping_review.review.adjudication import Review, adjudicate, open_items
+
+    decisions = [d("alice", "g1", "client_centered", False), d("carol", "g1", "client_centered", True),
+                 d("bob", "g1", "client_centered", True, level="segment", segment="g1:1:s", action="accept"),
+                 d("dave", "g1", "client_centered", False, level="segment", segment="g1:1:s", action="reject")]
+    review = Review(load_codebook(ROOT / "codebook.yaml"), {"g1": "h"}, decisions, {"g1:1:s": ("g1", "th")},
+                    ReviewSettings(), open_items(decisions, []))
+    assert set(review.open) == {("guide", "g1", "client_centered", ""), ("segment", "g1", "client_centered", "g1:1:s")}
+    with pytest.raises(RoleError):  # erin is no party; carol answered the guide, so she may not settle it
+        adjudicate(review, "g1", "client_centered", True, by="carol")
+    settled = adjudicate(review, "g1", "client_centered", True, by="erin", segment="g1:1:s")
+    after = [*decisions, settled]
+    assert "consensus" not in guide_level(after)  # the segment settlement says nothing about the guide
+    assert set(open_items(after, [])) == {("guide", "g1", "client_centered", "")}
+
+
+def test_only_open_disagreements_are_settled_and_coders_of_the_guide_are_parties():
+    from conftest import ROOT
+
+    from mapping_review.coding.codebook import load_codebook
+    from mapping_review.review.adjudication import Review, adjudicate, open_items
+
+    decisions = [d("alice", "g2", "dont_stigmatize", True), d("carol", "g2", "dont_stigmatize", False),
+                 d("bob", "g2", "redirect_client", True), d("alice", "g3", "dont_stigmatize", False)]
+    review = Review(load_codebook(ROOT / "codebook.yaml"), {"g2": "h", "g3": "h"}, decisions, {}, ReviewSettings(),
+                    open_items(decisions, []))
+    with pytest.raises(RoleError, match="bob answered this item"):  # bob codes g2: he may not see its answers
+        adjudicate(review, "g2", "dont_stigmatize", True, by="bob")
+    with pytest.raises(ConfigError, match="no open disagreement"):  # one answer is no disagreement
+        adjudicate(review, "g3", "dont_stigmatize", True, by="erin")
+    assert adjudicate(review, "g2", "dont_stigmatize", True, by="erin").settled_by == "erin"
+
+
+def test_a_damaged_fragment_before_a_whole_decision_keeps_the_decision(tmp_path):
+    whole = json.dumps(d("alice", "g", "dont_stigmatize", True).to_dict())
+    (tmp_path / "alice.jsonl").write_text('{"action": "set", "code": "client_center' + whole + "\n")
+    files = read_reviews(tmp_path)
+    assert [x.code for x in files.decisions] == ["dont_stigmatize"]
+    assert len(files.warnings) == 1 and "client_center" in files.warnings[0]
+
+
+def test_a_byte_order_mark_is_not_damage(tmp_path):
+    whole = json.dumps(d("alice", "g", "dont_stigmatize", True).to_dict())
+    (tmp_path / "alice.jsonl").write_text("\ufeff" + whole + "\n", encoding="utf-8")
+    files = read_reviews(tmp_path)
+    assert [x.code for x in files.decisions] == ["dont_stigmatize"] and files.warnings == []
+
+
+def test_an_old_sheet_never_undoes_a_newer_answer(review, tmp_path):
+    root = review.root
+    sheet = tmp_path / "alice.csv"
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True, time="2020-01-01T00:00:00Z")])
+    run("sheet", "export", "-r", "alice", "-o", sheet, "-p", root)
+    # later, in the workbench, alice changes her mind
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", False, time="2999-01-01T00:00:00Z")])
+    n = len(read_decisions(review.reviews_dir))
+    out = run("sheet", "import", sheet, "-r", "alice", "-p", root)
+    assert out.exit_code == 1 and "after this sheet was exported" in out.output and "Nothing was imported" in out.output
+    assert len(read_decisions(review.reviews_dir)) == n
+
+
+def test_the_consensus_is_not_a_coder_and_an_agreed_sheet_names_its_recorder(review, tmp_path):
+    root = review.root
+    assert "not a reviewer who codes" in run("sheet", "export", "-r", "consensus", "-o", tmp_path / "c.csv",
+                                             "-p", root).output
+    assert "not a reviewer who codes" in run("worksheet", "export", "-r", "consensus", "-p", root).output
+    sheet = tmp_path / "agreed.csv"
+    header = ["Natbib", "Don't Stigmatize"]
+    write_table(sheet, header, [["g1", "Yes"], ["g2", ""]])
+    assert "needs --by NAME" in run("sheet", "import", sheet, "-r", "consensus", "--complete", "-p", root).output
+    (root / "review.yaml").write_text("review:\n  adjudicators: [carol]\n")
+    assert "not an adjudicator" in run("sheet", "import", sheet, "-r", "consensus", "--complete", "--by", "dave",
+                                       "-p", root).output
+    ok = run("sheet", "import", sheet, "-r", "consensus", "--complete", "--by", "carol", "-p", root)
+    assert ok.exit_code == 0, ok.output
+    assert {x.settled_by for x in read_decisions(review.reviews_dir)} == {"carol"}

@@ -12,7 +12,7 @@ from mapping_review.segment.segments import Segment
 
 CODEBOOK = """\
 name: guards
-decision: {min_evidence: 2, min_sections: 2, min_score: 1.0}
+decision: {min_score: 0.9, min_sections: 2, min_weak: 0.3, min_total: 0.5}
 skip_sections: [references]
 features:
   - id: coded_by_code_context
@@ -28,6 +28,7 @@ features:
       - phrases: [review medication]
         require_any: [clinician]
       - phrases: [housing support]
+        weight: 0.5
   - id: whole_words
     label: Whole words
     definition: A short phrase that must not match inside other words.
@@ -60,7 +61,7 @@ def test_code_level_context_is_required(coder):
 
 def test_group_level_context_is_required_for_its_group_only(coder):
     with_, without, other = codes(coder, "The clinician should review medication.", "Review medication weekly.",
-                                  "Offer housing support.")
+                                  "Offer housing support to families.")
     assert "coded_by_group_context" in with_
     assert "coded_by_group_context" not in without
     assert "coded_by_group_context" in other  # the group without a context still counts
@@ -73,21 +74,24 @@ def test_context_words_match_whole_words_only(coder):
 
 
 def test_boilerplate_and_skipped_sections_are_not_coded(coder):
-    plain, boiler = codes(coder, "Offer housing support.", "Offer housing support. © NICE 2022. All rights reserved.")
+    plain, boiler = codes(coder, "Offer housing support to families.",
+                          "Offer housing support to families. © NICE 2022. All rights reserved.")
     assert plain == {"coded_by_group_context"} and boiler == set()
-    assert codes(coder, "Offer housing support.", section=("References",)) == [set()]
+    assert codes(coder, "Offer housing support to families.", section=("References",)) == [set()]
 
 
 def test_min_sections_is_part_of_the_guide_level_rule(coder):
     rule = load_codebook_rule(coder)
     text = "Services should offer housing support to people who need it."
-    same_section = [sentence(text, n) for n in range(1, 4)]
-    two_sections = [sentence(text, 1), sentence(text, 2, ("3 Housing",))]
+    # three different passages (a repeated one would count once)
+    same_section = [sentence(f"{text} ({n})", n) for n in range(1, 4)]
+    two_sections = [sentence(f"{text} (a)", 1), sentence(f"{text} (b)", 2, ("3 Housing",))]
     one = summarise(coder.code_segments(same_section))[("g", "coded_by_group_context")]
     two = summarise(coder.code_segments(two_sections))[("g", "coded_by_group_context")]
     assert (one.n_evidence, one.n_sections) == (3, 1) and not applies(rule, one)
     assert (two.n_evidence, two.n_sections) == (2, 2) and applies(rule, two)
-    assert not applies(rule, Evidence(n_evidence=5, n_sections=2, max_score=0.5))  # min_score holds too
+    # weak passages below the floor never add up, however many sections they are in
+    assert not applies(rule, Evidence(n_evidence=5, n_sections=5, max_score=0.25, section_scores=(0.25,) * 5))
 
 
 def load_codebook_rule(coder):

@@ -1,13 +1,13 @@
 from conftest import ROOT
 
 from mapping_review.coding.codebook import load_codebook
-from mapping_review.coding.rules import RuleCoder, text_hash
+from mapping_review.coding.rules import CODER, RuleCoder, text_hash
 from mapping_review.segment.nlp import load_nlp
 from mapping_review.segment.segments import Segment
 
 
-def sentence(text, *, section=("1.2 Assessment",), page=3, n=0):
-    return Segment(id=f"g:{page}:{n:010d}", guide="g", kind="sentence", role="text", page=page, start=0,
+def sentence(text, *, section=("1.2 Assessment",), page=3, n=0, kind="sentence", role="text"):
+    return Segment(id=f"g:{page}:{n:010d}", guide="g", kind=kind, role=role, page=page, start=0,
                    end_page=page, end=len(text), section=section, text=text, bbox=None)
 
 
@@ -31,7 +31,18 @@ def test_phrases_lemmas_and_evidence():
     assert "therapeutic_alliance" in codes_of(out, segs[2].id)
     for s in out:
         assert s.quote[s.match_start:s.match_end] == s.match
-        assert s.coder == "rules.v1" and s.page == 3 and s.text_hash == text_hash(s.quote) and s.score > 0
+        assert s.coder == CODER == "rules.v2" and s.page == 3 and s.text_hash == text_hash(s.quote) and s.score > 0
+        assert s.weight in (0.5, 1.0) and s.n_terms >= 1 and s.evidence == -1.0
+
+
+def test_multi_word_phrases_match_other_inflections_and_wording_variants():
+    segs = [sentence("Health visitors should offer home visiting to families in need of support.", n=1),
+            sentence("Staff should develop a good working relationship with each person they support.", n=2),
+            sentence("Consider how these factors contribute to the development or maintenance of the depression.", n=3)]
+    out = coder().code_segments(segs)
+    assert "location/client_home" in codes_of(out, segs[0].id)  # "home visit" -> "home visiting"
+    assert "therapeutic_alliance" in codes_of(out, segs[1].id)  # develop ... relationship
+    assert "methods/causal_understanding" in codes_of(out, segs[2].id)
 
 
 def test_token_pattern_matches_session_counts():
@@ -49,13 +60,40 @@ def test_exclusions_cancel_overlapping_matches_only():
     assert "therapist_qualities/trustworthy" not in codes_of(coder().code_segments([seg3]), seg3.id)
 
 
-def test_contents_and_references_do_not_count():
+def test_the_split_phrase_bug_is_gone():
+    seg = sentence("Write down your thoughts about the day before going to sleep at night.", n=1)
+    strong = [s for s in coder().code_segments([seg]) if s.code == "methods/causal_understanding"]
+    assert all(s.weight < 1 for s in strong)  # "thoughts" alone is a weak word, never strong evidence
+    seg2 = sentence("Explain the link between thoughts, feelings and behaviour in the first session.", n=2)
+    assert any(s.weight == 1 for s in coder().code_segments([seg2]) if s.code == "methods/causal_understanding")
+
+
+def test_contents_references_and_boilerplate_do_not_count():
     segs = [sentence("Suicide risk assessment ........ 12", section=("Contents",), n=1),
-            sentence("Smith J. Suicide prevention in primary care. 2010.", section=("References",), n=2)]
-    assert coder().code_segments(segs) == []
+            sentence("Smith J. Suicide prevention in primary care. 2010.", section=("References",), n=2),
+            sentence("Ask about suicide risk at every visit to the clinic.", section=("References to the clinic",), n=3),
+            sentence("\uf0b7 \uf0fc 12", n=4),
+            sentence("© 2015 WHO. All rights reserved. Suicide prevention.", n=5)]
+    out = coder().code_segments(segs)
+    assert {s.segment for s in out} == {segs[2].id}  # only the section whose heading merely starts with a skip word
 
 
-def test_only_sentences_are_coded():
+def test_headings_are_coded_as_weaker_evidence_and_paragraphs_are_not():
+    section = Segment(id="g:4:s", guide="g", kind="section", role="heading", page=4, start=0, end_page=5, end=60,
+                      section=("Home visits",), text="Home visits\n\nOffer home visits to every new mother.", bbox=None)
+    body = sentence("Offer home visits to every new mother.", section=("Home visits",), page=4, n=1)
     para = Segment(id="g:1:p", guide="g", kind="paragraph", role="text", page=1, start=0, end_page=1, end=10,
-                   section=(), text="suicide risk", bbox=None)
-    assert coder().code_segments([para]) == []
+                   section=(), text="suicide risk assessment every time", bbox=None)
+    out = [s for s in coder().code_segments([section, body, para]) if s.code == "location/client_home"]
+    heading = next(s for s in out if s.segment == "g:4:s")
+    sent = next(s for s in out if s.segment == body.id)
+    assert heading.kind == "heading" and heading.quote == "Home visits" and heading.score < sent.score
+    assert heading.text_hash == text_hash(section.text)  # decisions on it are checked against the section's text
+    assert not any(s.segment == "g:1:p" for s in coder().code_segments([para]))
+
+
+def test_a_passage_repeated_in_an_appendix_is_coded_once():
+    text = "Ask the person directly about thoughts of suicide at each session."
+    segs = [sentence(text, section=("Chapter 4",), n=1), sentence(text, section=("Appendix D",), page=90, n=2)]
+    out = [s for s in coder().code_segments(segs) if s.code == "dont_enable_suicidal_ideation"]
+    assert [s.segment for s in out] == [segs[0].id]

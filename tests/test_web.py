@@ -249,7 +249,8 @@ def test_framing_and_cookie_settings(client):
     assert "SameSite=Strict" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example",
+                                    "/\n/evil.example", "/\r\n/evil.example", "/\x7f/x"])
 def test_login_never_redirects_off_the_site(client, target):
     page = client.get("/login")
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
@@ -297,3 +298,21 @@ def test_a_segment_disagreement_is_settled_in_the_web(web_project):
     assert (d.level, d.segment, d.code, d.value, d.action, d.settled_by) == ("segment", seg, code, False, "reject",
                                                                            "june")
     assert f'data-segment="{seg}"' not in june.get("/disagreements").text
+
+
+def test_agreement_figures_are_for_named_adjudicators_only(web_project):
+    app = create_app(web_project)
+    kim, lee = app.test_client(), app.test_client()
+    for client_, name, answer in ((kim, "kim", "yes"), (lee, "lee", "no")):
+        csrf = login(client_, name)
+        client_.post("/sheet/tg1", data={"answer:redirect_client": answer, "csrf": csrf})
+    assert "Krippendorff" not in kim.get("/").text  # a coder could probe the others' answers with it
+    settings = web_project.root / "review.yaml"
+    settings.write_text("review:\n  adjudicators: [mia]\n")
+    try:
+        mia = app.test_client()
+        login(mia, "mia")
+        assert "Krippendorff" in mia.get("/").text
+        assert "Krippendorff" not in kim.get("/").text
+    finally:
+        settings.unlink()

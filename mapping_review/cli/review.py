@@ -12,9 +12,15 @@ from rich.table import Table
 from mapping_review.cli.common import console, err_console, library_errors, project_option
 from mapping_review.errors import ConfigError
 from mapping_review.project.layout import open_project
-from mapping_review.review.adjudication import adjudicate, may_settle, read_adjudications, write_disagreements
+from mapping_review.review.adjudication import (
+    adjudicate,
+    check_recorder,
+    may_settle,
+    read_adjudications,
+    write_disagreements,
+)
 from mapping_review.review.agreement import fmt
-from mapping_review.review.decisions import append_decisions
+from mapping_review.review.decisions import CONSENSUS, append_decisions
 from mapping_review.review.labels import sheet_quotes
 from mapping_review.review.queue_state import rank_for_review
 from mapping_review.review.sheets import export_sheet, read_sheet
@@ -43,6 +49,11 @@ def sheet() -> None:
 force_option = click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 
 
+def _not_consensus(reviewer: str, instead: str) -> None:
+    if reviewer == CONSENSUS:
+        raise ConfigError(f"'{CONSENSUS}' is not a reviewer who codes: {instead}")
+
+
 def _fresh(path: Path, force: bool) -> Path:
     """Refuse to overwrite a sheet a reviewer may be filling in."""
     if path.exists() and not force:
@@ -59,9 +70,10 @@ def _fresh(path: Path, force: bool) -> Path:
 @library_errors
 def sheet_export(reviewer: str, output: Path | None, force: bool, project_dir: Path) -> None:
     """Write REVIEWER's blind sheet: their own answers only (empty = undecided), the machine's as a hint."""
+    _not_consensus(reviewer, "the agreed answers are in build/tables/coding_sheet.csv")
     project = open_project(project_dir)
     state = load_review(project)
-    tables = resolve_review(state)
+    tables = resolve_review(state, use_calibration=False)  # the machine's own answer, never fitted to others'
     path = _fresh(output or project.root / "reviews" / "sheets" / f"{reviewer}.csv", force)
     export_sheet(path, state.codebook, state.keys, reviewer=reviewer, decisions=state.decisions,
                  machine=tables.auto, evidence=state.evidence)
@@ -74,14 +86,20 @@ def sheet_export(reviewer: str, output: Path | None, force: bool, project_dir: P
 @click.option("--complete", is_flag=True,
               help="The sheet is finished: an empty cell means No (as in the paper's own sheet). "
                    "Without it an empty cell is undecided and records nothing.")
+@click.option("--by", "settled_by", default="",
+              help="With -r consensus: who is recording the agreed sheet (an adjudicator of review.yaml).")
 @project_option
 @library_errors
-def sheet_import(path: Path, reviewer: str, complete: bool, project_dir: Path) -> None:
-    """Record what REVIEWER filled in on a coding sheet (CSV or XLSX) as their decisions (append-only)."""
+def sheet_import(path: Path, reviewer: str, complete: bool, settled_by: str, project_dir: Path) -> None:
+    """Record what REVIEWER filled in on a coding sheet (CSV or XLSX) as their decisions (append-only).
+
+    A team's agreed sheet is recorded with -r consensus --by NAME, NAME being allowed to settle.
+    """
     project = open_project(project_dir)
     state = load_review(project)
+    check_recorder(reviewer, settled_by, adjudication_of(state).settings)
     result = read_sheet(path, state.codebook, guides=state.guides, reviewer=reviewer, previous=state.decisions,
-                        complete=complete)
+                        complete=complete, settled_by=settled_by)
     quotes = sheet_quotes(path, state.codebook, project_segments=segments_by_guide(project, state.keys),
                           guides=state.guides, reviewer=reviewer)
     append_decisions(project.reviews_dir, result.decisions + quotes.decisions)
@@ -119,6 +137,7 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
     In the decision column write accept (a, yes, y, 1, true) or reject (r, no, n, 0, false, x);
     leave it empty to decide later. add_codes takes further code ids, comma-separated.
     """
+    _not_consensus(reviewer, "settle segments with `adjudicate --segment`")
     project = open_project(project_dir)
     state = load_review(project)
     for code in codes:
@@ -128,7 +147,7 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
             raise ConfigError(f"unknown guide {guide!r}")
     chosen = [s for s in state.suggestions if (not guides or s.guide in guides) and (not codes or s.code in codes)]
     ranked = rank_for_review(chosen, segments=segments_by_id(project, state.keys), decisions=state.decisions,
-                             limit=limit, reviewer=reviewer)
+                             reviewer=reviewer, limit=limit)
     path = _fresh(output or project.root / "reviews" / "worksheets" / f"{reviewer}.csv", force)
     export_worksheet(path, ranked, reviewer=reviewer, decisions=state.decisions)
     console.print(f"Wrote {escape(str(path))} ({len(ranked)} suggestions)")
@@ -141,13 +160,14 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
 @library_errors
 def worksheet_import(path: Path, reviewer: str, project_dir: Path) -> None:
     """Record a filled-in worksheet as REVIEWER's segment decisions (append-only)."""
+    _not_consensus(reviewer, "settle segments with `adjudicate --segment`")
     project = open_project(project_dir)
     state = load_review(project)
     result = read_worksheet(path, state.codebook, segments=segments_by_id(project, state.keys), guides=state.keys,
-                            reviewer=reviewer)
+                            reviewer=reviewer, previous=state.decisions)
     append_decisions(project.reviews_dir, result.decisions)
     console.print(f"{len(result.decisions)} decision(s) recorded for {escape(reviewer)}, "
-                  f"{result.skipped} row(s) left blank")
+                  f"{result.unchanged} already recorded, {result.skipped} row(s) left blank")
     for line in result.needs_review:
         err_console.print(f"[yellow]Re-review:[/] {escape(line)}")
 
@@ -208,10 +228,9 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, revi
     review = adjudication_of(state)
     if export_path:
         tables = resolve_review(state)
-        items = [d for d in tables.open if may_settle(reviewer, d, review.settings)]
+        items = [d for d in tables.open if may_settle(reviewer, d, review)]
         write_disagreements(export_path, items, force=force)
-        console.print(f"Wrote {len(items)} disagreement(s) {escape(reviewer)} may settle to {escape(str(export_path))} "
-                      f"({len(tables.open) - len(items)} others are for someone else)")
+        console.print(f"Wrote {len(items)} disagreement(s) {escape(reviewer)} may settle to {escape(str(export_path))}")
         return
     if import_path:
         decisions = read_adjudications(import_path, review, by=reviewer)

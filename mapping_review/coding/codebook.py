@@ -263,7 +263,8 @@ def _check_split_phrases(located: Located) -> list[str]:
         while i < len(items):
             tail = items[i]
             if (isinstance(tail, str) and _SPLIT_TAIL.match(tail) and (*loc, i) in located.flow_plain
-                    and isinstance(items[i - 1], str) and _ONE_WORD.match(items[i - 1]) and (*loc, i - 1) in located.flow_plain):
+                    and isinstance(items[i - 1], str) and _ONE_WORD.match(items[i - 1])
+                    and (*loc, i - 1) in located.flow_plain):
                 start = i - 1
                 while start > 0 and isinstance(items[start - 1], str) and _ONE_WORD.match(items[start - 1]) \
                         and (*loc, start - 1) in located.flow_plain:

@@ -20,12 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from mapping_review.coding.hygiene import blank_glyphs, n_words
+from mapping_review.coding.hygiene import blank_glyphs, ci, n_words
 
 CUES = "cues.v1"
 
-_LEAD = re.compile(r"^[\s•·●○◦▪■□☐☑✓✔➢➤►»«\-–—－*◇◆]*(\(?\d+(\.\d+)*[.)]?\s+|[a-z][.)]\s+)?", re.IGNORECASE)
-_IMPERATIVE = re.compile(
+_LEAD = ci(r"^[\s•·●○◦▪■□☐☑✓✔➢➤►»«\-–—－*◇◆]*(\(?\d+(\.\d+)*[.)]?\s+|[a-z][.)]\s+)?")
+_IMPERATIVE = ci(
     r"^(do not|don't|never|always|only|offer|consider|ask|discuss|explain|ensure|make sure|provide|give|assess|"
     r"review|monitor|refer|encourage|support|help|use|avoid|take|be|arrange|agree|involve|tell|check|record|"
     r"explore|identify|follow|listen|try|let|invite|praise|remind|teach|show|introduce|say|respect|keep|treat|"
@@ -33,94 +33,83 @@ _IMPERATIVE = re.compile(
     r"acknowledge|engage|build|work|maintain|allow|inform|advise|share|document|measure|prescribe|reduce|"
     r"increase|conduct|carry out|deliver|base|tailor|adapt|focus|address|protect|link|connect|obtain|seek|"
     r"note|summarise|summarize|repeat|model|demonstrate|discourage|limit|remove|contact|visit|meet)\b",
-    re.IGNORECASE,
 )
-_HELPER = re.compile(
+_HELPER = ci(
     r"\b(you|practitioners?|professionals?|staff|clinicians?|therapists?|helpers?|health workers?|chws?|nurses?|"
     r"doctors?|gps?|prescribers?|services?|commissioners?|teams?|workers?|providers?|psychiatrists?|psychologists?|"
     r"counsellors?|supervisors?|facilitators?|key workers?|case managers?|health visitors?|midwives|clinics?)\b"
     r"[^.;:]{0,40}?\b(should|must|need to|needs to|are expected to|can|will|may wish to)\b",
-    re.IGNORECASE,
 )
-_CLIENT_SUBJECT = re.compile(
+_CLIENT_SUBJECT = ci(
     r"^(the |a |an |many |some |most |older |young |autistic |vulnerable )?(person|people|client|clients|patient|"
     r"patients|mother|mothers|father|parents?|child|children|woman|women|man|men|survivors?|individuals?|he|she|"
     r"they|adults?|young people|families|carers?)\b(?![^.]{0,40}\b(should be|must be)\b)",
-    re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|my|me|myself)\b")
-_AUTHOR = re.compile(
+_AUTHOR = ci(
     r"\b(this (guideline|guidance|manual|guide|book|chapter|section|document|handout|workshop|course)|"
     r"the committee|the (guideline )?development group|nice|who|we recommend|we have|we use|phiac|"
     r"recommendations? (in|of) this)\b",
-    re.IGNORECASE,
 )
-_EVIDENCE = re.compile(
+_EVIDENCE = ci(
     r"\b(evidence|stud(y|ies)|trials?|review(ed)?|meta-analys[ie]s|papers?|found that|reported|"
     r"prevalence|rates? of|per cent|%|cost[- ]effective(ness)?|economic)\b",
-    re.IGNORECASE,
 )
-_MODAL = re.compile(r"\b(should|must|need to|needs to|it is important|it is essential|make sure|ensure)\b",
-                    re.IGNORECASE)
-_NEGATION = re.compile(r"\b(do not|don't|never|should not|must not|avoid|not be used|not recommended|not offer)\b",
-                       re.IGNORECASE)
-_QUESTION_START = re.compile(r"^(how|what|when|where|why|who|which|do|does|did|have|has|are|is|can|could|would|will)\b",
-                             re.IGNORECASE)
-_SYMPTOM = re.compile(
+_MODAL = ci(r"\b(should|must|need to|needs to|it is important|it is essential|make sure|ensure)\b",
+)
+_NEGATION = ci(r"\b(do not|don't|never|should not|must not|avoid|not be used|not recommended|not offer)\b",
+)
+_QUESTION_START = ci(r"^(how|what|when|where|why|who|which|do|does|did|have|has|are|is|can|could|would|will)\b",
+)
+_SYMPTOM = ci(
     r"\b(symptoms?|signs?|features?|difficult(y|ies)|lack of|loss of|reduced|excessive|impair(ed|ment)|"
     r"unusual|problems? with|may (feel|experience|have|become|show)|can (cause|lead)|feel(s|ing)? (sad|hopeless|"
     r"worthless|guilty|anxious|angry|numb|scared)|diagnos(is|tic|ed)|criteria|risk factors?|associated with)\b",
-    re.IGNORECASE,
 )
-_EXAMPLE = re.compile(r"\b(for example|e\.g\.|for instance|such as|case example|scenario|imagine that|suppose)\b",
-                      re.IGNORECASE)
+_EXAMPLE = ci(r"\b(for example|e\.g\.|for instance|such as|case example|scenario|imagine that|suppose)\b",
+)
 _QUOTE = re.compile(r"[“”\"]|^\s*'|'\s*$")
-_EXERCISE = re.compile(
+_EXERCISE = ci(
     r"\b(notice|breathe|breathing|close your eyes|imagine|your (body|breath|feet|thoughts|feelings)|"
     r"say to yourself|write down|tick|circle|rate your|practise|practice)\b",
-    re.IGNORECASE,
 )
-_CROSS_REFERENCE = re.compile(
+_CROSS_REFERENCE = ci(
     r"\b(see (also )?(the |our |nice'?s? |recommendations? |section |chapter |appendix |box |table )|"
     r"for (further |more )?(guidance|information|advice|recommendations) on\b.{0,120}\bsee\b|"
     r"in line with (the )?(nice|recommendations?)|(is|are) covered (by|in)|refer to (the |your )?(nice|training|"
     r"manual|bnf|appendix))",
-    re.IGNORECASE,
 )
-_VERB_HINT = re.compile(
+_VERB_HINT = ci(
     r"\b(is|are|was|were|be|been|has|have|had|do|does|did|can|could|will|would|should|must|may|might|need|needs|"
     r"helps?|makes?|gives?|takes?|feel|feels|think|thinks)\b|\w(ed|es|s)\b\s+(to|the|a|an|their|his|her|them|it)\b",
-    re.IGNORECASE,
 )
-_LISTING_HEADING = re.compile(
+_LISTING_HEADING = ci(
     r"\b(sample|items?|examples?|signs|symptoms|behaviou?rs|reactions|features|characteristics|thoughts?|"
     r"feelings?|consequences?|risk factors|safety behaviou?rs|precautions|distractions|protections|"
     r"questions?|answers?|picture [a-z]|caption)\b",
-    re.IGNORECASE,
 )
-_CARE_NOUN = re.compile(
+_CARE_NOUN = ci(
     r"\b(sessions?|interventions?|treatments?|therapy|programmes?|programs?|care|support|strategies|techniques?|"
     r"assessments?|plans?|visits?|appointments?|services?)\b",
-    re.IGNORECASE,
 )
 _SECTIONS: dict[str, re.Pattern[str]] = {
-    "section_research": re.compile(r"\bresearch\b|\bgaps in the evidence\b", re.IGNORECASE),
-    "section_rationale": re.compile(r"\b(rationale|why the committee|committee'?s discussion|evidence|how the "
-                                    r"recommendations? might|considerations|methods|economic|cost)\b", re.IGNORECASE),
-    "section_context": re.compile(r"\b(context|background|introduction|overview|preface|foreword|about this|"
-                                  r"what is|who is (it|this|pm\+|pfa)|scope|purpose|aims?)\b", re.IGNORECASE),
-    "section_glossary": re.compile(r"\b(glossary|terms used|definitions?|abbreviations)\b", re.IGNORECASE),
-    "section_appendix": re.compile(r"\b(appendix|appendices|annex)\b", re.IGNORECASE),
-    "section_forms": re.compile(r"\b(forms?|handouts?|worksheets?|questionnaires?|checklists?|assessment tools?|"
-                                r"measures?|scales?|record)\b", re.IGNORECASE),
-    "section_case": re.compile(r"\b(case|scenario|example|vignette|role ?play|sample conversation|dialogue|metaphor|"
-                               r"analog(y|ies))s?\b", re.IGNORECASE),
-    "section_resources": re.compile(r"\b(resources?|links?|books?|manuals|further reading|websites?|blogs?|"
-                                    r"downloads?|materials|bibliography|references)\b", re.IGNORECASE),
-    "section_self_care": re.compile(r"\b(caring for yourself|self-care|your own|training|supervision|staff skills|"
-                                    r"competence|getting ready)\b", re.IGNORECASE),
-    "section_recommendations": re.compile(r"\b(recommendations?|key priorities|what action should|principles of care|"
-                                          r"care)\b", re.IGNORECASE),
+    "section_research": ci(r"\bresearch\b|\bgaps in the evidence\b"),
+    "section_rationale": ci(r"\b(rationale|why the committee|committee'?s discussion|evidence|how the "
+                                    r"recommendations? might|considerations|methods|economic|cost)\b"),
+    "section_context": ci(r"\b(context|background|introduction|overview|preface|foreword|about this|"
+                                  r"what is|who is (it|this|pm\+|pfa)|scope|purpose|aims?)\b"),
+    "section_glossary": ci(r"\b(glossary|terms used|definitions?|abbreviations)\b"),
+    "section_appendix": ci(r"\b(appendix|appendices|annex)\b"),
+    "section_forms": ci(r"\b(forms?|handouts?|worksheets?|questionnaires?|checklists?|assessment tools?|"
+                                r"measures?|scales?|record)\b"),
+    "section_case": ci(r"\b(case|scenario|example|vignette|role ?play|sample conversation|dialogue|metaphor|"
+                               r"analog(y|ies))s?\b"),
+    "section_resources": ci(r"\b(resources?|links?|books?|manuals|further reading|websites?|blogs?|"
+                                    r"downloads?|materials|bibliography|references)\b"),
+    "section_self_care": ci(r"\b(caring for yourself|self-care|your own|training|supervision|staff skills|"
+                                    r"competence|getting ready)\b"),
+    "section_recommendations": ci(r"\b(recommendations?|key priorities|what action should|principles of care|"
+                                          r"care)\b"),
 }
 
 
@@ -160,7 +149,7 @@ def sentence_cues(text: str, section: Sequence[str], *, role: str = "text", head
         "bullet": float(bool(re.match(r"^\s*[•·●○◦▪■□☐☑✓✔➢➤►»«\-–—－*◇◆]", blank_glyphs(text)))),
         "in_brackets": float(body.startswith(("[", "("))),
         "resource_pointer": float(bool(re.search(r"\b(download|link|website|web site|available (at|from|online)|"
-                                                 r"copies of)\b", body, re.IGNORECASE))),
+                                                 r"copies of)\b", body, flags=re.IGNORECASE))),
     }
     path = " > ".join(section)
     innermost = section[-1] if section else ""

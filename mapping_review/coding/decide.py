@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 
 from mapping_review.coding.codebook import Codebook, DecisionRule
 from mapping_review.coding.suggestions import Suggestion
+from mapping_review.coding.versions import DECIDER
 
-DECIDER = "decide.v2"
+__all__ = ["DECIDER", "Calibration", "Evidence", "applies", "auto_codes", "calibrate", "combined", "fit_rule", "summarise"]
+
 SCORE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9)
 SECTION_GRID = (2, 3, 5)
 WEAK_GRID = (0.2, 0.3, 0.4)

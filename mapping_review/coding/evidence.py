@@ -27,9 +27,10 @@ from typing import Any
 from mapping_review.coding.cues import sentence_cues
 from mapping_review.coding.hygiene import blank_glyphs
 from mapping_review.coding.suggestions import Suggestion
+from mapping_review.coding.versions import EVIDENCE_MODEL
 from mapping_review.errors import ConfigError
 
-MODEL = "evidence-clf.v1"
+MODEL = EVIDENCE_MODEL
 MODEL_FILE = f"{MODEL}.json"
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 
@@ -45,11 +46,12 @@ def text_terms(text: str) -> list[str]:
     return ws + [f"{a} {b}" for a, b in zip(ws, ws[1:])]
 
 
-STOP = frozenset(
-    "the and for with that this are from their they have has can may should will been into about which when what "
-    "who how also not any all its our your you his her them than then such other more most some each these those "
-    "there were was being where while would could".split()
-)
+STOP = frozenset((
+    "the", "and", "for", "with", "that", "this", "are", "from", "their", "they", "have", "has", "can", "may",
+    "should", "will", "been", "into", "about", "which", "when", "what", "who", "how", "also", "not", "any", "all",
+    "its", "our", "your", "you", "his", "her", "them", "than", "then", "such", "other", "more", "most", "some",
+    "each", "these", "those", "there", "were", "was", "being", "where", "while", "would", "could",
+))
 
 
 def content_words(text: str) -> list[str]:
@@ -90,9 +92,10 @@ class Density:
 def density_of(suggestions: Iterable[Suggestion]) -> Density:
     density = Density()
     for s in suggestions:
-        for table, key in ((density.by_section, (s.guide, s.code, s.section)),
-                           (density.by_chapter, (s.guide, s.code, s.section[:2])), (density.by_code, (s.guide, s.code))):
-            table[key] = table.get(key, 0) + 1  # type: ignore[index]
+        section, chapter, code = (s.guide, s.code, s.section), (s.guide, s.code, s.section[:2]), (s.guide, s.code)
+        density.by_section[section] = density.by_section.get(section, 0) + 1
+        density.by_chapter[chapter] = density.by_chapter.get(chapter, 0) + 1
+        density.by_code[code] = density.by_code.get(code, 0) + 1
     return density
 
 

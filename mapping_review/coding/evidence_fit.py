@@ -79,7 +79,8 @@ def fit_evidence_model(examples: Sequence[Example], *, definitions: Mapping[str,
     clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000, random_state=random_state).fit(x, y)
     coef = clf.coef_[0]
     text_coef = tuple(float(c) for c in coef[: len(vocabulary)])
-    other_coef = {k: float(coef[len(vocabulary) + i]) for k, i in other_index.items() if abs(coef[len(vocabulary) + i]) > 1e-9}
+    offset = len(vocabulary)
+    other_coef = {k: float(coef[offset + i]) for k, i in other_index.items() if abs(coef[offset + i]) > 1e-9}
     return EvidenceModel(vocabulary, idf, text_coef, other_coef, float(clf.intercept_[0]), name=MODEL,
                          meta=dict(meta or {}), definitions=defs)
 

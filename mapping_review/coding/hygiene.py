@@ -17,41 +17,44 @@ from collections.abc import Iterable, Sequence
 
 from mapping_review.coding.labels import compact
 
+
+def ci(*parts: str) -> re.Pattern[str]:
+    """A case-insensitive pattern from the concatenated ``parts``."""
+    return re.compile("".join(parts), re.IGNORECASE)
+
+
 MIN_WORDS = 4  # body text shorter than this is a fragment (a list stub, a label, a number)
 MIN_HEADING_WORDS = 2  # a heading of one word is a bare topic name
 
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _BULLETS = re.compile(r"^[\s•·●○◦▪■□☐☑✓✔➢➤►»«\-–—－*◇◆]+")
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_BLANK_PAGE = re.compile(r"\bpage\b.{0,20}\b(intentionally|deliberately)\b.{0,10}\b(left )?blank\b", re.IGNORECASE)
-_TOC = re.compile(
+_BLANK_PAGE = ci(r"\bpage\b.{0,20}\b(intentionally|deliberately)\b.{0,10}\b(left )?blank\b")
+_TOC = ci(
     r"(\.\s?){4,}\s*[\divxlc]+\s*$"  # dotted leaders to a page number
     r"|^\s*((chapter|part|section|module|appendix)\s+[\dA-Z]{1,3}|\d{1,2}([.:]\d{1,2})*)[.:]?\s+[^.!?]{3,90}?\s\d{1,3}\s*$",
-    re.IGNORECASE,
 )
-_LICENCE_STRONG = re.compile(
+_LICENCE_STRONG = ci(
     r"©|\(c\)\s*\d{4}|\ball rights reserved\b|\bcreative commons\b|\bisbn\b|\bissn\b|\bwithout warranty\b"
     r"|\bomissions excepted\b|\bproprietary products\b|\bnotice of rights\b|\bcc by(-nc)?(-sa)?\b",
-    re.IGNORECASE,
 )
-_LICENCE_WEAK = re.compile(
+_LICENCE_WEAK = ci(
     r"\b(licen[cs]e[ds]?|copyright|reproduc(e|ed|tion)|translat(e|ion)|endorse[sd]?|disclaimer|publisher|"
     r"non-?commercial|adapt the work|distribut(e|ed|ion)|permission)\b",
-    re.IGNORECASE,
 )
-_CONTACT = re.compile(
+_CONTACT = ci(
     r"[\w.+-]+@[\w-]+\.[\w.]+|\bhttps?://|\bwww\.[\w-]+\.|\b(tel|fax|telephone|phone)\s*[:.]?\s*\+?\d",
-    re.IGNORECASE,
 )
-_REFERENCE = re.compile(
+_REFERENCE = ci(
     r"\bet al\b\.?|\[online\]|\b(journal|proceedings|press|publishing|university press)\b|\b\d{1,4}\s?[:(]\s?\d+"
-    r"[–-]\d+\b|\bdoi\b|\bvol\.\s?\d",
-    re.IGNORECASE,
+    r"[–-]\d+\b|\b\d+\s?\(\d+\),?\s?\d+[–-]\d+|\bdoi\b|\bvol\.\s?\d",
 )
 _YEAR = re.compile(r"\(?\b(19|20)\d{2}[a-z]?\)?")
-_NUMBERING = re.compile(r"^\s*((chapter|part|section|module|appendix|step|box|table)\s+)?([\dA-Z]{1,3}([.:]\d+)*[.:)]?)\s+",
-                        re.IGNORECASE)
-_TRAILING_PAGE = re.compile(r"\s+([ivxlc]+|\d{1,3})\s*$", re.IGNORECASE)
+_NUMBERING = re.compile(
+    r"^\s*(?:(?i:chapter|part|section|module|appendix|step|box|table)\s+[\dA-Z]{1,3}[.:)]?|\d{1,3}(?:[.:]\d+)*[.:)]?"
+    r"|[A-Z][.)])\s+"
+)
+_TRAILING_PAGE = ci(r"\s+([ivxlc]+|\d{1,3})\s*$")
 
 
 def blank_glyphs(text: str) -> str:
@@ -97,13 +100,17 @@ def heading_name(heading: str) -> str:
     return " ".join(name.lower().strip(" :.-–").split())
 
 
+def _singular(name: str) -> str:
+    return re.sub(r"s\b", "", name)
+
+
 def skipped_heading(heading: str, skip: Iterable[str]) -> bool:
-    """Whether ``heading`` is one of the skip-list headings, matched as a whole heading (a plural too)."""
-    name = heading_name(heading)
-    return any(name in (entry, entry + "s") for entry in skip)
+    """Whether ``heading`` is one of the skip-list headings, matched as a whole heading (singular or plural)."""
+    name = _singular(heading_name(heading))
+    return any(name == _singular(entry) for entry in skip)
 
 
-_APPENDIX = re.compile(r"^\s*(appendix|appendices|annex|pocket guide|summary)\b", re.IGNORECASE)
+_APPENDIX = ci(r"^\s*(appendix|appendices|annex|pocket guide|summary)\b")
 
 
 def in_appendix(section: Sequence[str]) -> bool:

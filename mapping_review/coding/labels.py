@@ -188,6 +188,6 @@ def match_labels(labels: Sequence[SentenceLabel], units: Sequence[Unit]) -> list
         if same:
             out.append(LabelMatch(label, min(same, key=lambda u: abs(u.page - label.page)), "exact"))
             continue
-        unit = _fuzzy(label, guide_units, compacted)
-        out.append(LabelMatch(label, unit, "changed" if unit else "lost"))
+        found = _fuzzy(label, guide_units, compacted)
+        out.append(LabelMatch(label, found, "changed" if found else "lost"))
     return out

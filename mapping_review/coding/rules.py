@@ -88,23 +88,26 @@ class RuleCoder:
         for seg in segments:
             by_guide.setdefault(seg.guide, []).append(seg)
         units = [u for segs in by_guide.values() for u in coding_units(segs, skip=self.skip)]
+        # a heading unit's decisions are checked against its section segment's text
+        hashes = {seg.id: text_hash(seg.text) for seg in segments if seg.kind == "section"}
         out: list[Suggestion] = []
         for seg, doc in zip(units, self._lemmatised([blank_glyphs(u.text) for u in units])):
             found: dict[str, list[tuple[str, int, int]]] = {}
-            for matcher in (self.lower, self.lemma, self.tokens):
+            for matcher in (m for m in (self.lower, self.lemma, self.tokens) if len(m)):
                 for match_id, start, end in matcher(doc):
                     span = doc[start:end]
                     group = self.nlp.vocab.strings[match_id]
                     found.setdefault(self.groups[group].code, []).append((group, span.start_char, span.end_char))
             lowered = blank_glyphs(seg.text).lower()
             for code_id in sorted(found):
-                suggestion = self._suggest(seg, self.codebook.by_id[code_id], found[code_id], lowered)
+                suggestion = self._suggest(seg, self.codebook.by_id[code_id], found[code_id], lowered,
+                                           hashes.get(seg.id) if seg.kind == "heading" else None)
                 if suggestion is not None:
                     out.append(suggestion)
         return out
 
     def _suggest(
-        self, seg: Segment, code: Code, matches: list[tuple[str, int, int]], lowered: str
+        self, seg: Segment, code: Code, matches: list[tuple[str, int, int]], lowered: str, segment_hash: str | None = None,
     ) -> Suggestion | None:
         """The best surviving match of ``code`` in a sentence, or None when context rules it out."""
         if code.context.require_any and not _occurrences(lowered, code.context.require_any):
@@ -129,6 +132,7 @@ class RuleCoder:
         return Suggestion(
             guide=seg.guide, code=code.id, segment=seg.id, page=seg.page, section=seg.section, quote=seg.text,
             match=seg.text[start:end], match_start=start, match_end=end, score=round(score, 3),
-            coder=CODER, text_hash=text_hash(seg.text), kind=seg.kind if seg.kind == "heading" else "sentence",
+            coder=CODER, text_hash=segment_hash or text_hash(seg.text),
+            kind=seg.kind if seg.kind == "heading" else "sentence",
             role=seg.role, weight=weight, n_terms=len(terms),
         )

@@ -70,11 +70,11 @@ def build_project(
     outputs = [project.root / p for p in previous.get("outputs", [])]
     unchanged = (previous and same_inputs(previous.get("inputs", {}), inputs)
                  and all(previous.get(k) == v for k, v in stamp.items())
-                 and previous.get("stage_outputs") == stage_outputs(project))
+                 and previous.get("stage_outputs") == stage_outputs(project, settings))
     if not force and unchanged and outputs and all(p.exists() for p in outputs):
         return BuildReport(extract=[], segment=[], up_to_date=True)
     report = _stages(project, settings, jobs=jobs, progress=progress)
-    run = {"inputs": inputs, **stamp, "stage_outputs": stage_outputs(project),
+    run = {"inputs": inputs, **stamp, "stage_outputs": stage_outputs(project, settings),
            "outputs": sorted(project.relative(p) for p in report.tables),
            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     project.build_dir.mkdir(parents=True, exist_ok=True)

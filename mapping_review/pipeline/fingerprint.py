@@ -5,6 +5,7 @@ that changed and the outputs are all there, a build does nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import platform
@@ -12,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mapping_review.coding.versions import CODER, RANKER
+from mapping_review.coding.versions import CODER, DECIDER, EVIDENCE_MODEL, RANKER
 from mapping_review.extract import extractor_name
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
@@ -21,8 +22,8 @@ from mapping_review.segment.nlp import resolve_pipeline_name
 from mapping_review.segment.segments import SEGMENTER_VERSION
 
 RUN_FILE = "run.json"
-LIBRARIES = ("mapping-review", "pdfplumber", "pypdfium2", "spacy", "scikit-learn", "networkx", "matplotlib",
-             "jinja2", "pydantic")
+LIBRARIES = ("mapping-review", "pdfplumber", "pypdfium2", "spacy", "spacy-lookups-data", "scikit-learn", "networkx",
+             "matplotlib", "jinja2", "pydantic")
 
 
 def _sha(path: Path) -> str:
@@ -61,7 +62,8 @@ def inputs_of(project: Project, previous: dict[str, Any]) -> dict[str, Any]:
     files = [project.manifest_path, project.codebook_path, project.root / SETTINGS_FILE,
              project.root / "references.bib", *sorted((project.root / "templates").glob("*")),
              *sorted(project.reviews_dir.glob("*.jsonl")),
-             *sorted((project.root / "criteria").rglob("*"))]  # evaluation items and judged results
+             *sorted((project.root / "criteria").rglob("*")),  # evaluation items and judged results
+             *sorted((project.build_dir / "models").glob("*.json"))]  # the evidence classifier `learn` kept
     return {
         "files": {project.relative(p): _sha(p) for p in files if p.is_file()},
         "pdfs": _pdf_hashes(project, previous.get("pdfs", {})),
@@ -69,18 +71,33 @@ def inputs_of(project: Project, previous: dict[str, Any]) -> dict[str, Any]:
 
 
 def stage_versions(settings: Settings) -> dict[str, str]:
-    """The versioned name of every machine stage a build with ``settings`` runs."""
-    return {"extractor": extractor_name(settings.build.engine), "segmenter": SEGMENTER_VERSION,
-            "nlp": resolve_pipeline_name(settings.build.nlp), "coder": CODER, "ranker": RANKER}
+    """The versioned name of every machine stage a build with ``settings`` runs (a trained spaCy
+    pipeline with its installed version: an upgrade changes sentences)."""
+    nlp = resolve_pipeline_name(settings.build.nlp)
+    if nlp != "blank":
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            nlp = f"{nlp}=={metadata.version(nlp)}"
+    return {"extractor": extractor_name(settings.build.engine), "segmenter": SEGMENTER_VERSION, "nlp": nlp,
+            "coder": CODER, "ranker": RANKER,
+            "evidence": f"{EVIDENCE_MODEL}@{_shipped_model_digest()}", "decider": DECIDER}
 
 
-def stage_outputs(project: Project) -> dict[str, Any]:
-    """Which stage outputs exist (name and size): a deleted or truncated one makes the build run."""
+def _shipped_model_digest() -> str:
+    """A digest of the evidence classifier shipped with the package (retraining it changes the build)."""
+    from importlib import resources
+
+    path = resources.files("mapping_review.coding").joinpath("models", f"{EVIDENCE_MODEL}.json")
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else "none"
+
+
+def stage_outputs(project: Project, settings: Settings) -> dict[str, Any]:
+    """Which stage outputs exist (name and size): a deleted or truncated one makes the build run.
+    Documents count only as the build's own extractor made them."""
     def listing(folder: Path, pattern: str) -> dict[str, int]:
         return {p.name: p.stat().st_size for p in sorted(folder.glob(pattern))} if folder.is_dir() else {}
 
     return {
-        "documents": listing(project.cache_dir / "documents", "*.json.gz"),
+        "documents": listing(project.cache_dir / "documents", f"*.{extractor_name(settings.build.engine)}.json.gz"),
         "segments": listing(project.segments_dir, "*.json*"),
         "codings": listing(project.build_dir / "codings", "*.json*"),
     }

@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from mapping_review.errors import GuideError, ManifestError
 from mapping_review.files import check_pdf_file, file_sha256, replacing
 from mapping_review.project.layout import Project
-from mapping_review.project.manifest import Guide, Manifest, append_guide, load_manifest, update_guide
+from mapping_review.project.manifest import Guide, Manifest, load_manifest
+from mapping_review.project.manifest_edit import append_unlocked, manifest_lock, update_unlocked
 
 
 def _pdf_title(path: Path, password: str | None) -> str:
@@ -48,14 +49,27 @@ def add_guide(
     PDF leaves the corpus as it was, and a copy made for a manifest write that fails is removed.
     """
     check_pdf_file(pdf)
-    manifest = load_manifest(project.manifest_path)
-    existing = manifest.get(key)
-    clash = existing is not None or any(p.key == key for p in manifest.problems)
-    if clash and not replace:
-        line = manifest.lines.get(key, "?")
-        msg = f"{project.manifest_path}:{line}: guide {key!r} already exists; pass --replace to replace it"
-        raise ManifestError(msg)
-    file = _link_target(project, pdf) if link else f"{key}.pdf"
+    sha256 = file_sha256(pdf)
+    with manifest_lock(project.manifest_path):
+        manifest = load_manifest(project.manifest_path)
+        existing = manifest.get(key)
+        broken = next((p for p in manifest.problems if p.key == key), None)
+        if broken is not None:
+            msg = f"{broken.message}; fix that entry by hand (or remove it), then add the guide again"
+            raise ManifestError(msg)
+        if existing is not None and not replace:
+            line = manifest.lines.get(key, "?")
+            msg = f"{project.manifest_path}:{line}: guide {key!r} already exists; pass --replace to replace it"
+            raise ManifestError(msg)
+        guide = _guide(project, pdf, existing, sha256=sha256, key=key, title=title, year=year, publisher=publisher,
+                       authors=authors, url=url, doi=doi, password=password, link=link)
+        _copy_and_record(project, pdf, guide, link=link, replace=existing is not None)
+    return guide
+
+
+def _guide(project: Project, pdf: Path, existing: Guide | None, *, sha256: str, key: str, title: str,
+           year: int | None, publisher: str, authors: str, url: str, doi: str, password: str, link: bool) -> Guide:
+    """The manifest entry for ``pdf``: the given facts, else the existing entry's, else the PDF's title."""
     fields = {
         "key": key,
         "label": existing.label if existing else "",
@@ -65,34 +79,34 @@ def add_guide(
         "authors": authors or (existing.authors if existing else ""),
         "url": url or (existing.url if existing else ""),
         "doi": doi or (existing.doi if existing else ""),
-        "file": file,
-        "sha256": file_sha256(pdf),
+        "file": _link_target(project, pdf) if link else f"{key}.pdf",
+        "sha256": sha256,
         "password": password or (existing.password if existing else ""),
     }
     try:
-        guide = Guide.model_validate(fields)
+        return Guide.model_validate(fields)
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
         raise ManifestError(f"guide {key!r}: {problems}; nothing was added") from e
-    target = project.corpus_dir / file
+
+
+def _copy_and_record(project: Project, pdf: Path, guide: Guide, *, link: bool, replace: bool) -> None:
+    """Copy the PDF into ``corpus/`` (unless linked) and write the entry; a failed write puts the corpus
+    back as it was. The caller holds the manifest lock."""
+    target = project.corpus_dir / guide.file
     copied = not link and not (target.exists() and target.resolve() == pdf.resolve())
+    previous = target.read_bytes() if copied and target.exists() else None
     if copied:
-        previous = target.read_bytes() if target.exists() else None
         with replacing(target) as tmp:
             shutil.copyfile(pdf, tmp)
     try:
-        if existing is not None:
-            update_guide(project.manifest_path, guide)
-        else:
-            append_guide(project.manifest_path, guide)
+        (update_unlocked if replace else append_unlocked)(project.manifest_path, guide)
     except BaseException:
-        if copied:  # put the corpus back as it was
-            if previous is None:
-                target.unlink(missing_ok=True)
-            else:
-                target.write_bytes(previous)
+        if copied and previous is None:
+            target.unlink(missing_ok=True)
+        elif copied and previous is not None:
+            target.write_bytes(previous)
         raise
-    return guide
 
 
 def _link_target(project: Project, pdf: Path) -> str:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mapping_review.project.layout import Project
-from mapping_review.project.manifest import Guide, load_manifest, update_guide
+from mapping_review.project.manifest import Guide, load_manifest
+from mapping_review.project.manifest_edit import set_guide_fields
 
 USER_AGENT = "mapping-review (guideline corpus fetch)"
 TIMEOUT = 60  # seconds
@@ -74,7 +75,7 @@ def fetch_guide(project: Project, guide: Guide, *, force: bool = False) -> Fetch
         return FetchResult(guide.key, "failed", f"{guide.url}: sha256 is {sha[:12]}, the manifest records "
                                                 f"{guide.sha256[:12]}; the publisher may have changed the file")
     tmp.replace(target)
-    update_guide(project.manifest_path, guide.model_copy(update={"file": file, "sha256": sha}))
+    set_guide_fields(project.manifest_path, guide.key, file=file, sha256=sha)
     return FetchResult(guide.key, "fetched", f"{file} ({sha[:12]})")
 
 

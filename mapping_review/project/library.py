@@ -21,7 +21,8 @@ from mapping_review.files import check_pdf_file, write_atomic
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import Project
 from mapping_review.project.library_formats import LibraryEntry, normalise_doi, normalise_title, read_library
-from mapping_review.project.manifest import KEY_PATTERN, Guide, append_guide, load_manifest, update_guide
+from mapping_review.project.manifest import KEY_PATTERN, Guide, load_manifest
+from mapping_review.project.manifest_edit import append_guide, update_guide
 
 REFERENCES = "references.bib"
 

@@ -10,20 +10,13 @@ Loading is lenient per entry: a typo or a duplicate key makes that entry a
 
 from __future__ import annotations
 
-import copy
-import io
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mapping_review.errors import ConfigError, ManifestError
-from mapping_review.files import folder_lock, replacing
 from mapping_review.project.yamlfile import Located, load_yaml, suggest
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -159,116 +152,3 @@ def _drop_duplicates(
     kept = tuple(g for g in guides if g.key not in duplicated)
     lines = {g.key: seen[g.key][0] for g in kept if g.key in seen}
     return Manifest(path=path, guides=kept, problems=tuple(sorted(problems, key=lambda p: p.line)), lines=lines)
-
-
-def _entry_yaml(guide: Guide) -> str:
-    text = yaml.safe_dump([guide.to_entry()], sort_keys=False, allow_unicode=True, width=200)
-    return "".join("  " + line + "\n" for line in text.splitlines())
-
-
-@contextmanager
-def manifest_lock(path: Path) -> Iterator[None]:
-    """Hold while reading, changing and writing the manifest: concurrent edits wait for each other."""
-    with folder_lock(path.parent):
-        yield
-
-
-def _ruamel() -> Any:
-    from ruamel.yaml import YAML  # round-trip YAML: keeps comments, quotes and layout
-
-    rt = YAML(typ="rt")
-    rt.preserve_quotes = True
-    rt.width = 4096
-    rt.indent(mapping=2, sequence=4, offset=2)
-    return rt
-
-
-def _set_fields(entry: Any, fields: dict[str, Any]) -> None:
-    """Give a round-trip mapping ``fields`` exactly; comments stay where they were (a comment after
-    the last field - usually the next entry's - stays after the entry)."""
-    for name in [k for k in entry if k not in fields]:
-        _move_comment_back(entry, name)
-        del entry[name]
-    for name, value in fields.items():
-        if name in entry:
-            entry[name] = value
-            continue
-        last = list(entry)[-1]
-        entry[name] = value
-        slot = entry.ca.items.get(last)
-        if slot and len(slot) > 2 and slot[2] is not None:
-            inline, newline, rest = slot[2].value.partition("\n")
-            if rest.strip():
-                moved = copy.copy(slot[2])
-                moved.value = "\n" + rest
-                slot[2].value = inline + newline
-                entry.ca.items[name] = [None, None, moved, None]
-
-
-def _move_comment_back(entry: Any, name: str) -> None:
-    """Before ``name`` goes: the comment lines after it move to the field before it."""
-    slot = entry.ca.items.pop(name, None)
-    keys = list(entry)
-    if not slot or len(slot) < 3 or slot[2] is None or keys.index(name) == 0:
-        return
-    rest = slot[2].value.partition("\n")[2]
-    if not rest.strip():
-        return
-    previous = keys[keys.index(name) - 1]
-    target = entry.ca.items.get(previous)
-    if target and len(target) > 2 and target[2] is not None:
-        target[2].value += rest
-    else:
-        moved = copy.copy(slot[2])
-        moved.value = "\n" + rest
-        entry.ca.items[previous] = [None, None, moved, None]
-
-
-def _edited(text: str, guide: Guide) -> str:
-    rt = _ruamel()
-    data = rt.load(text)
-    for entry in data["guides"]:
-        if isinstance(entry, dict) and str(entry.get("key")) == guide.key:
-            _set_fields(entry, guide.to_entry())
-    out = io.StringIO()
-    rt.dump(data, out)
-    return out.getvalue()
-
-
-def _write_checked(path: Path, before: Manifest, text: str, guide: Guide) -> None:
-    """Replace the manifest with ``text`` in one step, only once it reads back as ``before`` with
-    ``guide`` in it and every other entry unchanged; otherwise the file is left as it was."""
-    with replacing(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-        after = load_manifest(tmp)
-        others = [g for g in before.guides if g.key != guide.key]
-        if after.get(guide.key) != guide or [g for g in after.guides if g.key != guide.key] != others:
-            msg = f"{path}: the entry for {guide.key!r} could not be written cleanly; the file is unchanged"
-            raise ManifestError(msg)
-
-
-def update_guide(path: Path, guide: Guide) -> None:
-    """Change one entry in place, keeping every other line and every comment of the file."""
-    with manifest_lock(path):
-        manifest = load_manifest(path)
-        if manifest.get(guide.key) is None:
-            raise ManifestError(f"{path}: no guide {guide.key!r} to update")
-        _write_checked(path, manifest, _edited(path.read_text(encoding="utf-8"), guide), guide)
-
-
-def append_guide(path: Path, guide: Guide) -> None:
-    """Add an entry at the end, keeping the file's comments and layout; refuses a key already there."""
-    with manifest_lock(path):
-        original = path.read_text(encoding="utf-8") if path.exists() else ""
-        manifest = load_manifest(path) if original else Manifest(path, (), (), {})
-        if manifest.get(guide.key) is not None or any(p.key == guide.key for p in manifest.problems):
-            line = manifest.lines.get(guide.key, "?")
-            raise ManifestError(f"{path}:{line}: guide {guide.key!r} already exists; pass --replace to replace it")
-        text = original or HEADER + "guides:\n"
-        if re.search(r"^guides:\s*(\[\s*\]|null|~)?\s*$", text, flags=re.MULTILINE) is None:
-            msg = f"{path}: cannot find a `guides:` line to add the entry under; fix the manifest by hand"
-            raise ManifestError(msg)
-        text = re.sub(r"^guides:\s*(\[\s*\]|null|~)\s*$", "guides:", text, flags=re.MULTILINE)
-        if not text.endswith("\n"):
-            text += "\n"
-        _write_checked(path, manifest, text + _entry_yaml(guide), guide)

@@ -38,9 +38,9 @@ def criterion_title(criterion: Criterion) -> str:
 
 
 def best_evidence(suggestions: list[Suggestion]) -> dict[tuple[str, str], Suggestion]:
-    """The strongest suggestion of each (code, guide): highest score, then earliest page and segment."""
+    """The strongest suggestion of each (code, guide): highest evidence score, then earliest page and segment."""
     best: dict[tuple[str, str], Suggestion] = {}
-    for s in sorted(suggestions, key=lambda s: (-s.score, s.page, s.segment)):
+    for s in sorted(suggestions, key=lambda s: (-s.rank, s.page, s.segment)):  # best evidence first
         best.setdefault((s.code, s.guide), s)
     return best
 

@@ -7,7 +7,10 @@ A settlement is a decision of the reviewer ``consensus`` that records who settle
       adjudicators: [carol]      # only these may settle (default: anyone)
       parties_may_settle: false  # a reviewer who answered the item may not settle it (default)
 
-A party is a reviewer (not the consensus) whose own latest answer on the item exists.
+A party is a reviewer (not the consensus) whose own latest answer on the item exists; while no
+adjudicators are named, every reviewer who has coded anything in the guide counts as a party, so
+that settling never shows a coder the answers of others on a guide they code. Only open
+disagreements can be settled.
 """
 
 from __future__ import annotations
@@ -60,6 +63,30 @@ def parties(decisions: Sequence[Decision], *, level: str, guide: str, code: str,
             if r != CONSENSUS and key == ("segment", guide, code, segment)}
 
 
+def involved_in(decisions: Sequence[Decision], item: Disagreement, settings: ReviewSettings) -> set[str]:
+    """Who may not settle ``item`` for being part of it (see the module's notes)."""
+    out = parties(decisions, level=item.level, guide=item.guide, code=item.code, segment=item.segment) | set(item.answers)
+    if not settings.adjudicators:
+        out |= {d.reviewer for d in decisions if d.guide == item.guide and d.reviewer != CONSENSUS}
+    return out
+
+
+def open_items(decisions: Sequence[Decision], suggestions: Sequence[Suggestion]) -> dict[tuple[str, str, str, str],
+                                                                                         Disagreement]:
+    """The open disagreements by (level, guide, code, segment)."""
+    answers = guide_level(decisions)
+    consensus = answers.pop(CONSENSUS, {})
+    keys = sorted({k for given in answers.values() for k in given} - set(consensus))
+    out = {}
+    for guide, code in keys:
+        given = {r: a[(guide, code)] for r, a in sorted(answers.items()) if (guide, code) in a}
+        if len(set(given.values())) > 1:
+            out[("guide", guide, code, "")] = Disagreement(guide, code, given, False, 0)
+    for d in segment_disagreements(decisions, suggestions):
+        out[("segment", d.guide, d.code, d.segment)] = d
+    return out
+
+
 def check_may_settle(name: str, *, involved: set[str], settings: ReviewSettings) -> None:
     """Raise :class:`RoleError` unless ``name`` may settle an item ``involved`` answered."""
     check_reviewer(name)
@@ -74,9 +101,21 @@ def check_may_settle(name: str, *, involved: set[str], settings: ReviewSettings)
                         "(or set review.parties_may_settle: true in review.yaml)")
 
 
-def may_settle(name: str, item: Disagreement, settings: ReviewSettings) -> bool:
+def check_recorder(reviewer: str, settled_by: str, settings: ReviewSettings) -> None:
+    """A sheet recorded as the consensus names who records it, and that person must be allowed to settle."""
+    if reviewer == CONSENSUS:
+        if not settled_by:
+            msg = "an agreed sheet needs --by NAME: who records it for the team"
+            raise ConfigError(msg)
+        check_may_settle(settled_by, involved=set(), settings=settings)
+    elif settled_by:
+        msg = "--by goes with -r consensus only"
+        raise ConfigError(msg)
+
+
+def may_settle(name: str, item: Disagreement, review: Review) -> bool:
     try:
-        check_may_settle(name, involved=set(item.answers), settings=settings)
+        check_may_settle(name, involved=involved_in(review.decisions, item, review.settings), settings=review.settings)
     except (RoleError, ConfigError):
         return False
     return True
@@ -91,6 +130,7 @@ class Review:
     decisions: Sequence[Decision]
     segment_hashes: Mapping[str, tuple[str, str]]  # segment id -> (guide, text hash)
     settings: ReviewSettings
+    open: Mapping[tuple[str, str, str, str], Disagreement]  # (level, guide, code, segment) -> the disagreement
 
 
 def adjudicate(review: Review, guide: str, code: str, value: bool, *, by: str, segment: str = "", note: str = "",
@@ -106,8 +146,11 @@ def adjudicate(review: Review, guide: str, code: str, value: bool, *, by: str, s
         if where is None or where[0] != guide:
             raise ConfigError(f"no segment {segment!r} in guide {guide!r}")
         text_hash = where[1]
-    involved = parties(review.decisions, level=level, guide=guide, code=code, segment=segment)
-    check_may_settle(by, involved=involved, settings=review.settings)
+    item = review.open.get((level, guide, code, segment))
+    if item is None:
+        raise ConfigError(f"there is no open disagreement on {guide} {code}{' segment ' + segment if segment else ''}; "
+                          "only disagreements between reviewers are settled")
+    check_may_settle(by, involved=involved_in(review.decisions, item, review.settings), settings=review.settings)
     return Decision(reviewer=CONSENSUS, time=now(), level=level, guide=guide, code=code, value=value,
                     action="set" if level == "guide" else ("accept" if value else "reject"), segment=segment,
                     text_hash=text_hash, note=note, origin=origin, settled_by=by)

@@ -126,7 +126,7 @@ def read_reviews(reviews_dir: Path) -> ReviewFiles:
         with path.open("rb") as fh, file_lock(fh, exclusive=False):
             data = fh.read()
         try:
-            text = data.decode("utf-8")
+            text = data.decode("utf-8").removeprefix("\ufeff")  # an editor's byte-order mark
         except UnicodeDecodeError as e:
             where = data.count(b"\n", 0, e.start) + 1
             problems.append(f"{path}:{where}: not UTF-8 text (byte 0x{data[e.start]:02x}); decision files are UTF-8 "
@@ -136,13 +136,11 @@ def read_reviews(reviews_dir: Path) -> ReviewFiles:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
-            try:
-                items = _objects(line)
-            except ValueError as e:  # a write that was cut off, or a hand edit that broke the JSON
-                what = "an unfinished last line" if number == len(lines) else "a damaged line"
-                warnings.append(f"{path}:{number}: {what} was skipped ({e}); it stays in the file - "
+            items, skipped = _objects(line)
+            if skipped:  # a write that was cut off, or a hand edit that broke the JSON
+                what = "an unfinished last line" if number == len(lines) and not items else "a damaged line"
+                warnings.append(f"{path}:{number}: {what} was skipped in part ({skipped}); it stays in the file - "
                                 "fix or delete it by hand, and record that decision again if it is lost")
-                continue
             for item in items:
                 found = _check(item, path.stem)
                 problems.extend(f"{path}:{number}: {p}" for p in found)
@@ -159,16 +157,27 @@ def read_decisions(reviews_dir: Path) -> list[Decision]:
     return read_reviews(reviews_dir).decisions
 
 
-def _objects(line: str) -> list[Any]:
-    """The JSON values on one line: usually one; several where appends were once glued together."""
+def _objects(line: str) -> tuple[list[Any], str]:
+    """The JSON objects on one line - usually one; several where appends were once glued together -
+    and what could not be read (a fragment of a write that was cut off, which may be followed by a
+    whole decision that was appended after it)."""
     decoder = json.JSONDecoder()
-    out, at = [], 0
+    out, skipped, at = [], [], 0
     while at < len(line):
-        item, at = decoder.raw_decode(line, at)
+        try:
+            item, end = decoder.raw_decode(line, at)
+        except json.JSONDecodeError as e:
+            resume = line.find('{"', at + 1)
+            skipped.append(f"{line[at:resume if resume > 0 else len(line)][:60]!r} ({e.msg})")
+            if resume < 0:
+                break
+            at = resume
+            continue
         out.append(item)
+        at = end
         while at < len(line) and line[at].isspace():
             at += 1
-    return out
+    return out, "; ".join(skipped)
 
 
 _TEXT_FIELDS = ("reviewer", "time", "level", "guide", "code", "action", "segment", "text_hash", "note", "origin",
@@ -210,14 +219,16 @@ def latest(decisions: Iterable[Decision]) -> dict[tuple[str, tuple[str, str, str
 
 
 def guide_level(decisions: Iterable[Decision]) -> dict[str, dict[tuple[str, str], bool]]:
-    """Per reviewer, the guide x code answers: sheet cells, else what their segment decisions imply."""
+    """Per reviewer, the guide x code answers: sheet cells, else what their segment decisions imply
+    (an accepted segment implies the guide addresses the code; a rejected one implies nothing). The
+    consensus's answers are its guide-level settlements only."""
     current = latest(decisions)
     explicit: dict[str, dict[tuple[str, str], bool]] = {}
     implied: dict[str, dict[tuple[str, str], bool]] = {}
     for (reviewer, _), d in current.items():
         if d.level == "guide":
             explicit.setdefault(reviewer, {})[(d.guide, d.code)] = d.value
-        elif d.value:
+        elif d.value and reviewer != CONSENSUS:  # a settled segment is not a settled guide
             implied.setdefault(reviewer, {})[(d.guide, d.code)] = True
     out: dict[str, dict[tuple[str, str], bool]] = {}
     for reviewer in sorted(set(explicit) | set(implied)):
@@ -225,6 +236,20 @@ def guide_level(decisions: Iterable[Decision]) -> dict[str, dict[tuple[str, str]
         merged.update(explicit.get(reviewer, {}))
         out[reviewer] = merged
     return out
+
+
+def own_answers(decisions: Iterable[Decision], reviewer: str) -> dict[tuple[str, str], Decision]:
+    """``reviewer``'s latest explicit guide-level decision per guide x code (their sheet, as it stands)."""
+    return {(d.guide, d.code): d for (who, _), d in latest(decisions).items() if who == reviewer and d.level == "guide"}
+
+
+def newer_than(decision: Decision, moment: str) -> bool:
+    """Was ``decision`` made at or after ``moment`` (an ISO time)? False when either is not a time."""
+    try:
+        return datetime.fromisoformat(decision.time.replace("Z", "+00:00")) >= datetime.fromisoformat(
+            moment.replace("Z", "+00:00"))
+    except ValueError:
+        return False
 
 
 def segment_labels(decisions: Sequence[Decision]) -> dict[tuple[str, str], bool]:

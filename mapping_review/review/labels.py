@@ -178,8 +178,9 @@ def learn_evidence_model(codebook: Codebook, decisions: Sequence[Decision], segm
         return EvidenceLearning(len(labels), len(examples), guides, shipped, project, written, reason)
 
     if len(guides) < 2 or min(n_pos, len(examples) - n_pos) < MIN_PER_CLASS:
+        have = f"have {n_pos} and {len(examples) - n_pos} on {len(guides)}"
         return result(None, None, None, f"needs {MIN_PER_CLASS} accepted and {MIN_PER_CLASS} rejected suggestions "
-                                          f"on at least 2 guides (have {n_pos} and {len(examples) - n_pos} on {len(guides)})")
+                                          f"on at least 2 guides ({have})")
     definitions = code_definitions(codebook)
     held, _ = cross_validate(examples, definitions=definitions)
     indices = sorted(held)

@@ -6,10 +6,10 @@ blind: it shows that reviewer's own answers and nothing of other reviewers or
 the consensus; a cell they have not decided is empty (undecided), and ``No``
 is an answer. Beside each feature a ``<feature> [machine]`` column gives the
 machine's suggestion and evidence counts as a hint (ignored on import).
-Importing checks the whole sheet first and appends nothing if anything is
-wrong; it records only cells the reviewer filled in or changed. A ``<feature> [quote]``
-column may hold quotes that support the answer (``review.labels`` records them as segment
-decisions).
+A ``<feature> [quote]`` column may hold quotes that support the answer
+(``review.labels`` records them as segment decisions). Importing checks the
+whole sheet first and appends nothing if anything is
+wrong; it records only cells the reviewer filled in or changed.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from mapping_review.coding.codebook import Codebook, Feature, split_cell
 from mapping_review.coding.decide import Evidence
 from mapping_review.errors import ConfigError
 from mapping_review.project.yamlfile import suggest
-from mapping_review.review.decisions import Decision, check_reviewer, guide_level, latest, now
+from mapping_review.review.decisions import Decision, check_reviewer, newer_than, now, own_answers
 from mapping_review.review.tables_io import read_table, write_table
 
 KEY_COLUMNS = ("Natbib", "key", "guide")
 EVIDENCE_SUFFIX = " [evidence]"  # hint columns of sheets exported by earlier versions
 MACHINE_SUFFIX = " [machine]"
 QUOTE_SUFFIX = " [quote]"  # a reviewer's supporting quotes, read by review.labels.quotes_to_decisions
+EXPORTED = "exported"  # when a reviewer's sheet was exported
 YES = {"yes", "y", "x", "1", "true", "✓"}
 NO = {"no", "n", "0", "false", "none"}
 NOTHING = "\nNothing was imported; fix the sheet and import it again."
@@ -95,16 +96,19 @@ def export_sheet(
     """Write ``reviewer``'s blind sheet: their own answers and nothing of anyone else's.
 
     A cell they have not decided is empty; the machine's suggestion stands beside each feature in a
-    ``[machine]`` column, as a hint that import ignores.
+    ``[machine]`` column, as a hint that import ignores. The ``exported`` column records when the
+    sheet was made, so that importing it later never undoes an answer given since.
     """
     check_reviewer(reviewer)
-    own = guide_level(decisions).get(reviewer, {})
-    header = ["Natbib"] + [f.label for f in codebook.features] + [f.label + MACHINE_SUFFIX for f in codebook.features]
+    own = own_answers(decisions, reviewer)
+    header = (["Natbib"] + [f.label for f in codebook.features] + [f.label + MACHINE_SUFFIX for f in codebook.features]
+              + [EXPORTED])
+    time = now()
     rows = []
     for guide in guides:
-        answers = {code: value for (g, code), value in own.items() if g == guide}
+        answers = {code: d.value for (g, code), d in own.items() if g == guide}
         rows.append([guide] + [own_cell(f, answers) for f in codebook.features]
-                    + [machine_cell(f, guide, machine, evidence) for f in codebook.features])
+                    + [machine_cell(f, guide, machine, evidence) for f in codebook.features] + [time])
     return write_table(path, header, rows)
 
 
@@ -125,7 +129,7 @@ def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[in
     columns: dict[int, Feature] = {}
     problems = []
     for i, name in enumerate(header[1:], start=1):
-        if name.endswith((EVIDENCE_SUFFIX, MACHINE_SUFFIX, QUOTE_SUFFIX)) or not name:
+        if name.endswith((EVIDENCE_SUFFIX, MACHINE_SUFFIX, QUOTE_SUFFIX)) or name == EXPORTED or not name:
             continue
         feature = labels.get(name.casefold())
         if feature is None:
@@ -146,7 +150,8 @@ def _parse_cell(feature: Feature, cell: str, *, complete: bool) -> tuple[dict[st
     value = cell.strip().casefold()
     if not value:
         return (dict.fromkeys(feature_codes(feature), False) if complete else {}), None
-    if value in NO:
+    by_label = {c.label.casefold(): c for c in feature.codes}
+    if value in NO and value not in by_label:  # a sub-value may itself be called "None"
         return dict.fromkeys(feature_codes(feature), False), None
     if not feature.codes:
         if value in YES:
@@ -166,7 +171,7 @@ def _parse_cell(feature: Feature, cell: str, *, complete: bool) -> tuple[dict[st
 
 def read_sheet(
     path: Path, codebook: Codebook, *, guides: Mapping[str, str], reviewer: str, previous: Sequence[Decision],
-    complete: bool = False,
+    complete: bool = False, settled_by: str = "",
 ) -> SheetImport:
     """Check a filled-in sheet and turn it into ``reviewer``'s decisions; raises listing every problem.
 
@@ -178,7 +183,8 @@ def read_sheet(
     check_reviewer(reviewer)
     header, rows = read_table(path)
     columns, missing = _columns(path, header, codebook)
-    own = guide_level(previous).get(reviewer, {})
+    own = own_answers(previous, reviewer)
+    exported_col = header.index(EXPORTED) if EXPORTED in header else None
     problems: list[str] = []
     seen: dict[str, int] = {}
     answers: dict[tuple[str, str], tuple[bool, int]] = {}
@@ -194,7 +200,8 @@ def read_sheet(
             problems.append(f"{path}: row {number}: guide {key!r} appears twice (also row {seen[key]})")
             continue
         seen[key] = number
-        mine = {code: value for (g, code), value in own.items() if g == key}
+        mine = {code: d.value for (g, code), d in own.items() if g == key}
+        exported_at = row[exported_col] if exported_col is not None else ""
         for i, feature in columns.items():
             cell, exported = row[i].strip(), own_cell(feature, mine)
             if cell and cell == exported:
@@ -209,14 +216,18 @@ def read_sheet(
                 problems.append(f"{path}: row {number}, column {header[i]!r}: {error}")
             for code, value in values.items():
                 answers[(key, code)] = (value, number)
+                since = own.get((key, code))
+                if exported_at and since is not None and since.value != value and newer_than(since, exported_at):
+                    problems.append(f"{path}: row {number}, column {header[i]!r}: you answered {code} again at "
+                                    f"{since.time}, after this sheet was exported ({exported_at}); export a fresh "
+                                    "sheet, so that an older answer never undoes a newer one")
     if problems:
         raise ConfigError("\n".join(problems) + NOTHING)
-    current = {(d.guide, d.code): d.value for (who, _), d in latest(previous).items()
-               if who == reviewer and d.level == "guide"}
+    current = {key: d.value for key, d in own.items()}
     time = now()
     decisions = [
         Decision(reviewer=reviewer, time=time, level="guide", guide=g, code=c, value=v, action="set",
-                 text_hash=guides[g], origin=f"sheet:{path.name} row {n}")
+                 text_hash=guides[g], origin=f"sheet:{path.name} row {n}", settled_by=settled_by)
         for (g, c), (v, n) in sorted(answers.items())
         if current.get((g, c)) != v
     ]

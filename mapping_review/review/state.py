@@ -13,7 +13,7 @@ from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
 from mapping_review.project.settings import load_settings
-from mapping_review.review.adjudication import Review, segment_disagreements
+from mapping_review.review.adjudication import Review, open_items, segment_disagreements
 from mapping_review.review.agreement import Agreement, agreement
 from mapping_review.review.consensus import Disagreement, GuideCode, resolve
 from mapping_review.review.decisions import CONSENSUS, Decision, guide_level, latest, read_reviews
@@ -147,7 +147,7 @@ def adjudication_of(state: ReviewState) -> Review:
     segments = segments_by_id(state.project, state.keys)
     return Review(state.codebook, state.guides, state.decisions,
                   {s.id: (s.guide, text_hash(s.text)) for s in segments.values()},
-                  load_settings(state.project.root).review)
+                  load_settings(state.project.root).review, open_items(state.decisions, state.suggestions))
 
 
 def write_tables(state: ReviewState, tables: Tables) -> list[Path]:
@@ -194,9 +194,8 @@ def _evidence_rows(state: ReviewState) -> list[list[object]]:
             added.append(d)
     suggested = {(s.segment, s.code) for s in state.suggestions}
     rows: list[list[object]] = [
-        [s.guide, s.code, s.segment, s.page, " > ".join(s.section), s.quote, f"{s.coder}+{s.model}" if s.model else s.coder,
-         f"{s.rank:g}",
-         "; ".join(said.get((s.segment, s.code), []))]
+        [s.guide, s.code, s.segment, s.page, " > ".join(s.section), s.quote,
+         f"{s.coder}+{s.model}" if s.model else s.coder, f"{s.rank:g}", "; ".join(said.get((s.segment, s.code), []))]
         for s in state.suggestions
     ]
     segments = segments_by_id(state.project, sorted({d.guide for d in added}))

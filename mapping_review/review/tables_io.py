@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,15 +20,24 @@ Row = list[str]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+
+
+def _risky(text: str) -> bool:
+    bare = text.lstrip("'")
+    return bare.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(bare)
+
+
 def neutralise(text: str) -> str:
     """``text`` as a CSV cell no spreadsheet runs: a formula-like start gets a ``'`` in front (and so
-    does text that already starts with quotes before one, so that :func:`restore` is exact)."""
-    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
+    does text that already starts with quotes before one, so that :func:`restore` is exact); a
+    number such as ``-0.5`` stays a number."""
+    return "'" + text if _risky(text) else text
 
 
 def restore(cell: str) -> str:
     """The text :func:`neutralise` was given."""
-    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS) else cell
+    return cell[1:] if cell.startswith("'") and _risky(cell) else cell
 
 
 def read_table(path: Path) -> tuple[Row, list[Row]]:
@@ -72,7 +82,7 @@ def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[objec
     """Write CSV (or XLSX by suffix) deterministically and atomically; rows are written as given."""
     with replacing(path) as tmp:
         if path.suffix.lower() == ".xlsx":
-            _write_xlsx(tmp, header, rows)
+            _write_xlsx(tmp, header, rows, name=path.name)
         else:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
@@ -82,14 +92,18 @@ def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[objec
     return path
 
 
-def _write_xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def _write_xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], *, name: str) -> None:
     import openpyxl
 
     book = openpyxl.Workbook()
     sheet = book.active
     for r, values in enumerate([list(header), *rows], start=1):
         for c, value in enumerate(values, start=1):
-            cell = sheet.cell(row=r, column=c, value="" if value is None else value)
+            try:
+                cell = sheet.cell(row=r, column=c, value="" if value is None else value)
+            except ValueError as e:  # openpyxl refuses control characters
+                msg = f"{name}: row {r}, column {c}: {e}; export as .csv instead"
+                raise ConfigError(msg) from e
             if isinstance(value, str):
                 cell.data_type = "s"  # text stays text: never a formula
     book.save(path)

@@ -19,12 +19,12 @@ from mapping_review.coding.codebook import Codebook, split_cell
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.errors import ConfigError
 from mapping_review.project.yamlfile import suggest
-from mapping_review.review.decisions import Decision, check_reviewer, latest, now
+from mapping_review.review.decisions import Decision, check_reviewer, latest, newer_than, now
 from mapping_review.review.tables_io import read_table, write_table
 from mapping_review.segment.segments import Segment
 
 COLUMNS = ("guide", "segment", "page", "section", "code", "score", "match", "quote", "text_hash",
-           "decision", "add_codes", "note")
+           "decision", "add_codes", "note", "exported")
 ACCEPT = {"accept", "a", "yes", "y", "1", "true", "✓"}
 REJECT = {"reject", "r", "no", "n", "0", "false", "x"}
 
@@ -37,11 +37,12 @@ def export_worksheet(
     done = {(d.segment, d.code): d for (who, _), d in latest(decisions).items()
             if who == reviewer and d.level == "segment"}
     rows = []
+    time = now()
     for s in suggestions:
         earlier = done.get((s.segment, s.code))
         decision = "" if earlier is None else ("accept" if earlier.value else "reject")
         rows.append([s.guide, s.segment, s.page, " > ".join(s.section), s.code, f"{s.score:g}", s.match, s.quote,
-                     s.text_hash, decision, "", earlier.note if earlier else ""])
+                     s.text_hash, decision, "", earlier.note if earlier else "", time])
     return write_table(path, COLUMNS, rows)
 
 
@@ -50,6 +51,7 @@ class WorksheetImport:
     decisions: list[Decision]
     needs_review: list[str]  # one line per decision whose text changed
     skipped: int  # rows left blank
+    unchanged: int = 0  # decisions the reviewer had already recorded
 
 
 def _header(path: Path, header: list[str]) -> dict[str, int]:
@@ -68,9 +70,17 @@ def _header(path: Path, header: list[str]) -> dict[str, int]:
 
 def read_worksheet(
     path: Path, codebook: Codebook, *, segments: Mapping[str, Segment], guides: Sequence[str], reviewer: str,
+    previous: Sequence[Decision] = (),
 ) -> WorksheetImport:
-    """Check a worksheet and turn its rows into segment decisions; raises listing every problem."""
+    """Check a worksheet and turn its rows into segment decisions; raises listing every problem.
+
+    A decision the reviewer already recorded is not recorded again, and a row that would undo a
+    decision they made after the worksheet was exported is refused.
+    """
     check_reviewer(reviewer)
+    current = {(d.segment, d.code): d for (who, _), d in latest(previous).items()
+               if who == reviewer and d.level == "segment"}
+    unchanged = 0
     header, rows = read_table(path)
     col = _header(path, header)
     problems: list[str] = []
@@ -117,6 +127,14 @@ def read_worksheet(
                 problems.append(f"{where}: segment {seg_id!r} and code {code_id!r} also on row {seen[(seg_id, code_id)]}")
                 continue
             seen[(seg_id, code_id)] = number
+            earlier = current.get((seg_id, code_id))
+            if earlier is not None and earlier.value == (action != "reject") and not changed:
+                unchanged += 1
+                continue
+            if earlier is not None and cell(row, "exported") and newer_than(earlier, cell(row, "exported")):
+                problems.append(f"{where}: you decided {code_id!r} on this segment again at {earlier.time}, after "
+                                f"this worksheet was exported ({cell(row, 'exported')}); export a fresh one")
+                continue
             if changed:
                 why = "no longer exists" if seg is None else "has new text"
                 stale.append(f"{where}: segment {seg_id!r} {why} since the worksheet was made; "
@@ -129,4 +147,4 @@ def read_worksheet(
             ))
     if problems:
         raise ConfigError("\n".join(problems) + "\nNothing was imported; fix the worksheet and import it again.")
-    return WorksheetImport(decisions=decisions, needs_review=stale, skipped=skipped)
+    return WorksheetImport(decisions=decisions, needs_review=stale, skipped=skipped, unchanged=unchanged)

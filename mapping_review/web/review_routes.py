@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, abort, g, redirect, render_template, request, url_for
 
 from mapping_review.review.adjudication import adjudicate, may_settle
-from mapping_review.review.decisions import Decision, guide_level, now
+from mapping_review.review.decisions import Decision, now, own_answers
 from mapping_review.review.state import adjudication_of, resolve_review
 from mapping_review.web.routes import store
 from mapping_review.web.security import BadRequest, bool_field, json_object, text_field
@@ -19,8 +19,8 @@ ANSWERS = {"yes": True, "no": False}
 def sheet_view() -> Any:
     """The signed-in reviewer's own answers, and the machine's as a hint: nothing of anyone else's."""
     state = store().state()
-    tables = resolve_review(state)
-    own = guide_level(state.decisions).get(g.reviewer, {})
+    tables = resolve_review(state, use_calibration=False)  # the machine's own answer, never fitted to others'
+    own = {key: d.value for key, d in own_answers(state.decisions, g.reviewer).items()}
     return render_template("sheet.html", guides=store().guides(), features=state.codebook.features, machine=tables.auto,
                            mine=own, evidence=state.evidence, saved=request.args.get("saved", ""))
 
@@ -30,7 +30,7 @@ def sheet_save(key: str) -> Any:
     state = store().state()
     if key not in state.guides:
         abort(404)
-    own = guide_level(state.decisions).get(g.reviewer, {})
+    own = {key: d.value for key, d in own_answers(state.decisions, g.reviewer).items()}
     time = now()
     decisions = []
     for code in state.codebook.codes:
@@ -48,10 +48,9 @@ def disagreements_view() -> Any:
     """The open disagreements the signed-in reviewer may settle (review.yaml decides who may)."""
     state = store().state()
     tables = resolve_review(state)
-    settings = adjudication_of(state).settings
-    items = [d for d in tables.open if may_settle(g.reviewer, d, settings)]
-    hidden = len(tables.open) - len(items)
-    return render_template("disagreements.html", items=items, hidden=hidden, codebook=state.codebook,
+    review = adjudication_of(state)
+    items = [d for d in tables.open if may_settle(g.reviewer, d, review)]
+    return render_template("disagreements.html", items=items, codebook=state.codebook,
                            reviewers=sorted({r for d in items for r in d.answers}))
 
 

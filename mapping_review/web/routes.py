@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 
@@ -13,7 +14,7 @@ from mapping_review.review.agreement import fmt
 from mapping_review.review.codefirst import quote_decision
 from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, latest
 from mapping_review.review.progress import review_progress
-from mapping_review.review.state import agreement_by_code
+from mapping_review.review.state import adjudication_of, agreement_by_code
 from mapping_review.web.security import int_field, json_object, text_field
 from mapping_review.web.store import Store
 
@@ -45,10 +46,14 @@ def valid_reviewer(name: str) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    """A page of this site to return to after login; anything that could lead elsewhere goes home."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("dashboard")
+    """A page of this site to return to after login; anything that could lead elsewhere goes home
+    (another host, a scheme, a backslash or a control character a browser would drop)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("dashboard")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return url_for("dashboard")
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else url_for("dashboard")
 
 
 def login() -> Any:
@@ -76,13 +81,17 @@ def dashboard() -> Any:
     for guide, p in zip(store().guides(), progress.guides):
         data = store().guide(guide.key)
         rows.append({"guide": guide, "pages": data.doc.n_pages if data.doc else 0, "p": p})
-    by_code, overall, raters = agreement_by_code(state)
-    agreement = {"raters": raters, "units": overall.n_units, "percent": fmt(overall.percent), "alpha": fmt(overall.alpha),
-                 "weakest": sorted(((c, a.alpha) for c, a in by_code.items() if a.n_units and a.alpha == a.alpha),
-                                   key=lambda x: x[1])[:5]} if len(raters) >= 2 else None
+    adjudicator = g.reviewer in adjudication_of(state).settings.adjudicators
+    agreement = None
+    if adjudicator:  # figures that change with each answer would tell a coder what the others answered
+        by_code, overall, raters = agreement_by_code(state)
+        agreement = {"raters": raters, "units": overall.n_units, "percent": fmt(overall.percent),
+                     "alpha": fmt(overall.alpha),
+                     "weakest": sorted(((c, a.alpha) for c, a in by_code.items() if a.n_units and a.alpha == a.alpha),
+                                       key=lambda x: x[1])[:5]} if len(raters) >= 2 else None
     return render_template("dashboard.html", rows=rows, progress=progress, codes=state.codebook.codes,
                            labels=code_labels(state.codebook), short=short_labels(state.codebook), agreement=agreement,
-                           done=request.args.get("done"))
+                           adjudicator=adjudicator, done=request.args.get("done"))
 
 
 def api_decide() -> Any:

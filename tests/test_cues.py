@@ -1,0 +1,40 @@
+"""Cues for who acts, what kind of sentence it is and where it stands."""
+
+from mapping_review.coding.cues import CUE_NAMES, sentence_cues
+
+
+def on(text, section=("Recommendations", "1.2 Assessment"), **kw):
+    return {k for k, v in sentence_cues(text, section, **kw).items() if v >= 1}
+
+
+def test_who_acts():
+    assert {"imperative", "helper_acts"} <= on("1.2.3 Offer a home visit within 2 weeks.")
+    assert {"imperative", "negation", "helper_acts"} <= on("• Do not offer benzodiazepines for longer than 2 weeks.")
+    assert "helper_acts" in on("Practitioners should discuss the options with the person.")
+    assert "client_acts" in on("The person may feel hopeless and lose interest in things.")
+    assert "first_person" in on("I can't trust anybody.")
+    assert "author" in on("This guideline covers care for adults with depression.")
+    assert "helper_acts" not in on("The mother felt that nobody listened.")
+
+
+def test_what_kind_of_sentence():
+    assert "question" in on("Have you had thoughts of ending your life?")
+    assert "symptom" in on("Symptoms include low mood and loss of interest.")
+    assert "cross_reference" in on("For guidance on managing medicines, see the NICE guideline on medicines optimisation.")
+    assert {"no_verb", "bullet"} <= on("• Medical or hospital settings")
+    assert "exercise" in on("Notice your breathing and close your eyes.")
+    assert "numbered" in on("1.4.2 Offer CBT.", role="recommendation")
+    assert {"heading", "title"} <= on("Home visits", heading=True)
+
+
+def test_where_it_stands():
+    assert "section_case" in on("You sit with her.", ("Chapter 5", "Case scenario 1: Natural disaster"))
+    assert "section_research" in on("What is the effect of X?", ("Recommendations for research",))
+    assert "section_listing" in on("• Job interview", ("Sample In Vivo Items",))
+    assert "section_self_care" in on("Rest and eat well.", ("Chapter 4", "Caring for yourself"))
+    assert "section_resources" in on("Read this book.", ("Additional resources and links",))
+
+
+def test_every_cue_is_named_and_numeric():
+    cues = sentence_cues("Anything at all.", ())
+    assert tuple(cues) == CUE_NAMES and all(isinstance(v, float) for v in cues.values())

@@ -1,0 +1,103 @@
+"""The evidence classifier: features, fitting, a JSON model read without scikit-learn, the shipped model."""
+
+import json
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from mapping_review.coding.evidence import (
+    MODEL,
+    EvidenceModel,
+    density_of,
+    load_model,
+    other_features,
+    rank_evidence,
+    save_model,
+    shipped_model,
+    text_terms,
+)
+from mapping_review.coding.evidence_fit import Example, cross_validate, fit_evidence_model
+from mapping_review.coding.suggestions import Suggestion
+from mapping_review.errors import ConfigError
+
+POS = ["1.2.{i} Offer a home visit to parents who need more support.",
+       "Health visitors should arrange home visits for families in the first year.",
+       "Deliver the sessions in the person's home if they prefer.",
+       "Consider home visits when the person cannot travel to the clinic."]
+NEG = ["Have you been feeling low at home over the last two weeks?",
+       "The mother felt lonely at home after the birth.",
+       "• Being at home alone",
+       "Symptoms include staying at home and loss of interest in going out."]
+
+
+def sugg(guide, i, text, section=("Recommendations",)):
+    start = text.lower().index("home")
+    return Suggestion(guide=guide, code="location/client_home", segment=f"{guide}:1:{i}", page=1, section=section,
+                      quote=text.replace("{i}", str(i)), match=text[start:start + 4], match_start=start,
+                      match_end=start + 4, score=1.0, coder="rules.v2", text_hash="h", weight=1.0)
+
+
+def examples(guides=("g1", "g2", "g3")):
+    out = []
+    for guide in guides:
+        items = [sugg(guide, i, t) for i, t in enumerate(POS)] + [sugg(guide, 10 + i, t) for i, t in enumerate(NEG)]
+        density = density_of(items)
+        out += [Example(s, i < len(POS), density) for i, s in enumerate(items)]
+    return out
+
+
+def test_text_terms_are_words_and_pairs():
+    assert text_terms("Offer 2 home visits") == ["offer", "#", "home", "visits", "offer #", "# home", "home visits"]
+
+
+def test_features_carry_the_code_the_match_the_cues_and_the_section():
+    s = sugg("g", 1, POS[0], section=("Recommendations", "Home visiting"))
+    feats = other_features(s, {"location/client_home": {"home": 2, "visits": 1}}, density_of([s]))
+    assert feats["code:location/client_home"] == 1 and feats["m:home"] == 1 and feats["rule_strong"] == 1
+    assert feats["cue:imperative"] == 1 and feats["h:visiting"] == 1 and feats["defsim"] > 0
+    assert feats["dens_section"] == 0.0
+
+
+def test_a_fitted_model_tells_care_from_a_passing_word_and_round_trips(tmp_path):
+    model = fit_evidence_model(examples(), definitions={"location/client_home": {"home": 1, "visit": 1}})
+    new_pos = sugg("g9", 1, "Offer home visits to parents with a new baby.")
+    new_neg = sugg("g9", 2, "Have you felt alone at home this week?")
+    assert model.probability(new_pos) > 0.5 > model.probability(new_neg)
+    path = save_model(model, tmp_path / "m.json")
+    again = load_model(path)
+    for s in (new_pos, new_neg):
+        assert again.probability(s) == pytest.approx(model.probability(s), abs=1e-5)
+    scored = again.score([new_neg, new_pos])
+    assert [s.model for s in scored] == [MODEL, MODEL] and rank_evidence(scored)[0].segment == new_pos.segment
+
+
+def test_terms_from_one_guide_only_are_not_learnt():
+    ex = examples()
+    odd = sugg("g1", 99, "Use the zebra protocol for every home visit.")
+    model = fit_evidence_model([*ex, Example(odd, True, density_of([odd]))])
+    assert "zebra" not in model.vocabulary and "home" in model.vocabulary
+
+
+def test_cross_validation_holds_each_guide_out():
+    held, reports = cross_validate(examples())
+    assert [r.guide for r in reports] == ["g1", "g2", "g3"]
+    assert len(held) == len(examples()) and all(r.auc is not None and r.auc > 0.5 for r in reports)
+
+
+def test_a_damaged_model_file_is_reported(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"name": MODEL}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="not an evidence model"):
+        load_model(path)
+
+
+def test_the_shipped_model_is_small_versioned_and_trained_on_the_development_part_only():
+    path = ROOT / "mapping_review" / "coding" / "models" / f"{MODEL}.json"
+    assert path.stat().st_size < 1_000_000
+    model = shipped_model()
+    assert isinstance(model, EvidenceModel) and model.name == MODEL == "evidence-clf.v1"
+    split = yaml.safe_load((ROOT / "data" / "coding" / "split.yaml").read_text())["guides"]
+    dev = sorted(g["key"] for g in split if g["part"] == "dev")
+    assert sorted(model.meta["trained_on"]) == dev
+    assert model.meta["coder"] == "rules.v2" and model.meta["n_items"] > 1000

@@ -1,0 +1,77 @@
+"""What is not coded, or is coded once: by what the text is, not by which guide it comes from."""
+
+from mapping_review.coding.hygiene import (
+    blank_glyphs,
+    first_occurrences,
+    heading_name,
+    is_boilerplate,
+    not_coded,
+    skipped_heading,
+)
+
+SKIP = ("references", "contents", "recommendations for research", "why the committee made the recommendations")
+
+
+def test_private_use_glyphs_are_blanked_keeping_offsets():
+    text = "\uf0b7 Offer a home visit \uf0fc within a week."
+    clean = blank_glyphs(text)
+    assert len(clean) == len(text) and "\uf0b7" not in clean and clean[2:7] == "Offer"
+    assert not_coded("\uf0a7 \uf0a8") == "number or symbols only"
+
+
+def test_numbers_fragments_and_blank_pages_are_not_coded():
+    assert not_coded("12") == "number or symbols only"
+    assert not_coded("1.2.3") == "number or symbols only"
+    assert not_coded("• Stress increases.") == "fragment"
+    assert not_coded("Job interview") == "fragment"
+    assert not_coded("This page is intentionally left blank.") == "blank page notice"
+    assert not_coded("Offer a home visit to every new mother.") is None
+    # a heading of two words is a title, still coded (as weak evidence); one word is a bare topic
+    assert not_coded("Home visits", heading=True) is None
+    assert not_coded("Thought", heading=True) == "fragment"
+
+
+def test_contents_lines_are_not_coded():
+    assert not_coded("1.4 Interventions for behaviour that challenges ..................................... 17") == \
+        "contents line"
+    assert not_coded("3.5 People who likely need special attention 30") == "contents line"
+    assert not_coded("Chapter 4 Caring for yourself and your colleagues 37") == "contents line"
+    # an ordinary sentence that ends with a number is not a contents line
+    assert not_coded("Offer this if the person is younger than 18") is None
+    assert not_coded("If the person is under 18") is None
+
+
+def test_boilerplate_is_recognised_by_what_it_is():
+    for text in ["© World Health Organization 2015. All rights reserved.",
+                 "This work is available under the Creative Commons Attribution-NonCommercial-ShareAlike licence.",
+                 "Errors and omissions excepted, the names of proprietary products are distinguished by capitals.",
+                 "1 Vision Drive, Burwood East, Victoria (email: someone@example.org, tel: +61-3-9287-2233)",
+                 "Requests for permission to reproduce or translate WHO publications should be addressed to WHO Press.",
+                 "Hobfoll, S, Watson, P, et al. (2007) Five essential elements of immediate mass trauma intervention.",
+                 "Traumatology, 22(4), 314–321 (2016)."]:
+        assert is_boilerplate(text), text
+        assert not_coded(text) in ("boilerplate", "fragment")
+    for text in ["Discuss the risks and benefits of treatment with the person.",
+                 "Give the mother a copy of the calendar to keep at home.",
+                 "The evidence shows that CBT reduces symptoms."]:
+        assert not is_boilerplate(text), text
+
+
+def test_headings_are_skipped_by_the_whole_heading_not_by_a_prefix():
+    assert skipped_heading("References", SKIP)
+    assert skipped_heading("7 References 55", SKIP)
+    assert skipped_heading("Recommendations for research", SKIP)
+    assert skipped_heading("Why the committee made the recommendation", SKIP)  # singular of a plural entry
+    assert skipped_heading("Why the committee made the recommendations", SKIP)
+    assert not skipped_heading("References to community services", SKIP)
+    assert not skipped_heading("Contents of the care plan", SKIP)
+    assert heading_name("Appendix A: Resources & links iii") == "resources and links"
+
+
+def test_a_repeated_passage_is_kept_once_outside_the_appendix():
+    items = [("Appendix D: Ask about suicide [2009]", ("Appendices", "Appendix D")),
+             ("Ask directly about thoughts of suicide.", ("Appendix D",)),
+             ("Ask directly about thoughts of suicide.", ("Chapter 4", "Assessing risk")),
+             ("Ask directly about thoughts  of suicide. [2009, amended 2022]", ("Chapter 9",)),
+             ("Offer a follow-up.", ("Chapter 4",))]
+    assert first_occurrences(items) == [True, False, True, False, True]

@@ -1,0 +1,139 @@
+"""Sentence labels: normalised keys that survive re-extraction, CSV round trip, and finding labels again."""
+
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, need_corpus
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mapping_review.coding.labels import (
+    ANCHOR_WORDS,
+    Unit,
+    compact,
+    make_label,
+    match_labels,
+    read_labels,
+    text_key,
+    write_labels,
+)
+from mapping_review.errors import ConfigError
+
+SENTENCE = "1.4.2 Offer individual guided self-help based on the principles of cognitive behavioural therapy (CBT)."
+
+
+def test_the_key_ignores_what_re_extraction_changes():
+    same = ["1.4.2 Offer individual guided self- help based on the principles of cognitive behavioural therapy (CBT).",
+            "\ue0b7 1.4.2  Offer individual guided self-help based on the principles of cognitive\n"
+            "behavioural therapy (CBT)",
+            "1.4.2 Offer individual guided self-help based on the principles of cognitive behavioural therapy (CBT)."]
+    assert {text_key(t) for t in same} == {text_key(SENTENCE)}
+    assert text_key(SENTENCE.replace("Offer", "Do not offer")) != text_key(SENTENCE)
+    label = make_label("g", 24, SENTENCE, "modality/text", "supports", origin="reader")
+    assert label.anchor == "1 4 2 offer individual guided self help"
+    assert len(label.anchor.split()) == ANCHOR_WORDS and label.tail == "of cognitive behavioural therapy cbt"
+    assert label.hash == text_key(SENTENCE) and len(label.hash) == 12
+
+
+def test_a_label_must_be_one_of_four():
+    with pytest.raises(ConfigError, match="label 'maybe' is not one of supports, mentions, wrong_sense, boilerplate"):
+        make_label("g", 1, SENTENCE, "x", "maybe")
+
+
+@given(st.lists(st.tuples(st.integers(1, 300), st.text(min_size=1, max_size=80),
+                          st.sampled_from(["supports", "mentions", "wrong_sense", "boilerplate"])), max_size=8))
+def test_labels_round_trip_through_csv(tmp_path_factory, items):
+    path = tmp_path_factory.mktemp("labels") / "g.csv"
+    labels = [make_label("guide-1", page, text, "code/a", kind, origin="reader", note="a, \"quoted\" note")
+              for page, text, kind in items]
+    write_labels(path, labels)
+    read = read_labels(path)
+    assert sorted(read, key=lambda x: x.key) == sorted({x.key: x for x in labels}.values(), key=lambda x: x.key)
+    assert read == read_labels(write_labels(path, read))  # sorted and stable
+
+
+def test_a_bad_label_file_names_the_row(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text("guide,page,code,label,anchor,tail,hash,origin,note\ng,x,c,supports,a,b,h,,\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"g.csv: row 2: page 'x' is not a number"):
+        read_labels(path)
+    path.write_text("guide,page,code,label,anchor,tail,hash,origin,note\ng,2,c,yes,a,b,h,,\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"g.csv: row 2: label 'yes' is not one of"):
+        read_labels(path)
+
+
+def unit(i, text, page=24, guide="g"):
+    return Unit(f"{guide}:{page}:{i}", guide, page, page, text)
+
+
+def test_labels_find_their_sentence_after_the_extraction_changed():
+    label = make_label("g", 24, SENTENCE, "modality/text", "supports")
+    # the same words with other spacing and hyphens, one page later: exact, nearest page wins
+    exact = match_labels([label], [unit(1, SENTENCE.replace("self-help", "self- help"), page=30),
+                                   unit(2, SENTENCE, page=25)])
+    assert exact[0].status == "exact" and exact[0].unit.id == "g:25:2"
+    # a running header was glued to the front (the head anchor fails, the tail finds it)
+    header = match_labels([label], [unit(1, "NICE guideline NG222 | " + SENTENCE), unit(2, "Offer CBT.")])
+    assert header[0].status == "changed" and header[0].unit.id == "g:24:1"
+    # a table row now carries its column header
+    row = match_labels([label], [unit(1, "Treatment: " + SENTENCE + " | How is this delivered?: in person")])
+    assert row[0].status == "changed"
+    # the sentence is gone (a contents page no longer makes sentences): lost, and reported as such
+    lost = match_labels([label], [unit(1, "Something else entirely on this page.")])
+    assert lost[0].status == "lost" and lost[0].unit is None
+    # far pages and other guides are not searched by anchor
+    assert match_labels([label], [unit(1, "x " + SENTENCE, page=40)])[0].status == "lost"
+    assert match_labels([label], [unit(1, "x " + SENTENCE, guide="h")])[0].status == "lost"
+
+
+def test_a_short_anchor_only_matches_by_hash():
+    label = make_label("g", 3, "Homework", "support/homework", "mentions")
+    assert match_labels([label], [unit(1, "Review homework every week.", page=3)])[0].status == "lost"
+    assert match_labels([label], [unit(1, "Homework", page=3)])[0].status == "exact"
+
+
+@pytest.mark.corpus
+def test_shipped_labels_survive_another_extraction_engine(tmp_path):
+    """Labels made on pdfium.v1 segments are found again in pdfplumber.v1 segments of the same PDF."""
+    from mapping_review import pipeline
+    from mapping_review.coding.units import label_units
+    from mapping_review.project.corpus import add_guide
+    from mapping_review.project.layout import init_project
+    from mapping_review.segment.segments import jsonl_to_segments
+
+    pdf = need_corpus("guides", "nice_ng54_mh_learning_disabilities.pdf")
+    labels = read_labels(ROOT / "data" / "coding" / "labels" / "nice_ng54_mh_learning_disabilities.csv")
+    project = init_project(tmp_path / "review")
+    add_guide(project, pdf, key="nice_ng54_mh_learning_disabilities", link=True)
+    extracted = pipeline.extract_corpus(project, engine="pdfplumber.v1", jobs=1)
+    pipeline.segment_corpus(project, engine="pdfplumber.v1", nlp_name="blank", extracted=extracted)
+    segments = jsonl_to_segments((project.segments_dir / "nice_ng54_mh_learning_disabilities.jsonl").read_text())
+    matches = match_labels(labels, label_units(segments))
+    assert len(labels) > 100
+    assert sum(m.status != "lost" for m in matches) / len(labels) > 0.97
+    for m in matches:
+        if m.status == "changed":
+            assert m.label.anchor.replace(" ", "") in compact(m.unit.text) or \
+                m.label.tail.replace(" ", "") in compact(m.unit.text)
+
+
+def test_every_shipped_label_file_reads(tmp_path):
+    files = sorted((ROOT / "data" / "coding" / "labels").glob("*.csv"))
+    assert len(files) == 16
+    for path in files:
+        labels = read_labels(path)
+        assert labels and {lab.guide for lab in labels} == {path.stem}
+        assert all(len(lab.anchor.split()) <= ANCHOR_WORDS for lab in labels)  # no long copied passages
+
+
+def test_split_is_fixed_and_keeps_families_together():
+    import yaml
+
+    split = yaml.safe_load((ROOT / "data" / "coding" / "split.yaml").read_text())["guides"]
+    parts = {g["key"]: g["part"] for g in split}
+    assert sum(p == "test" for p in parts.values()) >= 4
+    families: dict[str, set[str]] = {}
+    for g in split:
+        families.setdefault(g["family"], set()).add(g["part"])
+    assert all(len(p) == 1 for p in families.values())
+    assert all(Path(g["file"]).suffix == ".pdf" for g in split)

@@ -1,0 +1,45 @@
+"""The coding benchmark's figures: precision at k, recall on reader-found passages, Cohen's kappa."""
+
+import random
+
+from sklearn.metrics import cohen_kappa_score
+
+from mapping_review.coding.labels import make_label
+from mapping_review.coding.quality import cohen_kappa, precision_at, recall_of
+from mapping_review.coding.suggestions import Suggestion
+
+
+def sugg(seg, code="c", evidence=0.9, guide="g"):
+    return Suggestion(guide=guide, code=code, segment=seg, page=1, section=(), quote=seg, match="m", match_start=0,
+                      match_end=1, score=1.0, coder="rules.v2", text_hash="h", evidence=evidence)
+
+
+def test_precision_counts_only_labelled_passages_and_lists_the_others():
+    ranked = {("g", "c"): [sugg("a"), sugg("b"), sugg("x")], ("g", "d"): [sugg("e", "d")], ("g", "z"): [sugg("q", "z")]}
+    labels = {("g", "a", "c"): make_label("g", 1, "a", "c", "supports"),
+              ("g", "b", "c"): make_label("g", 1, "b", "c", "mentions"),
+              ("g", "e", "d"): make_label("g", 1, "e", "d", "wrong_sense")}
+    present = [("g", "c"), ("g", "d")]  # ("g", "z") is absent: its evidence is not counted
+    p1, p3 = precision_at(1, ranked, present, labels), precision_at(3, ranked, present, labels)
+    assert p1.by_code["c"].precision == 1.0 and p1.by_code["d"].precision == 0.0 and p1.overall.precision == 0.5
+    assert (p3.overall.supports, p3.overall.other, p3.overall.unlabelled) == (1, 2, 1)
+    assert p3.unlabelled_items == [("g", "c", "x")] and "z" not in p3.by_code
+
+
+def test_recall_counts_reader_passages_returned_above_the_floor():
+    suggestions = [sugg("a", evidence=0.9), sugg("b", evidence=0.1)]
+    targets = [("g", "a", "c"), ("g", "b", "c"), ("g", "m", "c")]
+    report = recall_of(suggestions, targets, floor=0.3)
+    assert (report.found, report.total) == (1, 3) and report.missing == (("g", "c", "b"), ("g", "c", "m"))
+    assert recall_of(suggestions, targets).found == 2
+    assert recall_of([], []).recall is None
+
+
+def test_kappa_agrees_with_scikit_learn():
+    rng = random.Random(1)
+    keys = [(f"g{i}", f"c{j}") for i in range(5) for j in range(20)]
+    truth = {k: rng.random() < 0.4 for k in keys}
+    machine = {k: (v if rng.random() < 0.8 else not v) for k, v in truth.items()}
+    expected = cohen_kappa_score([truth[k] for k in keys], [machine[k] for k in keys])
+    assert abs(cohen_kappa(truth, machine, keys) - expected) < 1e-12
+    assert cohen_kappa(truth, truth, keys) == 1.0 and cohen_kappa(truth, machine, []) is None

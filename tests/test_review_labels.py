@@ -1,0 +1,108 @@
+"""Reviewers' decisions and sheet quotes as sentence labels for learn and the evidence classifier."""
+
+import csv
+
+from click.testing import CliRunner
+from conftest import ROOT
+from pdfmaker import guide_pages, make_pdf
+
+from mapping_review.cli import main
+from mapping_review.coding.codebook import load_codebook
+from mapping_review.coding.suggestions import Suggestion, text_hash
+from mapping_review.review.decisions import Decision, read_decisions
+from mapping_review.review.labels import MIN_AUC_GAIN, decisions_to_labels, learn_evidence_model
+from mapping_review.segment.segments import Segment
+
+CODEBOOK = load_codebook(ROOT / "codebook.yaml")
+
+
+def seg(i, text, guide="g", kind="sentence"):
+    return Segment(id=f"{guide}:1:{i}", guide=guide, kind=kind, role="text", page=1, start=0, end_page=1,
+                   end=len(text), section=("S",), text=text, bbox=None)
+
+
+def decide(reviewer, segment, code, value, *, text="", guide="g"):
+    return Decision(reviewer=reviewer, time="t", level="segment", guide=guide, code=code, value=value,
+                    action="accept" if value else "reject", segment=segment.id, text_hash=text_hash(text or segment.text))
+
+
+def test_segment_decisions_become_labels_and_consensus_wins():
+    a, b = seg(1, "Offer a home visit to every new mother."), seg(2, "The mother felt alone at home.")
+    heading = seg(3, "Home visits\n\nOffer them weekly.", kind="section")
+    decisions = [decide("alice", a, "location/client_home", True), decide("bob", a, "location/client_home", False),
+                 decide("consensus", a, "location/client_home", True), decide("alice", b, "location/client_home", False),
+                 decide("alice", heading, "location/client_home", True),
+                 decide("alice", seg(4, "x"), "location/client_home", True, text="old text")]  # text changed since
+    labels = decisions_to_labels(decisions, {s.id: s for s in (a, b, heading, seg(4, "new text, not the one decided"))})
+    got = {(lab.anchor, lab.label, lab.origin) for lab in labels}
+    assert got == {("offer a home visit to every new mother", "supports", "reviewer:consensus"),
+                   ("the mother felt alone at home", "mentions", "reviewer:alice"),
+                   ("home visits", "supports", "reviewer:alice")}
+
+
+def _project(tmp_path):
+    runner = CliRunner()
+    root = tmp_path / "review"
+    assert runner.invoke(main, ["init", str(root)]).exit_code == 0
+    pdf = make_pdf(tmp_path / "guide.pdf", guide_pages())
+    assert runner.invoke(main, ["corpus", "add", str(pdf), "--key", "tg1", "-p", str(root)]).exit_code == 0
+    built = runner.invoke(main, ["build", str(root), "-q", "--nlp", "blank", "-j", "1"])
+    assert built.exit_code == 0, built.output
+    return runner, root
+
+
+def _sheet(path, header_extra, row_extra):
+    header = ["Natbib", "Client Centered (e.g. shared decision making)", *header_extra]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, ["tg1", "Yes", *row_extra]])
+    return path
+
+
+def test_quotes_in_a_sheet_are_recorded_as_evidence(tmp_path):
+    runner, root = _project(tmp_path)
+    quote = "Consider their preferences when planning care"
+    sheet = _sheet(tmp_path / "s.csv", ["Client Centered (e.g. shared decision making) [quote]",
+                                        "Care Modality [quote]"], [f"“{quote}”", ""])
+    out = runner.invoke(main, ["sheet", "import", str(sheet), "-r", "alice", "-p", str(root)])
+    assert out.exit_code == 0, out.output
+    assert "1 quote(s) recorded as evidence" in " ".join(out.output.split())
+    added = [d for d in read_decisions(root / "reviews") if d.level == "segment"]
+    assert len(added) == 1 and added[0].code == "client_centered" and added[0].action == "add"
+    assert added[0].segment.startswith("tg1:") and added[0].note == f"quote: {quote}"
+    assert "quote" in added[0].origin
+
+
+def test_a_quote_that_cannot_be_placed_records_nothing(tmp_path):
+    runner, root = _project(tmp_path)
+    before = read_decisions(root / "reviews")
+    missing = _sheet(tmp_path / "m.csv", ["Client Centered (e.g. shared decision making) [quote]"],
+                     ["words that appear nowhere in this guide at all"])
+    out = runner.invoke(main, ["sheet", "import", str(missing), "-r", "alice", "-p", str(root)])
+    assert out.exit_code == 1 and "quote not found in the guide's text" in out.output
+    assert "Nothing was imported" in out.output
+    needs_label = _sheet(tmp_path / "n.csv", ["Care Modality [quote]"], ["Offer people with depression a choice"])
+    out = runner.invoke(main, ["sheet", "import", str(needs_label), "-r", "alice", "-p", str(root)])
+    assert out.exit_code == 1 and "start the quote with the sub-value it supports" in out.output
+    assert read_decisions(root / "reviews") == before
+
+
+def test_learn_needs_enough_labels_and_keeps_the_shipped_classifier_unless_beaten(tmp_path):
+    runner, root = _project(tmp_path)
+    out = runner.invoke(main, ["learn", "-p", str(root)])
+    assert out.exit_code == 1 and "needs 10 accepted and 10 rejected suggestions" in out.output
+    # enough labels on two guides: the project classifier is written only when it wins on held-out guides
+    segments, suggestions, decisions = {}, [], []
+    texts = [("Offer a home visit to the family.", True), ("Have you been at home all week?", False)]
+    for guide in ("g1", "g2"):
+        for i in range(24):
+            text, value = texts[i % 2]
+            s = seg(i, f"{text} ({i})", guide=guide)
+            segments[s.id] = s
+            suggestions.append(Suggestion(guide, "location/client_home", s.id, 1, ("S",), s.text, "home",
+                                          s.text.index("home"), s.text.index("home") + 4, 1.0, "rules.v2", "h"))
+            decisions.append(decide("alice", s, "location/client_home", value, guide=guide))
+    result = learn_evidence_model(CODEBOOK, decisions, segments, suggestions, out=tmp_path / "m.json")
+    assert result.n_examples == 48 and result.guides == ("g1", "g2")
+    assert result.project_auc is not None and result.shipped_auc is not None
+    assert (result.written is not None) == (result.project_auc >= result.shipped_auc + MIN_AUC_GAIN)
+    assert (tmp_path / "m.json").exists() == (result.written is not None)
