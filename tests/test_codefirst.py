@@ -132,7 +132,7 @@ def test_worksheet_limit_is_ranked_by_the_queue_and_learns_from_the_reviewer_onl
     assert sorted(map(id, everything)) == sorted(map(id, state.suggestions))
     assert rank_for_review(state.suggestions, segments=segments, decisions=[], reviewer="alice", limit=2) == everything[:2]
     with pytest.raises(ConfigError, match="limit must be 1 or more"):
-        rank_for_review(state.suggestions, segments=segments, decisions=[], limit=0)
+        rank_for_review(state.suggestions, segments=segments, decisions=[], reviewer="alice", limit=0)
     top = everything[0]
     mine = [decision("alice", top.guide, top.code, False, level="segment", segment=top.segment, action="reject")]
     after = rank_for_review(state.suggestions, segments=segments, decisions=mine, reviewer="alice")
@@ -179,7 +179,7 @@ def test_workbench_code_first_api(built):
     assert client.get("/api/queue?strategy=nope").status_code == 400
     dash = client.get("/").text
     assert "1</strong> of 66 guide-code answers given" in dash
-    assert "1 more between other reviewers" in dash and "bob yes" not in dash and "carol no" not in dash
+    assert "between other reviewers" not in dash and "bob yes" not in dash and "carol no" not in dash  # a coder
     assert client.get("/next").headers["Location"].startswith("/review/tg1")
 
 
@@ -210,3 +210,19 @@ def test_page_view_shows_notes_spans_labels_and_search_terms_again_after_reload(
     assert "Location: Inpatient</span>" in page  # an added code by its Feature: value label
     assert '<mark class="search">options</mark>' in page
     assert 'class="mark accepted' in page or 'class="mark para accepted' in page  # coloured by the decision
+
+
+def test_dashboard_names_who_disagrees_only_to_adjudicators(built):
+    (built.root / "review.yaml").write_text("review:\n  adjudicators: [carol]\n", encoding="utf-8")
+    append_decisions(built.reviews_dir, [
+        decision("alice", "tg1", "dont_stigmatize", True), decision("bob", "tg1", "dont_stigmatize", False),
+        decision("bob", "tg2", "redirect_client", True), decision("dave", "tg2", "redirect_client", False),
+        decision("carol", "tg1", "dont_stigmatize", True),
+    ])
+    client = create_app(built).test_client()
+    _login(client, "alice")
+    coder = client.get("/").text
+    assert "you answered yes" in coder and "bob no" not in coder and "between other reviewers" not in coder
+    _login(client, "carol")
+    adjudicator = client.get("/").text
+    assert "alice yes, bob no, carol yes" in adjudicator and "1 more between other reviewers" in adjudicator

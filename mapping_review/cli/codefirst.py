@@ -25,7 +25,7 @@ from mapping_review.review.decisions import append_decisions
 from mapping_review.review.progress import review_progress
 from mapping_review.review.queue import STRATEGIES
 from mapping_review.review.queue_state import STOP_WINDOW, build_queue, queue_view
-from mapping_review.review.state import ReviewState, load_review, segments_by_id
+from mapping_review.review.state import ReviewState, adjudication_of, load_review, segments_by_id
 
 ANSWER_WORDS = {True: "present", False: "absent", None: "undecided"}
 
@@ -159,9 +159,11 @@ def progress_cmd(reviewer: str, project_dir: Path) -> None:
         table.add_row(escape(g.guide), f"{g.decided} / {g.n_codes}", str(g.left), f"{g.quotes_decided} / {g.n_suggestions}")
     console.print(table)
     console.print(f"{progress.decided} of {progress.total} guide-code answers given; {progress.left} left")
+    adjudicator = reviewer in adjudication_of(state).settings.adjudicators
     for c in progress.conflicts:
-        others = ", ".join(f"{r}={'yes' if v else 'no'}" for r, v in sorted(c.answers.items()))
-        console.print(f"Disagreement on {escape(c.guide)} {escape(c.code)}: {escape(others)}")
-    if progress.hidden_conflicts:
-        console.print(f"{progress.hidden_conflicts} disagreement(s) between other reviewers on items you have not "
-                      "answered (shown once you answer them)")
+        who = (", ".join(f"{r}={'yes' if v else 'no'}" for r, v in sorted(c.answers.items())) if adjudicator
+               else f"you answered {'yes' if c.answers[reviewer] else 'no'}, another reviewer differently")
+        console.print(f"Disagreement on {escape(c.guide)} {escape(c.code)}: {escape(who)}")
+    if adjudicator and progress.hidden_conflicts:
+        console.print(f"{progress.hidden_conflicts} more disagreement(s) between other reviewers on items you have not "
+                      "answered")

@@ -90,12 +90,16 @@ def best_quotes(suggestions: Sequence[Suggestion], own: Mapping[tuple[str, str],
                   _status(own.get((s.segment, s.code)))) for s in ranked]
 
 
-def code_first(state: ReviewState, guide: str, reviewer: str, *, top: int = TOP) -> CodeFirst:
-    """Every code of the codebook for ``guide``, as ``reviewer`` (and only they) has answered it so far."""
+def check_coder(reviewer: str) -> None:
     check_reviewer(reviewer)
     if reviewer == CONSENSUS:
-        msg = "code-first review is for a reviewer; the consensus is recorded by adjudication"
+        msg = "code-first review is for a reviewer who codes; the consensus is recorded by adjudication"
         raise ConfigError(msg)
+
+
+def code_first(state: ReviewState, guide: str, reviewer: str, *, top: int = TOP) -> CodeFirst:
+    """Every code of the codebook for ``guide``, as ``reviewer`` (and only they) has answered it so far."""
+    check_coder(reviewer)
     if guide not in state.guides:
         msg = f"unknown guide {guide!r}; the guides are: {', '.join(state.keys)}"
         raise ConfigError(msg)
@@ -131,7 +135,7 @@ def answer_decisions(state: ReviewState, guide: str, code: str, answer: str, *, 
                      origin: str = "code-first") -> list[Decision]:
     """The guide-level decision ``answer`` (present / absent / undecided) makes: none for undecided, and
     none when it repeats the reviewer's standing sheet answer."""
-    check_reviewer(reviewer)
+    check_coder(reviewer)
     if answer not in ANSWERS:
         msg = f"answer {answer!r} is not present, absent or undecided"
         raise ConfigError(msg)
@@ -153,7 +157,7 @@ def quote_decision(seg: Segment, code: str, action: str, *, reviewer: str, note:
                    start: int = -1, end: int = -1) -> Decision:
     """A segment decision: ``accept`` or ``reject`` a suggested quote, or ``add`` a code to the segment (or
     to the span ``start:end`` of its text)."""
-    check_reviewer(reviewer)
+    check_coder(reviewer)
     if action not in ("accept", "reject", "add"):
         msg = f"action {action!r} is not accept, reject or add"
         raise ConfigError(msg)

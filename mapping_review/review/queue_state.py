@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.errors import ConfigError
-from mapping_review.review.decisions import Decision, latest, segment_labels
+from mapping_review.review.decisions import Decision, latest
 from mapping_review.review.queue import Candidate, Key, LearningQueue, Ranked, StopHint
 from mapping_review.segment.segments import Segment
 
@@ -80,20 +80,19 @@ def queue_view(queue: LearningQueue, *, limit: int = 20, codes: Iterable[str] | 
 
 def rank_for_review(
     suggestions: Sequence[Suggestion], *, segments: Mapping[str, Segment], decisions: Sequence[Decision],
-    limit: int | None = None, reviewer: str | None = None,
+    reviewer: str, limit: int | None = None,
 ) -> list[Suggestion]:
-    """Suggestions best first - most worth deciding first, by the learning queue (``queue.v1``), then those
-    already decided - at most ``limit`` (1 or more). The queue learns from ``reviewer``'s own decisions
-    (blind), or, without a reviewer, from everyone's latest (the consensus's word winning)."""
+    """Suggestions best first for ``reviewer`` - most worth deciding first, by the learning queue
+    (``queue.v1``), then those they already decided - at most ``limit`` (1 or more). The queue learns from
+    their own decisions only, so the order tells them nothing of other reviewers' answers."""
     if limit is not None and limit < 1:
         msg = f"limit must be 1 or more, not {limit}"
         raise ConfigError(msg)
     if not suggestions:
         return []
-    labels = reviewer_labels(decisions, reviewer) if reviewer else segment_labels(decisions)
-    labels = {k: v for k, v in labels.items() if k[0] in segments or not segments}
-    settled = {(d.guide, d.code) for d in decisions if d.level == "guide" and (reviewer is None or d.reviewer == reviewer)}
-    queue = LearningQueue().fit([candidate_of(s) for s in suggestions], labels, settled=settled)
+    labels = {k: v for k, v in reviewer_labels(decisions, reviewer).items() if k[0] in segments or not segments}
+    queue = LearningQueue().fit([candidate_of(s) for s in suggestions], labels,
+                                settled=reviewer_settled(decisions, reviewer))
     by_key = {(s.segment, s.code): s for s in suggestions}
     ranked = [by_key[r.candidate.key] for r in queue.ranked()]
     p = queue.probabilities()
