@@ -4,6 +4,7 @@ segments of a real shared guide, the decisions land in reviews/, and the build's
 import csv
 import json
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -225,4 +226,32 @@ def test_queue_learns_from_keyboard_decisions(served, page):
     assert first not in shown and len(shown) == 20  # decided items leave the queue; it is re-ranked
     line = _lines(project.reviews_dir / "erin.jsonl")[-1]
     assert (line["segment"], line["code"], line["action"], line["origin"]) == (*first, "reject", "web:queue")
+    assert not page.dialogs
+
+
+def test_focus_moves_on_after_a_decision_and_the_sheet_confirms_its_save(served, page):
+    from playwright.sync_api import expect
+
+    _, base = served
+    page.goto(base + "/login")
+    page.keyboard.type("frank")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#guides")
+    page.goto(f"{base}/guide/{GUIDE}?page=14")
+    boxes = page.locator(".suggestion[data-code]")
+    assert boxes.count() >= 2
+    page.keyboard.press("j")
+    expect(boxes.nth(0)).to_be_focused()
+    page.keyboard.press("a")
+    expect(boxes.nth(0)).to_have_class(re.compile(r"\baccepted\b"))
+    expect(boxes.nth(1)).to_be_focused()  # on to the next undecided suggestion
+    page.goto(base + "/sheet")
+    row = page.locator(f"#row-{GUIDE}")
+    row.locator("fieldset[data-code='dont_stigmatize'] input[value='yes']").check()
+    save = row.locator("td.save button")
+    assert save.is_visible()
+    box = save.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 1400  # the Save button is inside the window
+    save.press("Enter")
+    expect(page.locator(f"#row-{GUIDE} .saved-mark")).to_have_text(re.compile("Saved"))
     assert not page.dialogs
