@@ -233,7 +233,8 @@ def main() -> None:
         try:
             import asreview  # noqa: F401
         except ImportError:
-            raise SystemExit("ASReview LAB is not installed: pip install -e '.[bench]', or run with --no-asreview") from None
+            msg = "ASReview LAB is not installed: pip install -e '.[bench]', or run with --no-asreview"
+            raise SystemExit(msg) from None
         print(f"ASReview LAB {asreview_version()}, default model {asreview_model_name()}")
     parts = ["dev", "test"] if args.part == "all" else [args.part]
     results = [run_part(devset, p, coder, with_asreview=not args.no_asreview) for p in parts]
