@@ -128,3 +128,9 @@ def test_stop_at_follows_the_hint():
     assert stop_at([False, False, False, True], 3) == 3  # three read, none supporting
     assert stop_at([True, False, False], 3) == 3
     assert stop_at([True, True], 3) == 2  # never: everything read
+
+
+def test_an_empty_queue_has_nothing_to_show():
+    q = LearningQueue().fit([])
+    assert q.ranked() == [] and q.next() is None
+    assert q.stopping("support/housing", window=3).message() == "every candidate decided"

@@ -138,7 +138,12 @@ class LearningQueue:
         hasher = HashingVectorizer(analyzer=candidate_terms, n_features=N_FEATURES, alternate_sign=False,
                                    norm="l2")
         self.prior_logit_ = np.array([logit(c.prior) for c in self.candidates_], dtype=float)
-        self.X_ = hasher.transform(self.candidates_).tocsr()
+        if self.candidates_:
+            self.X_ = hasher.transform(self.candidates_).tocsr()
+        else:  # a project not coded yet: an empty queue
+            from scipy.sparse import csr_matrix
+
+            self.X_ = csr_matrix((0, N_FEATURES))
         codes = sorted({c.code for c in self.candidates_})
         self.code_of_ = np.array([codes.index(c.code) for c in self.candidates_], dtype=int)
         self.n_codes_ = len(codes)
