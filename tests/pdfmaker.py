@@ -1,7 +1,8 @@
-"""A tiny PDF writer for test fixtures: text at positions in the standard 14 fonts.
+"""A tiny PDF writer for test fixtures: text at positions in the standard 14 fonts, and lines.
 
 Each page is a list of ``(x, top, size, text)`` or ``(x, top, size, text, "bold")``
-items, with ``top`` measured from the top of a US Letter page.
+items, with ``top`` measured from the top of a US Letter page, and ``("line", x0, top, x1,
+bottom)`` items that draw a straight line (a table rule) between two points.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ def _escape(text: str) -> str:
 def _content(items: Sequence[Item]) -> bytes:
     ops = []
     for item in items:
+        if item[0] == "line":
+            _, x0, top, x1, bottom = item
+            ops.append(f"0.75 w {x0} {HEIGHT - top} m {x1} {HEIGHT - bottom} l S")
+            continue
         x, top, size, text = item[:4]
         font = "F2" if len(item) > 4 and item[4] == "bold" else "F1"
         y = HEIGHT - top - size
@@ -55,6 +60,26 @@ def make_pdf(path: Path, pages: Sequence[Sequence[Item]]) -> Path:
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     path.write_bytes(bytes(out))
     return path
+
+
+def ruled_table(x: float, top: float, widths: Sequence[float], rows: Sequence[Sequence[str]], *,
+                row_height: float = 30, size: float = 10, bold_header: bool = True) -> list[Item]:
+    """A table drawn with rules: ``rows`` of cell texts (the first is the header, set in bold);
+    a cell's text may hold several lines separated by newlines."""
+    items: list[Item] = []
+    edges = [x]
+    for w in widths:
+        edges.append(edges[-1] + w)
+    for r, row in enumerate(rows):
+        y = top + r * row_height
+        for c, text in enumerate(row):
+            for k, line in enumerate(text.split("\n")):
+                item: Item = (edges[c] + 4, y + 4 + k * (size + 2), size, line)
+                items.append((*item, "bold") if r == 0 and bold_header else item)
+    bottom = top + len(rows) * row_height
+    items += [("line", x, top + r * row_height, edges[-1], top + r * row_height) for r in range(len(rows) + 1)]
+    items += [("line", e, top, e, bottom) for e in edges]
+    return items
 
 
 def guide_pages(n_pages: int = 4, *, title: str = "A Test Guideline") -> list[list[Item]]:

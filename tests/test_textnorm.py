@@ -23,8 +23,25 @@ def test_real_compound_keeps_its_hyphen():
     assert join_lines(["assess the risk of self-", "harm today"], vocab=vocab) == "assess the risk of self-harm today"
 
 
-def test_unknown_split_word_is_closed_up():
-    assert join_lines(["psycho-", "education helps"], vocab=set()) == "psychoeducation helps"
+def test_split_word_of_the_lexicon_is_closed_up_without_the_document():
+    assert join_lines(["offer treat-", "ment"], vocab=set()) == "offer treatment"
+
+
+def test_unknown_closed_form_keeps_its_hyphen():
+    # "evidencebased" is no word of the document nor of the lexicon
+    assert join_lines(["an evidence-", "based approach"], vocab=set()) == "an evidence-based approach"
+    assert join_lines(["over-the-", "counter drugs"], vocab=set()) == "over-the-counter drugs"
+    assert join_lines(["people at-", "risk of harm"], vocab={"at", "risk"}) == "people at-risk of harm"
+
+
+def test_closed_form_the_document_uses_wins():
+    assert join_lines(["psycho-", "education helps"], vocab=set()) == "psycho-education helps"
+    assert join_lines(["psycho-", "education helps"], vocab={"psychoeducation"}) == "psychoeducation helps"
+
+
+def test_hyphen_before_and_or_or_stays_open():
+    assert join_lines(["first-", "and second-line"], vocab=set()) == "first- and second-line"
+    assert join_lines(["short-", "or long-term"], vocab={"shortor"}) == "short- or long-term"
 
 
 def test_hyphen_before_capital_or_digit_is_kept():

@@ -43,14 +43,17 @@ def corpus() -> None:
 @click.option("--password", default="", help="User password, for PDFs that need one to open.")
 @click.option("--link", is_flag=True, help="Record where the PDF is instead of copying it into corpus/.")
 @click.option("--replace", is_flag=True, help="Replace an existing guide with the same key.")
+@click.option("--ocr/--no-ocr", default=None,
+              help="Recognise the text of pages that are only images (OCRmyPDF with Tesseract) when building.")
 @project_option
 @library_errors
 def corpus_add(pdf: Path, key: str, title: str, year: int | None, publisher: str, authors: str, url: str,
-               doi: str, password: str, link: bool, replace: bool, project_dir: Path) -> None:
+               doi: str, password: str, link: bool, replace: bool, ocr: bool | None, project_dir: Path) -> None:
     """Add PDF to the corpus as guide KEY, recording its sha256."""
     project = open_project(project_dir)
     guide = corpus_lib.add_guide(project, pdf, key=key, title=title, year=year, publisher=publisher,
-                                 authors=authors, url=url, doi=doi, password=password, link=link, replace=replace)
+                                 authors=authors, url=url, doi=doi, password=password, link=link, replace=replace,
+                                 ocr=ocr)
     console.print(f"Added {escape(guide.key)}: {escape(guide.title or '(no title)')} \\[sha256 {guide.sha256[:12]}]")
 
 

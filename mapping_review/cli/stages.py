@@ -39,15 +39,19 @@ from mapping_review.segment import inspect as inspect_lib
 @click.option("--no-calibrate", is_flag=True, default=None,
               help="Keep the codebook's guide-level rules even when reviewers exist.")
 @click.option("--force", is_flag=True, help="Rebuild the review outputs even when no input changed.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Extract, segment and code on a Dask cluster: a scheduler's address (tcp://host:8786), or "
+                   "'local' for a LocalCluster of -j worker processes on this machine.")
 @quiet_option
 @library_errors
 def build(project_dir: Path, engine: str | None, nlp_name: str | None, jobs: int | None, no_calibrate: bool | None,
-          force: bool, quiet: bool) -> None:
+          force: bool, scheduler: str | None, quiet: bool) -> None:
     """Run every stage that is out of date and write build/ (review.yaml holds the defaults)."""
     project = open_project(project_dir)
     progress = None if quiet else RichProgress()
     report = pipeline.build_project(project, engine=engine, nlp_name=nlp_name, jobs=jobs, progress=progress,
-                                    calibrate=None if no_calibrate is None else not no_calibrate, force=force)
+                                    calibrate=None if no_calibrate is None else not no_calibrate, force=force,
+                                    scheduler=scheduler)
     if report.up_to_date:
         console.print("Up to date: no input changed since the last build (build/run.json)")
         return
@@ -102,7 +106,7 @@ def segment(project_dir: Path, engine: str, nlp_name: str, quiet: bool) -> None:
 @click.command("inspect")
 @click.argument("key")
 @click.option("--page", "page_number", type=int, default=None, help="Show the segments of this page.")
-@click.option("--text", "show_text", is_flag=True, help="With --page: show the page text and what was removed.")
+@click.option("--text", "show_text", is_flag=True, help="With --page: show the page text and what was removed or left out.")
 @engine_option
 @project_option
 @library_errors
@@ -120,7 +124,9 @@ def inspect_cmd(key: str, page_number: int | None, show_text: bool, engine: str,
     if show_text:
         console.print(page.text, markup=False)
         for removed in page.removed:
-            console.print(f"[dim]removed header/footer: {escape(removed)}[/]")
+            console.print(f"removed header/footer: {removed}", style="dim", markup=False)
+        for label in page.labels:
+            console.print(f"figure label left out: {label}", style="dim", markup=False)
         return
     for seg in inspect_lib.page_segments(inspect_lib.load_segments(project, key), page_number):
         indent = "  " if seg.kind == "sentence" else ""

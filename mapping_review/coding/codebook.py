@@ -8,9 +8,12 @@ sub-value (``feature/sub_value``); a feature without is a code itself.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -209,20 +212,22 @@ def _check_ids(model: CodebookModel, located: Located) -> list[str]:
     return problems
 
 
-def _check_patterns(codebook: Codebook, located: Located) -> list[str]:
-    """Compile every token pattern with spaCy's Matcher; report the ones it refuses."""
-    import spacy
-    from spacy.matcher import Matcher
+def _check_patterns(codebook: Codebook, located: Located, *, compile_tokens: bool = True) -> list[str]:
+    """Compile every token pattern with spaCy's Matcher (unless ``compile_tokens`` is False: they
+    compiled before); report the ones it refuses, and empty phrases."""
+    problems: list[str] = []
+    if compile_tokens:
+        import spacy
+        from spacy.matcher import Matcher
 
-    vocab = spacy.blank("en").vocab
-    problems = []
+        vocab = spacy.blank("en").vocab
     for i, feature in enumerate(codebook.model.features):
         owners: list[tuple[tuple[Any, ...], PatternGroups]] = [(("features", i), feature.patterns)]
         owners += [(("features", i, "codes", j), c.patterns) for j, c in enumerate(feature.codes)]
         for loc, groups in owners:
             for g, group in enumerate(groups):
                 where: tuple[Any, ...] = (*loc, "patterns", g) if len(groups) > 1 else (*loc, "patterns")
-                for k, pattern in enumerate(group.tokens):
+                for k, pattern in enumerate(group.tokens if compile_tokens else ()):
                     try:
                         Matcher(vocab, validate=True).add("check", [list(pattern)])
                     except (ValueError, KeyError, TypeError) as e:
@@ -293,7 +298,7 @@ def _yaml_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def codebook_from_located(located: Located) -> Codebook:
+def codebook_from_located(located: Located, *, compile_tokens: bool = True) -> Codebook:
     data = located.data if located.data is not None else {}
     try:
         model = CodebookModel.model_validate(data)
@@ -302,15 +307,50 @@ def codebook_from_located(located: Located) -> Codebook:
                     for err in e.errors()]
         raise ConfigError("\n".join(messages)) from e
     codebook = Codebook(model=model, path=located.path)
-    problems = _check_ids(model, located) + _check_patterns(codebook, located) + _check_split_phrases(located)
+    problems = (_check_ids(model, located) + _check_patterns(codebook, located, compile_tokens=compile_tokens)
+                + _check_split_phrases(located))
     if problems:
         raise ConfigError("\n".join(problems))
     return codebook
 
 
+COMPILED_MARKER = Path("build") / "cache" / "codebook-compiled.json"  # beside the codebook: what compiled
+
+
 def load_codebook(path: Path) -> Codebook:
-    """Read and validate ``codebook.yaml``; raises :class:`ConfigError` listing every problem."""
-    return codebook_from_located(load_yaml(path))
+    """Read and validate ``codebook.yaml``; raises :class:`ConfigError` listing every problem.
+
+    Read once per process for the same bytes. Compiling the token patterns needs spaCy (a second to
+    import); a project remembers (``build/cache/codebook-compiled.json``) which codebook files
+    compiled with which spaCy, so that a build with nothing to code does not import it.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return codebook_from_located(load_yaml(path))  # reports the missing file as load_yaml does
+    return _load_codebook(path.resolve(), hashlib.sha256(data).hexdigest())
+
+
+@lru_cache(maxsize=8)
+def _load_codebook(path: Path, digest: str) -> Codebook:
+    marker = path.parent / COMPILED_MARKER
+    stamp = f"{digest} spacy-{_spacy_version()}"
+    try:
+        compiled = set(json.loads(marker.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        compiled = set()
+    codebook = codebook_from_located(load_yaml(path), compile_tokens=stamp not in compiled)
+    if stamp not in compiled and marker.parent.parent.is_dir():  # a project's codebook: its build/ is there
+        marker.parent.mkdir(exist_ok=True)
+        marker.write_text(json.dumps(sorted(compiled | {stamp})[-20:]) + "\n", encoding="utf-8")
+    return codebook
+
+
+def _spacy_version() -> str:
+    try:
+        return metadata.version("spacy")
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 _SPLIT = re.compile(r"\s*,\s*")

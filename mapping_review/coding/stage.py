@@ -1,29 +1,36 @@
 """The coding stage: rule suggestions for every segmented guide, scored as evidence by the evidence
 classifier, kept in ``build/codings/``.
 
-The classifier is the project's own (``build/models/evidence-clf.v1.json``, written by ``mapping-review
-learn`` when it beats the shipped one on the reviewers' labels) or else the one shipped with the package.
-A guide is coded again only when its segments, the codebook, the coder or the classifier changed.
+The rule coder may run where the segments were made (in the extraction workers, or on a cluster);
+the classifier's scores are always given here. The classifier is the project's own
+(``build/models/evidence-clf.v1.json``, written by ``mapping-review learn`` when it beats the shipped
+one on the reviewers' labels) or else the one shipped with the package. A guide is coded again only
+when its segments, the codebook, the coder or the classifier changed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mapping_review.bookkeeping import GuideResult, Progress, read_jsonl, read_state, save_state
 from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.coding.versions import CODER
+from mapping_review.errors import MappingReviewError
 from mapping_review.files import write_atomic
 from mapping_review.project.layout import Project
-from mapping_review.project.manifest import load_manifest
-from mapping_review.segment.segments import read_segments
+from mapping_review.project.manifest import Guide, load_manifest
+from mapping_review.segment.segments import jsonl_to_segments
 
 if TYPE_CHECKING:
     from mapping_review.coding.evidence import EvidenceModel
+    from mapping_review.coding.rules import RuleCoder
 
 
 def _digest(path: Path) -> str:
@@ -53,20 +60,71 @@ def evidence_model(project: Project) -> tuple[EvidenceModel | None, str]:
     return model, hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None) -> list[GuideResult]:
-    """Write ``build/codings/<key>.jsonl`` for every segmented guide that changed."""
-    from mapping_review.coding.rules import RuleCoder
-    from mapping_review.segment.nlp import load_nlp
+def code_segments_text(coder: RuleCoder, segments_text: str) -> str:
+    """The rule coder's suggestions (not yet scored) for the text of ``build/segments/<key>.jsonl``."""
+    suggestions = coder.code_segments(jsonl_to_segments(segments_text))
+    return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
 
+
+def segments_digest(text: str) -> str:
+    """The digest of a segments file's text, as the coding stage stamps it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_CODER: list[RuleCoder] = []  # loaded in the parent before the extraction workers fork; they inherit it
+
+
+@dataclass
+class CodeAfterSegment:
+    """Codes a guide's fresh segments in the worker that made them (see ``extract_and_segment``)."""
+
+    codebook_path: Path
+    nlp_name: str
+    done: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def prepare(self) -> None:
+        from mapping_review.coding.rules import RuleCoder
+        from mapping_review.segment.nlp import load_nlp
+
+        _CODER.clear()
+        # a broken codebook or pipeline is reported by the coding stage, after extraction and segmentation
+        with contextlib.suppress(MappingReviewError):
+            _CODER.append(RuleCoder(load_codebook(self.codebook_path), load_nlp(self.nlp_name)))
+
+    def __call__(self, guide: Guide, segments_text: str) -> tuple[str, str] | None:
+        if not _CODER:
+            return None
+        return segments_digest(segments_text), code_segments_text(_CODER[0], segments_text)
+
+    def collect(self, key: str, value: Any) -> None:
+        self.done[key] = value
+
+
+def _scored(text: str, model: EvidenceModel | None) -> tuple[str, int]:
+    """The rule coder's suggestions with the classifier's scores, as the stage writes them."""
+    suggestions = [Suggestion.from_dict(json.loads(line)) for line in text.splitlines() if line.strip()]
+    if model is not None:
+        suggestions = model.score(suggestions)
+    return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions), len(suggestions)
+
+
+def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None,
+                done: Mapping[str, tuple[str, str]] | None = None) -> list[GuideResult]:
+    """Write ``build/codings/<key>.jsonl`` for every segmented guide that changed.
+
+    ``done`` holds rule suggestions made elsewhere (in the extraction workers, or on a cluster) with
+    the current codebook: per guide, the digest of the segments they were made from and their text;
+    they are used when those are still the guide's segments.
+    """
     progress = progress or Progress()
-    codebook = load_codebook(project.codebook_path)
+    done = done or {}
     manifest = load_manifest(project.manifest_path)
     out_dir = codings_dir(project)
     out_dir.mkdir(parents=True, exist_ok=True)
     state = read_state(out_dir / "state.json")
     book = _digest(project.codebook_path)
-    model, model_digest = evidence_model(project)
     results, todo = [], []
+    model, model_digest = evidence_model(project)
     for guide in manifest.guides:
         seg_path = project.segments_dir / f"{guide.key}.jsonl"
         if not seg_path.exists():
@@ -77,16 +135,22 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
         else:
             todo.append((guide.key, seg_path, stamp))
     progress.start("code", documents=len(todo), pages=0)
-    coder = RuleCoder(codebook, load_nlp(nlp_name)) if todo else None
+    ready = {key: done[key][1] for key, _, stamp in todo if key in done and done[key][0] == stamp["segments"]}
+    coder = None
+    if any(key not in ready for key, _, _ in todo):  # the codebook is read and spaCy loaded only then
+        from mapping_review.coding.rules import RuleCoder
+        from mapping_review.segment.nlp import load_nlp
+
+        coder = RuleCoder(load_codebook(project.codebook_path), load_nlp(nlp_name))
     for key, seg_path, stamp in todo:
-        assert coder is not None
-        suggestions = coder.code_segments(read_segments(seg_path))
-        if model is not None:
-            suggestions = model.score(suggestions)
-        text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
+        text = ready.get(key)
+        if text is None:
+            assert coder is not None
+            text = code_segments_text(coder, seg_path.read_text(encoding="utf-8"))
+        text, n = _scored(text, model)
         write_atomic(out_dir / f"{key}.jsonl", text)
-        state[key] = {"stamp": stamp, "n": len(suggestions)}
-        results.append(GuideResult(key, "coded", n_segments=len(suggestions)))
+        state[key] = {"stamp": stamp, "n": n}
+        results.append(GuideResult(key, "coded", n_segments=n))
         progress.document(key)
     save_state(out_dir, state, {g.key for g in manifest.guides})
     progress.finish("code")
@@ -102,4 +166,3 @@ def load_suggestions(project: Project, keys: list[str] | None = None) -> list[Su
         if path.exists():
             out.extend(read_jsonl(path, Suggestion.from_dict))
     return out
-

@@ -2,7 +2,12 @@
 
 Three signals, strongest first: the PDF outline (bookmarks) when the file has
 one; numbering such as NICE's ``1.2 Assessment``; font size and weight
-compared with the body text.
+compared with the body text (weight only when the body text is not bold
+itself, as in illustrated guides set in bold). Never headings: table rows,
+contents entries, bracketed date tags ("[2003, amended 2014]"), picture
+captions ("Picture D"), lines ending like speech ("…", "!"), and art text
+drawn a letter or two at a time ("THO FEE UGH", "Da ily Mon itoring"). A
+heading that wraps onto the next page is one heading.
 """
 
 from __future__ import annotations
@@ -11,13 +16,24 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from mapping_review.extract.layout import NUMBERED, DraftBlock
+from mapping_review.extract.layout import NUMBERED, TAG, DraftBlock
 from mapping_review.extract.model import OutlineEntry
+from mapping_review.extract.textnorm import lexicon
 
-MAX_HEADING_LINES = 3
+MAX_HEADING_LINES = 4
 MAX_HEADING_WORDS = 25
 LARGER = 1.12  # a heading's size relative to the body text
+NOT_HEADING_KINDS = ("list_item", "table_row", "contents")
+CAPTION = re.compile(r"^(?:picture|figure|fig\.|image|illustration|photo|diagram)\s+[\dA-Z]{1,3}\b", re.I)
+SPEECH_ENDS = ("…", "...", "!")
+SHORT_WORDS = frozenset((
+    "a", "i", "an", "as", "at", "be", "by", "do", "go", "he", "if", "in", "is", "it", "me", "my", "no", "of",
+    "on", "or", "so", "to", "up", "us", "we", "and", "are", "but", "can", "did", "for", "get", "had", "has",
+    "her", "him", "his", "how", "its", "let", "may", "new", "not", "now", "one", "our", "out", "see", "she",
+    "the", "too", "two", "use", "was", "way", "who", "why", "yes", "you",
+))
 _KEY = re.compile(r"[\W_]+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 Position = tuple[int, int]  # (page index, block index)
 
@@ -30,14 +46,29 @@ def draft_text(block: DraftBlock) -> str:
     return " ".join(ln.text for ln in block.lines)
 
 
-def body_size(pages: Sequence[Sequence[DraftBlock]]) -> float:
-    """The font size most of the text is set in."""
-    weights: Counter[float] = Counter()
+def body_style(pages: Sequence[Sequence[DraftBlock]]) -> tuple[float, bool]:
+    """The font size and weight most of the text is set in."""
+    weights: Counter[tuple[float, bool]] = Counter()
     for blocks in pages:
         for block in blocks:
             for line in block.lines:
-                weights[round(line.size * 2) / 2] += len(line.text)
-    return weights.most_common(1)[0][0] if weights else 10.0
+                weights[(round(line.size * 2) / 2, line.bold)] += len(line.text)
+    return weights.most_common(1)[0][0] if weights else (10.0, False)
+
+
+def fragmented(text: str) -> bool:
+    """Art text drawn a letter or two at a time: words broken into pieces that make a word only
+    together ("Da ily", "HEADAC HES"), or nothing but scraps of three letters or fewer that are
+    not common short words ("THO FEE UGH AND LIN TS GS")."""
+    words = lexicon()
+    tokens = _LETTERS.findall(text)
+    if len(tokens) < 2:
+        return False
+    for a, b in zip(tokens, tokens[1:]):
+        if (a + b).lower() in words and (a.lower() not in words or b.lower() not in words):
+            return True
+    scraps = [t for t in tokens if t.lower() not in SHORT_WORDS]
+    return len(tokens) >= 4 and all(len(t) <= 3 for t in tokens) and len(scraps) >= 3
 
 
 def _outline_levels(outline: Sequence[OutlineEntry]) -> list[OutlineEntry]:
@@ -49,19 +80,22 @@ def _outline_levels(outline: Sequence[OutlineEntry]) -> list[OutlineEntry]:
 
 
 def _looks_like_heading(block: DraftBlock) -> bool:
+    if block.kind in NOT_HEADING_KINDS or len(block.lines) > MAX_HEADING_LINES:
+        return False
     text = draft_text(block)
     return (
-        block.kind != "list_item"
-        and len(block.lines) <= MAX_HEADING_LINES
-        and len(text.split()) <= MAX_HEADING_WORDS
+        len(text.split()) <= MAX_HEADING_WORDS
         and sum(c.isalpha() for c in text) >= 3
         and not text[:1].islower()
-        and not text.endswith((".", ",", ";"))
+        and not text.endswith((".", ",", ";", *SPEECH_ENDS))
+        and not TAG.match(text)
+        and not CAPTION.match(text)
+        and not fragmented(text)
     )
 
 
 def _matches(block: DraftBlock, title: str) -> bool:
-    if len(block.lines) > MAX_HEADING_LINES + 1:
+    if len(block.lines) > MAX_HEADING_LINES + 1 or block.kind in NOT_HEADING_KINDS:
         return False
     key = _key(draft_text(block))
     return key == title or (len(key) >= 8 and title.startswith(key)) or (len(title) >= 8 and key.startswith(title))
@@ -97,15 +131,15 @@ def find_headings(pages: Sequence[Sequence[DraftBlock]], outline: Sequence[Outli
     """Positions of the heading blocks and their levels (1 = top)."""
     entries = _outline_levels(outline)
     levels = _match_outline(pages, entries)
-    body = body_size(pages)
+    body, body_bold = body_style(pages)
     styled: dict[Position, tuple[float, bool]] = {}
     for p, blocks in enumerate(pages):
         for i, block in enumerate(blocks):
-            if (p, i) in levels or not _looks_like_heading(block):
+            if (p, i) in levels or len(block.lines) > MAX_HEADING_LINES:
                 continue
             larger = block.size >= body * LARGER
-            bold = block.bold and block.size >= body * 0.95
-            if larger or bold:
+            bold = block.bold and not body_bold and block.size >= body * 0.95
+            if (larger or bold) and _looks_like_heading(block):
                 styled[(p, i)] = _style(block)
     ranks = {s: r for r, s in enumerate(sorted(set(styled.values()), key=lambda s: (-s[0], not s[1])))}
     base = max((e.level for e in entries), default=0)
@@ -118,16 +152,41 @@ def find_headings(pages: Sequence[Sequence[DraftBlock]], outline: Sequence[Outli
     return levels
 
 
+def heading_tails(pages: Sequence[Sequence[DraftBlock]], headings: dict[Position, int]) -> list[Position]:
+    """First blocks of pages that carry on a heading ending the page before: the same size and
+    weight, a line or two, and a heading that does not end like a sentence or the tail starting
+    in lower case. They are made headings of the same level."""
+    tails = []
+    for p in range(1, len(pages)):
+        if not pages[p - 1] or not pages[p]:
+            continue
+        last = (p - 1, len(pages[p - 1]) - 1)
+        head, tail = pages[p - 1][-1], pages[p][0]
+        if last not in headings or _style(head) != _style(tail) or len(tail.lines) > 2 or tail.kind != "paragraph":
+            continue
+        if tail.number or NUMBERED.match(draft_text(tail)):
+            continue
+        if draft_text(tail)[:1].islower() or not draft_text(head).endswith((".", ":", "?", "!")):
+            headings[(p, 0)] = headings[last]
+            tails.append((p, 0))
+    return tails
+
+
 def section_paths(
-    pages: Sequence[Sequence[DraftBlock]], headings: dict[Position, int]
+    pages: Sequence[Sequence[DraftBlock]], headings: dict[Position, int], tails: Sequence[Position] = ()
 ) -> dict[Position, tuple[str, ...]]:
-    """The section path (outermost heading first) of every block, in reading order."""
+    """The section path (outermost heading first) of every block, in reading order; a heading's
+    tail on the next page (``tails``) completes it, also in the path of the heading itself."""
     stack: list[tuple[int, str]] = []
     paths: dict[Position, tuple[str, ...]] = {}
     for p, blocks in enumerate(pages):
         for i, block in enumerate(blocks):
             level = headings.get((p, i))
-            if level is not None:
+            if (p, i) in tails and stack:
+                stack[-1] = (stack[-1][0], f"{stack[-1][1]} {draft_text(block)}")
+                previous = (p - 1, len(pages[p - 1]) - 1)
+                paths[previous] = tuple(text for _, text in stack)
+            elif level is not None:
                 while stack and stack[-1][0] >= level:
                     stack.pop()
                 stack.append((level, draft_text(block)))

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 
 from mapping_review.extract.model import Line, Run
 from mapping_review.extract.textnorm import normalize
 
 BULLET = re.compile(
-    r"^(?:[•◦▪▫●○■□►▸‣⁃–—\-*✓✔➢➤◆◇❖→]\s*|\(?(?:\d{1,2}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\s+)(?=\S)"
+    r"^(?:[•◦▪▫●○■□►▸‣⁃–—\-*✓✔➢➤◆◇❖→»›]\s*|\(?(?:\d{1,2}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\s+)(?=\S)"
 )
 NUMBERED = re.compile(r"^((?:\d{1,2}\.){1,4}\d{1,3})\.?\s+(?=[A-Z])")
 TERMINAL = (".", "!", "?", ":", ";", ".”", ".\"", ".)", "]")
+TAG = re.compile(r"^\[(?:\d{4}|new|amended|updated)[^\]]*\]?\.?$", re.I)  # "[2003, amended 2014]", also wrapped
 
 
 def group_rows(runs: Sequence[Run]) -> list[list[Run]]:
@@ -54,11 +55,15 @@ def runs_to_lines(runs: Sequence[Run]) -> list[Line]:
 
 @dataclass
 class DraftBlock:
-    """A block whose lines are not yet joined into text."""
+    """A block whose lines are not yet joined into text. A table row has ``cells``: each cell's
+    header text and lines."""
 
     lines: list[Line] = field(default_factory=list)
     kind: str = "paragraph"
     number: str = ""
+    cells: list[tuple[str, list[Line]]] = field(default_factory=list)
+    continues: bool = False
+    glued: bool = False  # carries on a word broken at the page break
 
     @property
     def size(self) -> float:
@@ -87,13 +92,21 @@ def line_gap(lines: Sequence[Line]) -> list[float]:
     return gaps
 
 
-def _starts_block(prev: Line, cur: Line, block: DraftBlock, *, leading: float, left: float, right: float) -> bool:
+def _starts_block(
+    prev: Line, cur: Line, block: DraftBlock, *, leading: float, left: float, right: float, new_unit: bool
+) -> bool:
     size = max(prev.size, cur.size)
+    if new_unit and (cur.top < prev.bottom - 0.3 * size or min(cur.x1, prev.x1) <= max(cur.x0, prev.x0)):
+        return True  # another unit beside the last one, not below it
+    if TAG.match(cur.text) and cur.top - prev.bottom <= leading + size:
+        return False  # a date tag, bold or not, ends the recommendation it follows
     if cur.top - prev.bottom > leading + 0.45 * size:
         return True
     ended = prev.text.endswith(TERMINAL)
     if abs(cur.size - prev.size) > max(1.0, 0.12 * size) or cur.bold != prev.bold:
         return ended or not cur.text[:1].islower()
+    if centred([*block.lines, cur]):
+        return False  # a centred caption or bubble: its line breaks are not paragraph breaks
     if BULLET.match(cur.text) or NUMBERED.match(cur.text):
         return True
     if ended and block.kind == "paragraph" and cur.x0 - prev.x0 >= 0.5 * size and prev.x0 - left < 0.5 * size:
@@ -102,14 +115,24 @@ def _starts_block(prev: Line, cur: Line, block: DraftBlock, *, leading: float, l
     return ended and short and (cur.text[:1].isupper() or cur.text[:1].isdigit())
 
 
-def lines_to_blocks(lines: Sequence[Line], *, leading: float) -> list[DraftBlock]:
-    """Split the lines of one region (top to bottom) into paragraphs and list items."""
+def centred(lines: Sequence[Line]) -> bool:
+    """Lines of centred text: the same middle, different left edges."""
+    size = max(ln.size for ln in lines)
+    middles = [(ln.x0 + ln.x1) / 2 for ln in lines]
+    lefts = [ln.x0 for ln in lines]
+    return max(middles) - min(middles) <= 0.5 * size and max(lefts) - min(lefts) > 0.25 * size
+
+
+def lines_to_blocks(lines: Sequence[Line], *, leading: float, starts: Set[int] = frozenset()) -> list[DraftBlock]:
+    """Split the lines of one region (in reading order) into paragraphs and list items; ``starts``
+    are the lines that begin a unit the PDF draws apart."""
     if not lines:
         return []
     left, right = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
     blocks: list[DraftBlock] = []
-    for line in lines:
-        if not blocks or _starts_block(blocks[-1].lines[-1], line, blocks[-1], leading=leading, left=left, right=right):
+    for i, line in enumerate(lines):
+        if not blocks or _starts_block(blocks[-1].lines[-1], line, blocks[-1], leading=leading, left=left, right=right,
+                                       new_unit=i in starts):
             blocks.append(_new_block(line))
         else:
             blocks[-1].lines.append(line)

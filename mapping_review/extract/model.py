@@ -6,10 +6,23 @@ Coordinates are PDF points with the origin at the top-left of the page
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 BBox = tuple[float, float, float, float]  # x0, top, x1, bottom
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def shallow_dict(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict, without the deep copy of ``dataclasses.asdict`` (several
+    times faster; tuples stay tuples, which JSON writes as lists)."""
+    cls = type(obj)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(obj))
+    return {name: getattr(obj, name) for name in names}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +46,18 @@ class Run:
 
 
 @dataclass(frozen=True, slots=True)
+class Shape:
+    """Something drawn on the page: ``rule`` (a thin line), ``rect`` (a box with straight sides),
+    ``outline`` (any other drawn shape: bubbles, rounded boxes, line art) or ``image``."""
+
+    kind: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+@dataclass(frozen=True, slots=True)
 class RawPage:
     """What an engine read off one page."""
 
@@ -43,6 +68,7 @@ class RawPage:
     n_images: int = 0
     invisible_text: bool = False  # text drawn invisibly: an OCR layer under a scan
     rotation: int = 0  # the page's text was turned by this much; width/height are of the turned page
+    shapes: tuple[Shape, ...] = ()  # in the same (turned) coordinates as the runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +105,13 @@ class Line:
 class Block:
     """A paragraph-like unit of a page in reading order.
 
-    ``kind`` is ``heading``, ``paragraph`` or ``list_item``; ``level`` is the
+    ``kind`` is ``heading``, ``paragraph``, ``list_item``, ``table_row`` (a table row with its
+    header cells: "Header: cell | Header: cell") or ``contents`` (an entry of a table of contents); ``level`` is the
     heading level (1 = top) or 0; ``section`` the headings above it, outermost
     first (a heading's own path ends with itself). ``start``/``end`` index the
     page text. ``continues`` marks a block that carries on the last block of
-    the previous page.
+    the previous page; ``glued`` one that carries on its last word too ("neuro-" / "oncology"),
+    to be joined without a space.
     """
 
     kind: str
@@ -98,15 +126,17 @@ class Block:
     end: int = 0
     number: str = ""  # recommendation/section number such as "1.2.7"
     continues: bool = False
+    glued: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return shallow_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Block:
         data = dict(data)
         data["bbox"] = tuple(data["bbox"])
         data["section"] = tuple(data["section"])
+        data.setdefault("glued", False)
         return cls(**data)
 
 
@@ -124,9 +154,10 @@ class Page:
     blocks: tuple[Block, ...]
     removed: tuple[str, ...] = ()  # running headers, footers, page numbers
     rotation: int = 0  # direction of the page's text in degrees; boxes are in page coordinates
+    labels: tuple[str, ...] = ()  # figure labels left out of the text ("21C", words drawn on a picture)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = shallow_dict(self)
         data["blocks"] = [b.to_dict() for b in self.blocks]
         return data
 
@@ -135,6 +166,7 @@ class Page:
         data = dict(data)
         data["blocks"] = tuple(Block.from_dict(b) for b in data["blocks"])
         data["removed"] = tuple(data["removed"])
+        data["labels"] = tuple(data.get("labels", ()))
         return cls(**data)
 
 
@@ -154,7 +186,7 @@ class Document:
             "sha256": self.sha256,
             "extractor": self.extractor,
             "n_pages": self.n_pages,
-            "outline": [asdict(o) for o in self.outline],
+            "outline": [shallow_dict(o) for o in self.outline],
             "warnings": list(self.warnings),
             "pages": [p.to_dict() for p in self.pages],
         }

@@ -11,20 +11,37 @@ is a leaf, read top to bottom.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from mapping_review.extract.model import Run
+from typing import Protocol, TypeVar
 
 MIN_GUTTER = 0.6  # of the median font size
 MIN_COLUMN = 6.0  # of the median font size; and at least MIN_COLUMN_SHARE of the region
 MIN_COLUMN_SHARE = 0.15
 
 
-def _median_size(runs: Sequence[Run]) -> float:
+class Box(Protocol):
+    """What reading order needs of a piece of a page: a run, a unit of runs or a table."""
+
+    @property
+    def x0(self) -> float: ...
+    @property
+    def top(self) -> float: ...
+    @property
+    def x1(self) -> float: ...
+    @property
+    def bottom(self) -> float: ...
+    @property
+    def size(self) -> float: ...
+
+
+B = TypeVar("B", bound=Box)
+
+
+def _median_size(runs: Sequence[Box]) -> float:
     sizes = sorted(r.size for r in runs)
     return sizes[len(sizes) // 2] if sizes else 10.0
 
 
-def column_cuts(runs: Sequence[Run]) -> list[float]:
+def column_cuts(runs: Sequence[Box]) -> list[float]:
     """x positions where ``runs`` split into columns (empty if none)."""
     if len(runs) < 2:
         return []
@@ -59,10 +76,10 @@ def column_cuts(runs: Sequence[Run]) -> list[float]:
     return [(a[1] + b[0]) / 2 for a, b in zip(segments, segments[1:])]
 
 
-def _bands(runs: Sequence[Run]) -> list[list[Run]]:
+def _bands(runs: Sequence[B]) -> list[list[B]]:
     """Slice runs into horizontal bands separated by white space."""
     ordered = sorted(runs, key=lambda r: (r.top, r.x0))
-    bands: list[list[Run]] = []
+    bands: list[list[B]] = []
     bottom = float("-inf")
     for run in ordered:
         if not bands or run.top >= bottom:
@@ -74,22 +91,22 @@ def _bands(runs: Sequence[Run]) -> list[list[Run]]:
     return bands
 
 
-def _split_columns(runs: Sequence[Run], cuts: list[float]) -> list[list[Run]]:
-    columns: list[list[Run]] = [[] for _ in range(len(cuts) + 1)]
+def _split_columns(runs: Sequence[B], cuts: list[float]) -> list[list[B]]:
+    columns: list[list[B]] = [[] for _ in range(len(cuts) + 1)]
     for run in runs:
         centre = (run.x0 + run.x1) / 2
         columns[sum(1 for c in cuts if centre > c)].append(run)
     return [c for c in columns if c]
 
 
-def order_regions(runs: Sequence[Run]) -> list[list[Run]]:
+def order_regions(runs: Sequence[B]) -> list[list[B]]:
     """Leaf regions of ``runs`` in reading order."""
     if not runs:
         return []
     cuts = column_cuts(runs)
     if cuts:
         return [leaf for column in _split_columns(runs, cuts) for leaf in order_regions(column)]
-    groups: list[tuple[list[Run], bool]] = []
+    groups: list[tuple[list[B], bool]] = []
     for band in _bands(runs):
         band_cut = bool(column_cuts(band))
         if groups:
@@ -100,7 +117,7 @@ def order_regions(runs: Sequence[Run]) -> list[list[Run]]:
                 continue
         groups.append((list(band), band_cut))
     # a group with columns is smaller than ``runs`` (which has none), so this ends
-    leaves: list[list[Run]] = []
+    leaves: list[list[B]] = []
     for group, group_cut in groups:
         leaves.extend(order_regions(group) if group_cut else [group])
     return leaves

@@ -22,78 +22,28 @@ RUN_GAP = 1.0  # wider gaps start a new run
 BASELINE_SHIFT = 0.45  # of the font size: a larger jump is a new line
 
 
-class _RunBuilder:
-    __slots__ = ("best", "bottom", "last_x0", "n_bold", "n_chars", "parts", "sizes", "space", "top", "x0", "x1")
-
-    def __init__(self, ch: Char) -> None:
-        self.parts = [ch[0]]
-        self.x0, self.top, self.x1, self.bottom = ch[1], ch[2], ch[3], ch[4]
-        self.last_x0 = ch[1]
-        self.sizes = {ch[5]: 1}
-        self.best = ch[5]  # the size most characters have (ties: the larger)
-        self.n_bold = int(ch[6])
-        self.n_chars = 1
-        self.space = False
-
-    def accepts(self, ch: Char) -> bool:
-        size = ch[5] if ch[5] > 1.0 else 1.0
-        if abs(ch[4] - self.bottom) > BASELINE_SHIFT * (size if size > self.best else self.best):
-            return False
-        gap = ch[1] - self.x1
-        # a ligature's second letter shares the first one's box: not a step back
-        return (-0.3 * size <= gap or ch[1] >= self.last_x0 - 0.1 * size) and gap <= RUN_GAP * size
-
-    def add(self, ch: Char) -> None:
-        size = ch[5] if ch[5] > 1.0 else 1.0
-        if self.space or ch[1] - self.x1 > WORD_GAP * size:
-            self.parts.append(" ")
-        self.space = False
-        self.parts.append(ch[0])
-        self.last_x0 = ch[1]
-        if ch[3] > self.x1:
-            self.x1 = ch[3]
-        if ch[2] < self.top:
-            self.top = ch[2]
-        if ch[4] > self.bottom:
-            self.bottom = ch[4]
-        count = self.sizes[ch[5]] = self.sizes.get(ch[5], 0) + 1
-        best = self.sizes[self.best]
-        if count > best or (count == best and ch[5] > self.best):
-            self.best = ch[5]
-        self.n_bold += int(ch[6])
-        self.n_chars += 1
-
-    def build(self) -> Run:
-        return Run(
-            text="".join(self.parts),
-            x0=round(self.x0, 2),
-            top=round(self.top, 2),
-            x1=round(self.x1, 2),
-            bottom=round(self.bottom, 2),
-            size=round(self.best, 2),
-            bold=self.n_bold * 2 > self.n_chars,
-        )
-
-
 def orientation(a: float, b: float) -> int:
     """Rotation of text (0, 90, 180 or 270 degrees) from its matrix's first column."""
     return round(math.degrees(math.atan2(b, a)) / 90) % 4 * 90
 
 
 def upright_chars(
-    items: Iterable[tuple[Char, int]], width: float, height: float
+    chars: list[Char], rots: list[int], width: float, height: float
 ) -> tuple[list[Char], int, float, float]:
     """The characters of the page's main text direction, turned upright.
 
-    Returns the characters, the rotation they had, and the width and height
-    of the turned page. Text in other directions (a rotated margin stamp) is
-    left out of the reading flow.
+    ``rots`` holds the rotation of each character. Returns the characters, the rotation they had,
+    and the width and height of the turned page. Text in other directions (a rotated margin stamp)
+    is left out of the reading flow.
     """
-    buckets: dict[int, list[Char]] = {}
-    for ch, rot in items:
-        buckets.setdefault(rot, []).append(ch)
-    if not buckets:
+    if not chars:
         return [], 0, width, height
+    directions = set(rots)
+    if directions == {0}:  # nearly every page: nothing to sort or turn
+        return chars, 0, width, height
+    buckets: dict[int, list[Char]] = {}
+    for ch, rot in zip(chars, rots):
+        buckets.setdefault(rot, []).append(ch)
     rot = max(buckets, key=lambda r: (sum(1 for c in buckets[r] if not c[0].isspace()), r == 0))
     chars = buckets[rot]
     if rot == 0:
@@ -131,26 +81,64 @@ def unturn_box(box: Box, rot: int, width: float, height: float) -> Box:
 
 
 def chars_to_runs(chars: Iterable[Char]) -> list[Run]:
-    """Group characters (content-stream order) into runs of text."""
+    """Group characters (content-stream order) into runs of text.
+
+    One loop with the run being built in local variables: this is the hottest loop of extraction
+    (it sees every character of every page).
+    """
     runs: list[Run] = []
-    current: _RunBuilder | None = None
-    for ch in chars:
-        text = ch[0]
+    parts: list[str] = []
+    x0 = top = x1 = bottom = last_x0 = best = 0.0
+    sizes: dict[float, int] = {}
+    n_bold = n_chars = 0
+    space = False
+    for text, c_x0, c_top, c_x1, c_bottom, c_size, c_bold in chars:
         if text in ("\r", "\n"):
-            if current is not None:
-                runs.append(current.build())
-                current = None
+            if parts:
+                runs.append(_run(parts, x0, top, x1, bottom, best, n_bold, n_chars))
+                parts = []
             continue
         if text.isspace():
-            if current is not None:
-                current.space = True
+            space = True
             continue
-        if current is not None and current.accepts(ch):
-            current.add(ch)
-            continue
-        if current is not None:
-            runs.append(current.build())
-        current = _RunBuilder(ch)
-    if current is not None:
-        runs.append(current.build())
+        size = c_size if c_size > 1.0 else 1.0
+        if parts:
+            gap = c_x0 - x1
+            if (
+                abs(c_bottom - bottom) <= BASELINE_SHIFT * (size if size > best else best)
+                # a ligature's second letter shares the first one's box: not a step back
+                and (-0.3 * size <= gap or c_x0 >= last_x0 - 0.1 * size) and gap <= RUN_GAP * size
+            ):
+                if space or gap > WORD_GAP * size:
+                    parts.append(" ")
+                space = False
+                parts.append(text)
+                last_x0 = c_x0
+                if c_x1 > x1:
+                    x1 = c_x1
+                if c_top < top:
+                    top = c_top
+                if c_bottom > bottom:
+                    bottom = c_bottom
+                count = sizes[c_size] = sizes.get(c_size, 0) + 1
+                most = sizes[best]
+                if count > most or (count == most and c_size > best):
+                    best = c_size
+                n_bold += c_bold
+                n_chars += 1
+                continue
+            runs.append(_run(parts, x0, top, x1, bottom, best, n_bold, n_chars))
+        parts = [text]
+        x0, top, x1, bottom, last_x0 = c_x0, c_top, c_x1, c_bottom, c_x0
+        sizes = {c_size: 1}
+        best = c_size  # the size most characters have (ties: the larger)
+        n_bold, n_chars, space = int(c_bold), 1, False
+    if parts:
+        runs.append(_run(parts, x0, top, x1, bottom, best, n_bold, n_chars))
     return runs
+
+
+def _run(parts: list[str], x0: float, top: float, x1: float, bottom: float, best: float, n_bold: int,
+         n_chars: int) -> Run:
+    return Run(text="".join(parts), x0=round(x0, 2), top=round(top, 2), x1=round(x1, 2), bottom=round(bottom, 2),
+               size=round(best, 2), bold=n_bold * 2 > n_chars)

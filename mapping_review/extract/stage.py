@@ -1,7 +1,9 @@
 """The extract stage over a project: every guide's PDF read and laid out, in worker processes.
 
 Documents are cached by file hash and extractor version (:mod:`mapping_review.extract.cache`), so a
-guide is read again only when its file or the extractor changed.
+guide is read again only when its file or the extractor changed. A later stage may hand in a hook
+(:class:`AfterExtract`) that runs in the same worker on the fresh document, so that the document
+is not written, read back and parsed again before that stage can start.
 """
 
 from __future__ import annotations
@@ -9,21 +11,36 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue as queue_module
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pypdfium2 as pdfium
 
 from mapping_review.bookkeeping import GuideResult, Progress
 from mapping_review.errors import GuideError, MappingReviewError
 from mapping_review.extract import DEFAULT_ENGINE, Document, extract_document, extractor_name
-from mapping_review.extract.cache import load_document, save_document
+from mapping_review.extract.cache import document_summary, load_summary, save_document
+from mapping_review.extract.ocr import OCR_ENGINE, ocr_pdf
 from mapping_review.files import file_sha256
 from mapping_review.project.corpus import resolve_file
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, load_manifest
+
+
+class AfterExtract(Protocol):
+    """Work a later stage does on each freshly extracted document, inside the extraction worker."""
+
+    def prepare(self) -> None:
+        """Called once in the parent before the workers start (load models here: workers inherit them)."""
+
+    def __call__(self, guide: Guide, doc: Document) -> Any:
+        """Run in the worker; the value (small and picklable) is handed to :meth:`collect`."""
+
+    def collect(self, key: str, value: Any) -> None:
+        """Called in the parent with each guide's value."""
 
 
 @dataclass
@@ -34,14 +51,17 @@ class _Job:
     n_pages: int
 
 
-def _summarise(result: GuideResult, doc: Document) -> GuideResult:
-    result.n_pages = doc.n_pages
-    pages: dict[str, list[int]] = {}
-    for page in doc.pages:
-        pages.setdefault(page.status, []).append(page.number)
-    result.page_status = pages
-    result.warnings = list(doc.warnings)
+def _summarise(result: GuideResult, summary: dict[str, Any]) -> GuideResult:
+    result.n_pages = int(summary["n_pages"])
+    result.page_status = {k: list(v) for k, v in summary["page_status"].items()}
+    result.warnings = list(summary["warnings"])
     return result
+
+
+def guide_extractor(engine: str, guide: Guide) -> str:
+    """The versioned name of what extracts ``guide``: the engine and layout, and OCR when it is asked for."""
+    name = extractor_name(engine)
+    return f"{name}+{OCR_ENGINE}" if guide.ocr else name
 
 
 def _count_pages(path: Path, password: str) -> int:
@@ -59,7 +79,6 @@ def plan_extraction(project: Project, engine: str) -> tuple[list[GuideResult], l
     manifest = load_manifest(project.manifest_path)
     results = [GuideResult(p.key, "failed", p.message, "manifest") for p in manifest.problems]
     jobs: list[_Job] = []
-    extractor = extractor_name(engine)
     for guide in manifest.guides:
         if not guide.file:
             results.append(GuideResult(guide.key, "no file", "metadata only; no PDF yet"))
@@ -70,7 +89,7 @@ def plan_extraction(project: Project, engine: str) -> tuple[list[GuideResult], l
             results.append(GuideResult(guide.key, "failed", str(e), e.reason))
             continue
         sha = guide.sha256 or file_sha256(path)
-        cached = load_document(project.cache_dir, sha, extractor)
+        cached = load_summary(project.cache_dir, sha, guide_extractor(engine, guide))
         if cached is not None:
             results.append(_summarise(GuideResult(guide.key, "cached"), cached))
         else:
@@ -86,45 +105,73 @@ def _init_worker(page_queue: Any) -> None:
     _page_queue = page_queue
 
 
-def _extract_job(job: _Job, engine: str, cache_dir: Path) -> GuideResult:
+def _extract_job(job: _Job, engine: str, cache_dir: Path, then: AfterExtract | None) -> tuple[GuideResult, Any]:
     """Run in a worker process; the document goes to the cache, only its summary comes back."""
     def tick(n: int) -> None:
         if _page_queue is not None:
             _page_queue.put(n)
 
     try:
-        doc = extract_document(job.path, sha256=job.sha256, engine=engine, password=job.guide.password or None,
-                               on_page=tick)
+        doc = _extract(job, engine, cache_dir, tick)
     except GuideError as e:
-        return GuideResult(job.guide.key, "failed", f"{job.guide.key}: {e}", e.reason)
+        return GuideResult(job.guide.key, "failed", f"{job.guide.key}: {e}", e.reason), None
     except MappingReviewError as e:
-        return GuideResult(job.guide.key, "failed", f"{job.guide.key}: {e}", "error")
+        return GuideResult(job.guide.key, "failed", f"{job.guide.key}: {e}", "error"), None
     except Exception as e:  # an engine bug must not stop the corpus
         message = f"{job.guide.key}: {job.path}: unexpected {type(e).__name__}: {e}"
-        return GuideResult(job.guide.key, "failed", message, "internal")
+        return GuideResult(job.guide.key, "failed", message, "internal"), None
     save_document(cache_dir, doc)
-    return _summarise(GuideResult(job.guide.key, "extracted"), doc)
+    value = then(job.guide, doc) if then is not None else None
+    return _summarise(GuideResult(job.guide.key, "extracted"), document_summary(doc)), value
+
+
+def _extract(job: _Job, engine: str, cache_dir: Path, tick: Callable[[int], None]) -> Document:
+    password = job.guide.password or None
+    if not job.guide.ocr:
+        return extract_document(job.path, sha256=job.sha256, engine=engine, password=password, on_page=tick)
+    ocr = ocr_pdf(job.path, sha256=job.sha256, cache_dir=cache_dir, password=password)
+    doc = extract_document(ocr.pdf, sha256=job.sha256, engine=engine, on_page=tick)
+    # the advice to run OCR does not fit a guide that was OCRed: say what OCR left
+    warnings = [w for w in doc.warnings if "images with no text layer" not in w]
+    left = [p.number for p in doc.pages if p.status == "image-only"]
+    if left:
+        warnings.insert(0, f"OCR found no text on {len(left)} image page(s) (pages {', '.join(map(str, left))})")
+    return replace(doc, extractor=guide_extractor(engine, job.guide), warnings=tuple(warnings))
+
+
+def extract_guide(guide: Guide, path: Path, *, sha256: str, engine: str, cache_dir: Path,
+                  then: AfterExtract | None = None) -> tuple[GuideResult, Any]:
+    """Extract one guide into ``cache_dir`` (as a worker of :func:`extract_corpus` does); the result
+    and what ``then`` gave."""
+    return _extract_job(_Job(guide, path, sha256, 0), engine, cache_dir, then)
 
 
 def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, progress: Progress,
-                  results: list[GuideResult]) -> None:
+                  results: list[GuideResult], then: AfterExtract | None) -> None:
     ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
     with ctx.Manager() as manager:
         page_queue = manager.Queue()
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(page_queue,)) as pool:
             # largest documents first, so that no worker is left with a long one at the end
-            pending: set[Future[GuideResult]] = {
-                pool.submit(_extract_job, job, engine, cache_dir)
+            pending: set[Future[tuple[GuideResult, Any]]] = {
+                pool.submit(_extract_job, job, engine, cache_dir, then)
                 for job in sorted(jobs, key=lambda j: -j.n_pages)
             }
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(page_queue, progress)
                 for future in done:
-                    results.append(future.result())
+                    _collect(future.result(), results, then)
                     progress.document(results[-1].key)
             _drain(page_queue, progress)
+
+
+def _collect(outcome: tuple[GuideResult, Any], results: list[GuideResult], then: AfterExtract | None) -> None:
+    result, value = outcome
+    results.append(result)
+    if then is not None and not result.failed:
+        then.collect(result.key, value)
 
 
 def _drain(page_queue: Any, progress: Progress) -> None:
@@ -136,30 +183,37 @@ def _drain(page_queue: Any, progress: Progress) -> None:
 
 
 def extract_corpus(
-    project: Project, *, engine: str = DEFAULT_ENGINE, jobs: int | None = None, progress: Progress | None = None
+    project: Project, *, engine: str = DEFAULT_ENGINE, jobs: int | None = None, progress: Progress | None = None,
+    then: AfterExtract | None = None,
 ) -> list[GuideResult]:
-    """Extract every guide whose document is not cached yet; one result per guide."""
+    """Extract every guide whose document is not cached yet; one result per guide.
+
+    ``then`` runs on each freshly extracted document in the worker that made it.
+    """
     progress = progress or Progress()
     results, todo = plan_extraction(project, engine)
     progress.start("extract", documents=len(todo), pages=sum(j.n_pages for j in todo))
+    if todo and then is not None:
+        then.prepare()
     workers = min(jobs or os.cpu_count() or 1, len(todo))
     if workers > 1:
-        _run_parallel(todo, engine, project.cache_dir, workers, progress, results)
+        _run_parallel(todo, engine, project.cache_dir, workers, progress, results, then)
     else:
         for job in todo:
-            results.append(_extract_job_inline(job, engine, project.cache_dir, progress))
+            _collect(_extract_job_inline(job, engine, project.cache_dir, progress, then), results, then)
             progress.document(job.guide.key)
     progress.finish("extract")
     return sorted(results, key=lambda r: r.key)
 
 
-def _extract_job_inline(job: _Job, engine: str, cache_dir: Path, progress: Progress) -> GuideResult:
+def _extract_job_inline(job: _Job, engine: str, cache_dir: Path, progress: Progress,
+                        then: AfterExtract | None) -> tuple[GuideResult, Any]:
     class _Ticks:
         def put(self, n: int) -> None:
             progress.pages(n)
 
     _init_worker(_Ticks())
     try:
-        return _extract_job(job, engine, cache_dir)
+        return _extract_job(job, engine, cache_dir, then)
     finally:
         _init_worker(None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from mapping_review.bookkeeping import GuideResult, Progress
 from mapping_review.extract.stage import extract_corpus
 from mapping_review.pipeline.build import BuildReport, build_project
-from mapping_review.segment.stage import build_states, segment_corpus
+from mapping_review.segment.stage import build_states, extract_and_segment, segment_corpus
 
-__all__ = ["BuildReport", "GuideResult", "Progress", "build_project", "build_states", "extract_corpus",
-           "segment_corpus"]
+__all__ = ["BuildReport", "GuideResult", "Progress", "build_project", "build_states", "extract_and_segment",
+           "extract_corpus", "segment_corpus"]

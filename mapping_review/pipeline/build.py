@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mapping_review.bookkeeping import GuideResult, Progress
-from mapping_review.extract.stage import extract_corpus
 from mapping_review.files import write_atomic
 from mapping_review.pipeline.fingerprint import (
     RUN_FILE,
@@ -30,7 +29,7 @@ from mapping_review.pipeline.fingerprint import (
 )
 from mapping_review.project.layout import Project
 from mapping_review.project.settings import Settings, load_settings
-from mapping_review.segment.stage import segment_corpus
+from mapping_review.segment.stage import extract_and_segment, segment_corpus
 
 
 @dataclass
@@ -59,9 +58,14 @@ def effective_settings(settings: Settings, *, engine: str | None, nlp_name: str 
 
 def build_project(
     project: Project, *, engine: str | None = None, nlp_name: str | None = None, jobs: int | None = None,
-    progress: Progress | None = None, calibrate: bool | None = None, force: bool = False,
+    progress: Progress | None = None, calibrate: bool | None = None, force: bool = False, scheduler: str | None = None,
 ) -> BuildReport:
-    """Every stage that is out of date, in order; a build with nothing changed returns at once."""
+    """Every stage that is out of date, in order; a build with nothing changed returns at once.
+
+    With ``scheduler`` (a Dask scheduler's address, or ``local``) the guides to extract are extracted,
+    segmented and coded on that cluster (:mod:`mapping_review.pipeline.distributed`); the outputs are
+    the same.
+    """
     settings = effective_settings(load_settings(project.root), engine=engine, nlp_name=nlp_name, calibrate=calibrate)
     previous = read_run(project)
     inputs = inputs_of(project, previous.get("inputs", {}))
@@ -73,7 +77,7 @@ def build_project(
                  and previous.get("stage_outputs") == stage_outputs(project, settings))
     if not force and unchanged and outputs and all(p.exists() for p in outputs):
         return BuildReport(extract=[], segment=[], up_to_date=True)
-    report = _stages(project, settings, jobs=jobs, progress=progress)
+    report = _stages(project, settings, jobs=jobs, progress=progress, scheduler=scheduler)
     run = {"inputs": inputs, **stamp, "stage_outputs": stage_outputs(project, settings),
            "outputs": sorted(project.relative(p) for p in report.tables),
            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
@@ -82,15 +86,26 @@ def build_project(
     return report
 
 
-def _stages(project: Project, settings: Settings, *, jobs: int | None, progress: Progress | None) -> BuildReport:
-    from mapping_review.coding.stage import code_corpus
+def _stages(project: Project, settings: Settings, *, jobs: int | None, progress: Progress | None,
+            scheduler: str | None) -> BuildReport:
+    from mapping_review.coding.stage import CodeAfterSegment, code_corpus
     from mapping_review.publish.outputs import write_outputs
     from mapping_review.review.state import load_review, resolve_review, write_tables
 
     engine, nlp_name = settings.build.engine, settings.build.nlp
-    extracted = extract_corpus(project, engine=engine, jobs=jobs, progress=progress)
-    segmented = segment_corpus(project, engine=engine, nlp_name=nlp_name, progress=progress, extracted=extracted)
-    coded = code_corpus(project, nlp_name=nlp_name, progress=progress)
+    if scheduler:
+        from mapping_review.pipeline.distributed import cluster_extract
+
+        extracted, done, coded_elsewhere = cluster_extract(project, engine=engine, nlp_name=nlp_name,
+                                                           scheduler=scheduler, workers=jobs, progress=progress)
+        segmented = segment_corpus(project, engine=engine, nlp_name=nlp_name, progress=progress, extracted=extracted,
+                                   done=done)
+        coded = code_corpus(project, nlp_name=nlp_name, progress=progress, done=coded_elsewhere)
+    else:  # fresh documents are segmented and coded in their extraction workers
+        coding = CodeAfterSegment(project.codebook_path, nlp_name)
+        extracted, segmented = extract_and_segment(project, engine=engine, nlp_name=nlp_name, jobs=jobs,
+                                                   progress=progress, then=coding)
+        coded = code_corpus(project, nlp_name=nlp_name, progress=progress, done=coding.done)
     state = load_review(project)
     tables = resolve_review(state, use_calibration=settings.build.calibrate)
     written = write_tables(state, tables)

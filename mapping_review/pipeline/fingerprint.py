@@ -22,8 +22,8 @@ from mapping_review.segment.nlp import resolve_pipeline_name
 from mapping_review.segment.segments import SEGMENTER_VERSION
 
 RUN_FILE = "run.json"
-LIBRARIES = ("mapping-review", "pdfplumber", "pypdfium2", "spacy", "spacy-lookups-data", "scikit-learn", "networkx",
-             "matplotlib", "jinja2", "pydantic")
+LIBRARIES = ("mapping-review", "pdfplumber", "pypdfium2", "spacy", "spacy-lookups-data", "scikit-learn",
+             "networkx", "matplotlib", "jinja2", "pydantic", "ocrmypdf", "distributed")
 
 
 def _sha(path: Path) -> str:

@@ -42,11 +42,15 @@ def add_guide(
     password: str = "",
     link: bool = False,
     replace: bool = False,
+    ocr: bool | None = None,
 ) -> Guide:
     """Record ``pdf`` as guide ``key``: copy it into ``corpus/`` (or link to it) and pin its sha256.
 
     Everything is checked before anything is written: a bad key, a clash or a file that is not a
     PDF leaves the corpus as it was, and a copy made for a manifest write that fails is removed.
+
+    ``ocr=True`` has the build recognise the text of the pages that are only images; None keeps
+    what a replaced entry had.
     """
     check_pdf_file(pdf)
     sha256 = file_sha256(pdf)
@@ -62,13 +66,14 @@ def add_guide(
             msg = f"{project.manifest_path}:{line}: guide {key!r} already exists; pass --replace to replace it"
             raise ManifestError(msg)
         guide = _guide(project, pdf, existing, sha256=sha256, key=key, title=title, year=year, publisher=publisher,
-                       authors=authors, url=url, doi=doi, password=password, link=link)
+                       authors=authors, url=url, doi=doi, password=password, link=link, ocr=ocr)
         _copy_and_record(project, pdf, guide, link=link, replace=existing is not None)
     return guide
 
 
 def _guide(project: Project, pdf: Path, existing: Guide | None, *, sha256: str, key: str, title: str,
-           year: int | None, publisher: str, authors: str, url: str, doi: str, password: str, link: bool) -> Guide:
+           year: int | None, publisher: str, authors: str, url: str, doi: str, password: str, link: bool,
+           ocr: bool | None) -> Guide:
     """The manifest entry for ``pdf``: the given facts, else the existing entry's, else the PDF's title."""
     fields = {
         "key": key,
@@ -82,6 +87,7 @@ def _guide(project: Project, pdf: Path, existing: Guide | None, *, sha256: str, 
         "file": _link_target(project, pdf) if link else f"{key}.pdf",
         "sha256": sha256,
         "password": password or (existing.password if existing else ""),
+        "ocr": ocr if ocr is not None else (existing.ocr if existing else False),
     }
     try:
         return Guide.model_validate(fields)

@@ -25,7 +25,8 @@ HEADER = """\
 # records its sha256; `mapping-review corpus verify` checks the files against it.
 # Fields: key (citation key), label (short name for figures), title, year, publisher,
 # authors, url, doi, file (relative to this folder), sha256, password (for PDFs that need
-# a user password).
+# a user password), ocr (true: recognise the text of pages that are only images, with OCRmyPDF
+# and Tesseract).
 """
 
 
@@ -45,6 +46,7 @@ class Guide(BaseModel):
     file: str = ""
     sha256: str = Field(default="", pattern=r"^([0-9a-f]{64})?$")
     password: str = ""
+    ocr: bool = False  # OCR the pages that are only images (OCRmyPDF with Tesseract)
 
     def path(self, corpus_dir: Path) -> Path | None:
         """Where the guide's PDF is, or None when the entry has no file."""
@@ -52,7 +54,7 @@ class Guide(BaseModel):
 
     def to_entry(self) -> dict[str, Any]:
         """The manifest entry: fields that are set, in a fixed order."""
-        return {k: v for k, v in self.model_dump().items() if v not in ("", None)}
+        return {k: v for k, v in self.model_dump().items() if v not in ("", None) and v is not False}
 
 
 @dataclass(frozen=True)

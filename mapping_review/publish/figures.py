@@ -1,20 +1,30 @@
 """Review figures with matplotlib, as PNG, SVG and PDF, byte-identical on every rebuild.
 
 Colours are the Okabe-Ito palette (safe for colour-blind readers); fonts are
-matplotlib's bundled DejaVu Sans; files carry no dates.
+matplotlib's bundled DejaVu Sans; files carry no dates. A figure is drawn again
+only when what it shows changed (:func:`redraw`): a digest of its data, of this
+module and of matplotlib's version is kept per figure.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import json
 import math
+import os
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from mapping_review.bookkeeping import read_state
 from mapping_review.coding.codebook import Codebook
-from mapping_review.files import replacing
+from mapping_review.files import replacing, write_atomic
 from mapping_review.review.consensus import GuideCode
 
 FORMATS = ("png", "svg", "pdf")
@@ -42,17 +52,111 @@ def _code_label(codebook: Codebook, code_id: str) -> str:
     return c.label if c.is_sub_value else short_feature(c.label)
 
 
+class _Batch:
+    """Figure files being written by forked copies, and the digests to record once they are there."""
+
+    def __init__(self) -> None:
+        self.writers: list[tuple[int, Path, str, Any]] = []  # pid, path, format, figure
+        self.digests: list[tuple[Path, str, str]] = []  # state file, figure name, digest
+
+
+_BATCH: list[_Batch] = []
+
+
+@contextmanager
+def drawn_together() -> Iterator[None]:
+    """Inside, each figure's files are written by forked copies of this process while the next
+    figures are drawn (where forking is safe: no other thread runs); all are written when it ends."""
+    batch = _Batch()
+    _BATCH.append(batch)
+    try:
+        yield
+    finally:
+        _BATCH.remove(batch)
+        _finish(batch)
+
+
+def _finish(batch: _Batch) -> None:
+    figs: list[Any] = []
+    for pid, path, fmt, fig in batch.writers:
+        if os.waitpid(pid, 0)[1] != 0:
+            _write(fig, path, fmt)  # the copy failed: write it here, where an error is reported
+        if not any(f is fig for f in figs):
+            figs.append(fig)
+    if figs:
+        import matplotlib.pyplot as plt
+
+        for fig in figs:
+            plt.close(fig)
+    for state_path, name, digest in batch.digests:
+        _record(state_path, name, digest)
+
+
+def _record(state_path: Path, name: str, digest: str) -> None:
+    state = read_state(state_path)
+    state[name] = digest
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+
+def redraw(folder: Path, state_path: Path, name: str, data: Any, draw: Callable[[], list[Path]]) -> list[Path]:
+    """The files of figure ``name``: drawn by ``draw`` unless ``data`` (all the figure shows) and the
+    drawing code are those of the files already there."""
+    digest = hashlib.sha256(json.dumps(
+        [data, metadata.version("matplotlib"), hashlib.sha256(Path(__file__).read_bytes()).hexdigest()],
+        sort_keys=True, default=repr).encode("utf-8")).hexdigest()
+    paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
+    if read_state(state_path).get(name) == digest and all(p.is_file() for p in paths):
+        return paths
+    paths = draw()
+    if _BATCH:
+        _BATCH[-1].digests.append((state_path, name, digest))
+    else:
+        _record(state_path, name, digest)
+    return paths
+
+
+def _write(fig: Any, path: Path, fmt: str) -> None:
+    from fontTools.ttLib.tables import otBase
+
+    # Font subsets in PDFs are built by HarfBuzz when uharfbuzz is installed and in pure Python
+    # otherwise, with other bytes; always the latter, so the files do not depend on what else is installed.
+    otBase.have_uharfbuzz = False
+    with replacing(path) as tmp:  # a figure is whole or not there: never half written
+        fig.savefig(tmp, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
+
+
 def _save(fig: Any, folder: Path, name: str) -> list[Path]:
+    """Write ``fig`` in every format. Each format renders the figure again: where a process can be
+    forked safely (no other thread runs) the formats are written by forked copies at the same time
+    (and, inside :func:`drawn_together`, while the next figures are drawn)."""
     import matplotlib.pyplot as plt
 
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in FORMATS:
-        path = folder / f"{name}.{fmt}"
-        with replacing(path) as tmp:
-            fig.savefig(tmp, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
-        paths.append(path)
-    plt.close(fig)
+    paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
+    jobs = list(zip(paths, FORMATS))
+    if not (hasattr(os, "fork") and threading.active_count() == 1):
+        for path, fmt in jobs:
+            _write(fig, path, fmt)
+        plt.close(fig)
+        return paths
+    batch = _BATCH[-1] if _BATCH else _Batch()
+    here = [] if _BATCH else jobs[:1]  # outside a batch this process writes one format itself
+    for path, fmt in jobs[len(here):]:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child leaves through os._exit
+            gc.disable()  # a collection would touch every object and copy the parent's memory
+            code = 1
+            try:
+                _write(fig, path, fmt)
+                code = 0
+            finally:
+                os._exit(code)
+        batch.writers.append((pid, path, fmt, fig))
+    for path, fmt in here:
+        _write(fig, path, fmt)
+    if not _BATCH:
+        _finish(batch)
     return paths
 
 

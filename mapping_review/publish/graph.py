@@ -126,7 +126,7 @@ def write_graph(G: nx.Graph, folder: Path) -> list[Path]:
     ordered.add_edges_from(sorted((min(u, v), max(u, v), d) for u, v, d in G.edges(data=True)))
     graphml = folder / "review.graphml"
     with replacing(graphml) as tmp:
-        nx.write_graphml(ordered, tmp)
+        nx.write_graphml_xml(ordered, tmp)  # the standard library's writer: the same bytes with or without lxml
     data: dict[str, Any] = nx.node_link_data(ordered, edges="links")
     node_link = folder / "review.json"
     write_atomic(node_link, json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n")

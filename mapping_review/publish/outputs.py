@@ -5,7 +5,9 @@ responses in ``criteria/results/`` the share of appropriate responses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from mapping_review.files import write_atomic
 from mapping_review.project.manifest import load_manifest
@@ -128,13 +130,27 @@ def _figures(state: ReviewState, tables: Tables, keys: list[str], labels: dict[s
     from mapping_review.publish import figures
 
     folder = out / "figures"
-    written = figures.heatmap(state.codebook, keys, labels, tables.rows, folder)
-    written += figures.network(state.codebook, keys, labels, tables.rows, folder)
-    written += figures.coverage(state.codebook, len(keys), {r.code: len(r.guides) for r in rows}, folder)
+    state_path = state.project.cache_dir / "figures.json"
+    book = state.codebook.model.model_dump(mode="json")
+    present = sorted((r.guide, r.code, r.source) for r in tables.rows if r.present)
+
+    def figure(name: str, data: Any, draw: Callable[[], list[Path]]) -> list[Path]:
+        return figures.redraw(folder, state_path, name, [book, data], draw)
+
     by_code, _, raters = agreement_by_code(state)
-    if len(raters) >= 2:
-        written += figures.agreement_bars(state.codebook, {c: a.alpha for c, a in by_code.items()}, raters, folder)
-    else:
+    with figures.drawn_together():
+        written = figure("heatmap", [keys, labels, present],
+                         lambda: figures.heatmap(state.codebook, keys, labels, tables.rows, folder))
+        written += figure("network", [keys, labels, [p[:2] for p in present]],
+                          lambda: figures.network(state.codebook, keys, labels, tables.rows, folder))
+        counts = {r.code: len(r.guides) for r in rows}
+        written += figure("coverage", [len(keys), counts],
+                          lambda: figures.coverage(state.codebook, len(keys), counts, folder))
+        if len(raters) >= 2:
+            alphas = {c: a.alpha for c, a in by_code.items()}
+            written += figure("agreement", [alphas, raters],
+                              lambda: figures.agreement_bars(state.codebook, alphas, raters, folder))
+    if len(raters) < 2:
         for fmt in figures.FORMATS:
             (folder / f"agreement.{fmt}").unlink(missing_ok=True)
     return written

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mapping_review.errors import MappingReviewError
-from mapping_review.extract import DEFAULT_ENGINE, Document, Page, extractor_name
+from mapping_review.extract import DEFAULT_ENGINE, Document, Page
 from mapping_review.extract.cache import load_document
+from mapping_review.extract.stage import guide_extractor
 from mapping_review.files import file_sha256
 from mapping_review.project.corpus import resolve_file
 from mapping_review.project.layout import Project
@@ -31,7 +32,7 @@ def load_extracted(project: Project, key: str, *, engine: str = DEFAULT_ENGINE) 
     if not guide.file:
         raise MappingReviewError(f"guide {key!r} has no PDF yet; add it with `mapping-review corpus add`")
     path = resolve_file(project, guide)
-    doc = load_document(project.cache_dir, guide.sha256 or file_sha256(path), extractor_name(engine))
+    doc = load_document(project.cache_dir, guide.sha256 or file_sha256(path), guide_extractor(engine, guide))
     if doc is None:
         raise MappingReviewError(f"guide {key!r} is not extracted yet; run `mapping-review build`")
     return doc

@@ -8,8 +8,8 @@ other name is a pipeline package the user has installed.
 
 from __future__ import annotations
 
-import importlib.util
 from functools import lru_cache
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from mapping_review.errors import MappingReviewError
@@ -21,21 +21,31 @@ TRAINED_DEFAULT = "en_core_web_sm"
 
 
 def resolve_pipeline_name(name: str = "auto") -> str:
-    """The pipeline ``name`` stands for (``auto``: the trained default when installed, else blank)."""
+    """``auto`` made concrete (as ``spacy.util.is_package`` would, without importing spaCy)."""
     if name == "auto":
-        return TRAINED_DEFAULT if importlib.util.find_spec(TRAINED_DEFAULT) is not None else "blank"
+        try:
+            metadata.distribution(TRAINED_DEFAULT)
+        except metadata.PackageNotFoundError:
+            return "blank"
+        return TRAINED_DEFAULT
     return name
 
 
 @lru_cache(maxsize=4)
-def load_nlp(name: str = "auto") -> Language:
-    """The pipeline called ``name`` (see module docs); raises with advice when missing."""
+def load_nlp(name: str = "auto", *, sentences_only: bool = False) -> Language:
+    """The pipeline called ``name`` (see module docs); raises with advice when missing.
+
+    ``sentences_only`` gives, for ``blank``, the tokenizer and sentencizer alone: the same sentences,
+    without loading the lemma tables (segmentation needs nothing else).
+    """
     import spacy
 
     resolved = resolve_pipeline_name(name)
     if resolved == "blank":
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
+        if sentences_only:
+            return nlp
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
         try:
             nlp.initialize()
@@ -64,3 +74,4 @@ def sentence_pipes(nlp: Language) -> list[str]:
     if "parser" in needed:  # a parser may listen to a shared tok2vec/transformer
         needed.update(p for p in ("tok2vec", "transformer") if p in nlp.pipe_names)
     return [p for p in nlp.pipe_names if p in needed]
+

@@ -3,7 +3,10 @@
 Paragraphs keep list items and numbered recommendations whole: a NICE
 recommendation ``1.2.7`` is one paragraph with its bullet list, even across
 a page break. Sentences never cross a block boundary (except a sentence
-that carries on across a page break). Every segment knows its guide, page,
+that carries on across a page break). A table row (``role: table_row``, its
+header cells attached) is one paragraph and one sentence, carried on across a
+page break with `` | ``; entries of a table of contents (``role: contents``)
+are paragraphs without sentences. Every segment knows its guide, page,
 section path and character span in the page text; a segment that runs onto
 a later page has ``end_page`` and ``end`` on that page. Ids are made from the
 guide, the page and a digest of the kind and text, so they stay put when
@@ -16,17 +19,19 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapping_review.bookkeeping import read_jsonl
 from mapping_review.extract import Block, Document
+from mapping_review.extract.model import shallow_dict
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
-SEGMENTER_VERSION = "segment.v1"
+SEGMENTER_VERSION = "segment.v2"
+ROLES = ("list_item", "table_row", "contents")  # block kinds that are segment roles of their own
 _TAG = re.compile(r"^[\[(][^\])]*[\])]\.?$")  # "[2009, amended 2022]" belongs to the sentence before
 
 
@@ -35,7 +40,7 @@ class Segment:
     id: str
     guide: str
     kind: str  # section | paragraph | sentence
-    role: str  # heading | text | list_item | recommendation
+    role: str  # heading | text | list_item | recommendation | table_row | contents
     page: int
     start: int
     end_page: int
@@ -45,12 +50,16 @@ class Segment:
     bbox: tuple[float, float, float, float] | None
     boxes: tuple[tuple[int, float, float, float, float], ...] = ()
     parent: str | None = None
+    source: str = ""  # "ocr" for text recognised by OCR; empty (and not written) for the PDF's own text
+    confidence: float | None = None  # OCR: mean confidence of the recognised words (0-1)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = shallow_dict(self)
         data["section"] = list(self.section)
         data["bbox"] = list(self.bbox) if self.bbox else None
         data["boxes"] = [list(b) for b in self.boxes]
+        if not self.source:
+            del data["source"], data["confidence"]
         return data
 
     @classmethod
@@ -89,7 +98,8 @@ def _join(parts: Sequence[_Part]) -> tuple[str, list[tuple[int, int, _Part]]]:
     pieces, spans, offset = [], [], 0
     for i, part in enumerate(parts):
         if i:
-            sep = " " if part.block.continues else "\n\n"
+            sep = "\n\n" if not part.block.continues else " | " if part.block.kind == "table_row" \
+                else "" if part.block.glued else " "
             pieces.append(sep)
             offset += len(sep)
         spans.append((offset, offset + len(part.block.text), part))
@@ -107,17 +117,29 @@ def _locate(spans: Sequence[tuple[int, int, _Part]], start: int, end: int) -> tu
     return first[2].page, page_start, last[2].page, page_end
 
 
+def _role(block: Block) -> str:
+    if block.kind in ROLES:
+        return block.kind
+    return "recommendation" if block.number else "text"
+
+
 def _groups(doc: Document) -> Iterator[_Group]:
-    """Headings and paragraph groups in reading order."""
+    """Headings and paragraph groups in reading order (a heading carried on to the next page is
+    one heading)."""
     current: _Group | None = None
     for page in doc.pages:
         for block in page.blocks:
             part = _Part(page.number, block)
             if block.kind == "heading":
+                if current is not None and current.role == "heading" and block.continues:
+                    current.parts.append(part)
+                    continue
                 if current:
                     yield current
-                current = None
-                yield _Group("heading", [part])
+                current = _Group("heading", [part])
+            elif current is not None and current.role == "heading":
+                yield current
+                current = _Group(_role(block), [part])
             elif current is not None and (
                 block.continues or (current.role == "recommendation" and block.kind == "list_item")
             ):
@@ -125,8 +147,7 @@ def _groups(doc: Document) -> Iterator[_Group]:
             else:
                 if current:
                     yield current
-                role = "recommendation" if block.number else "list_item" if block.kind == "list_item" else "text"
-                current = _Group(role, [part])
+                current = _Group(_role(block), [part])
     if current:
         yield current
 
@@ -222,8 +243,11 @@ def document_to_segments(doc: Document, *, guide: str, nlp: Language) -> list[Se
         para = _segment(ids, "paragraph", group.role, group.parts, section_id)
         paragraphs.append((para, group.units()))
         ordered.append(para)
-    units = [(para, unit) for para, para_units in paragraphs for unit in para_units]
-    spans = _sentence_spans(nlp, [_join(unit)[0] for _, unit in units])
+    units = [(para, unit) for para, para_units in paragraphs for unit in para_units if para.role != "contents"]
+    rows = [i for i, (para, _) in enumerate(units) if para.role == "table_row"]
+    spans = _sentence_spans(nlp, [_join(unit)[0] for para, unit in units if para.role != "table_row"])
+    for i in rows:  # a table row is one unit of evidence: never split into sentences
+        spans.insert(i, [(0, len(_join(units[i][1])[0]))])
     sentences: dict[str, list[Segment]] = {}
     for (para, unit), unit_spans in zip(units, spans):
         text, where = _join(unit)

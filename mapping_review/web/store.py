@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mapping_review.errors import MappingReviewError
-from mapping_review.extract import Document, extractor_name
+from mapping_review.extract import Document
 from mapping_review.extract.cache import load_document
 from mapping_review.extract.glyphs import Glyphs, page_glyphs
+from mapping_review.extract.stage import guide_extractor
 from mapping_review.files import file_sha256, replacing
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, load_manifest
@@ -96,7 +97,7 @@ class Store:
         path = guide.path(self.project.corpus_dir)
         if path is not None and path.is_file():
             engine = load_settings(self.project.root).build.engine
-            doc = load_document(self.project.cache_dir, guide.sha256 or file_sha256(path), extractor_name(engine))
+            doc = load_document(self.project.cache_dir, guide.sha256 or file_sha256(path), guide_extractor(engine, guide))
         segments = read_segments(seg_path) if seg_path.exists() else []
         data = GuideData(guide, doc, segments)
         with self._lock:

@@ -1,0 +1,153 @@
+"""What keeps builds fast and their files stable: the document cache, segments made in the extraction
+workers, plans made from summaries, and figures drawn only when what they show changed."""
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
+
+from pdfmaker import guide_pages, make_pdf
+
+from mapping_review import pipeline
+from mapping_review.extract import cache
+from mapping_review.extract.model import Page
+from mapping_review.project.corpus import add_guide
+from mapping_review.publish import figures
+from mapping_review.segment import stage as segment_stage
+from mapping_review.segment.inspect import load_extracted, load_segments
+from mapping_review.segment.nlp import load_nlp, sentence_pipes
+
+
+def small_project(project, n=3):
+    for i in range(n):
+        make_pdf(project.corpus_dir / f"g{i}.pdf", guide_pages(title=f"Guide number {i}"))
+        add_guide(project, project.corpus_dir / f"g{i}.pdf", key=f"g{i}")
+    return project
+
+
+def test_the_cache_file_is_the_same_bytes_whatever_its_temporary_name(project, tmp_path, monkeypatch):
+    small_project(project, 1)
+    pipeline.extract_corpus(project, jobs=1)
+    doc = load_extracted(project, "g0")
+    first = cache.save_document(tmp_path / "a", doc).read_bytes()
+    monkeypatch.setattr(cache.os, "getpid", lambda: 424242)
+    second = cache.save_document(tmp_path / "b", doc).read_bytes()
+    assert first == second
+    assert first[3] & 0x08 == 0  # no file name in the gzip header
+    assert first[4:8] == b"\0\0\0\0"  # no time either
+    assert json.loads(gzip.decompress(first)) == json.loads(json.dumps(doc.to_dict()))
+
+
+def test_plans_come_from_summaries_not_from_reading_documents(project, monkeypatch):
+    small_project(project, 2)
+    first = pipeline.extract_corpus(project, jobs=1)
+    monkeypatch.setattr(cache, "load_document", lambda *a: (_ for _ in ()).throw(AssertionError("read")))
+    again = pipeline.extract_corpus(project, jobs=1)
+    assert [r.status for r in again] == ["cached", "cached"]
+    assert [(r.n_pages, r.page_status, r.warnings) for r in again] == \
+        [(r.n_pages, r.page_status, r.warnings) for r in first]
+
+
+def test_fresh_documents_are_segmented_in_their_workers(project, monkeypatch):
+    small_project(project, 3)
+
+    def no_reading(*args):
+        raise AssertionError("the segment stage read a document back from the cache")
+
+    monkeypatch.setattr(segment_stage, "load_document", no_reading)
+    _, segmented = pipeline.extract_and_segment(project, nlp_name="blank", jobs=2)
+    assert [r.status for r in segmented] == ["segmented"] * 3
+    assert all(r.n_segments > 5 for r in segmented)
+    state = json.loads((project.segments_dir / "state.json").read_text(encoding="utf-8"))
+    assert sorted(state) == ["g0", "g1", "g2"] and state["g1"]["nlp_request"] == "blank"
+    _, again = pipeline.extract_and_segment(project, nlp_name="blank", jobs=2)
+    assert [r.status for r in again] == ["up to date"] * 3
+
+
+def test_segment_and_block_dicts_are_those_of_asdict(project):
+    small_project(project, 1)
+    pipeline.extract_and_segment(project, nlp_name="blank", jobs=1)
+    for seg in load_segments(project, "g0"):
+        reference = asdict(seg)
+        del reference["source"], reference["confidence"]
+        assert json.dumps(seg.to_dict()) == json.dumps(reference)
+    page: Page = load_extracted(project, "g0").pages[0]
+    assert json.dumps(page.to_dict(), sort_keys=True) == json.dumps(asdict(page), sort_keys=True)
+
+
+def test_the_sentences_only_pipeline_finds_the_same_sentences():
+    full, short = load_nlp("blank"), load_nlp("blank", sentences_only=True)
+    assert short.pipe_names == ["sentencizer"] and "lemmatizer" in full.pipe_names
+    text = "Offer CBT (see 1.2.3). Dr. Smith said: e.g. this works! Does it? [2009, amended 2022] Yes."
+    with full.select_pipes(enable=sentence_pipes(full)):
+        expected = [s.text for s in full(text).sents]
+    assert [s.text for s in short(text).sents] == expected
+
+
+def test_figures_are_drawn_again_only_when_what_they_show_changed(project, monkeypatch):
+    small_project(project, 2)
+    pipeline.build_project(project, nlp_name="blank", jobs=1)
+    drawn = []
+    real = figures._save
+    monkeypatch.setattr(figures, "_save", lambda fig, folder, name: drawn.append(name) or real(fig, folder, name))
+    pipeline.build_project(project, nlp_name="blank", jobs=1, force=True)
+    assert drawn == []
+    (project.build_dir / "figures" / "network.svg").unlink()
+    pipeline.build_project(project, nlp_name="blank", jobs=1, force=True)
+    assert drawn == ["network"]
+    text = project.manifest_path.read_text(encoding="utf-8").replace("key: g1\n", "key: g1\n    label: Renamed\n")
+    project.manifest_path.write_text(text, encoding="utf-8")
+    pipeline.build_project(project, nlp_name="blank", jobs=1)
+    assert sorted(drawn) == ["heatmap", "network", "network"]  # coverage shows no guide names
+
+
+def test_fresh_segments_are_coded_in_their_workers(project, monkeypatch, tmp_path):
+    from mapping_review.coding import stage as coding_stage
+
+    small_project(project, 3)
+    log = tmp_path / "pids.txt"
+    real = coding_stage.code_segments_text
+
+    def logged(coder, text):
+        with log.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(coder, text)
+
+    monkeypatch.setattr(coding_stage, "code_segments_text", logged)
+    report = pipeline.build_project(project, nlp_name="blank", jobs=2)
+    assert [r.status for r in report.code] == ["coded"] * 3
+    pids = log.read_text().split()
+    assert len(pids) == 3 and str(os.getpid()) not in pids
+    assert all((project.build_dir / "codings" / f"g{i}.jsonl").stat().st_size > 0 for i in range(3))
+
+
+def test_a_build_with_nothing_to_code_or_draw_imports_neither_spacy_nor_matplotlib(project):
+    small_project(project, 2)
+    pipeline.build_project(project, jobs=1)
+    code = ("import sys; from mapping_review import pipeline; from mapping_review.project.layout import open_project; "
+            "report = pipeline.build_project(open_project(sys.argv[1]), force=True); "
+            "print(sorted(m for m in ('spacy', 'matplotlib') if m in sys.modules), len(report.tables))")
+    done = subprocess.run([sys.executable, "-c", code, str(project.root)], capture_output=True, text=True, check=True)
+    modules, n_tables = done.stdout.split("] ")
+    assert modules == "[" and int(n_tables) > 10  # it did write the outputs, without either library
+
+
+def test_a_figure_file_whose_forked_writer_failed_is_written_here(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    pid = os.fork()
+    if pid == 0:  # a writer that fails
+        os._exit(1)
+    batch = figures._Batch()
+    batch.writers.append((pid, tmp_path / "f.png", "png", fig))
+    batch.digests.append((tmp_path / "state.json", "f", "abc"))
+    figures._finish(batch)
+    assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
+    assert json.loads((tmp_path / "state.json").read_text()) == {"f": "abc"}
