@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coding_quality import _CACHE, label_index, scored
+from coding_quality import label_index, scored
 from devset import Devset
 
 from mapping_review.coding.rules import RuleCoder
@@ -20,6 +20,15 @@ from mapping_review.coding.units import label_units
 from mapping_review.review.queue import Candidate, Key
 
 UNSUGGESTED = 0.01
+CODED: dict[str, list[Suggestion]] = {}  # the rule coder's suggestions per guide, made once per run
+
+
+def coded(devset: Devset, coder: RuleCoder) -> dict[str, list[Suggestion]]:
+    """The rule coder's suggestions for every labelled guide (coded once)."""
+    for key in devset.keys(None):
+        if key not in CODED:
+            CODED[key] = coder.code_segments(devset.segments[key])
+    return CODED
 
 
 @dataclass(frozen=True)
@@ -34,10 +43,7 @@ def part_items(devset: Devset, part: str, coder: RuleCoder) -> list[Item]:
     """The labelled candidates of ``part`` (``dev`` or ``test``), in document order."""
     keys = devset.keys(part)
     index, _ = label_index(devset, keys)
-    for key in set(keys) | set(devset.keys("dev")):
-        if key not in _CACHE:
-            _CACHE[key] = coder.code_segments(devset.segments[key])
-    by_guide = scored(devset, {k: _CACHE[k] for k in keys}, index, part, rules_only=False)
+    by_guide = scored(devset, coded(devset, coder), index, part, rules_only=False)
     suggestion: dict[tuple[str, str, str], Suggestion] = {
         (s.guide, s.segment, s.code): s for k in keys for s in by_guide[k]}
     items = []

@@ -186,11 +186,11 @@ def product_timing(devset: Devset, coder: RuleCoder) -> None:
     """The queue at a project's scale: every suggestion of every labelled guide, each decision learnt and the
     whole queue re-ranked, against refitting a logistic regression from scratch on the same features."""
     import numpy as np
-    from coding_quality import _CACHE
+    from effort_data import coded
     from sklearn.linear_model import LogisticRegression
 
     cands = [Candidate(s.guide, s.code, s.segment, s.quote, s.section, min(s.score, 1.0))
-             for key in devset.keys(None) for s in _CACHE.get(key) or coder.code_segments(devset.segments[key])]
+             for suggestions in coded(devset, coder).values() for s in suggestions]
     start = time.perf_counter()
     queue = LearningQueue().fit(cands)
     fit_s = time.perf_counter() - start
