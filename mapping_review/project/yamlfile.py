@@ -56,7 +56,7 @@ def _convert(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: Path, plain
         return out
     if isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            if node.flow_style and isinstance(item, yaml.ScalarNode) and item.style is None:
+            if node.flow_style and isinstance(item, yaml.ScalarNode) and not item.style:  # libyaml says ""
                 plain.add((*loc, i))
         return [_convert(item, (*loc, i), lines, path, plain) for i, item in enumerate(node.value)]
     return _construct(node)

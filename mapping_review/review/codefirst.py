@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from mapping_review.coding.decide import auto_codes
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.errors import ConfigError
-from mapping_review.review.decisions import CONSENSUS, Decision, check_reviewer, guide_level, latest, now
+from mapping_review.review.decisions import CONSENSUS, Decision, check_reviewer, guide_level, latest, now, own_answers
 from mapping_review.review.state import ReviewState
 from mapping_review.segment.segments import Segment
 
@@ -71,11 +71,11 @@ def own_segment_decisions(decisions: Sequence[Decision], reviewer: str) -> dict[
     return {(d.segment, d.code): d for (who, _), d in latest(decisions).items() if who == reviewer and d.level == "segment"}
 
 
-def own_answers(decisions: Sequence[Decision], reviewer: str) -> tuple[dict[tuple[str, str], bool], set[tuple[str, str]]]:
+def reviewer_answers(decisions: Sequence[Decision], reviewer: str,
+                     ) -> tuple[dict[tuple[str, str], bool], set[tuple[str, str]]]:
     """The reviewer's guide-level answers (sheet cells, else accepted quotes) and which of them are cells."""
     answers = guide_level([d for d in decisions if d.reviewer == reviewer]).get(reviewer, {})
-    explicit = {(d.guide, d.code) for (who, _), d in latest(decisions).items() if who == reviewer and d.level == "guide"}
-    return answers, explicit
+    return answers, set(own_answers(decisions, reviewer))
 
 
 def _status(d: Decision | None) -> str:
@@ -104,7 +104,7 @@ def code_first(state: ReviewState, guide: str, reviewer: str, *, top: int = TOP)
         msg = f"unknown guide {guide!r}; the guides are: {', '.join(state.keys)}"
         raise ConfigError(msg)
     machine = auto_codes(state.codebook, [guide], state.evidence)
-    answers, explicit = own_answers(state.decisions, reviewer)
+    answers, explicit = reviewer_answers(state.decisions, reviewer)
     own = own_segment_decisions(state.decisions, reviewer)
     by_code: dict[str, list[Suggestion]] = {}
     for s in state.suggestions:
@@ -122,7 +122,7 @@ def code_first(state: ReviewState, guide: str, reviewer: str, *, top: int = TOP)
 def next_undecided(state: ReviewState, reviewer: str, *, after: tuple[str, str] | None = None) -> tuple[str, str] | None:
     """The reviewer's next undecided guide and code, in manifest and codebook order, after ``after``
     (wrapping round); None when every one is decided."""
-    answers, _ = own_answers(state.decisions, reviewer)
+    answers, _ = reviewer_answers(state.decisions, reviewer)
     cells = [(g, c.id) for g in state.keys for c in state.codebook.codes]
     start = cells.index(after) + 1 if after in cells else 0
     for cell in cells[start:] + cells[:start]:
@@ -146,7 +146,7 @@ def answer_decisions(state: ReviewState, guide: str, code: str, answer: str, *, 
     value = ANSWERS[answer]
     if value is None:
         return []
-    answers, explicit = own_answers(state.decisions, reviewer)
+    answers, explicit = reviewer_answers(state.decisions, reviewer)
     if (guide, code) in explicit and answers.get((guide, code)) == value and not note:
         return []
     return [Decision(reviewer=reviewer, time=now(), level="guide", guide=guide, code=code, value=value,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from mapping_review.review.codefirst import own_answers, own_segment_decisions
+from mapping_review.review.codefirst import own_segment_decisions, reviewer_answers
 from mapping_review.review.decisions import CONSENSUS, Decision, guide_level
 from mapping_review.review.state import ReviewState
 
@@ -73,7 +73,7 @@ def disagreements(decisions: Sequence[Decision]) -> dict[tuple[str, str], dict[s
 
 def review_progress(state: ReviewState, reviewer: str) -> Progress:
     """``reviewer``'s progress over every guide and code, and the disagreements they may see."""
-    answers, _ = own_answers(state.decisions, reviewer)
+    answers, _ = reviewer_answers(state.decisions, reviewer)
     own = own_segment_decisions(state.decisions, reviewer)
     suggested: dict[str, set[tuple[str, str]]] = {}
     for s in state.suggestions:

@@ -90,22 +90,21 @@ def candidate_terms(c: Candidate) -> list[str]:
     return [*terms, *crossed, *heading, f"code:{c.code}"]
 
 
-def entropy(p: float) -> float:
-    if p <= 0.0 or p >= 1.0:
-        return 0.0
-    return -(p * math.log2(p) + (1.0 - p) * math.log2(1.0 - p))
-
-
 def _entropy(p: np.ndarray) -> np.ndarray:
     q = np.clip(p, 1e-12, 1.0 - 1e-12)
     return np.where((p <= 0.0) | (p >= 1.0), 0.0, -(q * np.log2(q) + (1.0 - q) * np.log2(1.0 - q)))
 
 
+def information(p: np.ndarray, others_absent: np.ndarray) -> np.ndarray:
+    """Bits a decision on each candidate (probability ``p``) tells about "some candidate of its guide and
+    code supports it", when the chance that none of the others does is ``others_absent``: the entropy of
+    that answer now, less its expected entropy after the decision (a yes settles it)."""
+    gain: np.ndarray = _entropy(1.0 - (1.0 - p) * others_absent) - (1.0 - p) * _entropy(1.0 - others_absent)
+    return gain
+
+
 def guide_gain(p: float, others_absent: float) -> float:
-    """Bits a decision on one candidate (probability ``p``) tells about "some candidate of this guide and
-    code supports it", when the chance that none of the others does is ``others_absent``."""
-    absent = (1.0 - p) * others_absent
-    return entropy(1.0 - absent) - (1.0 - p) * entropy(1.0 - others_absent)
+    return float(information(np.array([p]), np.array([others_absent]))[0])
 
 
 class LearningQueue:
@@ -226,8 +225,7 @@ class LearningQueue:
         known = self.settled_mask_ | (np.bincount(self.group_, weights=accepted, minlength=self.n_groups_) > 0)
         log_open = np.where(decided, 0.0, np.log(np.clip(1.0 - p, EPS, 1.0)))
         others = np.exp(np.bincount(self.group_, weights=log_open, minlength=self.n_groups_)[self.group_] - log_open)
-        absent = (1.0 - p) * others
-        gains = _entropy(1.0 - absent) - (1.0 - p) * _entropy(1.0 - others)
+        gains = information(p, others)
         extra = self.relevance_weight * p
         return np.where(known[self.group_], extra - self.known_penalty, gains + extra)
 

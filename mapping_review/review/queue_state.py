@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.errors import ConfigError
-from mapping_review.review.decisions import Decision, latest
+from mapping_review.review.decisions import Decision, latest, own_answers
 from mapping_review.review.queue import Candidate, Key, LearningQueue, Ranked, StopHint
 from mapping_review.segment.segments import Segment
 
@@ -31,7 +31,7 @@ def reviewer_labels(decisions: Sequence[Decision], reviewer: str) -> dict[Key, b
 
 def reviewer_settled(decisions: Sequence[Decision], reviewer: str) -> set[tuple[str, str]]:
     """The guide and code pairs the reviewer has answered in a sheet or code-first."""
-    return {(d.guide, d.code) for (who, _), d in latest(decisions).items() if who == reviewer and d.level == "guide"}
+    return set(own_answers(decisions, reviewer))
 
 
 def decisions_in_order(decisions: Sequence[Decision], reviewer: str) -> dict[Key, bool]:
