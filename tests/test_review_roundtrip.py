@@ -39,6 +39,7 @@ def reviewed(tmp_path_factory, guides_dir):
     return project
 
 
+ADD_CHOICES = ("dont_stigmatize", "redirect_client", "therapeutic_alliance")  # a code to add by hand
 SUB_VALUED = ("Location", "Care Modality", "Support Outside of Conversation", "Therapist Qualities",
               "Adherence to Professional Norms", "Methods")
 
@@ -115,7 +116,9 @@ def test_round_trip(reviewed, tmp_path):
                 row[col["decision"]] = "accept" if float(row[col["score"]]) >= 1 else "reject"
             else:
                 row[col["decision"]] = "a" if flip(row[col["segment"]] + row[col["code"]], 0.5) else "r"
-        ws_rows[0][col["add_codes"]] = "dont_stigmatize"
+        suggested_here = {row[col["code"]] for row in ws_rows if row[col["segment"]] == ws_rows[0][col["segment"]]}
+        added_code = next(c for c in ADD_CHOICES if c not in suggested_here)
+        ws_rows[0][col["add_codes"]] = added_code
         ws_rows[1][col["text_hash"]] = "0" * 16  # the text changed since export
         write_table(path, ws_header, ws_rows)
         out = run("worksheet", "import", path, "-r", reviewer, "-p", root)
@@ -124,7 +127,7 @@ def test_round_trip(reviewed, tmp_path):
         assert "Re-review:" in said and "flagged for re-review" in said
     flagged = [json.loads(x) for x in (root / "reviews" / "bob.jsonl").read_text().splitlines()]
     assert sum(d["needs_review"] for d in flagged) == 1
-    assert any(d["action"] == "add" and d["code"] == "dont_stigmatize" for d in flagged)
+    assert any(d["action"] == "add" and d["code"] in ADD_CHOICES for d in flagged)
     assert run("agreement", "--level", "segment", "-p", root).exit_code == 0
     again = run("worksheet", "export", "-r", "bob", "-o", tmp_path / "bob-ws.csv", "-p", root)
     assert again.exit_code == 1 and "exists (perhaps half filled in)" in again.output
@@ -166,7 +169,7 @@ def test_round_trip(reviewed, tmp_path):
     evidence = list(csv.DictReader((root / "build" / "tables" / "evidence.csv").open()))
     assert list(evidence[0]) == ["guide", "code", "segment_id", "page", "section", "quote", "source", "score",
             "decisions"]
-    added = [e for e in evidence if e["source"] == "reviewer:alice" and e["code"] == "dont_stigmatize"]
+    added = [e for e in evidence if e["source"] == "reviewer:alice" and e["code"] in ADD_CHOICES]
     assert added and all(e["page"] and e["quote"] for e in added)  # an added code carries its page and quote
     assert any("alice=accepted" in e["decisions"] and "bob=rejected" in e["decisions"] for e in evidence)
 
