@@ -132,6 +132,14 @@ def test_hostile_text_renders_as_text_in_the_browser(served, page):
     assert not page.dialogs
 
 
+def keyboard_login(page, base, name):
+    """Sign in without the mouse: the name field has the focus; Enter starts."""
+    page.goto(base + "/login")
+    page.keyboard.type(name)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#guides")
+
+
 def _lines(path):
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
@@ -150,10 +158,7 @@ def test_code_first_review_of_a_real_guide_with_the_keyboard_only(served, page, 
     append_decisions(project.reviews_dir, [Decision(reviewer="dave", time="2026-01-01T00:00:00Z", level="segment",
                                                     guide=GUIDE, code=first_code, value=True, action="accept",
                                                     segment=theirs.segment)])
-    page.goto(base + "/login")
-    page.keyboard.type("carol")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#guides")
+    keyboard_login(page, base, "carol")
     page.goto(f"{base}/review/{GUIDE}")
     page.wait_for_selector(".code-card:focus")
     cards = page.locator(".code-card")
@@ -212,10 +217,7 @@ def test_queue_learns_from_keyboard_decisions(served, page):
     from playwright.sync_api import expect
 
     project, base = served
-    page.goto(base + "/login")
-    page.keyboard.type("erin")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#guides")
+    keyboard_login(page, base, "erin")
     page.goto(base + "/queue?strategy=relevance")
     page.wait_for_selector("ol.queue .quote:focus")
     first = page.evaluate("[document.activeElement.dataset.segment, document.activeElement.dataset.code]")
@@ -233,10 +235,7 @@ def test_focus_moves_on_after_a_decision_and_the_sheet_confirms_its_save(served,
     from playwright.sync_api import expect
 
     _, base = served
-    page.goto(base + "/login")
-    page.keyboard.type("frank")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#guides")
+    keyboard_login(page, base, "frank")
     page.goto(f"{base}/guide/{GUIDE}?page=14")
     boxes = page.locator(".suggestion[data-code]")
     assert boxes.count() >= 2
