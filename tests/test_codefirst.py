@@ -85,14 +85,16 @@ def test_next_undecided_goes_across_codes_and_guides(built):
     assert next_undecided(load_review(built), "alice") is None
 
 
-def test_progress_shows_disagreements_only_on_items_the_reviewer_answered(built):
+def test_progress_shows_disagreements_to_adjudicators_only(built):
     append_decisions(built.reviews_dir, [
         decision("alice", "tg1", "dont_stigmatize", True), decision("bob", "tg1", "dont_stigmatize", False),
         decision("bob", "tg2", "redirect_client", True), decision("carol", "tg2", "redirect_client", False),
         decision("bob", "tg2", "modality/text", True), decision("carol", "tg2", "modality/text", False),
         decision("consensus", "tg2", "modality/text", True),  # settled: no longer a disagreement
     ])
-    progress = review_progress(load_review(built), "alice")
+    coder = review_progress(load_review(built), "alice")
+    assert coder.conflicts == [] and coder.hidden_conflicts == 0  # blind: nothing tells alice bob said no
+    progress = review_progress(load_review(built), "alice", adjudicator=True)
     assert [(c.guide, c.code) for c in progress.conflicts] == [("tg1", "dont_stigmatize")]
     assert progress.hidden_conflicts == 1
     assert progress.decided == 1 and progress.left == progress.total - 1
@@ -212,7 +214,7 @@ def test_page_view_shows_notes_spans_labels_and_search_terms_again_after_reload(
     assert 'class="mark accepted' in page or 'class="mark para accepted' in page  # coloured by the decision
 
 
-def test_dashboard_names_who_disagrees_only_to_adjudicators(built):
+def test_dashboard_shows_disagreements_only_to_adjudicators(built):
     (built.root / "review.yaml").write_text("review:\n  adjudicators: [carol]\n", encoding="utf-8")
     append_decisions(built.reviews_dir, [
         decision("alice", "tg1", "dont_stigmatize", True), decision("bob", "tg1", "dont_stigmatize", False),
@@ -222,7 +224,8 @@ def test_dashboard_names_who_disagrees_only_to_adjudicators(built):
     client = create_app(built).test_client()
     _login(client, "alice")
     coder = client.get("/").text
-    assert "you answered yes" in coder and "bob no" not in coder and "between other reviewers" not in coder
+    assert "bob no" not in coder and "answered differently" not in coder and "between other reviewers" not in coder
+    assert "Coding is blind" in coder
     _login(client, "carol")
     adjudicator = client.get("/").text
-    assert "alice yes, bob no, carol yes" in adjudicator and "1 more between other reviewers" in adjudicator
+    assert "alice yes, bob no, carol yes" in adjudicator and "1 disagreement(s) between other reviewers" in adjudicator

@@ -153,16 +153,15 @@ def queue_cmd(reviewer: str, limit: int, codes: tuple[str, ...], guides: tuple[s
 def progress_cmd(reviewer: str, project_dir: Path) -> None:
     """How much REVIEWER has answered per guide, how much is left, and where they disagree with others."""
     state = load_review(open_project(project_dir))
-    progress = review_progress(state, reviewer)
+    adjudicator = reviewer in adjudication_of(state).settings.adjudicators
+    progress = review_progress(state, reviewer, adjudicator=adjudicator)
     table = Table("guide", "codes answered", "left", "quotes decided")
     for g in progress.guides:
         table.add_row(escape(g.guide), f"{g.decided} / {g.n_codes}", str(g.left), f"{g.quotes_decided} / {g.n_suggestions}")
     console.print(table)
     console.print(f"{progress.decided} of {progress.total} guide-code answers given; {progress.left} left")
-    adjudicator = reviewer in adjudication_of(state).settings.adjudicators
     for c in progress.conflicts:
-        who = (", ".join(f"{r}={'yes' if v else 'no'}" for r, v in sorted(c.answers.items())) if adjudicator
-               else f"you answered {'yes' if c.answers[reviewer] else 'no'}, another reviewer differently")
+        who = ", ".join(f"{r}={'yes' if v else 'no'}" for r, v in sorted(c.answers.items()))
         console.print(f"Disagreement on {escape(c.guide)} {escape(c.code)}: {escape(who)}")
     if adjudicator and progress.hidden_conflicts:
         console.print(f"{progress.hidden_conflicts} more disagreement(s) between other reviewers on items you have not "

@@ -1,9 +1,10 @@
 """Progress that means something: per guide and code, whether the reviewer has decided it; how much is
-left; and where reviewers disagree - without revealing anything to a reviewer who has not answered.
+left; and where reviewers disagree.
 
-A reviewer sees, for the items they answered themselves, whether another reviewer answered differently
-(and, since they have answered, the other answers); for items they have not answered, only how many
-disagreements there are, never which items or which way.
+Coding is blind: a coder is never told that another reviewer answered an item differently (on a yes/no
+item that tells the other answer, and invites changing one's own before the disagreement is counted and
+settled). Disagreements - which items, and the answers - are shown to the adjudicators named in
+``review.yaml``.
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ def disagreements(decisions: Sequence[Decision]) -> dict[tuple[str, str], dict[s
     return {k: v for k, v in sorted(per_item.items()) if len(set(v.values())) > 1 and k not in settled}
 
 
-def review_progress(state: ReviewState, reviewer: str) -> Progress:
-    """``reviewer``'s progress over every guide and code, and the disagreements they may see."""
+def review_progress(state: ReviewState, reviewer: str, *, adjudicator: bool = False) -> Progress:
+    """``reviewer``'s progress over every guide and code, and - for an ``adjudicator`` only - the
+    disagreements, on items they answered and (as a count) on the others."""
     answers, _ = reviewer_answers(state.decisions, reviewer)
     own = own_segment_decisions(state.decisions, reviewer)
     suggested: dict[str, set[tuple[str, str]]] = {}
@@ -85,7 +87,7 @@ def review_progress(state: ReviewState, reviewer: str) -> Progress:
         rows.append(GuideProgress(guide, len(state.codebook.codes) - len(undecided), len(state.codebook.codes),
                                   sum(k in own for k in keys), len(keys), undecided))
     conflicts, hidden = [], 0
-    for (guide, code), given in disagreements(state.decisions).items():
+    for (guide, code), given in (disagreements(state.decisions) if adjudicator else {}).items():
         if reviewer in given:
             conflicts.append(Conflict(guide, code, given))
         else:

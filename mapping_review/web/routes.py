@@ -73,15 +73,15 @@ def logout() -> Any:
 
 
 def dashboard() -> Any:
-    """Per guide, how much the reviewer has answered and what is left; where they disagree with another
-    reviewer on items they answered (only a count for items they have not)."""
+    """Per guide, how much the reviewer has answered and what is left; for adjudicators, where reviewers
+    disagree and how much they agree."""
     state = store().state()
-    progress = review_progress(state, g.reviewer)
+    adjudicator = g.reviewer in adjudication_of(state).settings.adjudicators
+    progress = review_progress(state, g.reviewer, adjudicator=adjudicator)
     rows = []
     for guide, p in zip(store().guides(), progress.guides):
         data = store().guide(guide.key)
         rows.append({"guide": guide, "pages": data.doc.n_pages if data.doc else 0, "p": p})
-    adjudicator = g.reviewer in adjudication_of(state).settings.adjudicators
     agreement = None
     if adjudicator:  # figures that change with each answer would tell a coder what the others answered
         by_code, overall, raters = agreement_by_code(state)
