@@ -193,18 +193,24 @@ def test_a_damaged_build_output_is_one_error_line(tmp_path):
     assert [json.loads(x)["guide"] for x in codings.read_text().splitlines()][:1] == ["g1"]
 
 
-def test_worksheet_limit_takes_the_best_first_without_a_model(tmp_path):
+def test_worksheet_limit_takes_the_queues_best_first(tmp_path):
+    from mapping_review.review.queue_state import rank_for_review
+    from mapping_review.review.state import load_review, segments_by_id
+
     project = init_project(tmp_path / "review")
     add_guide(project, make_pdf(tmp_path / "guide.pdf", guide_pages(3)), key="g1")
     assert run("build", "-p", project.root, "-q", "--nlp", "blank", "-j", "1").exit_code == 0
     everything = tmp_path / "all.csv"
     run("worksheet", "export", "-r", "alice", "-o", everything, "-p", project.root)
     header, rows = read_table(everything)
-    scores = [float(r[header.index("score")]) for r in rows]
-    assert len(set(scores)) > 1 and scores == sorted(scores, reverse=True)
+    keys = [(r[header.index("segment")], r[header.index("code")]) for r in rows]
+    state = load_review(project)
+    queue = rank_for_review(state.suggestions, segments=segments_by_id(project, state.keys), decisions=[],
+                            reviewer="alice")
+    assert keys == [(s.segment, s.code) for s in queue] and len(keys) == len(state.suggestions)
     top = tmp_path / "top.csv"
     run("worksheet", "export", "-r", "alice", "--limit", "3", "-o", top, "-p", project.root)
-    assert [float(r[header.index("score")]) for r in read_table(top)[1]] == scores[:3]
+    assert [(r[header.index("segment")], r[header.index("code")]) for r in read_table(top)[1]] == keys[:3]
 
 
 class Unprintable:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from mapping_review.cli import criteria, exchange, project, review, serve, stages
+from mapping_review.cli import codefirst, criteria, exchange, project, review, serve, stages
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,7 +25,7 @@ for command in (
     project.init, project.corpus,
     stages.build, stages.extract, stages.segment, stages.code_cmd, stages.inspect_cmd,
     review.sheet, review.worksheet, review.agreement_cmd, review.adjudicate_cmd, review.consensus_cmd,
-    review.calibrate_cmd, review.learn_cmd,
+    review.calibrate_cmd, review.learn_cmd, codefirst.review_group,
     criteria.criteria,
     serve.serve, exchange.export_group, exchange.import_group,
 ):

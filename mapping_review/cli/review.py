@@ -22,6 +22,7 @@ from mapping_review.review.adjudication import (
 from mapping_review.review.agreement import fmt
 from mapping_review.review.decisions import CONSENSUS, append_decisions
 from mapping_review.review.labels import sheet_quotes
+from mapping_review.review.queue_state import rank_for_review
 from mapping_review.review.sheets import export_sheet, read_sheet
 from mapping_review.review.state import (
     MIN_CALIBRATION_GUIDES,
@@ -35,7 +36,7 @@ from mapping_review.review.state import (
     write_tables,
 )
 from mapping_review.review.tables_io import write_table
-from mapping_review.review.worksheet import export_worksheet, rank_for_review, read_worksheet
+from mapping_review.review.worksheet import export_worksheet, read_worksheet
 
 reviewer_option = click.option("-r", "--reviewer", required=True, help="Who is deciding (letters, digits, _ - .).")
 
@@ -122,7 +123,8 @@ def worksheet() -> None:
 @click.option("--guide", "guides", multiple=True, help="Only these guides (repeatable).")
 @click.option("--code", "codes", multiple=True, help="Only these codes (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="At most this many rows, best first (the learnt model where there is one, else the rule score).")
+              help="At most this many rows, most worth deciding first (the learning queue, queue.v1, trained on "
+                   "REVIEWER's own decisions).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default reviews/worksheets/REVIEWER.csv).")
 @force_option

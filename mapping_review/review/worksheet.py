@@ -19,7 +19,7 @@ from mapping_review.coding.codebook import Codebook, split_cell
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.errors import ConfigError
 from mapping_review.project.yamlfile import suggest
-from mapping_review.review.decisions import Decision, check_reviewer, latest, newer_than, now, segment_labels
+from mapping_review.review.decisions import Decision, check_reviewer, latest, newer_than, now
 from mapping_review.review.tables_io import read_table, write_table
 from mapping_review.segment.segments import Segment
 
@@ -148,19 +148,3 @@ def read_worksheet(
     if problems:
         raise ConfigError("\n".join(problems) + "\nNothing was imported; fix the worksheet and import it again.")
     return WorksheetImport(decisions=decisions, needs_review=stale, skipped=skipped, unchanged=unchanged)
-
-
-def rank_for_review(
-    suggestions: Sequence[Suggestion], *, segments: Mapping[str, Segment], decisions: Sequence[Decision],
-    reviewer: str, limit: int | None = None,
-) -> list[Suggestion]:
-    """Suggestions best first for ``reviewer``: by the model learnt from their own segment decisions
-    where a code has one (``tfidf-logreg.v1``; never from other reviewers', so the order tells them
-    nothing of others' answers), else by the rule score; at most ``limit`` (1 or more)."""
-    if limit is not None and limit < 1:
-        raise ConfigError(f"limit must be 1 or more, not {limit}")
-    from mapping_review.coding.learn import SuggestionRanker  # scikit-learn loads only when ranking
-
-    ranker = SuggestionRanker().fit(segments, segment_labels([d for d in decisions if d.reviewer == reviewer]))
-    ranked = [s for s, _ in ranker.rank(suggestions)]
-    return ranked[:limit] if limit else ranked

@@ -18,7 +18,7 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 
 from mapping_review.errors import ConfigError, MappingReviewError, RoleError
 from mapping_review.project.layout import Project
-from mapping_review.web import review_routes, routes
+from mapping_review.web import codefirst_routes, page_view, review_routes, routes
 from mapping_review.web.security import (
     BadRequest,
     allowed_hosts,
@@ -86,5 +86,8 @@ def create_app(project: Project, *, token: str | None = None, secret_key: str | 
         return ({"error": str(error)}, status) if request.path.startswith("/api/") else (str(error), status)
 
     routes.register(app)
+    app.add_url_rule("/guide/<key>", "guide_view", page_view.guide_view)
+    app.add_url_rule("/page/<key>/<int:number>.png", "page_image", page_view.page_image)
+    codefirst_routes.register(app)
     review_routes.register(app)
     return app

@@ -6,17 +6,30 @@ from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 
-from mapping_review.coding.suggestions import Suggestion, text_hash
+from mapping_review.coding.codebook import Codebook
+from mapping_review.errors import ConfigError
 from mapping_review.review.agreement import fmt
-from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, latest, now
+from mapping_review.review.codefirst import quote_decision
+from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, latest
+from mapping_review.review.progress import review_progress
 from mapping_review.review.state import adjudication_of, agreement_by_code
 from mapping_review.web.security import int_field, json_object, text_field
 from mapping_review.web.store import Store
 
-STATUSES = ("all", "undecided", "accepted", "rejected")
-SEARCH_LIMIT = 50
+
+def code_labels(codebook: Codebook) -> dict[str, str]:
+    """Each code as reviewers read it: "Feature: value" for a sub-value, the feature's label otherwise."""
+    return {c.id: f"{c.feature_label}: {c.label}" if c.is_sub_value else c.label for c in codebook.codes}
+
+
+ORIGINS = ("web", "web:code-first", "web:queue")
+
+
+def short_labels(codebook: Codebook) -> dict[str, str]:
+    """Each code in a few words (column heads): the sub-value, or the feature without its explanation."""
+    return {c.id: c.label if c.is_sub_value else c.label.split(" (")[0] for c in codebook.codes}
 
 
 def store() -> Store:
@@ -60,80 +73,25 @@ def logout() -> Any:
 
 
 def dashboard() -> Any:
+    """Per guide, how much the reviewer has answered and what is left; for adjudicators, where reviewers
+    disagree and how much they agree."""
     state = store().state()
-    own = mine(state.decisions)
-    per_guide = Counter(s.guide for s in state.suggestions)
-    decided = Counter(d.guide for (level, *_), d in own.items() if level == "segment")
-    sheet_done = Counter(d.guide for (level, *_), d in own.items() if level == "guide")
+    adjudicator = g.reviewer in adjudication_of(state).settings.adjudicators
+    progress = review_progress(state, g.reviewer, adjudicator=adjudicator)
     rows = []
-    for guide in store().guides():
+    for guide, p in zip(store().guides(), progress.guides):
         data = store().guide(guide.key)
-        rows.append({"guide": guide, "pages": data.doc.n_pages if data.doc else 0, "suggestions": per_guide[guide.key],
-                     "decided": decided[guide.key], "sheet": sheet_done[guide.key]})
+        rows.append({"guide": guide, "pages": data.doc.n_pages if data.doc else 0, "p": p})
     agreement = None
-    if g.reviewer in adjudication_of(state).settings.adjudicators:  # figures that a coder could probe answers with
+    if adjudicator:  # figures that change with each answer would tell a coder what the others answered
         by_code, overall, raters = agreement_by_code(state)
         agreement = {"raters": raters, "units": overall.n_units, "percent": fmt(overall.percent),
                      "alpha": fmt(overall.alpha),
                      "weakest": sorted(((c, a.alpha) for c, a in by_code.items() if a.n_units and a.alpha == a.alpha),
                                        key=lambda x: x[1])[:5]} if len(raters) >= 2 else None
-    return render_template("dashboard.html", rows=rows, n_codes=len(state.codebook.codes), agreement=agreement,
-                           adjudicator=g.reviewer in adjudication_of(state).settings.adjudicators)
-
-
-def _status(own: dict[tuple[str, str, str, str], Decision], s: Suggestion) -> str:
-    d = own.get(("segment", s.guide, s.code, s.segment))
-    if d is None:
-        return "undecided"
-    return "accepted" if d.value else "rejected"
-
-
-def guide_view(key: str) -> Any:
-    data = store().guide(key)
-    state = store().state()
-    if data.doc is None:
-        return render_template("guide.html", guide=data.guide, doc=None)
-    code_filter = request.args.get("code", "")
-    status_filter = request.args.get("status", "all")
-    if status_filter not in STATUSES or (code_filter and code_filter not in state.codebook.by_id):
-        abort(400, "unknown filter")
-    own = mine(state.decisions)
-    suggestions = [s for s in state.suggestions if s.guide == key and (not code_filter or s.code == code_filter)
-                   and (status_filter == "all" or _status(own, s) == status_filter)]
-    pages_with = Counter(s.page for s in suggestions)
-    number = request.args.get("page", type=int) or (min(pages_with) if pages_with else 1)
-    if not 1 <= number <= data.doc.n_pages:
-        abort(404)
-    page = data.doc.pages[number - 1]
-    sentences = [s for s in data.segments if s.kind == "sentence" and s.page <= number <= s.end_page]
-    on_page = {seg.id for seg in sentences}
-    by_segment: dict[str, list[dict[str, Any]]] = {}
-    for s in suggestions:
-        if s.segment in on_page:
-            by_segment.setdefault(s.segment, []).append({"s": s, "status": _status(own, s),
-                                                         "label": state.codebook.by_id[s.code].label})
-    added: dict[str, list[tuple[str, Decision]]] = {}
-    for (level, guide, code, seg), d in own.items():
-        if level == "segment" and guide == key and d.action == "add":
-            added.setdefault(seg, []).append((code, d))
-    boxes = [{"id": seg.id, "kind": seg.kind, "hit": seg.id in by_segment,
-              "boxes": [b for b in seg.boxes if b[0] == number]} for seg in sentences]
-    query = request.args.get("q", "").strip()
-    hits = []
-    if query:
-        needle = query.casefold()
-        hits = [s for s in data.segments if s.kind == "sentence" and needle in s.text.casefold()][:SEARCH_LIMIT]
-    return render_template(
-        "guide.html", guide=data.guide, doc=data.doc, page=page, number=number, sentences=sentences,
-        by_segment=by_segment, added=added, boxes=boxes, codes=state.codebook.codes, code_filter=code_filter,
-        status_filter=status_filter, statuses=STATUSES, pages_with=sorted(pages_with.items()), query=query, hits=hits,
-    )
-
-
-def page_image(key: str, number: int) -> Any:
-    png = store().page_png(key, number)
-    return current_app.response_class(png, mimetype="image/png",
-                                      headers={"Cache-Control": "private, max-age=3600"})
+    return render_template("dashboard.html", rows=rows, progress=progress, codes=state.codebook.codes,
+                           labels=code_labels(state.codebook), short=short_labels(state.codebook), agreement=agreement,
+                           adjudicator=adjudicator, done=request.args.get("done"))
 
 
 def api_decide() -> Any:
@@ -147,13 +105,16 @@ def api_decide() -> Any:
     if seg is None:
         return {"error": f"no segment {seg_id!r} in {key!r}"}, 404
     start, end = int_field(body, "start", default=-1), int_field(body, "end", default=-1)
-    if not (start == end == -1 or 0 <= start < end <= len(seg.text)):
-        return {"error": "the span is not inside the segment"}, 400
-    decision = Decision(reviewer=g.reviewer, time=now(), level="segment", guide=key, code=code,
-                        value=action != "reject", action=action, segment=seg_id, text_hash=text_hash(seg.text),
-                        note=note, origin="web", start=start, end=end)
+    origin = text_field(body, "origin", default="web")
+    if origin not in ORIGINS:
+        return {"error": "unknown origin"}, 400
+    try:
+        decision = quote_decision(seg, code, action, reviewer=g.reviewer, note=note, origin=origin, start=start, end=end)
+    except ConfigError as e:
+        return {"error": str(e)}, 400
     store().record([decision])
-    return {"ok": True, "status": "rejected" if action == "reject" else "accepted", "code": code}
+    return {"ok": True, "status": "rejected" if action == "reject" else "accepted", "code": code,
+            "label": code_labels(state.codebook)[code]}
 
 
 def codebook_view() -> Any:
@@ -171,7 +132,5 @@ def register(app: Flask) -> None:
     app.add_url_rule("/login", "login", login, methods=["GET", "POST"])
     app.add_url_rule("/logout", "logout", logout, methods=["POST"])
     app.add_url_rule("/", "dashboard", dashboard)
-    app.add_url_rule("/guide/<key>", "guide_view", guide_view)
-    app.add_url_rule("/page/<key>/<int:number>.png", "page_image", page_image)
     app.add_url_rule("/api/decide", "api_decide", api_decide, methods=["POST"])
     app.add_url_rule("/codebook", "codebook_view", codebook_view)

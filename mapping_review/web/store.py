@@ -15,12 +15,15 @@ from pathlib import Path
 from mapping_review.errors import MappingReviewError
 from mapping_review.extract import Document
 from mapping_review.extract.cache import load_document
+from mapping_review.extract.glyphs import Glyphs, page_glyphs
 from mapping_review.extract.stage import guide_extractor
 from mapping_review.files import file_sha256, replacing
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, load_manifest
 from mapping_review.project.settings import load_settings
 from mapping_review.review.decisions import Decision, append_decisions, read_reviews
+from mapping_review.review.queue import LearningQueue
+from mapping_review.review.queue_state import build_queue, refresh
 from mapping_review.review.state import ReviewState, load_review
 from mapping_review.segment.segments import Segment, read_segments
 
@@ -54,6 +57,9 @@ class Store:
         self._lock = threading.Lock()
         self._state: tuple[tuple[tuple[str, int], ...], ReviewState] | None = None
         self._guides: dict[str, tuple[tuple[tuple[str, int], ...], GuideData]] = {}
+        self._glyphs: dict[tuple[str, int], Glyphs] = {}
+        self._queue_locks: dict[str, threading.Lock] = {}
+        self._queues: dict[tuple[str, str], tuple[tuple[tuple[str, int], ...], LearningQueue]] = {}
 
     # -- review state (codebook, manifest, suggestions) ------------------------------------
     def _machine_files(self) -> list[Path]:
@@ -121,6 +127,38 @@ class Store:
             with replacing(cache) as tmp:
                 image.save(tmp, format="PNG")
         return cache.read_bytes()
+
+    def glyphs(self, key: str, number: int) -> Glyphs:
+        """Where the page's letters are drawn (for marking sentences and words), read once per page."""
+        hit = self._glyphs.get((key, number))
+        if hit is not None:
+            return hit
+        data = self.guide(key)
+        path = data.guide.path(self.project.corpus_dir)
+        if path is None or not path.is_file():
+            return Glyphs("", ())
+        with PDFIUM_LOCK:
+            glyphs = page_glyphs(path, number, password=data.guide.password or None)
+        with self._lock:
+            if len(self._glyphs) > 256:
+                self._glyphs.clear()
+            self._glyphs[(key, number)] = glyphs
+        return glyphs
+
+    def queue(self, reviewer: str, state: ReviewState, *, strategy: str = "gain") -> LearningQueue:
+        """The reviewer's learning queue: built once per set of machine outputs, then taught each new
+        decision of theirs incrementally. One request at a time per reviewer updates it."""
+        stamp = _stamp(self._machine_files())
+        with self._lock:
+            lock = self._queue_locks.setdefault(reviewer, threading.Lock())
+        with lock:
+            hit = self._queues.get((reviewer, strategy))
+            if hit is None or hit[0] != stamp:
+                queue = build_queue(state.suggestions, state.decisions, reviewer, strategy=strategy)
+            else:
+                queue = refresh(hit[1], state.decisions, reviewer)
+            self._queues[(reviewer, strategy)] = (stamp, queue)
+            return queue
 
     def segment(self, key: str, seg_id: str) -> Segment | None:
         return self.guide(key).by_id.get(seg_id)

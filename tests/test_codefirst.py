@@ -1,0 +1,231 @@
+"""Code-first review, progress and the learning queue over a project: the library functions, the ``review``
+verbs and the workbench's API - blind to other reviewers, recording only what the reviewer answered."""
+
+import csv
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+from pdfmaker import guide_pages, make_pdf
+
+from mapping_review import pipeline
+from mapping_review.cli import main
+from mapping_review.errors import ConfigError
+from mapping_review.project.corpus import add_guide
+from mapping_review.project.layout import init_project
+from mapping_review.review.codefirst import answer_decisions, code_first, next_undecided
+from mapping_review.review.decisions import Decision, append_decisions, read_decisions
+from mapping_review.review.progress import review_progress
+from mapping_review.review.queue_state import rank_for_review
+from mapping_review.review.state import load_review, segments_by_id
+from mapping_review.web.app import create_app
+
+
+@pytest.fixture()
+def built(tmp_path):
+    project = init_project(tmp_path / "review")
+    for key in ("tg1", "tg2"):
+        add_guide(project, make_pdf(tmp_path / f"{key}.pdf", guide_pages(3, title=f"Guide {key}")), key=key)
+    pipeline.build_project(project, nlp_name="blank", jobs=1)
+    return project
+
+
+def decision(reviewer, guide, code, value, *, level="guide", segment="", action="set"):
+    return Decision(reviewer=reviewer, time="2026-01-01T00:00:00Z", level=level, guide=guide, code=code, value=value,
+                    segment=segment, action=action)
+
+
+def suggested(state, guide="tg1"):
+    return next(s for s in state.suggestions if s.guide == guide)
+
+
+def test_code_first_shows_every_code_with_the_machine_and_only_the_reviewers_own_answers(built):
+    state = load_review(built)
+    s = suggested(state)
+    append_decisions(built.reviews_dir, [decision("bob", "tg1", s.code, True, level="segment", segment=s.segment,
+                                                  action="accept"),
+                                         decision("consensus", "tg1", "dont_stigmatize", True)])
+    state = load_review(built)
+    view = code_first(state, "tg1", "alice")
+    assert [r.code for r in view.rows] == [c.id for c in state.codebook.codes]
+    row = next(r for r in view.rows if r.code == s.code)
+    assert row.n_evidence >= 1 and row.quotes and all(q.status == "undecided" for q in row.quotes)  # bob's not shown
+    assert all(r.answer is None for r in view.rows)  # nor the consensus
+    assert [q.evidence for q in row.quotes] == sorted((q.evidence for q in row.quotes), reverse=True)
+    bob = next(r for r in code_first(state, "tg1", "bob").rows if r.code == s.code)
+    assert bob.answer is True and not bob.explicit and any(q.status == "accepted" for q in bob.quotes)
+    with pytest.raises(ConfigError, match="unknown guide"):
+        code_first(state, "nope", "alice")
+
+
+def test_answers_record_only_what_the_reviewer_answered(built):
+    state = load_review(built)
+    assert answer_decisions(state, "tg1", "dont_stigmatize", "undecided", reviewer="alice") == []
+    made = answer_decisions(state, "tg1", "dont_stigmatize", "absent", reviewer="alice")
+    assert [(d.level, d.value, d.text_hash) for d in made] == [("guide", False, state.guides["tg1"])]
+    append_decisions(built.reviews_dir, made)
+    state = load_review(built)
+    assert answer_decisions(state, "tg1", "dont_stigmatize", "absent", reviewer="alice") == []  # already given
+    assert answer_decisions(state, "tg1", "dont_stigmatize", "present", reviewer="alice")[0].value is True
+    with pytest.raises(ConfigError, match="present, absent or undecided"):
+        answer_decisions(state, "tg1", "dont_stigmatize", "maybe", reviewer="alice")
+
+
+def test_next_undecided_goes_across_codes_and_guides(built):
+    state = load_review(built)
+    codes = [c.id for c in state.codebook.codes]
+    assert next_undecided(state, "alice") == ("tg1", codes[0])
+    assert next_undecided(state, "alice", after=("tg1", codes[-1])) == ("tg2", codes[0])
+    append_decisions(built.reviews_dir, [decision("alice", "tg2", c, False) for c in codes]
+                     + [decision("alice", "tg1", c, True) for c in codes[1:]])
+    state = load_review(built)
+    assert next_undecided(state, "alice", after=("tg2", codes[3])) == ("tg1", codes[0])  # wraps round
+    append_decisions(built.reviews_dir, [decision("alice", "tg1", codes[0], True)])
+    assert next_undecided(load_review(built), "alice") is None
+
+
+def test_progress_shows_disagreements_to_adjudicators_only(built):
+    append_decisions(built.reviews_dir, [
+        decision("alice", "tg1", "dont_stigmatize", True), decision("bob", "tg1", "dont_stigmatize", False),
+        decision("bob", "tg2", "redirect_client", True), decision("carol", "tg2", "redirect_client", False),
+        decision("bob", "tg2", "modality/text", True), decision("carol", "tg2", "modality/text", False),
+        decision("consensus", "tg2", "modality/text", True),  # settled: no longer a disagreement
+    ])
+    coder = review_progress(load_review(built), "alice")
+    assert coder.conflicts == [] and coder.hidden_conflicts == 0  # blind: nothing tells alice bob said no
+    progress = review_progress(load_review(built), "alice", adjudicator=True)
+    assert [(c.guide, c.code) for c in progress.conflicts] == [("tg1", "dont_stigmatize")]
+    assert progress.hidden_conflicts == 1
+    assert progress.decided == 1 and progress.left == progress.total - 1
+    tg1 = progress.guides[0]
+    assert tg1.decided == 1 and "dont_stigmatize" not in tg1.undecided
+
+
+def test_review_verbs_record_and_show(built):
+    runner = CliRunner()
+    state = load_review(built)
+    s = suggested(state)
+    p = ["-p", str(built.root)]
+    result = runner.invoke(main, ["review", "answer", "tg1", s.code, "present", "-r", "alice", *p])
+    assert result.exit_code == 0, result.output
+    assert "1 decision(s) recorded" in result.output and "Next: tg1" in result.output
+    result = runner.invoke(main, ["review", "quote", "tg1", s.segment, s.code, "reject", "-r", "alice", *p])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["review", "answer", "tg1", s.code, "undecided", "-r", "alice", *p])
+    assert "0 decision(s) recorded" in result.output
+    lines = [(d.level, d.code, d.value, d.action, d.origin) for d in read_decisions(built.reviews_dir)]
+    assert lines == [("guide", s.code, True, "set", "cli:review"), ("segment", s.code, False, "reject", "cli:review")]
+    shown = runner.invoke(main, ["review", "codes", "tg1", "-r", "alice", *p])
+    assert shown.exit_code == 0 and "[rejected]" in shown.output and "you: present" in shown.output
+    assert "[rejected]" not in runner.invoke(main, ["review", "codes", "tg1", "-r", "bob", *p]).output
+    queue = runner.invoke(main, ["review", "queue", "-r", "alice", "--limit", "3", *p])
+    assert queue.exit_code == 0 and "of " in queue.output and s.segment not in queue.output.split("suggestions decided")[0]
+    progress = runner.invoke(main, ["review", "progress", "-r", "alice", *p])
+    assert progress.exit_code == 0 and "1 of 66 guide-code answers given" in progress.output
+    bad = runner.invoke(main, ["review", "quote", "tg1", "tg1:9:nothing", s.code, "accept", "-r", "alice", *p])
+    assert bad.exit_code == 1 and "Error: no segment 'tg1:9:nothing'" in bad.output and "Traceback" not in bad.output
+
+
+def test_worksheet_limit_is_ranked_by_the_queue_and_learns_from_the_reviewer_only(built):
+    state = load_review(built)
+    segments = segments_by_id(built, state.keys)
+    everything = rank_for_review(state.suggestions, segments=segments, decisions=[], reviewer="alice")
+    assert sorted(map(id, everything)) == sorted(map(id, state.suggestions))
+    assert rank_for_review(state.suggestions, segments=segments, decisions=[], reviewer="alice", limit=2) == everything[:2]
+    with pytest.raises(ConfigError, match="limit must be 1 or more"):
+        rank_for_review(state.suggestions, segments=segments, decisions=[], reviewer="alice", limit=0)
+    top = everything[0]
+    mine = [decision("alice", top.guide, top.code, False, level="segment", segment=top.segment, action="reject")]
+    after = rank_for_review(state.suggestions, segments=segments, decisions=mine, reviewer="alice")
+    assert after[0] is not top and after[-1] is top  # decided: after every undecided one
+    theirs = [decision("bob", top.guide, top.code, False, level="segment", segment=top.segment, action="reject")]
+    assert rank_for_review(state.suggestions, segments=segments, decisions=theirs, reviewer="alice")[0] is top
+
+
+def _login(client, name):
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    client.post("/login", data={"reviewer": name, "csrf": csrf})
+    return csrf
+
+
+def test_workbench_code_first_api(built):
+    state = load_review(built)
+    s = suggested(state)
+    append_decisions(built.reviews_dir, [decision("bob", "tg1", "dont_stigmatize", True),
+                                         decision("carol", "tg1", "dont_stigmatize", False)])
+    client = create_app(built).test_client()
+    csrf = _login(client, "alice")
+    page = client.get("/review/tg1").text
+    assert page.count('class="code-card ') == len(state.codebook.codes) and 'code-card decided' not in page
+    headers = {"X-CSRF-Token": csrf}
+    r = client.post("/api/answer", json={"guide": "tg1", "code": s.code, "answer": "absent"}, headers=headers)
+    assert r.status_code == 200 and r.json["recorded"] == 1 and r.json["next"]["guide"] == "tg1"
+    assert client.post("/api/answer", json={"guide": "tg1", "code": s.code, "answer": "undecided"},
+                       headers=headers).json["recorded"] == 0
+    assert client.post("/api/answer", json={"guide": "tg1", "code": "nope", "answer": "absent"},
+                       headers=headers).status_code == 400
+    assert client.post("/api/answer", json={"guide": "tg1", "code": s.code, "answer": "absent"}).status_code == 400
+    r = client.post("/api/decide", json={"guide": "tg1", "segment": s.segment, "code": s.code, "action": "accept",
+                                         "origin": "web:code-first"}, headers=headers)
+    assert r.status_code == 200 and r.json["label"]
+    assert client.post("/api/decide", json={"guide": "tg1", "segment": s.segment, "code": s.code, "action": "accept",
+                                            "origin": "elsewhere"}, headers=headers).status_code == 400
+    mine = [d for d in read_decisions(built.reviews_dir) if d.reviewer == "alice"]
+    assert [(d.level, d.value, d.origin) for d in mine] == [("guide", False, "web:code-first"),
+                                                            ("segment", True, "web:code-first")]
+    assert 'data-answer="absent" tabindex' in client.get("/review/tg1").text
+    queue = client.get("/api/queue?strategy=relevance").json
+    assert queue["decided"] == 1 and all(i["segment"] != s.segment or i["code"] != s.code for i in queue["items"])
+    assert client.get("/api/queue?strategy=nope").status_code == 400
+    dash = client.get("/").text
+    assert "1</strong> of 66 guide-code answers given" in dash
+    assert "between other reviewers" not in dash and "bob yes" not in dash and "carol no" not in dash  # a coder
+    assert client.get("/next").headers["Location"].startswith("/review/tg1")
+
+
+def test_build_uses_code_first_answers(built):
+    append_decisions(built.reviews_dir, answer_decisions(load_review(built), "tg2", "dont_stigmatize", "present",
+                                                         reviewer="alice"))
+    pipeline.build_project(built, nlp_name="blank", jobs=1)
+    rows = {(r["guide"], r["code"]): r for r in csv.DictReader((built.build_dir / "tables" / "guide_codes.csv").open())}
+    row = rows[("tg2", "dont_stigmatize")]
+    assert (row["present"], row["source"]) == ("1", "reviewer:alice")
+    assert json.loads((built.reviews_dir / "alice.jsonl").read_text().splitlines()[0])["origin"] == "code-first"
+
+
+def test_page_view_shows_notes_spans_labels_and_search_terms_again_after_reload(built):
+    state = load_review(built)
+    s = suggested(state)
+    client = create_app(built).test_client()
+    csrf = _login(client, "alice")
+    headers = {"X-CSRF-Token": csrf}
+    client.post("/api/decide", json={"guide": "tg1", "segment": s.segment, "code": s.code, "action": "accept",
+                                     "note": "clear <b>guidance</b>"}, headers=headers)
+    client.post("/api/decide", json={"guide": "tg1", "segment": s.segment, "code": "location/inpatient", "action": "add",
+                                     "start": 0, "end": 5}, headers=headers)
+    page = client.get(f"/guide/tg1?page={s.page}&q=options").text
+    assert 'value="clear &lt;b&gt;guidance&lt;/b&gt;"' in page  # the note, escaped, back in its field
+    seg_text = segments_by_id(built, ["tg1"])[s.segment].text
+    assert f'<q class="span">{seg_text[:5]}</q>' in page and '<mark class="span">' in page
+    assert "Location: Inpatient</span>" in page  # an added code by its Feature: value label
+    assert '<mark class="search">options</mark>' in page
+    assert 'class="mark accepted' in page or 'class="mark para accepted' in page  # coloured by the decision
+
+
+def test_dashboard_shows_disagreements_only_to_adjudicators(built):
+    (built.root / "review.yaml").write_text("review:\n  adjudicators: [carol]\n", encoding="utf-8")
+    append_decisions(built.reviews_dir, [
+        decision("alice", "tg1", "dont_stigmatize", True), decision("bob", "tg1", "dont_stigmatize", False),
+        decision("bob", "tg2", "redirect_client", True), decision("dave", "tg2", "redirect_client", False),
+        decision("carol", "tg1", "dont_stigmatize", True),
+    ])
+    client = create_app(built).test_client()
+    _login(client, "alice")
+    coder = client.get("/").text
+    assert "bob no" not in coder and "answered differently" not in coder and "between other reviewers" not in coder
+    assert "Coding is blind" in coder
+    _login(client, "carol")
+    adjudicator = client.get("/").text
+    assert "alice yes, bob no, carol yes" in adjudicator and "1 disagreement(s) between other reviewers" in adjudicator
