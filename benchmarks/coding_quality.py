@@ -70,10 +70,10 @@ def held_out_groups(devset: Devset, keys: Sequence[str], hold_out: str) -> dict[
 
 
 def scored(devset: Devset, coded: dict[str, list[Suggestion]], index: LabelIndex, part: str,
-           rules_only: bool, hold_out: str = "family") -> dict[str, list[Suggestion]]:
+           rules_only: bool, hold_out: str = "guide") -> dict[str, list[Suggestion]]:
     """Evidence scores of the part's guides: test guides by the shipped model, each development guide by a
-    model fitted on the development guides outside its family (or, with ``hold_out="guide"``, on the
-    other development guides), so no guide helps to score itself."""
+    model fitted on the other development guides (or, with ``hold_out="family"``, on the development
+    guides outside its family), so no guide helps to score itself."""
     keys = devset.keys(part)
     if rules_only:
         return {k: coded[k] for k in keys}

@@ -5,7 +5,7 @@ by guide in data/coding/split.yaml) in the order each method shows them, decidin
 (``supports`` = accept, anything else = reject). Methods, on the same labels in the same run:
 
 - ``document``: guide by guide, in reading order;
-- ``rule score``: the rule coder's score (rules.v2), best first;
+- ``rule score``: the rule coder's score, best first;
 - ``evidence score``: the evidence classifier's probability, best first, never updated;
 - ``queue.v1 gain`` / ``queue.v1 relevance``: our learning queue, retrained after every decision;
 - ``ASReview``: ASReview LAB's own simulation with its default model (see effort_asreview.py).
