@@ -9,8 +9,14 @@ size or weight is furniture too when it stands at
 the same height on three pages in a row or more (every other page will do)
 and that height is the place of such lines - most of what stands there on
 any page repeats so (body text that happens to start a page at the same
-height does not). A page that
-only says it is intentionally left blank is blank.
+height does not). A form printed on many pages carries a header row of
+labels spread across the page with blanks to fill between them ("ID: ...
+Date: ..."): a row of two runs or more among the outer rows that stands
+the same - texts and styles - at one height on three pages in a row or
+more is furniture too, even in the body text's style and where other pages
+hold their titles at that height (a heading or a line of prose is one run
+and does not match this). A page that only says it is intentionally left
+blank is blank.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from mapping_review.extract.layout import group_rows
 from mapping_review.extract.model import RawPage, Run
@@ -43,6 +50,7 @@ PAGE_NUMBER = re.compile(
 _DIGITS = re.compile(r"\d+")
 LEADERS = re.compile(r"(?:\.\s?){4,}\s*$")
 _SPACE = re.compile(r"\s+")
+What = TypeVar("What")  # what stands at a height: a line's key, or a row's texts and styles
 
 
 def _key(run: Run) -> str:
@@ -53,7 +61,8 @@ def _slot(run: Run) -> int:
     return round(run.top / SLOT)
 
 
-EdgeRun = tuple[str, str, Run, bool]  # edge, key, run, and whether it sits where any furniture may
+EdgeRun = tuple[str, str, Run, bool, int]  # edge, key, run, whether it sits where any furniture may, row
+RowKey = tuple[str, tuple[tuple[str, tuple[float, bool]], ...], int]  # edge, texts and styles left to right, height
 
 
 def _edge_runs(page: RawPage) -> list[EdgeRun]:
@@ -75,7 +84,7 @@ def _edge_runs(page: RawPage) -> list[EdgeRun]:
         else:
             continue
         if not any(LEADERS.search(r.text) for r in row):  # a contents entry's page number is no page number
-            out.extend((edge, _key(r), r, near) for r in row)
+            out.extend((edge, _key(r), r, near, i) for r in row)
     return out
 
 
@@ -115,21 +124,23 @@ def _longest_run(pages: set[int]) -> int:
     return best
 
 
+def _near_pages(pages_at: Mapping[tuple[str, What, int], set[int]], slot: tuple[str, What, int]) -> set[int]:
+    """The pages where ``slot`` (edge, what, height) stands at its height or a step above or below."""
+    edge, what, height = slot
+    return set().union(*(pages_at.get((edge, what, h), set()) for h in (height - 1, height, height + 1)))
+
+
 def _chapter_heads(edges: Sequence[list[EdgeRun]], body: tuple[float, bool]) -> set[tuple[str, str, int]]:
     """(edge, key, height) of lines not in the body text's style that stand at one height on
     MIN_PAGES pages in a row or more, where that height holds such repeated lines on most pages
     that have anything there."""
     pages_at: dict[tuple[str, str, int], set[int]] = defaultdict(set)
     for index, runs in enumerate(edges):
-        for edge, key, run, _ in runs:
+        for edge, key, run, _, _ in runs:
             if _style(run) != body:
                 pages_at[(edge, key, _slot(run))].add(index)
-    near_pages = {
-        (edge, key, height): set().union(*(pages_at.get((edge, key, h), set()) for h in (height - 1, height, height + 1)))
-        for edge, key, height in pages_at
-    }
-    repeated = {slot for slot, found in near_pages.items()
-                if _longest_run(found) >= MIN_PAGES and any(map(str.isalpha, slot[1]))}
+    repeated = {slot for slot in pages_at
+                if _longest_run(_near_pages(pages_at, slot)) >= MIN_PAGES and any(map(str.isalpha, slot[1]))}
     near: Counter[tuple[str, int]] = Counter()
     near_repeated: Counter[tuple[str, int]] = Counter()
     for (edge, key, height), found in pages_at.items():
@@ -139,22 +150,52 @@ def _chapter_heads(edges: Sequence[list[EdgeRun]], body: tuple[float, bool]) -> 
     return {s for s in repeated if near_repeated[(s[0], s[2])] >= RESERVED * near[(s[0], s[2])]}
 
 
+def _row_keys(runs: Sequence[EdgeRun]) -> dict[int, RowKey]:
+    """The outer rows of two runs or more on a page, by row number: their edge, texts and styles
+    (left to right) and height."""
+    rows: dict[int, list[EdgeRun]] = defaultdict(list)
+    for item in runs:
+        if item[3]:
+            rows[item[4]].append(item)
+    return {
+        row: (items[0][0], tuple((normalize(r.text), _style(r)) for _, _, r, _, _ in items),
+              round(min(r.top for _, _, r, _, _ in items) / SLOT))
+        for row, items in rows.items() if len(items) >= 2
+    }
+
+
+def _form_rows(row_keys: Sequence[dict[int, RowKey]]) -> set[RowKey]:
+    """Outer rows of two runs or more that stand the same, texts and styles, at one height on
+    MIN_PAGES pages in a row or more: the header (or footer) rows of a form printed on many pages."""
+    pages_at: dict[RowKey, set[int]] = defaultdict(set)
+    for index, keys in enumerate(row_keys):
+        for key in keys.values():
+            pages_at[key].add(index)
+    return {
+        key for key in pages_at
+        if any(c.isalpha() for text, _ in key[1] for c in text) and _longest_run(_near_pages(pages_at, key)) >= MIN_PAGES
+    }
+
+
 def remove_furniture(pages: Sequence[RawPage]) -> list[tuple[RawPage, tuple[str, ...]]]:
     """Each page without its running headers/footers, and the texts removed."""
     edges = [_edge_runs(p) for p in pages]
     counts: Counter[tuple[str, str]] = Counter()
     for runs in edges:
-        counts.update({(edge, key) for edge, key, _, near in runs if near})
+        counts.update({(edge, key) for edge, key, _, near, _ in runs if near})
     n_text = sum(1 for p in pages if p.runs)
     needed = max(2, math.ceil(MIN_SHARE * n_text))
     repeated = {(edge, key) for (edge, key), n in counts.items() if n >= needed and any(map(str.isalpha, key))}
     heads = _chapter_heads(edges, body_style(pages))
+    row_keys = [_row_keys(runs) for runs in edges]
+    forms = _form_rows(row_keys)
     out = []
-    for page, runs in zip(pages, edges):
+    for page, runs, keys in zip(pages, edges, row_keys):
+        form_rows = {row for row, key in keys.items() if key in forms}
         drop = [
-            run for edge, key, run, near in runs
+            run for edge, key, run, near, row in runs
             if (near and (PAGE_NUMBER.match(key) or (edge, key) in repeated or _wrapped_variant(edge, key, repeated)))
-            or (edge, key, _slot(run)) in heads
+            or (edge, key, _slot(run)) in heads or row in form_rows
         ]
         ids = {id(r) for r in drop}
         kept = tuple(r for r in page.runs if id(r) not in ids)
