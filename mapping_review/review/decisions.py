@@ -37,6 +37,22 @@ def check_reviewer(name: str) -> str:
     if not REVIEWER_PATTERN.match(name):
         msg = f"reviewer name {name!r} may only use letters, digits, '_', '-' and '.' (and start with one)"
         raise ConfigError(msg)
+    if name.casefold() == CONSENSUS and name != CONSENSUS:  # one file with the consensus's where case is ignored
+        msg = f"reviewer name {name!r} is the consensus's name written otherwise; choose another name"
+        raise ConfigError(msg)
+    return name
+
+
+def check_new_reviewer(reviews_dir: Path, name: str) -> str:
+    """Refuse ``name`` when another reviewer's file has the same name in other letter case: a file system
+    that ignores case (macOS, Windows) would put both in one file, and one that does not would count one
+    person twice."""
+    check_reviewer(name)
+    for path in reviews_dir.glob("*.jsonl") if reviews_dir.is_dir() else ():
+        if path.stem != name and path.stem.casefold() == name.casefold():
+            msg = (f"reviewer name {name!r} differs from {path.stem!r} (reviews/{path.name}) only in letter case; "
+                   f"use {path.stem!r}, or a name of your own")
+            raise ConfigError(msg)
     return name
 
 
@@ -86,6 +102,8 @@ def append_decisions(reviews_dir: Path, decisions: Sequence[Decision]) -> int:
     by_reviewer: dict[str, list[Decision]] = {}
     for d in decisions:
         by_reviewer.setdefault(d.reviewer, []).append(d)
+    for reviewer in by_reviewer:
+        check_new_reviewer(reviews_dir, reviewer)
     reviews_dir.mkdir(parents=True, exist_ok=True)
     for reviewer, items in by_reviewer.items():
         payload = "".join(json.dumps(d.to_dict(), ensure_ascii=False, sort_keys=True) + "\n" for d in items)

@@ -103,6 +103,10 @@ def read_worksheet(
         if guide not in guides:
             problems.append(f"{where}: unknown guide {guide!r}{suggest(guide, guides)}")
             continue
+        if not seg_id:
+            problems.append(f"{where}: no segment id; a decision is about one segment (copy its id from another row "
+                            "or from 'mapping-review inspect GUIDE --page N')")
+            continue
         wanted: list[tuple[str, str]] = []
         if verdict:
             if verdict not in ACCEPT | REJECT:
