@@ -175,3 +175,30 @@ def test_a_decision_file_is_appended_as_written(tmp_path):
     append_decisions(tmp_path, [d("bob", "g1", "dont_stigmatize", True), d("carol", "g1", "dont_stigmatize", False)])
     assert [json.loads(x)["reviewer"] for x in (tmp_path / "bob.jsonl").read_text().splitlines()] == ["bob"]
     assert len(read_decisions(tmp_path)) == 2
+
+
+def test_a_sheet_or_worksheet_is_never_imported_as_another_reviewers(review, tmp_path):
+    root = review.root
+    sheet = tmp_path / "alice.csv"
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True)])
+    assert run("sheet", "export", "-r", "alice", "-o", sheet, "-p", root).exit_code == 0
+    header, rows = read_table(sheet)
+    assert header[-1] == "reviewer" and {row[-1] for row in rows} == {"alice"}
+    wrong = run("sheet", "import", sheet, "-r", "bob", "-p", root)  # alice's Yes would become bob's
+    assert wrong.exit_code == 1 and "this is alice's sheet, not bob's" in wrong.output, wrong.output
+    assert {x.reviewer for x in read_decisions(review.reviews_dir)} == {"alice"}
+    assert run("sheet", "import", sheet, "-r", "alice", "-p", root).exit_code == 0
+    for row in rows:
+        row[-1] = ""  # the team makes it theirs
+    write_table(sheet, header, rows)
+    assert run("sheet", "import", sheet, "-r", "bob", "-p", root).exit_code == 0
+    assert {(x.reviewer, x.value) for x in read_decisions(review.reviews_dir)} == {("alice", True), ("bob", True)}
+
+    s = Suggestion("g1", "therapeutic_alliance", SEG.id, 2, ("Care",), SEG.text, "trusting relationship", 8, 29,
+                   1.0, "rules.v1", text_hash(SEG.text))
+    done = [d("alice", "g1", "therapeutic_alliance", True, level="segment", segment=SEG.id, action="accept")]
+    path = export_worksheet(tmp_path / "ws.csv", [s], reviewer="alice", decisions=done)
+    with pytest.raises(ConfigError, match="this is alice's worksheet, not bob's"):
+        read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g1"], reviewer="bob", previous=done)
+    mine = read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g1"], reviewer="alice", previous=done)
+    assert mine.decisions == [] and mine.unchanged == 1

@@ -380,3 +380,13 @@ def test_a_name_that_is_another_reviewers_in_other_case_is_refused_at_sign_in(cl
         page = client.post("/login", data={"reviewer": name, "csrf": csrf})
         assert page.status_code == 200 and ("letter case" in page.text or "Use letters" in page.text), name
     assert not (web_project.reviews_dir / "Rosa.jsonl").exists()
+
+
+def test_a_reviewers_pages_are_never_cached_for_the_next_one(client):
+    """The workbench has a Switch button: after it, the browser's Back must not show the last reviewer's answers."""
+    csrf = login(client)
+    for path in ("/", "/sheet", "/review/tg1", "/queue", "/api/queue", "/guide/tg1", "/disagreements"):
+        assert client.get(path).headers.get("Cache-Control") == "no-store", path
+    assert client.post("/api/answer", json={"guide": "tg1", "code": "dont_stigmatize", "answer": "undecided"},
+                       headers={"X-CSRF-Token": csrf}).headers.get("Cache-Control") == "no-store"
+    assert client.get("/page/tg1/1.png").headers["Cache-Control"] == "private, max-age=3600"  # the PDF's page only
