@@ -202,3 +202,12 @@ def test_a_sheet_or_worksheet_is_never_imported_as_another_reviewers(review, tmp
         read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g1"], reviewer="bob", previous=done)
     mine = read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g1"], reviewer="alice", previous=done)
     assert mine.decisions == [] and mine.unchanged == 1
+
+
+def test_case_twins_in_one_append_and_a_trailing_newline_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="differ only in letter case"):
+        append_decisions(tmp_path, [d("Jane_Doe", "g1", "dont_stigmatize", True),
+                                    d("jane_doe", "g1", "dont_stigmatize", False)])
+    assert not list(tmp_path.glob("*.jsonl"))  # nothing was written, not even the first
+    with pytest.raises(ConfigError, match="may only use"):
+        check_reviewer("alice\n")  # would be a reviewer of its own, shown as alice

@@ -23,7 +23,7 @@ from typing import Any
 from mapping_review.errors import ConfigError
 from mapping_review.files import file_lock
 
-REVIEWER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+REVIEWER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")  # \Z: "$" would let a final newline in
 CONSENSUS = "consensus"
 ACTIONS = ("set", "accept", "reject", "add")
 LEVELS = ("guide", "segment")
@@ -102,8 +102,12 @@ def append_decisions(reviews_dir: Path, decisions: Sequence[Decision]) -> int:
     by_reviewer: dict[str, list[Decision]] = {}
     for d in decisions:
         by_reviewer.setdefault(d.reviewer, []).append(d)
+    folded: dict[str, str] = {}
     for reviewer in by_reviewer:
         check_new_reviewer(reviews_dir, reviewer)
+        twin = folded.setdefault(reviewer.casefold(), reviewer)
+        if twin != reviewer:
+            raise ConfigError(f"reviewer names {twin!r} and {reviewer!r} differ only in letter case; nothing was recorded")
     reviews_dir.mkdir(parents=True, exist_ok=True)
     for reviewer, items in by_reviewer.items():
         payload = "".join(json.dumps(d.to_dict(), ensure_ascii=False, sort_keys=True) + "\n" for d in items)
