@@ -6,19 +6,15 @@ and reviewer names that one file system keeps apart and another makes one."""
 import json
 
 import pytest
-from click.testing import CliRunner
 from conftest import ROOT
+from test_review_records import d, run
 
-from mapping_review.cli import main
 from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.rules import Suggestion, text_hash
 from mapping_review.errors import ConfigError, RoleError
-from mapping_review.project.layout import init_project
-from mapping_review.project.manifest import Guide
-from mapping_review.project.manifest_edit import append_guide
 from mapping_review.project.settings import ReviewSettings
 from mapping_review.review.adjudication import Review, adjudicate, open_items, read_adjudications, write_disagreements
-from mapping_review.review.decisions import Decision, append_decisions, check_reviewer, read_decisions, read_reviews
+from mapping_review.review.decisions import append_decisions, check_reviewer, read_decisions, read_reviews
 from mapping_review.review.labels import quotes_to_decisions
 from mapping_review.review.tables_io import read_table, write_table
 from mapping_review.review.worksheet import export_worksheet, read_worksheet
@@ -27,25 +23,6 @@ from mapping_review.segment.segments import Segment
 CODEBOOK = load_codebook(ROOT / "codebook.yaml")
 SEG = Segment(id="g1:2:abc", guide="g1", kind="sentence", role="text", page=2, start=0, end_page=2, end=30,
               section=("Care",), text="Build a trusting relationship.", bbox=None)
-
-
-def d(reviewer, guide, code, value, **kw):
-    return Decision(reviewer=reviewer, time=kw.pop("time", "t"), level=kw.pop("level", "guide"), guide=guide,
-                    code=code, value=value, **kw)
-
-
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert "Traceback" not in result.output, result.output
-    return result
-
-
-@pytest.fixture()
-def review(tmp_path):
-    project = init_project(tmp_path / "review")
-    for key in ("g1", "g2"):
-        append_guide(project.manifest_path, Guide(key=key, title=f"Guide {key}"))
-    return project
 
 
 # -- blindness: what refusing to settle tells a coder -------------------------------------------------

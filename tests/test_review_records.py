@@ -12,9 +12,6 @@ from sklearn.metrics import cohen_kappa_score
 from mapping_review.cli import main
 from mapping_review.errors import ConfigError, RoleError
 from mapping_review.files import file_lock
-from mapping_review.project.layout import init_project
-from mapping_review.project.manifest import Guide
-from mapping_review.project.manifest_edit import append_guide
 from mapping_review.project.settings import ReviewSettings
 from mapping_review.review.adjudication import check_may_settle, parties
 from mapping_review.review.agreement import agreement
@@ -167,14 +164,6 @@ def test_cohen_kappa_uses_only_items_both_decided():
                                                                              [bob[u] for u in both]))
     as_no = cohen_kappa_score(list(alice.values()), [bob.get(u, False) for u in alice])
     assert result.cohen[("alice", "bob")] != pytest.approx(as_no)
-
-
-@pytest.fixture()
-def review(tmp_path):
-    project = init_project(tmp_path / "review")
-    for key in ("g1", "g2"):
-        append_guide(project.manifest_path, Guide(key=key, title=f"Guide {key}"))
-    return project
 
 
 def test_the_consensus_is_not_a_rater(review):
