@@ -31,10 +31,11 @@ def web_project(tmp_path_factory):
 
 
 def login(client, name="alice"):
+    """Sign in as ``name``; the CSRF token of the pages they see then (signing in makes a new one)."""
     page = client.get("/login")
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
     assert client.post("/login", data={"reviewer": name, "csrf": csrf}).status_code == 302
-    return csrf
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").text).group(1)
 
 
 @pytest.fixture()
@@ -390,3 +391,22 @@ def test_a_reviewers_pages_are_never_cached_for_the_next_one(client):
     assert client.post("/api/answer", json={"guide": "tg1", "code": "dont_stigmatize", "answer": "undecided"},
                        headers={"X-CSRF-Token": csrf}).headers.get("Cache-Control") == "no-store"
     assert client.get("/page/tg1/1.png").headers["Cache-Control"] == "private, max-age=3600"  # the PDF's page only
+
+
+def test_a_page_left_open_by_the_last_reviewer_records_nothing_for_the_next(web_project):
+    """alice's tab stays open; at the same browser bob signs in with Switch. A click in alice's tab must
+    not be recorded as bob's decision (nor as alice's: she is no longer signed in there)."""
+    browser = create_app(web_project).test_client()
+    alices_page = login(browser, "vera")
+    seg, code = first_suggestion(browser)
+    assert browser.post("/logout", data={"csrf": alices_page}).status_code == 302
+    bobs_page = login(browser, "walt")
+    before = len(read_decisions(web_project.reviews_dir))
+    stale = browser.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": "accept"},
+                         headers={"X-CSRF-Token": alices_page})
+    assert stale.status_code == 400
+    assert browser.post("/sheet/tg1", data={"answer:dont_stigmatize": "yes", "csrf": alices_page}).status_code == 400
+    assert len(read_decisions(web_project.reviews_dir)) == before
+    assert browser.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": "accept"},
+                        headers={"X-CSRF-Token": bobs_page}).status_code == 200
+    assert [x.reviewer for x in read_decisions(web_project.reviews_dir)][before:] == ["walt"]

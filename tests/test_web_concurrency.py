@@ -47,8 +47,8 @@ def session(base, name):
     page = opener.open(f"{base}/login", timeout=30).read().decode()
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"reviewer": name, "csrf": csrf}).encode()
-    opener.open(urllib.request.Request(f"{base}/login", data=data), timeout=30).read()
-    return opener, csrf
+    page = opener.open(urllib.request.Request(f"{base}/login", data=data), timeout=30).read().decode()
+    return opener, re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # signing in makes a new one
 
 
 def decide_many(base, name, segments):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,6 +69,8 @@ def login() -> Any:
             except ConfigError as e:
                 error = str(e)
             else:
+                # a new token: a page another reviewer left open at this browser can no longer record as this one
+                session["csrf"] = secrets.token_urlsafe(32)
                 return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", error=error)
 
