@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from mapping_review import pipeline
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import Project, init_project
+from mapping_review.project.manifest import Guide
+from mapping_review.project.manifest_edit import append_guide
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -54,3 +56,12 @@ def guides_build(tmp_path_factory: pytest.TempPathFactory, guides_dir: Path) -> 
 @pytest.fixture()
 def project(tmp_path: Path) -> Project:
     return init_project(tmp_path / "review")
+
+
+@pytest.fixture()
+def review(tmp_path: Path) -> Project:
+    """A project of two guides, g1 and g2, without PDFs: enough for decisions, sheets and settlements."""
+    project = init_project(tmp_path / "review")
+    for key in ("g1", "g2"):
+        append_guide(project.manifest_path, Guide(key=key, title=f"Guide {key}"))
+    return project

@@ -12,9 +12,6 @@ from sklearn.metrics import cohen_kappa_score
 from mapping_review.cli import main
 from mapping_review.errors import ConfigError, RoleError
 from mapping_review.files import file_lock
-from mapping_review.project.layout import init_project
-from mapping_review.project.manifest import Guide
-from mapping_review.project.manifest_edit import append_guide
 from mapping_review.project.settings import ReviewSettings
 from mapping_review.review.adjudication import check_may_settle, parties
 from mapping_review.review.agreement import agreement
@@ -169,14 +166,6 @@ def test_cohen_kappa_uses_only_items_both_decided():
     assert result.cohen[("alice", "bob")] != pytest.approx(as_no)
 
 
-@pytest.fixture()
-def review(tmp_path):
-    project = init_project(tmp_path / "review")
-    for key in ("g1", "g2"):
-        append_guide(project.manifest_path, Guide(key=key, title=f"Guide {key}"))
-    return project
-
-
 def test_the_consensus_is_not_a_rater(review):
     append_decisions(review.reviews_dir, [
         d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", True),
@@ -196,7 +185,7 @@ def test_sheets_are_blind_and_an_untouched_sheet_records_nothing(review, tmp_pat
     alice = tmp_path / "alice.csv"
     assert run("sheet", "export", "-r", "alice", "-o", alice, "-p", root).exit_code == 0
     header, rows = read_table(alice)
-    answers = [i for i, h in enumerate(header) if i and not h.endswith("[machine]") and h != "exported"]
+    answers = [i for i, h in enumerate(header) if i and not h.endswith("[machine]") and h not in ("exported", "reviewer")]
     assert all(row[i] == "" for row in rows for i in answers)  # nothing of the consensus
     assert run("sheet", "import", alice, "-r", "alice", "-p", root).output.startswith("0 decision(s) recorded")
     # alice answers two features of g1; an empty cell stays undecided, "No" is an answer

@@ -47,7 +47,8 @@ SUB_VALUED = ("Location", "Care Modality", "Support Outside of Conversation", "T
 def simulate_sheet(path, reviewer, share):
     """A blind reviewer: answers every feature without sub-values - the machine's hint, flipped now and then."""
     header, rows = read_table(path)
-    features = [i for i, h in enumerate(header) if i and not h.endswith("[machine]") and h not in (*SUB_VALUED, "exported")]
+    features = [i for i, h in enumerate(header)
+                if i and not h.endswith("[machine]") and h not in (*SUB_VALUED, "exported", "reviewer")]
     for row in rows:
         assert not any(row[i] for i in features), "a fresh blind sheet has no answers"
         for i in features:
@@ -64,7 +65,7 @@ def test_round_trip(reviewed, tmp_path):
     assert run("sheet", "export", "-r", "bob", "-o", b_sheet, "-p", root).exit_code == 0
     header, a_rows, cols = simulate_sheet(a_sheet, "alice", 0.15)
     _, b_rows, _ = simulate_sheet(b_sheet, "bob", 0.15)
-    assert "[machine]" in header[-2] and header[-1] == "exported"
+    assert "[machine]" in header[-3] and header[-2:] == ["exported", "reviewer"]
     for reviewer, sheet in (("alice", a_sheet), ("bob", b_sheet)):
         out = run("sheet", "import", sheet, "-r", reviewer, "-p", root)
         assert out.exit_code == 0 and "33 decision(s) recorded" in out.output, out.output

@@ -31,10 +31,11 @@ def web_project(tmp_path_factory):
 
 
 def login(client, name="alice"):
+    """Sign in as ``name``; the CSRF token of the pages they see then (signing in makes a new one)."""
     page = client.get("/login")
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
     assert client.post("/login", data={"reviewer": name, "csrf": csrf}).status_code == 302
-    return csrf
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").text).group(1)
 
 
 @pytest.fixture()
@@ -316,3 +317,96 @@ def test_agreement_figures_are_for_named_adjudicators_only(web_project):
         assert "Krippendorff" not in kim.get("/").text
     finally:
         settings.unlink()
+
+
+# -- what an adversarial reading found ---------------------------------------------------------------
+
+def _shown(page, guide, code):
+    """The answer the sheet page showed for one cell, as its form sends it back."""
+    row = page[page.index(f'id="row-{guide}"'):]
+    return re.search(r'name="shown:' + re.escape(code) + r'" value="(yes|no|)"', row).group(1)
+
+
+def test_a_stale_sheet_row_never_undoes_an_answer_given_since_in_another_tab(web_project):
+    app = create_app(web_project)
+    tab1, tab2 = app.test_client(), app.test_client()
+    csrf, csrf2 = login(tab1, "otto"), login(tab2, "otto")
+    code = "dont_collude_with_delusions"
+
+    def latest():
+        return [x.value for x in read_decisions(web_project.reviews_dir) if x.reviewer == "otto" and x.code == code]
+
+    shown = _shown(tab1.get("/sheet").text, "tg1", code)
+    assert shown == ""
+    assert tab2.post("/api/answer", json={"guide": "tg1", "code": code, "answer": "present"},
+                     headers={"X-CSRF-Token": csrf2}).status_code == 200
+    # the first tab still shows the cell undecided; answering No there must not silently overwrite the Yes
+    stale = tab1.post("/sheet/tg1", data={f"answer:{code}": "no", f"shown:{code}": shown, "csrf": csrf})
+    assert stale.status_code == 409 and code in stale.text
+    assert latest() == [True]
+    # a page that shows Yes, saved untouched after the answer became No elsewhere, records nothing
+    page = tab1.get("/sheet").text
+    assert _shown(page, "tg1", code) == "yes"
+    tab2.post("/api/answer", json={"guide": "tg1", "code": code, "answer": "absent"}, headers={"X-CSRF-Token": csrf2})
+    assert tab1.post("/sheet/tg1", data={f"answer:{code}": "yes", f"shown:{code}": "yes", "csrf": csrf}
+                     ).status_code == 302
+    assert latest() == [True, False]
+    # a change made on a page that is up to date is recorded
+    assert tab1.post("/sheet/tg1", data={f"answer:{code}": "yes", f"shown:{code}": "no", "csrf": csrf}
+                     ).status_code == 302
+    assert latest() == [True, False, True]
+
+
+def test_a_refused_settlement_tells_a_coder_nothing_of_the_others_answers(web_project):
+    app = create_app(web_project)
+    pat, quinn = app.test_client(), app.test_client()
+    for client_, name, answers in ((pat, "pat", ("yes", "yes")), (quinn, "quinn", ("no", "yes"))):
+        csrf = login(client_, name)
+        client_.post("/sheet/tg1", data={"answer:location/inpatient": answers[0],
+                                         "answer:location/outpatient": answers[1], "csrf": csrf})
+    csrf = login(pat, "pat")
+    replies = [pat.post("/api/adjudicate", json={"guide": "tg1", "code": code, "value": True},
+                        headers={"X-CSRF-Token": csrf}) for code in ("location/inpatient", "location/outpatient")]
+    assert [r.status_code for r in replies] == [403, 403]
+    assert replies[0].json == replies[1].json
+
+
+def test_a_name_that_is_another_reviewers_in_other_case_is_refused_at_sign_in(client, web_project):
+    login(client, "rosa")
+    csrf = login(client, "rosa")
+    seg, code = first_suggestion(client)
+    assert client.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": "accept"},
+                       headers={"X-CSRF-Token": csrf}).status_code == 200
+    for name in ("Rosa", "Consensus"):
+        page = client.post("/login", data={"reviewer": name, "csrf": csrf})
+        assert page.status_code == 200 and ("letter case" in page.text or "Use letters" in page.text), name
+    assert not (web_project.reviews_dir / "Rosa.jsonl").exists()
+
+
+def test_a_reviewers_pages_are_never_cached_for_the_next_one(client):
+    """The workbench has a Switch button: after it, the browser's Back must not show the last reviewer's answers."""
+    csrf = login(client)
+    for path in ("/", "/sheet", "/review/tg1", "/queue", "/api/queue", "/guide/tg1", "/disagreements"):
+        assert client.get(path).headers.get("Cache-Control") == "no-store", path
+    assert client.post("/api/answer", json={"guide": "tg1", "code": "dont_stigmatize", "answer": "undecided"},
+                       headers={"X-CSRF-Token": csrf}).headers.get("Cache-Control") == "no-store"
+    assert client.get("/page/tg1/1.png").headers["Cache-Control"] == "private, max-age=3600"  # the PDF's page only
+
+
+def test_a_page_left_open_by_the_last_reviewer_records_nothing_for_the_next(web_project):
+    """alice's tab stays open; at the same browser bob signs in with Switch. A click in alice's tab must
+    not be recorded as bob's decision (nor as alice's: she is no longer signed in there)."""
+    browser = create_app(web_project).test_client()
+    alices_page = login(browser, "vera")
+    seg, code = first_suggestion(browser)
+    assert browser.post("/logout", data={"csrf": alices_page}).status_code == 302
+    bobs_page = login(browser, "walt")
+    before = len(read_decisions(web_project.reviews_dir))
+    stale = browser.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": "accept"},
+                         headers={"X-CSRF-Token": alices_page})
+    assert stale.status_code == 400
+    assert browser.post("/sheet/tg1", data={"answer:dont_stigmatize": "yes", "csrf": alices_page}).status_code == 400
+    assert len(read_decisions(web_project.reviews_dir)) == before
+    assert browser.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": "accept"},
+                        headers={"X-CSRF-Token": bobs_page}).status_code == 200
+    assert [x.reviewer for x in read_decisions(web_project.reviews_dir)][before:] == ["walt"]

@@ -254,3 +254,24 @@ def test_focus_moves_on_after_a_decision_and_the_sheet_confirms_its_save(served,
     save.press("Enter")
     expect(page.locator(f"#row-{GUIDE} .saved-mark")).to_have_text(re.compile("Saved"))
     assert not page.dialogs
+
+
+def test_an_answer_key_with_no_code_in_focus_answers_nothing(served, page):
+    """A click beside the cards leaves no code in focus; y/n/u must not then answer (or change) the first code."""
+    from playwright.sync_api import expect
+
+    project, base = served
+    keyboard_login(page, base, "uma")
+    page.goto(f"{base}/review/{GUIDE}")
+    page.wait_for_selector(".code-card:focus")
+    page.keyboard.press("y")  # the first code, in focus: present
+    cards = page.locator(".code-card")
+    expect(cards.nth(1)).to_be_focused()
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("n")
+    page.keyboard.press("J")  # moving on still starts from the first code
+    expect(cards.nth(1)).to_be_focused()
+    page.wait_for_timeout(300)
+    got = [(d["code"], d["value"]) for d in _lines(project.reviews_dir / "uma.jsonl")]
+    assert got == [(cards.nth(0).get_attribute("data-code"), True)]
+    assert not page.dialogs

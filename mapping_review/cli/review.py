@@ -14,6 +14,7 @@ from mapping_review.errors import ConfigError
 from mapping_review.project.layout import open_project
 from mapping_review.review.adjudication import (
     adjudicate,
+    check_agreed_sheet,
     check_recorder,
     may_settle,
     read_adjudications,
@@ -97,11 +98,14 @@ def sheet_import(path: Path, reviewer: str, complete: bool, settled_by: str, pro
     """
     project = open_project(project_dir)
     state = load_review(project)
-    check_recorder(reviewer, settled_by, adjudication_of(state).settings)
+    review = adjudication_of(state)
+    check_recorder(reviewer, settled_by, review.settings)
     result = read_sheet(path, state.codebook, guides=state.guides, reviewer=reviewer, previous=state.decisions,
                         complete=complete, settled_by=settled_by)
     quotes = sheet_quotes(path, state.codebook, project_segments=segments_by_guide(project, state.keys),
-                          guides=state.guides, reviewer=reviewer)
+                          guides=state.guides, reviewer=reviewer, settled_by=settled_by)
+    if reviewer == CONSENSUS:
+        check_agreed_sheet(review, result.decisions + quotes.decisions, by=settled_by)
     append_decisions(project.reviews_dir, result.decisions + quotes.decisions)
     console.print(f"{len(result.decisions)} decision(s) recorded for {escape(reviewer)}, "
                   f"{result.unchanged} already given, {result.undecided} cell(s) left undecided"

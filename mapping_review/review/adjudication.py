@@ -113,6 +113,22 @@ def check_recorder(reviewer: str, settled_by: str, settings: ReviewSettings) -> 
         raise ConfigError(msg)
 
 
+def check_agreed_sheet(review: Review, decisions: Sequence[Decision], *, by: str) -> None:
+    """An agreed sheet recorded by ``by`` settles every open disagreement it answers, so ``by`` must be allowed
+    to settle each one; raises listing those they may not (and then nothing is recorded)."""
+    problems = []
+    for x in decisions:
+        item = review.open.get(x.key)
+        if item is None:
+            continue
+        try:
+            check_may_settle(by, involved=involved_in(review.decisions, item, review.settings), settings=review.settings)
+        except RoleError as e:
+            problems.append(f"{x.origin or x.guide}: {x.guide} {x.code}{' segment ' + x.segment if x.segment else ''}: {e}")
+    if problems:
+        raise RoleError("\n".join(problems) + "\nNothing was imported.")
+
+
 def may_settle(name: str, item: Disagreement, review: Review) -> bool:
     try:
         check_may_settle(name, involved=involved_in(review.decisions, item, review.settings), settings=review.settings)
@@ -147,10 +163,13 @@ def adjudicate(review: Review, guide: str, code: str, value: bool, *, by: str, s
             raise ConfigError(f"no segment {segment!r} in guide {guide!r}")
         text_hash = where[1]
     item = review.open.get((level, guide, code, segment))
+    # who may settle is checked before whether the item is open: a coder told "no open disagreement" on one
+    # item and "you may not settle it" on another would learn from the refusal what the others answered
+    asked = item or Disagreement(guide, code, {}, False, 0, level=level, segment=segment)
+    check_may_settle(by, involved=involved_in(review.decisions, asked, review.settings), settings=review.settings)
     if item is None:
         raise ConfigError(f"there is no open disagreement on {guide} {code}{' segment ' + segment if segment else ''}; "
                           "only disagreements between reviewers are settled")
-    check_may_settle(by, involved=involved_in(review.decisions, item, review.settings), settings=review.settings)
     return Decision(reviewer=CONSENSUS, time=now(), level=level, guide=guide, code=code, value=value,
                     action="set" if level == "guide" else ("accept" if value else "reject"), segment=segment,
                     text_hash=text_hash, note=note, origin=origin, settled_by=by)
@@ -175,6 +194,7 @@ def read_adjudications(path: Path, review: Review, *, by: str) -> list[Decision]
             raise ConfigError(f"{path}: row 1: missing column {name!r}")
     col = {n: i for i, n in enumerate(header)}
     out, problems = [], []
+    seen: dict[tuple[str, str, str], int] = {}
     for number, row in enumerate(rows, start=2):
         answer = row[col["decision"]].strip().casefold()
         if not answer:
@@ -182,6 +202,11 @@ def read_adjudications(path: Path, review: Review, *, by: str) -> list[Decision]
         if answer not in ANSWERS:
             problems.append(f"{path}: row {number}: decision {answer!r} is not yes or no")
             continue
+        item = (row[col["guide"]], row[col["code"]], row[col["segment"]] if "segment" in col else "")
+        if item in seen:
+            problems.append(f"{path}: row {number}: {' '.join(filter(None, item))} also on row {seen[item]}")
+            continue
+        seen[item] = number
         try:
             out.append(adjudicate(review, row[col["guide"]], row[col["code"]], ANSWERS[answer], by=by,
                                   segment=row[col["segment"]] if "segment" in col else "",

@@ -23,7 +23,7 @@ from typing import Any
 from mapping_review.errors import ConfigError
 from mapping_review.files import file_lock
 
-REVIEWER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+REVIEWER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")  # \Z: "$" would let a final newline in
 CONSENSUS = "consensus"
 ACTIONS = ("set", "accept", "reject", "add")
 LEVELS = ("guide", "segment")
@@ -37,6 +37,22 @@ def check_reviewer(name: str) -> str:
     if not REVIEWER_PATTERN.match(name):
         msg = f"reviewer name {name!r} may only use letters, digits, '_', '-' and '.' (and start with one)"
         raise ConfigError(msg)
+    if name.casefold() == CONSENSUS and name != CONSENSUS:  # one file with the consensus's where case is ignored
+        msg = f"reviewer name {name!r} is the consensus's name written otherwise; choose another name"
+        raise ConfigError(msg)
+    return name
+
+
+def check_new_reviewer(reviews_dir: Path, name: str) -> str:
+    """Refuse ``name`` when another reviewer's file has the same name in other letter case: a file system
+    that ignores case (macOS, Windows) would put both in one file, and one that does not would count one
+    person twice."""
+    check_reviewer(name)
+    for path in reviews_dir.glob("*.jsonl") if reviews_dir.is_dir() else ():
+        if path.stem != name and path.stem.casefold() == name.casefold():
+            msg = (f"reviewer name {name!r} differs from {path.stem!r} (reviews/{path.name}) only in letter case; "
+                   f"use {path.stem!r}, or a name of your own")
+            raise ConfigError(msg)
     return name
 
 
@@ -86,6 +102,12 @@ def append_decisions(reviews_dir: Path, decisions: Sequence[Decision]) -> int:
     by_reviewer: dict[str, list[Decision]] = {}
     for d in decisions:
         by_reviewer.setdefault(d.reviewer, []).append(d)
+    folded: dict[str, str] = {}
+    for reviewer in by_reviewer:
+        check_new_reviewer(reviews_dir, reviewer)
+        twin = folded.setdefault(reviewer.casefold(), reviewer)
+        if twin != reviewer:
+            raise ConfigError(f"reviewer names {twin!r} and {reviewer!r} differ only in letter case; nothing was recorded")
     reviews_dir.mkdir(parents=True, exist_ok=True)
     for reviewer, items in by_reviewer.items():
         payload = "".join(json.dumps(d.to_dict(), ensure_ascii=False, sort_keys=True) + "\n" for d in items)

@@ -85,9 +85,9 @@ def find_quote(quote: str, units: Sequence[Segment]) -> Segment | None:
 
 
 def quotes_to_decisions(path: Path, codebook: Codebook, *, segments: Mapping[str, Sequence[Segment]],
-                        guides: Mapping[str, str], reviewer: str) -> QuoteImport:
-    """Segment decisions for the quotes in a sheet's ``[quote]`` columns; raises listing every quote that
-    cannot be placed (nothing is recorded then)."""
+                        guides: Mapping[str, str], reviewer: str, settled_by: str = "") -> QuoteImport:
+    """Segment decisions for the quotes in a sheet's ``[quote]`` columns (an agreed sheet's name who recorded
+    them, ``settled_by``); raises listing every quote that cannot be placed (nothing is recorded then)."""
     check_reviewer(reviewer)
     header, rows = read_table(path)
     columns = {i: name[: -len(QUOTE_SUFFIX)] for i, name in enumerate(header) if name.endswith(QUOTE_SUFFIX)}
@@ -121,7 +121,8 @@ def quotes_to_decisions(path: Path, codebook: Codebook, *, segments: Mapping[str
                 decisions.extend(Decision(
                     reviewer=reviewer, time=time, level="segment", guide=guide, code=code, value=True, action="add",
                     segment=unit.id, text_hash=text_hash(_segment_text(segments[guide], unit.id)),
-                    note=f"quote: {part[:200]}", origin=f"sheet:{path.name} row {number} quote") for code in codes)
+                    note=f"quote: {part[:200]}", origin=f"sheet:{path.name} row {number} quote", settled_by=settled_by)
+                    for code in codes)
     if problems:
         raise ConfigError("\n".join(problems) + "\nNothing was imported; fix the sheet and import it again.")
     return QuoteImport(decisions, n)
@@ -137,12 +138,13 @@ def _segment_text(segments: Sequence[Segment], segment_id: str) -> str:
 
 
 def sheet_quotes(path: Path, codebook: Codebook, *, project_segments: Mapping[str, Sequence[Segment]],
-                 guides: Mapping[str, str], reviewer: str) -> QuoteImport:
+                 guides: Mapping[str, str], reviewer: str, settled_by: str = "") -> QuoteImport:
     """The quotes of a sheet as decisions; a sheet without ``[quote]`` columns gives none."""
     header, _ = read_table(path)
     if not any(name.endswith(QUOTE_SUFFIX) for name in header):
         return QuoteImport([], 0)
-    return quotes_to_decisions(path, codebook, segments=project_segments, guides=guides, reviewer=reviewer)
+    return quotes_to_decisions(path, codebook, segments=project_segments, guides=guides, reviewer=reviewer,
+                               settled_by=settled_by)
 
 
 MIN_PER_CLASS = 10  # reviewer labels of each kind before a project classifier is tried

@@ -30,6 +30,7 @@ EVIDENCE_SUFFIX = " [evidence]"  # hint columns of sheets exported by earlier ve
 MACHINE_SUFFIX = " [machine]"
 QUOTE_SUFFIX = " [quote]"  # a reviewer's supporting quotes, read by review.labels.quotes_to_decisions
 EXPORTED = "exported"  # when a reviewer's sheet was exported
+EXPORTED_FOR = "reviewer"  # whose sheet it is: importing it as anyone else is refused
 YES = {"yes", "y", "x", "1", "true", "✓"}
 NO = {"no", "n", "0", "false", "none"}
 NOTHING = "\nNothing was imported; fix the sheet and import it again."
@@ -97,18 +98,19 @@ def export_sheet(
 
     A cell they have not decided is empty; the machine's suggestion stands beside each feature in a
     ``[machine]`` column, as a hint that import ignores. The ``exported`` column records when the
-    sheet was made, so that importing it later never undoes an answer given since.
+    sheet was made, so that importing it later never undoes an answer given since, and ``reviewer``
+    whose it is, so that it is never imported as another reviewer's answers.
     """
     check_reviewer(reviewer)
     own = own_answers(decisions, reviewer)
     header = (["Natbib"] + [f.label for f in codebook.features] + [f.label + MACHINE_SUFFIX for f in codebook.features]
-              + [EXPORTED])
+              + [EXPORTED, EXPORTED_FOR])
     time = now()
     rows = []
     for guide in guides:
         answers = {code: d.value for (g, code), d in own.items() if g == guide}
         rows.append([guide] + [own_cell(f, answers) for f in codebook.features]
-                    + [machine_cell(f, guide, machine, evidence) for f in codebook.features] + [time])
+                    + [machine_cell(f, guide, machine, evidence) for f in codebook.features] + [time, reviewer])
     return write_table(path, header, rows)
 
 
@@ -129,7 +131,7 @@ def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[in
     columns: dict[int, Feature] = {}
     problems = []
     for i, name in enumerate(header[1:], start=1):
-        if name.endswith((EVIDENCE_SUFFIX, MACHINE_SUFFIX, QUOTE_SUFFIX)) or name == EXPORTED or not name:
+        if name.endswith((EVIDENCE_SUFFIX, MACHINE_SUFFIX, QUOTE_SUFFIX)) or name in (EXPORTED, EXPORTED_FOR) or not name:
             continue
         feature = labels.get(name.casefold())
         if feature is None:
@@ -185,6 +187,7 @@ def read_sheet(
     columns, missing = _columns(path, header, codebook)
     own = own_answers(previous, reviewer)
     exported_col = header.index(EXPORTED) if EXPORTED in header else None
+    owner_col = header.index(EXPORTED_FOR) if EXPORTED_FOR in header else None
     problems: list[str] = []
     seen: dict[str, int] = {}
     answers: dict[tuple[str, str], tuple[bool, int]] = {}
@@ -200,6 +203,11 @@ def read_sheet(
             problems.append(f"{path}: row {number}: guide {key!r} appears twice (also row {seen[key]})")
             continue
         seen[key] = number
+        owner = row[owner_col].strip() if owner_col is not None else ""
+        if owner and owner != reviewer:
+            problems.append(f"{path}: row {number}: this is {owner}'s sheet, not {reviewer}'s; import it with -r "
+                            f"{owner} (or empty its {EXPORTED_FOR} column if the answers are now {reviewer}'s)")
+            continue
         mine = {code: d.value for (g, code), d in own.items() if g == key}
         exported_at = row[exported_col] if exported_col is not None else ""
         for i, feature in columns.items():

@@ -1,7 +1,8 @@
 """The segment worksheet: machine suggestions to accept or reject, and room to add codes.
 
 Columns: ``guide, segment, page, section, code, score, match, quote,
-text_hash, decision, add_codes, note``. ``decision`` is one of ``accept``,
+text_hash, decision, add_codes, note, exported, reviewer`` (when it was made, and for whom: it is
+never imported as another reviewer's). ``decision`` is one of ``accept``,
 ``a``, ``yes``, ``y``, ``1``, ``true``, ``✓`` or ``reject``, ``r``, ``no``,
 ``n``, ``0``, ``false``, ``x`` (empty: undecided); ``add_codes`` lists
 further code ids for the segment, comma-separated. A reviewer may add rows of their own (guide, segment, add_codes).
@@ -24,7 +25,7 @@ from mapping_review.review.tables_io import read_table, write_table
 from mapping_review.segment.segments import Segment
 
 COLUMNS = ("guide", "segment", "page", "section", "code", "score", "match", "quote", "text_hash",
-           "decision", "add_codes", "note", "exported")
+           "decision", "add_codes", "note", "exported", "reviewer")
 ACCEPT = {"accept", "a", "yes", "y", "1", "true", "✓"}
 REJECT = {"reject", "r", "no", "n", "0", "false", "x"}
 
@@ -42,7 +43,7 @@ def export_worksheet(
         earlier = done.get((s.segment, s.code))
         decision = "" if earlier is None else ("accept" if earlier.value else "reject")
         rows.append([s.guide, s.segment, s.page, " > ".join(s.section), s.code, f"{s.score:g}", s.match, s.quote,
-                     s.text_hash, decision, "", earlier.note if earlier else "", time])
+                     s.text_hash, decision, "", earlier.note if earlier else "", time, reviewer])
     return write_table(path, COLUMNS, rows)
 
 
@@ -102,6 +103,15 @@ def read_worksheet(
         where = f"{path}: row {number}"
         if guide not in guides:
             problems.append(f"{where}: unknown guide {guide!r}{suggest(guide, guides)}")
+            continue
+        owner = cell(row, "reviewer").strip()
+        if owner and owner != reviewer:
+            problems.append(f"{where}: this is {owner}'s worksheet, not {reviewer}'s; import it with -r {owner} (or "
+                            "empty its reviewer column if the decisions are now yours)")
+            continue
+        if not seg_id:
+            problems.append(f"{where}: no segment id; a decision is about one segment (copy its id from another row "
+                            "or from 'mapping-review inspect GUIDE --page N')")
             continue
         wanted: list[tuple[str, str]] = []
         if verdict:

@@ -74,6 +74,8 @@ def create_app(project: Project, *, token: str | None = None, secret_key: str | 
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", CSP)
+        if request.endpoint != "static":  # a reviewer's pages: never kept for the next one at this browser's Back
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.context_processor

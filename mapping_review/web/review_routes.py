@@ -26,20 +26,33 @@ def sheet_view() -> Any:
 
 
 def sheet_save(key: str) -> Any:
-    """Record the cells of one row that the reviewer answered or changed; undecided cells record nothing."""
+    """Record the cells of one row that the reviewer answered or changed; undecided cells record nothing.
+
+    Each cell also sends the answer the page showed (``shown:CODE``): a cell left as shown records nothing,
+    and a row from a page older than an answer given since (another tab, the code-first view, the CLI) is
+    refused whole rather than undoing that answer."""
     state = store().state()
     if key not in state.guides:
         abort(404)
     own = {key: d.value for key, d in own_answers(state.decisions, g.reviewer).items()}
     time = now()
-    decisions = []
+    decisions, stale = [], []
     for code in state.codebook.codes:
         answer = request.form.get(f"answer:{code.id}", "")
-        if answer not in ("", *ANSWERS):
+        shown = request.form.get(f"shown:{code.id}")
+        if answer not in ("", *ANSWERS) or shown not in (None, "", *ANSWERS):
             raise BadRequest(f"answer for {code.id} must be yes, no or empty")
-        if answer and own.get((key, code.id)) != ANSWERS[answer]:
-            decisions.append(Decision(reviewer=g.reviewer, time=time, level="guide", guide=key, code=code.id,
-                                      value=ANSWERS[answer], text_hash=state.guides[key], origin="web:sheet"))
+        current = own.get((key, code.id))
+        if not answer or answer == shown or current == ANSWERS[answer]:
+            continue
+        if shown is not None and current != ANSWERS.get(shown):
+            stale.append(code.id)
+            continue
+        decisions.append(Decision(reviewer=g.reviewer, time=time, level="guide", guide=key, code=code.id,
+                                  value=ANSWERS[answer], text_hash=state.guides[key], origin="web:sheet"))
+    if stale:
+        abort(409, f"you answered {', '.join(stale)} of {key} elsewhere after this page was loaded; nothing in "
+                   "this row was saved - reload the sheet and save the row again")
     store().record(decisions)
     return redirect(url_for("sheet_view", saved=key) + f"#row-{key}")
 

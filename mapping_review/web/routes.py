@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,7 +13,7 @@ from mapping_review.coding.codebook import Codebook
 from mapping_review.errors import ConfigError
 from mapping_review.review.agreement import fmt
 from mapping_review.review.codefirst import quote_decision
-from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, latest
+from mapping_review.review.decisions import CONSENSUS, REVIEWER_PATTERN, Decision, check_new_reviewer, latest
 from mapping_review.review.progress import review_progress
 from mapping_review.review.state import adjudication_of, agreement_by_code
 from mapping_review.web.security import int_field, json_object, text_field
@@ -42,7 +43,7 @@ def mine(decisions: list[Decision]) -> dict[tuple[str, str, str, str], Decision]
 
 
 def valid_reviewer(name: str) -> bool:
-    return bool(REVIEWER_PATTERN.match(name)) and name != "consensus" and len(name) <= 64
+    return bool(REVIEWER_PATTERN.match(name)) and name.casefold() != CONSENSUS and len(name) <= 64
 
 
 def _safe_next(target: str | None) -> str:
@@ -60,10 +61,17 @@ def login() -> Any:
     error = ""
     if request.method == "POST":
         name = request.form.get("reviewer", "").strip()
-        if valid_reviewer(name):
-            session["reviewer"] = name
-            return redirect(_safe_next(request.args.get("next")))
-        error = "Use letters, digits, '_', '-' or '.' (and not 'consensus')."
+        if not valid_reviewer(name):
+            error = "Use letters, digits, '_', '-' or '.' (and not 'consensus')."
+        else:
+            try:
+                session["reviewer"] = check_new_reviewer(store().project.reviews_dir, name)
+            except ConfigError as e:
+                error = str(e)
+            else:
+                # a new token: a page another reviewer left open at this browser can no longer record as this one
+                session["csrf"] = secrets.token_urlsafe(32)
+                return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", error=error)
 
 

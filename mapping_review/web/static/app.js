@@ -181,10 +181,11 @@
     });
     document.addEventListener("keydown", (event) => {
       if (typing(event)) { return; }
-      const current = card() || cards()[0];
+      const focused = card();  // an answer goes to the code in focus only, never to the first one by default
+      const current = focused || cards()[0];
       const quote = document.activeElement.closest(".quote");
       const keys = {y: "present", n: "absent", u: "undecided"};
-      if (keys[event.key] && current) {
+      if (keys[event.key] && focused) {
         event.preventDefault();
         answer(current, keys[event.key]);
       } else if (event.key === "j" || event.key === "k") {

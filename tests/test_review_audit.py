@@ -1,0 +1,190 @@
+"""What an adversarial reading of the reviewer-facing code found: a coder learning from an error message
+whether others disagree, a worksheet row that made every decision file unreadable, a party recording
+the agreed sheet that settles their own disagreement, settlements that do not name who settled them,
+and reviewer names that one file system keeps apart and another makes one."""
+
+import json
+
+import pytest
+from conftest import ROOT
+from test_review_records import d, run
+
+from mapping_review.coding.codebook import load_codebook
+from mapping_review.coding.rules import Suggestion, text_hash
+from mapping_review.errors import ConfigError, RoleError
+from mapping_review.project.settings import ReviewSettings
+from mapping_review.review.adjudication import Review, adjudicate, open_items, read_adjudications, write_disagreements
+from mapping_review.review.decisions import append_decisions, check_reviewer, read_decisions, read_reviews
+from mapping_review.review.labels import quotes_to_decisions
+from mapping_review.review.tables_io import read_table, write_table
+from mapping_review.review.worksheet import export_worksheet, read_worksheet
+from mapping_review.segment.segments import Segment
+
+CODEBOOK = load_codebook(ROOT / "codebook.yaml")
+SEG = Segment(id="g1:2:abc", guide="g1", kind="sentence", role="text", page=2, start=0, end_page=2, end=30,
+              section=("Care",), text="Build a trusting relationship.", bbox=None)
+
+
+# -- blindness: what refusing to settle tells a coder -------------------------------------------------
+
+def _review(decisions, settings=None):
+    return Review(CODEBOOK, {"g1": "h", "g2": "h"}, decisions, {}, settings or ReviewSettings(),
+                  open_items(decisions, []))
+
+
+@pytest.mark.parametrize("settings", [ReviewSettings(), ReviewSettings(adjudicators=("carol",))])
+def test_a_coder_cannot_learn_from_a_refusal_whether_others_disagree(settings):
+    """alice may not settle anything on g1 (she codes it; or she is no adjudicator). Whether bob answered
+    an item as she did or not must not change what she is told - else the refusal is bob's answer."""
+    decisions = [d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", False),
+                 d("alice", "g1", "redirect_client", True), d("bob", "g1", "redirect_client", True),
+                 d("bob", "g1", "client_centered", True)]
+    review = _review(decisions, settings)
+    refusals = []
+    for code in ("dont_stigmatize", "redirect_client", "client_centered"):  # open, agreed, answered by bob only
+        with pytest.raises(RoleError) as e:
+            adjudicate(review, "g1", code, True, by="alice")
+        refusals.append(str(e.value))
+    assert len(set(refusals)) == 1, refusals
+    # someone who may settle is still told that only open disagreements are settled
+    by = "carol" if settings.adjudicators else "erin"
+    with pytest.raises(ConfigError, match="no open disagreement"):
+        adjudicate(review, "g1", "redirect_client", True, by=by)
+    assert adjudicate(review, "g1", "dont_stigmatize", True, by=by).settled_by == by
+
+
+def test_the_cli_refusal_is_the_same_on_open_and_agreed_items(review):
+    append_decisions(review.reviews_dir, [
+        d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", False),
+        d("alice", "g1", "redirect_client", True), d("bob", "g1", "redirect_client", True)])
+    outputs = [run("adjudicate", "g1", code, "yes", "-r", "alice", "-p", review.root)
+               for code in ("dont_stigmatize", "redirect_client")]
+    assert [o.exit_code for o in outputs] == [1, 1]
+    assert outputs[0].output == outputs[1].output
+    assert not [x for x in read_decisions(review.reviews_dir) if x.reviewer == "consensus"]
+
+
+# -- adjudication --------------------------------------------------------------------------------------
+
+def test_a_party_may_not_record_the_agreed_sheet_that_settles_their_own_disagreement(review, tmp_path):
+    root = review.root
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
+                                          d("bob", "g1", "dont_stigmatize", False)])
+    sheet = tmp_path / "agreed.csv"
+    write_table(sheet, ["Natbib", "Don't Stigmatize"], [["g1", "Yes"], ["g2", ""]])
+    refused = run("sheet", "import", sheet, "-r", "consensus", "--complete", "--by", "alice", "-p", root)
+    assert refused.exit_code == 1 and "alice answered this item" in refused.output, refused.output
+    assert "g1" in refused.output and "dont_stigmatize" in refused.output
+    assert not [x for x in read_decisions(review.reviews_dir) if x.reviewer == "consensus"]
+    # with parties_may_settle the team may record it as alice; a non-party may always
+    (root / "review.yaml").write_text("review:\n  parties_may_settle: true\n")
+    assert run("sheet", "import", sheet, "-r", "consensus", "--complete", "--by", "alice", "-p", root).exit_code == 0
+    (root / "review.yaml").unlink()
+    write_table(sheet, ["Natbib", "Don't Stigmatize"], [["g1", "No"], ["g2", ""]])
+    ok = run("sheet", "import", sheet, "-r", "consensus", "--complete", "--by", "carol", "-p", root)
+    assert ok.exit_code == 0, ok.output
+
+
+def test_an_agreed_sheet_without_disagreements_is_recorded_by_anyone_allowed(review, tmp_path):
+    sheet = tmp_path / "agreed.csv"
+    write_table(sheet, ["Natbib", "Don't Stigmatize"], [["g1", "Yes"], ["g2", ""]])
+    ok = run("sheet", "import", sheet, "-r", "consensus", "--complete", "--by", "alice", "-p", review.root)
+    assert ok.exit_code == 0, ok.output  # the paper's own sheet: nobody else has answered anything
+
+
+def test_quotes_of_an_agreed_sheet_name_who_recorded_them(tmp_path):
+    sheet = tmp_path / "agreed.csv"
+    label = next(f.label for f in CODEBOOK.features if f.id == "therapeutic_alliance")
+    write_table(sheet, ["Natbib", label, label + " [quote]"], [["g1", "Yes", "a trusting relationship"]])
+    result = quotes_to_decisions(sheet, CODEBOOK, segments={"g1": [SEG]}, guides={"g1": "h"}, reviewer="consensus",
+                                 settled_by="carol")
+    assert result.decisions and {x.settled_by for x in result.decisions} == {"carol"}
+    mine = quotes_to_decisions(sheet, CODEBOOK, segments={"g1": [SEG]}, guides={"g1": "h"}, reviewer="alice")
+    assert {x.settled_by for x in mine.decisions} == {""}
+
+
+def test_one_item_settled_twice_in_a_file_is_refused(tmp_path):
+    decisions = [d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", False)]
+    review = _review(decisions)
+    path = write_disagreements(tmp_path / "open.csv", list(review.open.values()))
+    header, rows = read_table(path)
+    col = header.index("decision")
+    rows = [[*rows[0][:col], "yes", *rows[0][col + 1:]], [*rows[0][:col], "no", *rows[0][col + 1:]]]
+    write_table(path, header, rows)
+    with pytest.raises(ConfigError, match=r"row 3: .*also on row 2") as e:
+        read_adjudications(path, review, by="carol")
+    assert "Nothing was recorded" in str(e.value)
+
+
+# -- decisions that could be lost ----------------------------------------------------------------------
+
+def test_a_worksheet_row_without_a_segment_is_refused_not_recorded_unreadably(tmp_path, review):
+    s = Suggestion("g1", "therapeutic_alliance", SEG.id, 2, ("Care",), SEG.text, "trusting relationship", 8, 29,
+                   1.0, "rules.v1", text_hash(SEG.text))
+    path = export_worksheet(tmp_path / "ws.csv", [s], reviewer="alice", decisions=[])
+    header, rows = read_table(path)
+    rows[0][header.index("decision")] = "accept"
+    own_row = ["g1", "", "", "", "", "", "", "", "", "", "therapeutic_alliance", "", ""]
+    write_table(path, header, [*rows, own_row])
+    with pytest.raises(ConfigError, match="row 3: no segment") as e:
+        read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g1"], reviewer="alice")
+    assert "Nothing was imported" in str(e.value)
+    # what used to happen: the row was recorded, and then no decision of anyone could be read
+    append_decisions(review.reviews_dir, [d("bob", "g1", "dont_stigmatize", True)])
+    assert len(read_reviews(review.reviews_dir).decisions) == 1
+
+
+def test_reviewer_names_that_differ_only_in_case_are_one_reviewer_refused(tmp_path):
+    append_decisions(tmp_path, [d("alice", "g1", "dont_stigmatize", True)])
+    with pytest.raises(ConfigError, match="'alice'"):
+        append_decisions(tmp_path, [d("Alice", "g1", "dont_stigmatize", False)])
+    assert [x.reviewer for x in read_decisions(tmp_path)] == ["alice"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alice.jsonl"]
+    append_decisions(tmp_path, [d("alice", "g1", "redirect_client", False)])  # the name as it is stays fine
+    for name in ("Consensus", "CONSENSUS"):
+        with pytest.raises(ConfigError, match="consensus"):
+            check_reviewer(name)
+    assert check_reviewer("consensus") == "consensus"
+
+
+def test_a_decision_file_is_appended_as_written(tmp_path):
+    """The case check reads the folder; it must not change what is written or where."""
+    append_decisions(tmp_path, [d("bob", "g1", "dont_stigmatize", True), d("carol", "g1", "dont_stigmatize", False)])
+    assert [json.loads(x)["reviewer"] for x in (tmp_path / "bob.jsonl").read_text().splitlines()] == ["bob"]
+    assert len(read_decisions(tmp_path)) == 2
+
+
+def test_a_sheet_or_worksheet_is_never_imported_as_another_reviewers(review, tmp_path):
+    root = review.root
+    sheet = tmp_path / "alice.csv"
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True)])
+    assert run("sheet", "export", "-r", "alice", "-o", sheet, "-p", root).exit_code == 0
+    header, rows = read_table(sheet)
+    assert header[-1] == "reviewer" and {row[-1] for row in rows} == {"alice"}
+    wrong = run("sheet", "import", sheet, "-r", "bob", "-p", root)  # alice's Yes would become bob's
+    assert wrong.exit_code == 1 and "this is alice's sheet, not bob's" in wrong.output, wrong.output
+    assert {x.reviewer for x in read_decisions(review.reviews_dir)} == {"alice"}
+    assert run("sheet", "import", sheet, "-r", "alice", "-p", root).exit_code == 0
+    for row in rows:
+        row[-1] = ""  # the team makes it theirs
+    write_table(sheet, header, rows)
+    assert run("sheet", "import", sheet, "-r", "bob", "-p", root).exit_code == 0
+    assert {(x.reviewer, x.value) for x in read_decisions(review.reviews_dir)} == {("alice", True), ("bob", True)}
+
+    s = Suggestion("g1", "therapeutic_alliance", SEG.id, 2, ("Care",), SEG.text, "trusting relationship", 8, 29,
+                   1.0, "rules.v1", text_hash(SEG.text))
+    done = [d("alice", "g1", "therapeutic_alliance", True, level="segment", segment=SEG.id, action="accept")]
+    path = export_worksheet(tmp_path / "ws.csv", [s], reviewer="alice", decisions=done)
+    with pytest.raises(ConfigError, match="this is alice's worksheet, not bob's"):
+        read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g1"], reviewer="bob", previous=done)
+    mine = read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g1"], reviewer="alice", previous=done)
+    assert mine.decisions == [] and mine.unchanged == 1
+
+
+def test_case_twins_in_one_append_and_a_trailing_newline_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="differ only in letter case"):
+        append_decisions(tmp_path, [d("Jane_Doe", "g1", "dont_stigmatize", True),
+                                    d("jane_doe", "g1", "dont_stigmatize", False)])
+    assert not list(tmp_path.glob("*.jsonl"))  # nothing was written, not even the first
+    with pytest.raises(ConfigError, match="may only use"):
+        check_reviewer("alice\n")  # would be a reviewer of its own, shown as alice
