@@ -17,11 +17,12 @@ from refi_helpers import assert_valid, current, make_decisions, members, write_z
 from mapping_review import pipeline
 from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.versions import CODER
+from mapping_review.errors import RoleError
 from mapping_review.exchange import export_qdc, export_qdpx, import_qdc, import_qdpx
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import Project, init_project
 from mapping_review.project.manifest import load_manifest
-from mapping_review.review.decisions import read_decisions
+from mapping_review.review.decisions import Decision, append_decisions, read_decisions
 from mapping_review.review.state import load_review, resolve_review, write_tables
 from mapping_review.segment.inspect import load_segments
 
@@ -69,7 +70,7 @@ def test_export_validates_and_carries_every_guide_with_its_pdf_and_text(exported
 def test_round_trip_gives_the_same_codebook_decisions_and_guide_codes(exported, guides_build):
     original, out, base = exported
     fresh = built_copy(base / "fresh", guides_build)
-    result = import_qdpx(fresh, out.path)
+    result = import_qdpx(fresh, out.path, settled_by="dana")
     assert result.unmapped == [] and result.unmatched == [], result.unmatched[:3]
     codebook = load_codebook(original.codebook_path)
     n_tree = len(codebook.codes) + sum(1 for f in codebook.features if f.codes)  # codes and features holding sub-values
@@ -82,7 +83,8 @@ def test_round_trip_gives_the_same_codebook_decisions_and_guide_codes(exported, 
     table = (original.build_dir / "tables" / "guide_codes.csv").read_text()
     assert (fresh.build_dir / "tables" / "guide_codes.csv").read_text() == table
     assert "reviewer:carol" in table and "consensus" in table
-    again = import_qdpx(fresh, out.path)
+    assert {d.settled_by for d in result.decisions if d.reviewer == "consensus"} == {"dana"}
+    again = import_qdpx(fresh, out.path, settled_by="dana")
     assert again.decisions == [] and again.unchanged == len(result.decisions)
     assert len(read_decisions(fresh.reviews_dir)) == len(result.decisions)
 
@@ -107,6 +109,33 @@ def _their_text(pdf: Path) -> str:
     finally:
         doc.close()
     return "\r\n\r\n".join(p.replace("\r\n", "\n").replace("\n", "\r\n") for p in pages)
+
+
+def test_consensus_codings_are_recorded_only_by_someone_allowed_to_settle_them(tmp_path, guides_build):
+    base = tmp_path
+    original = built_copy(base / "original", guides_build)
+    guide = sorted(load_review(original).guides)[0]
+    answers = [Decision(who, "2025-04-01T10:00:00Z", "guide", guide, "modality/video", value, "set", origin="test")
+               for who, value in (("alice", True), ("bob", False))]
+    answers.append(Decision("consensus", "2025-04-02T10:00:00Z", "guide", guide, "modality/video", False, "set",
+                            origin="adjudication", settled_by="erin"))
+    append_decisions(original.reviews_dir, answers)
+    out = export_qdpx(original, base / "disputed.qdpx")
+    fresh = built_copy(base / "disputed", guides_build)
+
+    left_out = import_qdpx(fresh, out.path, dry_run=True)
+    assert left_out.decisions and all(d.reviewer != "consensus" for d in left_out.decisions)
+    assert any("consensus decision(s) not recorded" in w and "--by" in w for w in left_out.warnings)
+
+    with pytest.raises(RoleError, match="alice"):  # alice answered the disputed item in the same file
+        import_qdpx(fresh, out.path, settled_by="alice")
+    assert read_decisions(fresh.reviews_dir) == []  # nothing recorded
+
+    result = import_qdpx(fresh, out.path, settled_by="dana")
+    agreed = [d for d in read_decisions(fresh.reviews_dir) if d.reviewer == "consensus"]
+    assert agreed and {d.settled_by for d in agreed} == {"dana"}
+    assert any((d.guide, d.code, d.value) == (guide, "modality/video", False) for d in agreed)
+    assert len(result.decisions) == len(read_decisions(fresh.reviews_dir))
 
 
 def _skeleton(text: str) -> str:

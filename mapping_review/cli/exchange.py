@@ -111,11 +111,14 @@ def _report(result: QdaImport, *, recorded: bool, codings: bool = True) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @draft_option
 @click.option("--dry-run", is_flag=True, help="Report what would be recorded; write nothing to reviews/.")
+@click.option("--by", "settled_by", default="",
+              help="Who records the file's consensus codings for the team (allowed to settle by review.yaml); "
+                   "without it they are left out.")
 @project_option
 @library_errors
-def import_qdpx_cmd(path: Path, draft: Path | None, dry_run: bool, project_dir: Path) -> None:
+def import_qdpx_cmd(path: Path, draft: Path | None, dry_run: bool, settled_by: str, project_dir: Path) -> None:
     """Record the codings of a REFI-QDA project PATH as its coders' decisions."""
-    result = import_qdpx(open_project(project_dir), path, draft=draft, dry_run=dry_run)
+    result = import_qdpx(open_project(project_dir), path, draft=draft, dry_run=dry_run, settled_by=settled_by)
     _report(result, recorded=not dry_run)
 
 

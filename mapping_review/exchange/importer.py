@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mapping_review.coding.codebook import Codebook
@@ -28,8 +28,17 @@ from mapping_review.project.layout import Project
 from mapping_review.project.library_formats import normalise_title
 from mapping_review.project.manifest import Guide, load_manifest
 from mapping_review.project.settings import load_settings
-from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, append_decisions, latest, now, read_decisions
-from mapping_review.review.state import load_review
+from mapping_review.review.adjudication import check_agreed_sheet, check_recorder
+from mapping_review.review.decisions import (
+    CONSENSUS,
+    REVIEWER_PATTERN,
+    Decision,
+    append_decisions,
+    latest,
+    now,
+    read_decisions,
+)
+from mapping_review.review.state import ReviewState, adjudication_of, load_review
 
 
 @dataclass
@@ -121,8 +130,14 @@ def _source_text(source: QdaSource, archive: Archive, base_path: str) -> str | N
     return source.inline_text or None
 
 
-def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_run: bool = False) -> QdaImport:
-    """Bring a ``.qdpx`` project's codebook and codings in; see the module's docstring."""
+def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_run: bool = False,
+                settled_by: str = "") -> QdaImport:
+    """Bring a ``.qdpx`` project's codebook and codings in; see the module's docstring.
+
+    Codings by a user named ``consensus`` settle disagreements, so they are recorded only with ``settled_by``
+    (someone ``review.yaml`` allows to settle each item they answer); without it they are left out and
+    reported, and the rest is recorded.
+    """
     archive = Archive(path)
     try:
         qda = read_qde(archive.qde(), f"{path.name}:{archive.qde_name}")
@@ -156,12 +171,31 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
             context.source(source, guide, text, theirs)
         context.cases(by_source, {g.key for g in guides})
         decisions = _changed(context.decisions, read_decisions(project.reviews_dir), result)
+        decisions = _settled(decisions, state, settled_by, result)
         result.decisions = decisions
         if decisions and not dry_run:
             append_decisions(project.reviews_dir, decisions)
         return result
     finally:
         archive.close()
+
+
+def _settled(decisions: list[Decision], state: ReviewState, settled_by: str, result: QdaImport) -> list[Decision]:
+    """The consensus's decisions carry who recorded them, once that person is checked against the roles;
+    without a recorder they are left out."""
+    agreed = [d for d in decisions if d.reviewer == CONSENSUS]
+    if not agreed:
+        return decisions
+    if not settled_by:
+        result.warnings.append(f"{len(agreed)} consensus decision(s) not recorded: an agreed coding settles "
+                               "disagreements, so import again with --by NAME (who records it for the team)")
+        return [d for d in decisions if d.reviewer != CONSENSUS]
+    others = [d for d in decisions if d.reviewer != CONSENSUS]
+    review = adjudication_of(replace(state, decisions=state.decisions + others))  # the coders' answers of this file too
+    check_recorder(CONSENSUS, settled_by, review.settings)
+    agreed = [replace(d, settled_by=settled_by) for d in agreed]
+    check_agreed_sheet(review, agreed, by=settled_by)
+    return others + agreed
 
 
 def _changed(new: list[Decision], previous: list[Decision], result: QdaImport) -> list[Decision]:
