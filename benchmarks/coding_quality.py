@@ -210,7 +210,8 @@ def write_errors(path: Path, devset: Devset, results: Sequence[dict[str, object]
             label = index.get((guide, top.segment, code))
             if label is not None and label.supports:
                 continue
-            first = next((i + 1 for i, s in enumerate(items) if (lab := index.get((guide, s.segment, code))) and lab.supports), "")
+            first = next((i + 1 for i, s in enumerate(items)
+                          if (lab := index.get((guide, s.segment, code))) and lab.supports), "")
             rows.append([r["part"], guide, code, label.label if label else "", f"{top.rank:.3f}",
                          strength(rule[code], evidence.get((guide, code), Evidence())), devset.truth[(guide, code)],
                          first, top.page, " > ".join(top.section), top.match, top.quote])

@@ -53,7 +53,8 @@ def main() -> None:
               f"{_fmt(f.recall):>7s}")
     print(f"mean AUC by family: {statistics.mean(f.auc for f in folds if f.auc is not None):.3f}")
     model = fit_evidence_model(examples, definitions=definitions, meta={
-        "coder": CODER, "cues": CUES, "trained_on": keys, "n_items": len(examples), "n_supports": sum(e.label for e in examples),
+        "coder": CODER, "cues": CUES, "trained_on": keys, "n_items": len(examples),
+        "n_supports": sum(e.label for e in examples),
         "labels_sha256": _labels_digest(keys),
     })
     if args.dry_run:

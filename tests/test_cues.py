@@ -39,7 +39,8 @@ def test_where_it_stands():
     assert "section_listing" in on("• Job interview", ("Sample In Vivo Items",))
     assert "section_self_care" in on("Rest and eat well.", ("Chapter 4", "Caring for yourself"))
     assert "section_resources" in on("Read this book.", ("Additional resources and links",))
-    assert "section_others" in on("Provide emotional support.", ("1.4 Support and interventions for family members and carers",))
+    carers = ("1.4 Support and interventions for family members and carers",)
+    assert "section_others" in on("Provide emotional support.", carers)
     assert "section_others" in on("Provide supervision.", ("Organising care", "Staff training and supervision"))
     assert "section_others" not in on("Offer CBT.", ("1.5 Psychological interventions",))
 
