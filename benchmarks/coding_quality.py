@@ -8,6 +8,10 @@ guides, so neither figure is in-sample for the classifier. A development guide i
 family of sibling guides (``--hold-out family``, the default: NICE guides of one family share whole
 recommendations, so a sibling in the training set flatters the figure) or alone (``guide``).
 
+Precision at 1 counts the best passage of every code the machine says is present. Beside it, the codes
+decided by a strong passage (whose best passage is shown first as evidence) and those decided on weak
+evidence only (marked so by ``decide.v3``) are reported apart; the weak ones stay in the headline.
+
 Usage: python benchmarks/coding_quality.py [--part dev|test|all] [--hold-out family,guide] [--todo FILE]
        [--errors FILE] [--rules-only]
 """
