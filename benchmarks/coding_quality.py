@@ -8,8 +8,12 @@ guides, so neither figure is in-sample for the classifier. A development guide i
 family of sibling guides (``--hold-out family``, the default: NICE guides of one family share whole
 recommendations, so a sibling in the training set flatters the figure) or alone (``guide``).
 
+Precision at 1 counts the best passage of every code the machine says is present. Beside it, the codes
+decided by a strong passage (whose best passage is shown first as evidence) and those decided on weak
+evidence only (marked so by ``decide.v3``) are reported apart; the weak ones stay in the headline.
+
 Usage: python benchmarks/coding_quality.py [--part dev|test|all] [--hold-out family,guide] [--todo FILE]
-       [--rules-only]
+       [--errors FILE] [--rules-only]
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 
 from devset import Devset, load_devset
 
-from mapping_review.coding.decide import auto_codes, summarise
+from mapping_review.coding.decide import Evidence, auto_codes, strength, summarise
 from mapping_review.coding.evidence import code_definitions, density_of, rank_evidence, shipped_model
 from mapping_review.coding.evidence_fit import Example, fit_evidence_model
 from mapping_review.coding.labels import SentenceLabel, match_labels
@@ -113,6 +117,11 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
         ranked.setdefault((s.guide, s.code), []).append(s)
     ranked = {k: rank_evidence(v) for k, v in ranked.items()}
     p1, p3 = precision_at(1, ranked, present, index), precision_at(3, ranked, present, index)
+    # a present code decided by weak evidence alone is marked "weak evidence only" (no quote reaches the
+    # bar): P@1 above counts its best passage all the same; here the strong and weak codes apart
+    rule = {c.id: c.decision for c in codebook.codes}
+    weak = [(g, c) for g, c in present if strength(rule[c], evidence.get((g, c), Evidence())) == "weak"]
+    strong = [k for k in present if k not in set(weak)]
     floor = codebook.model.decision.min_weak
     near = [k for k, v in ranked.items() if v and v[0].rank >= floor]
     p3_near = precision_at(3, ranked, near, index)
@@ -121,6 +130,8 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
     return {
         "part": part if part == "test" or rules_only else f"{part} (held out by {hold_out})", "guides": keys,
         "labels": status, "p1": p1, "p3": p3, "p3_near": p3_near,
+        "p1_strong": precision_at(1, ranked, strong, index), "p1_weak": precision_at(1, ranked, weak, index),
+        "ranked": ranked, "index": index,
         "recall": recall_of(suggestions, targets, floor=floor),
         "recall_any": recall_of(suggestions, targets),
         "kappa": cohen_kappa(devset.truth, machine, truth_keys),
@@ -147,6 +158,11 @@ def print_figures(result: dict[str, object]) -> None:
     o1, o3 = p1.overall, p3.overall
     print(f"{'ALL':38s} {_fmt(o1.precision):>6s} {o1.labelled:3d} {_fmt(o3.precision):>6s} {o3.labelled:3d} "
           f"{o3.unlabelled:7d}")
+    strong, weak = result["p1_strong"].overall, result["p1_weak"].overall  # type: ignore[attr-defined]
+    print(f"P@1 of the quotes shown first (codes decided by a strong passage): {_fmt(strong.precision)} "
+          f"({strong.supports}/{strong.labelled}); present on weak evidence only (marked so, no quote shown as "
+          f"evidence): {weak.labelled + weak.unlabelled} codes, whose best passage supports in "
+          f"{weak.supports}/{weak.labelled}")
     rec, rec_any = result["recall"], result["recall_any"]
     print(f"evidence recall on reader-found passages: {_fmt(rec.recall)} ({rec.found}/{rec.total}; "  # type: ignore[attr-defined]
           f"as any candidate {_fmt(rec_any.recall)})")  # type: ignore[attr-defined]
@@ -178,10 +194,45 @@ def write_todo(path: Path, devset: Devset, results: Sequence[dict[str, object]],
     print(f"\nwrote {len(rows)} unlabelled top-3 passages to {path}")
 
 
+def write_errors(path: Path, devset: Devset, results: Sequence[dict[str, object]]) -> None:
+    """Development part only: every present code whose best passage is not labelled ``supports`` - the
+    passage, its label, score, section, and where the first supporting passage is ranked - for error
+    analysis. Test labels are never listed."""
+    rows = []
+    for r in results:
+        if not str(r["part"]).startswith("dev"):
+            continue
+        ranked, index, machine = r["ranked"], r["index"], r["machine"]
+        assert isinstance(ranked, dict) and isinstance(index, dict) and isinstance(machine, dict)
+        rule = {c.id: c.decision for c in devset.codebook.codes}
+        evidence = summarise(s for v in ranked.values() for s in v)
+        for (guide, code), present in sorted(machine.items()):
+            items = ranked.get((guide, code), [])
+            if not present or not items:
+                continue
+            top = items[0]
+            label = index.get((guide, top.segment, code))
+            if label is not None and label.supports:
+                continue
+            first = next((i + 1 for i, s in enumerate(items)
+                          if (lab := index.get((guide, s.segment, code))) and lab.supports), "")
+            rows.append([r["part"], guide, code, label.label if label else "", f"{top.rank:.3f}",
+                         strength(rule[code], evidence.get((guide, code), Evidence())), devset.truth[(guide, code)],
+                         first, top.page, " > ".join(top.section), top.match, top.quote])
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["part", "guide", "code", "label", "evidence", "strength", "reader_present", "first_support_rank",
+                    "page", "section", "match", "text"])
+        w.writerows(rows)
+    print(f"\nwrote {len(rows)} development codes whose best passage is not evidence to {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["dev", "test", "all"], default="all")
     parser.add_argument("--todo", type=Path, default=None, help="write unlabelled top-3 passages to this CSV")
+    parser.add_argument("--errors", type=Path, default=None,
+                        help="write the development part's present codes whose best passage is not evidence to this CSV")
     parser.add_argument("--near", action="store_true", help="--todo also lists codes the machine finds absent")
     parser.add_argument("--rules-only", action="store_true", help="rank and decide by the rule score alone")
     parser.add_argument("--hold-out", default="family,guide",
@@ -197,6 +248,8 @@ def main() -> None:
                for part in parts for hold in (holds if part == "dev" and not args.rules_only else holds[:1])]
     for r in results:
         print_figures(r)
+    if args.errors:
+        write_errors(args.errors, devset, results)
     if args.todo:
         write_todo(args.todo, devset, results, near=args.near)
     print(f"\n({time.perf_counter() - start:.1f} s)")

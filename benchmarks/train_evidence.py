@@ -1,10 +1,10 @@
 """Train the shipped evidence classifier from the development part's sentence labels.
 
 Codes the development guides with the rule coder, finds each labelled sentence again, fits the evidence
-classifier (``evidence-clf.v2``) on every labelled suggestion, reports cross-validated figures with each
+classifier (``evidence-clf.v3``) on every labelled suggestion, reports cross-validated figures with each
 family of sibling guides held out in turn (no guide, nor a sibling of it, helps to score it), and writes
-the model to mapping_review/coding/models/evidence-clf.v2.json and the report to
-data/coding/evidence-clf.v2.cv.csv. Test-part labels are never read.
+the model to mapping_review/coding/models/evidence-clf.v3.json and the report to
+data/coding/evidence-clf.v3.cv.csv. Test-part labels are never read.
 
 Usage: python benchmarks/train_evidence.py [--dry-run]
 """
@@ -19,6 +19,7 @@ import statistics
 from coding_quality import examples_of, held_out_groups, label_index
 from devset import DATA, ROOT, load_devset
 
+from mapping_review.coding.cues import CUES
 from mapping_review.coding.evidence import MODEL, MODEL_FILE, code_definitions, save_model
 from mapping_review.coding.evidence_fit import cross_validate, fit_evidence_model
 from mapping_review.coding.rules import CODER, RuleCoder
@@ -52,7 +53,8 @@ def main() -> None:
               f"{_fmt(f.recall):>7s}")
     print(f"mean AUC by family: {statistics.mean(f.auc for f in folds if f.auc is not None):.3f}")
     model = fit_evidence_model(examples, definitions=definitions, meta={
-        "coder": CODER, "trained_on": keys, "n_items": len(examples), "n_supports": sum(e.label for e in examples),
+        "coder": CODER, "cues": CUES, "trained_on": keys, "n_items": len(examples),
+        "n_supports": sum(e.label for e in examples),
         "labels_sha256": _labels_digest(keys),
     })
     if args.dry_run:

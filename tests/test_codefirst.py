@@ -11,10 +11,11 @@ from pdfmaker import guide_pages, make_pdf
 
 from mapping_review import pipeline
 from mapping_review.cli import main
+from mapping_review.coding.decide import Evidence, strength
 from mapping_review.errors import ConfigError
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import init_project
-from mapping_review.review.codefirst import answer_decisions, code_first, next_undecided
+from mapping_review.review.codefirst import CodeRow, answer_decisions, code_first, next_undecided
 from mapping_review.review.decisions import Decision, append_decisions, read_decisions
 from mapping_review.review.progress import review_progress
 from mapping_review.review.queue_state import rank_for_review
@@ -53,10 +54,23 @@ def test_code_first_shows_every_code_with_the_machine_and_only_the_reviewers_own
     assert row.n_evidence >= 1 and row.quotes and all(q.status == "undecided" for q in row.quotes)  # bob's not shown
     assert all(r.answer is None for r in view.rows)  # nor the consensus
     assert [q.evidence for q in row.quotes] == sorted((q.evidence for q in row.quotes), reverse=True)
+    for r in view.rows:  # a present code says whether one passage or only weak evidence decided it
+        code = state.codebook.by_id[r.code]
+        assert r.strength == strength(code.decision, state.evidence.get(("tg1", r.code), Evidence()))
+        assert bool(r.strength) == r.machine
     bob = next(r for r in code_first(state, "tg1", "bob").rows if r.code == s.code)
     assert bob.answer is True and not bob.explicit and any(q.status == "accepted" for q in bob.quotes)
     with pytest.raises(ConfigError, match="unknown guide"):
         code_first(state, "nope", "alice")
+
+
+def test_a_code_decided_on_weak_evidence_alone_is_marked_so():
+    def row(machine, strength):
+        return CodeRow("c", "C", "F", machine, None, False, 3, [], strength)
+
+    assert row(True, "strong").machine_words == "present"
+    assert row(True, "weak").machine_words == "present, weak evidence only"
+    assert row(False, "").machine_words == "absent"
 
 
 def test_answers_record_only_what_the_reviewer_answered(built):

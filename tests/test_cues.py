@@ -25,6 +25,12 @@ def test_what_kind_of_sentence():
     assert "exercise" in on("Notice your breathing and close your eyes.")
     assert "numbered" in on("1.4.2 Offer CBT.", role="recommendation")
     assert {"heading", "title"} <= on("Home visits", heading=True)
+    assert "meta" in on("It covers care planning and access to services.")
+    assert "meta" in on("1.1 This guideline covers adults with depression.")
+    assert "meta" not in on("It is important to cover the costs.")
+    assert "staff_development" in on("• take part in the monitoring of their practice, for example by supervision.")
+    assert "staff_development" in on("Staff should be trained in positive behaviour support.")
+    assert "staff_development" not in on("Offer the person a home visit.")
 
 
 def test_where_it_stands():
@@ -33,6 +39,10 @@ def test_where_it_stands():
     assert "section_listing" in on("• Job interview", ("Sample In Vivo Items",))
     assert "section_self_care" in on("Rest and eat well.", ("Chapter 4", "Caring for yourself"))
     assert "section_resources" in on("Read this book.", ("Additional resources and links",))
+    carers = ("1.4 Support and interventions for family members and carers",)
+    assert "section_others" in on("Provide emotional support.", carers)
+    assert "section_others" in on("Provide supervision.", ("Organising care", "Staff training and supervision"))
+    assert "section_others" not in on("Offer CBT.", ("1.5 Psychological interventions",))
 
 
 def test_every_cue_is_named_and_numeric():

@@ -3,7 +3,7 @@ import random
 from conftest import ROOT
 
 from mapping_review.coding.codebook import DecisionRule, load_codebook
-from mapping_review.coding.decide import Evidence, applies, calibrate, combined, fit_rule, summarise
+from mapping_review.coding.decide import Evidence, applies, calibrate, combined, fit_rule, strength, summarise
 from mapping_review.coding.suggestions import Suggestion
 
 
@@ -31,6 +31,16 @@ def test_one_strong_passage_or_weak_ones_that_add_up_across_sections():
     many_weak = tuple([0.35] * 4)
     assert combined(many_weak) > 0.7 and applies(rule, Evidence(4, 4, 0.35, many_weak))
     assert not applies(DecisionRule(min_evidence=5), Evidence(4, 4, 0.99, (0.99,)))
+
+
+def test_a_present_code_says_whether_one_passage_or_only_weak_evidence_decided_it():
+    rule = DecisionRule(min_score=0.7, min_sections=2, min_weak=0.3, min_total=0.7)
+    assert strength(rule, Evidence(1, 1, 0.7, (0.7,))) == "strong"  # the bar itself is strong
+    assert strength(rule, Evidence(3, 2, 0.69, (0.69, 0.5))) == "weak"  # present, but no passage to show alone
+    assert strength(rule, Evidence(1, 1, 0.69, (0.69,))) == ""  # absent
+    assert strength(rule, Evidence()) == ""
+    # the strength follows the rule, not a fixed bar
+    assert strength(DecisionRule(min_score=0.9, min_weak=0.3, min_total=0.7), Evidence(2, 2, 0.8, (0.8, 0.4))) == "weak"
 
 
 def test_fit_keeps_the_default_on_noise_and_moves_on_a_clear_standard():

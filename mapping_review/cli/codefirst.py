@@ -49,7 +49,7 @@ def codes_cmd(guide: str, reviewer: str, top: int, project_dir: Path) -> None:
     for row in view.rows:
         mark = ANSWER_WORDS[row.answer] + ("" if row.explicit or row.answer is None else " (an accepted quote)")
         console.print(f"\n[bold]{escape(row.code)}[/] - {escape(row.label)}: you: {mark}; "
-                      f"machine: {'present' if row.machine else 'absent'} ({row.n_evidence} suggestion(s))")
+                      f"machine: {row.machine_words} ({row.n_evidence} suggestion(s))")
         for q in row.quotes:
             console.print(f"  {escape(f'[{q.status}]')} p. {q.page} {escape(q.segment)} evidence {q.evidence:g}: "
                           f"{escape(q.text[:200])}")

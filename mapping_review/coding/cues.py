@@ -1,4 +1,4 @@
-"""Cues that tell care a guide recommends or describes from a passing word (``cues.v1``).
+"""Cues that tell care a guide recommends or describes from a passing word (``cues.v2``).
 
 Three families, all read from the sentence and its section path, none tied to one guide's wording:
 
@@ -7,10 +7,12 @@ Three families, all read from the sentence and its section path, none tied to on
   mother as subject; first-person speech), the author (this guideline, the committee, evidence);
 - **what kind of sentence**: recommendation or instruction, description of care, question, symptom or
   feature of a condition, example or quoted speech, exercise addressed to the client, reference,
-  meta-text about the document;
+  meta-text about the document (what the guideline covers), the staff's own training, supervision or
+  practice;
 - **where it stands**: recommendations, context or background, evidence and rationale, research
   recommendations, glossary, appendix, forms and handouts, case examples, the helper's own self-care
-  and training, scope ("who is it for").
+  and training, scope ("who is it for"), and sections about other people than the client (family
+  members and carers, staff).
 
 :func:`sentence_cues` returns named numeric features; the evidence classifier weighs them.
 """
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 
 from mapping_review.coding.hygiene import blank_glyphs, ci, n_words
 
-CUES = "cues.v1"
+CUES = "cues.v2"
 
 _LEAD = ci(r"^[\s•·●○◦▪■□☐☑✓✔➢➤►»«\-–—－*◇◆]*(\(?\d+(\.\d+)*[.)]?\s+|[a-z][.)]\s+)?")
 _IMPERATIVE = ci(
@@ -88,6 +90,16 @@ _LISTING_HEADING = ci(
     r"feelings?|consequences?|risk factors|safety behaviou?rs|precautions|distractions|protections|"
     r"questions?|answers?|picture [a-z]|caption)\b",
 )
+_STAFF_DEVELOPMENT = ci(
+    r"\b(skills training|training (in|for|on)|trained (in|to)|supervis(or|ors|ion|ed)|(their|your) (own )?(practice|"
+    r"competence|wellbeing|well-being)|audit|reflective practice|workforce|continuing professional)\b",
+)
+_META = ci(
+    r"^(it|this (guideline|guidance|guide|manual|document|section|chapter|handout|module)|the guideline)\s+"
+    r"(covers|includes|is for|does not cover|also covers|focuses|aims|describes|explains|sets out|offers|"
+    r"contains|is intended|was developed|has been)\b",
+)
+_OTHERS_HEADING = ci(r"\b(family members|families|carers|parents|staff|workforce|practitioners|employers)\b")
 _CARE_NOUN = ci(
     r"\b(sessions?|interventions?|treatments?|therapy|programmes?|programs?|care|support|strategies|techniques?|"
     r"assessments?|plans?|visits?|appointments?|services?)\b",
@@ -148,6 +160,8 @@ def sentence_cues(text: str, section: Sequence[str], *, role: str = "text", head
         "no_verb": float(not _VERB_HINT.search(body) and not _IMPERATIVE.match(body)),
         "bullet": float(bool(re.match(r"^\s*[•·●○◦▪■□☐☑✓✔➢➤►»«\-–—－*◇◆]", blank_glyphs(text)))),
         "in_brackets": float(body.startswith(("[", "("))),
+        "staff_development": float(bool(_STAFF_DEVELOPMENT.search(body))),
+        "meta": float(bool(_META.match(body))),
         "resource_pointer": float(bool(re.search(r"\b(download|link|website|web site|available (at|from|online)|"
                                                  r"copies of)\b", body, flags=re.IGNORECASE))),
     }
@@ -156,6 +170,7 @@ def sentence_cues(text: str, section: Sequence[str], *, role: str = "text", head
     for name, pattern in _SECTIONS.items():
         cues[name] = float(bool(pattern.search(innermost)) or bool(pattern.search(path)) * 0.5)
     cues["section_listing"] = float(bool(_LISTING_HEADING.search(innermost)))
+    cues["section_others"] = float(bool(_OTHERS_HEADING.search(innermost)))
     cues["helper_acts"] = float(cues["imperative"] or cues["helper_modal"])
     cues["client_acts"] = float(not cues["helper_acts"] and (cues["client_subject"] or cues["first_person"]))
     return cues

@@ -1,4 +1,4 @@
-"""From scored evidence to guide-level codes (``source=auto``), and fitting that rule (``decide.v2``).
+"""From scored evidence to guide-level codes (``source=auto``), and fitting that rule (``decide.v3``).
 
 Each suggestion carries an evidence score in [0, 1] (the evidence classifier's probability; the rule
 score when there is no classifier). The rule (``decision`` in the codebook, or its default):
@@ -7,6 +7,12 @@ score when there is no classifier). The rule (``decision`` in the codebook, or i
 - **weak evidence that accumulates**: passages scoring at least ``min_weak`` in at least
   ``min_sections`` different sections, whose combined score ``1 - prod(1 - best score of each section)``
   reaches ``min_total``. A passage repeated in an appendix counts once (the coder keeps it once).
+
+A present code says how it was decided (:func:`strength`): ``strong`` when a passage reaches
+``min_score`` - that passage is shown first as the evidence - or ``weak`` when only weak evidence adds
+up, in which case no passage reaches the bar and the code is marked "weak evidence only" (on the
+development part the best passage of such a code supports it about half the time, against more than
+eight in ten for a strong code).
 
 :func:`calibrate` fits one pooled rule across all codes to reviewers' guide-level answers, each guide
 held out in turn; a code gets a rule of its own only when that beats the pooled rule on held-out
@@ -23,7 +29,10 @@ from mapping_review.coding.codebook import Codebook, DecisionRule
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.coding.versions import DECIDER
 
-__all__ = ["DECIDER", "Calibration", "Evidence", "applies", "auto_codes", "calibrate", "combined", "fit_rule", "summarise"]
+__all__ = ["DECIDER", "STRENGTHS", "Calibration", "Evidence", "applies", "auto_codes", "calibrate", "combined", "fit_rule",
+           "strength", "summarise"]
+
+STRENGTHS = ("strong", "weak")  # how a present code was decided; "" when absent
 
 SCORE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9)
 SECTION_GRID = (2, 3, 5)
@@ -69,6 +78,14 @@ def applies(rule: DecisionRule, evidence: Evidence) -> bool:
         return True
     weak = [s for s in evidence.section_scores if s >= rule.min_weak]
     return len(weak) >= rule.min_sections and combined(weak) >= rule.min_total
+
+
+def strength(rule: DecisionRule, evidence: Evidence) -> str:
+    """``strong`` when one passage decides the code present, ``weak`` when only weak evidence adding up
+    across sections does (no passage to show as evidence on its own), ``""`` when the code is absent."""
+    if not applies(rule, evidence):
+        return ""
+    return "strong" if evidence.max_score >= rule.min_score else "weak"
 
 
 def auto_codes(

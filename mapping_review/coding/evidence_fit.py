@@ -1,4 +1,4 @@
-"""Fitting ``evidence-clf.v2`` from sentence labels, with cross-validation by guide.
+"""Fitting ``evidence-clf.v3`` from sentence labels, with cross-validation by guide.
 
 Training items are rule suggestions whose unit and code carry a label: ``supports`` is a positive,
 ``mentions``, ``wrong_sense`` and ``boilerplate`` are negatives. :func:`fit_evidence_model` returns the
@@ -20,6 +20,7 @@ from mapping_review.coding.suggestions import Suggestion
 MIN_GUIDES = 2  # a text term must occur in labelled units of this many guides
 MIN_DOCS = 3  # ... and in this many labelled units
 C = 0.5  # inverse regularisation strength of the logistic regression
+CLASS_WEIGHT: str | None = "balanced"  # supports and the rest weigh alike in the fit
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def fit_evidence_model(examples: Sequence[Example], *, definitions: Mapping[str,
     x = hstack([csr_matrix((vals_t, (rows_t, cols_t)), shape=(len(examples), len(vocabulary))),
                 csr_matrix((vals_o, (rows_o, cols_o)), shape=(len(examples), len(other_names)))]).tocsr()
     y = np.array([int(e.label) for e in examples])
-    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000, random_state=random_state).fit(x, y)
+    clf = LogisticRegression(C=C, class_weight=CLASS_WEIGHT, max_iter=5000, random_state=random_state).fit(x, y)
     coef = clf.coef_[0]
     text_coef = tuple(float(c) for c in coef[: len(vocabulary)])
     offset = len(vocabulary)

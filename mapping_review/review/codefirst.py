@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mapping_review.coding.decide import auto_codes
+from mapping_review.coding.decide import Evidence, auto_codes, strength
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.errors import ConfigError
 from mapping_review.review.decisions import CONSENSUS, Decision, check_reviewer, guide_level, latest, now, own_answers
@@ -49,6 +49,14 @@ class CodeRow:
     explicit: bool  # the answer is a guide-level decision (not only implied by an accepted quote)
     n_evidence: int
     quotes: list[Quote] = field(default_factory=list)
+    strength: str = ""  # strong | weak (only weak evidence adding up: no quote reaches the bar) | "" (absent)
+
+    @property
+    def machine_words(self) -> str:
+        """The machine's answer as shown: "present", "present, weak evidence only" or "absent"."""
+        if not self.machine:
+            return "absent"
+        return "present, weak evidence only" if self.strength == "weak" else "present"
 
     @property
     def decided(self) -> bool:
@@ -115,7 +123,8 @@ def code_first(state: ReviewState, guide: str, reviewer: str, *, top: int = TOP)
         found = by_code.get(code.id, [])
         rows.append(CodeRow(code.id, code.label, code.feature_label, machine[(guide, code.id)],
                             answers.get((guide, code.id)), (guide, code.id) in explicit, len(found),
-                            best_quotes(found, own, top=top)))
+                            best_quotes(found, own, top=top),
+                            strength(code.decision, state.evidence.get((guide, code.id), Evidence()))))
     return CodeFirst(guide, reviewer, rows)
 
 
