@@ -1,4 +1,4 @@
-"""``evidence-clf.v3``: how likely a rule suggestion is evidence that the guide addresses the code.
+"""``evidence-clf.v4``: how likely a rule suggestion is evidence that the guide addresses the code.
 
 A logistic regression over
 
@@ -228,7 +228,7 @@ def load_model(path: Path) -> EvidenceModel:
 
 @lru_cache(maxsize=1)
 def shipped_model() -> EvidenceModel | None:
-    """The model shipped with the package (``mapping_review/coding/models/evidence-clf.v3.json``)."""
+    """The model shipped with the package (``mapping_review/coding/models/evidence-clf.v4.json``)."""
     path = resources.files("mapping_review.coding").joinpath("models", MODEL_FILE)
     if not path.is_file():
         return None

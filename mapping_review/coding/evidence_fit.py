@@ -1,4 +1,4 @@
-"""Fitting ``evidence-clf.v3`` from sentence labels, with cross-validation by guide.
+"""Fitting ``evidence-clf.v4`` from sentence labels, with cross-validation by guide.
 
 Training items are rule suggestions whose unit and code carry a label: ``supports`` is a positive,
 ``mentions``, ``wrong_sense`` and ``boilerplate`` are negatives. :func:`fit_evidence_model` returns the

@@ -3,7 +3,7 @@ classifier, kept in ``build/codings/``.
 
 The rule coder may run where the segments were made (in the extraction workers, or on a cluster);
 the classifier's scores are always given here. The classifier is the project's own
-(``build/models/evidence-clf.v3.json``, written by ``mapping-review learn`` when it beats the shipped
+(``build/models/evidence-clf.v4.json``, written by ``mapping-review learn`` when it beats the shipped
 one on the reviewers' labels) or else the one shipped with the package. A guide is coded again only
 when its segments, the codebook, the coder or the classifier changed.
 """
