@@ -126,3 +126,23 @@ def test_a_changed_file_is_reported_not_used(project, tmp_path):
     (result,) = pipeline.extract_corpus(project, jobs=1)
     assert result.failed and result.reason == "changed"
     assert "has changed since it was added" in result.message and "--replace" in result.message
+
+
+def test_an_error_stays_on_one_line_when_the_output_is_not_a_terminal(project):
+    # A log or a pipe is not a terminal: rich must not wrap an "Error:" line at 80 columns.
+    key = "a_guide_with_a_long_citation_key_2024"
+    text = project.manifest_path.read_text() + f"  - key: {key}\n    publsher: WHO\n"
+    project.manifest_path.write_text(text)
+    result = CliRunner().invoke(main, ["corpus", "verify", "-p", str(project.root)])
+    assert result.exit_code == 1
+    wanted = f"guide '{key}': unknown field 'publsher' (did you mean 'publisher'?)"
+    (line,) = [ln for ln in result.output.splitlines() if ln.startswith("Error: ") and "publsher" in ln]
+    assert len(line) > 80 and line.endswith(wanted)
+
+
+def test_corpus_add_says_what_a_key_may_hold(project, tmp_path):
+    pdf = make_pdf(tmp_path / "g.pdf", guide_pages())
+    result = CliRunner().invoke(main, ["corpus", "add", str(pdf), "--key", "bad key", "-p", str(project.root)])
+    assert result.exit_code == 1
+    assert "key 'bad key' may only use letters, digits, '_', '-' and '.'" in result.output
+    assert "String should match pattern" not in result.output

@@ -22,7 +22,7 @@ from mapping_review.pipeline import BuildReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # an Error: line stays one line in a log or pipe
 
 
 def library_errors(func: F) -> F:

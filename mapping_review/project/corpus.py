@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from mapping_review.errors import GuideError, ManifestError
 from mapping_review.files import check_pdf_file, file_sha256, replacing
 from mapping_review.project.layout import Project
-from mapping_review.project.manifest import Guide, Manifest, load_manifest
+from mapping_review.project.manifest import Guide, Manifest, describe_problem, load_manifest
 from mapping_review.project.manifest_edit import append_unlocked, manifest_lock, update_unlocked
 
 
@@ -92,7 +92,7 @@ def _guide(project: Project, pdf: Path, existing: Guide | None, *, sha256: str, 
     try:
         return Guide.model_validate(fields)
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        problems = "; ".join(describe_problem(err, list(Guide.model_fields))[1] for err in e.errors())
         raise ManifestError(f"guide {key!r}: {problems}; nothing was added") from e
 
 

@@ -77,7 +77,8 @@ class Manifest:
         return next((g for g in self.guides if g.key == key), None)
 
 
-def _describe(error: Any, fields: list[str]) -> tuple[tuple[Any, ...], str]:
+def describe_problem(error: Any, fields: list[str]) -> tuple[tuple[Any, ...], str]:
+    """Where in an entry a pydantic error is, and what is wrong there, said for a person."""
     loc = tuple(error["loc"])
     name = str(loc[0]) if loc else "?"
     if error["type"] == "extra_forbidden":
@@ -102,7 +103,7 @@ def _check_entry(located: Located, index: int, raw: Any) -> tuple[Guide | None, 
     except ValidationError as e:
         problems = []
         for err in e.errors():
-            loc, what = _describe(err, list(Guide.model_fields))
+            loc, what = describe_problem(err, list(Guide.model_fields))
             where = located.line((*base, *loc))
             problems.append(ManifestProblem(where, key, f"{located.path}:{where}: guide {key!r}: {what}"))
         return None, problems
