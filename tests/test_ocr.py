@@ -115,6 +115,7 @@ def test_a_scan_without_ocr_keeps_the_advice_to_run_ocr(project, hard_dir):
     add_guide(project, hard_dir / "ocrmypdf_scan_no_text_c02-22.pdf", key="scan", link=True)
     (res,) = pipeline.extract_corpus(project, jobs=1)
     assert res.reason == "no-text-layer" and "run OCR first" in res.message
+    assert "`ocr: true` in its manifest entry" in res.message and "--ocr" in res.message  # the built-in way, too
 
 
 def test_a_guide_with_text_is_not_ocred(project, monkeypatch):
