@@ -26,6 +26,15 @@ def test_every_command_has_help(path):
     assert command.help and len(command.help.strip()) > 10
 
 
+@pytest.mark.parametrize("path", list(all_commands(main)))
+def test_every_option_says_what_it_does(path):
+    command = main
+    for name in path:
+        command = command.commands[name]
+    bare = [param.opts[-1] for param in command.params if isinstance(param, click.Option) and not param.help]
+    assert not bare, f"{' '.join(path)}: options without help: {bare}"
+
+
 def test_module_entry_point_runs():
     import subprocess
     import sys

@@ -117,7 +117,7 @@ def _print_next(state: ReviewState, reviewer: str, after: tuple[str, str] | None
 
 @review_group.command("queue")
 @reviewer_option
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many suggestions to list.")
 @click.option("--code", "codes", multiple=True, help="Only these codes (repeatable).")
 @click.option("--guide", "guides", multiple=True, help="Only these guides (repeatable).")
 @click.option("--strategy", type=click.Choice(STRATEGIES), default="gain", show_default=True,

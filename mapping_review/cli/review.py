@@ -138,7 +138,7 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
                      output: Path | None, force: bool, project_dir: Path) -> None:
     """Write REVIEWER's worksheet of machine suggestions, best first.
 
-    In the decision column write accept (a, yes, y, 1, true) or reject (r, no, n, 0, false, x);
+    In the decision column write accept (a, yes, y, 1, true, ✓) or reject (r, no, n, 0, false, x);
     leave it empty to decide later. add_codes takes further code ids, comma-separated.
     """
     _not_consensus(reviewer, "settle segments with `adjudicate --segment`")
@@ -177,7 +177,8 @@ def worksheet_import(path: Path, reviewer: str, project_dir: Path) -> None:
 
 
 @click.command("agreement")
-@click.option("--level", type=click.Choice(["guide", "segment"]), default="guide", show_default=True)
+@click.option("--level", type=click.Choice(["guide", "segment"]), default="guide", show_default=True,
+              help="guide: the guide-level answers (sheets, code-first); segment: accepted and rejected quotes.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the table as CSV.")
 @project_option
@@ -224,8 +225,8 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, revi
                    export_path: Path | None, import_path: Path | None, force: bool, project_dir: Path) -> None:
     """Settle disagreements as REVIEWER: GUIDE CODE yes|no [--segment ID], or --export / --import a file.
 
-    Who may settle is set in review.yaml (review.adjudicators; by default anyone who did not answer
-    the item). Settlements are recorded as consensus decisions that name who settled them.
+    Who may settle is set in review.yaml (review.adjudicators; while none are named, anyone who has
+    coded nothing in the guide). Settlements are recorded as consensus decisions that name who settled them.
     """
     project = open_project(project_dir)
     state = load_review(project)
