@@ -194,3 +194,11 @@ def test_readme_shows_the_generated_summary_and_figures(review):
     assert block == (review.build_dir / "tables" / "summary.md").read_text()
     for name in ("heatmap", "coverage"):
         assert f"docs/figures/{name}.png" in readme and (ROOT / "docs" / "figures" / f"{name}.png").stat().st_size > 10000
+
+
+def test_a_single_adjudicator_not_written_as_a_list_is_explained(review):
+    (review.root / "review.yaml").write_text("review:\n  adjudicators: carol\n")
+    result = CliRunner().invoke(main, ["adjudicate", "-r", "carol", "--export", "x.csv", "-p", str(review.root)])
+    assert result.exit_code == 1
+    assert "review.yaml:2: review.adjudicators: must be a list, e.g. [carol]" in result.output
+    assert "tuple" not in result.output

@@ -63,6 +63,8 @@ def load_settings(root: Path) -> Settings:
             name = str(loc[-1]) if loc else "?"
             if err["type"] == "extra_forbidden":
                 what = f"unknown setting {name!r}{suggest(name, _known(loc))}"
+            elif err["type"] in ("tuple_type", "list_type"):
+                what = f"{'.'.join(map(str, loc))}: must be a list, e.g. [{err.get('input')}]"
             else:
                 what = f"{'.'.join(map(str, loc))}: {err['msg']} (got {err.get('input')!r})"
             problems.append(f"{located.where(loc)}: {what}")
