@@ -99,3 +99,19 @@ def test_replacing_one_pdf_redoes_only_that_guide(tmp_path):
     assert {r.key: r.status for r in second.extract} == {"a": "cached", "b": "extracted"}
     assert {r.key: r.status for r in second.segment} == {"a": "up to date", "b": "segmented"}
     assert {r.key: r.status for r in second.code} == {"a": "up to date", "b": "coded"}
+
+
+def test_init_refuses_a_broken_codebook_before_making_the_project(tmp_path):
+    from mapping_review.project.layout import PACKAGED_CODEBOOK
+
+    text = PACKAGED_CODEBOOK.read_text(encoding="utf-8")
+    assert "    definition: Where the guide" in text
+    broken = tmp_path / "mine.yaml"
+    broken.write_text(text.replace("    definition: Where the guide", "    defintion: Where the guide", 1), encoding="utf-8")
+    root = tmp_path / "review"
+    result = CliRunner().invoke(main, ["init", str(root), "--codebook", str(broken)])
+    assert result.exit_code == 1
+    assert "unknown key 'defintion' (did you mean 'definition'?)" in result.output
+    assert not root.exists()
+    result = CliRunner().invoke(main, ["init", str(root), "--codebook", str(PACKAGED_CODEBOOK)])
+    assert result.exit_code == 0 and (root / "codebook.yaml").read_text(encoding="utf-8") == text

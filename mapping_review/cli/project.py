@@ -9,8 +9,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from mapping_review.cli.common import console, err_console, library_errors, project_option
+from mapping_review.coding.codebook import codebook_from_located
 from mapping_review.project import corpus as corpus_lib
 from mapping_review.project.layout import init_project, open_project
+from mapping_review.project.yamlfile import load_yaml
 from mapping_review.segment.stage import build_states
 
 
@@ -21,6 +23,8 @@ from mapping_review.segment.stage import build_states
 @library_errors
 def init(directory: Path, codebook: Path | None) -> None:
     """Create a review project in DIRECTORY (codebook.yaml, corpus/, reviews/, build/)."""
+    if codebook is not None:
+        codebook_from_located(load_yaml(codebook))  # a broken codebook is reported now, not at the first build
     project = init_project(directory, codebook=codebook)
     console.print(f"Created review project in {escape(str(project.root))}")
     console.print(f"Add guides with: mapping-review corpus add GUIDE.pdf --key KEY -p {escape(str(project.root))}")
