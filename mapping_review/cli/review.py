@@ -138,7 +138,7 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
                      output: Path | None, force: bool, project_dir: Path) -> None:
     """Write REVIEWER's worksheet of machine suggestions, best first.
 
-    In the decision column write accept (a, yes, y, 1, true, ✓) or reject (r, no, n, 0, false, x);
+    In the decision column write accept (a, yes, y, 1, true) or reject (r, no, n, 0, false, x);
     leave it empty to decide later. add_codes takes further code ids, comma-separated.
     """
     _not_consensus(reviewer, "settle segments with `adjudicate --segment`")
