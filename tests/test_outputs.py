@@ -198,7 +198,8 @@ def test_readme_shows_the_generated_summary_and_figures(review):
 
 def test_a_single_adjudicator_not_written_as_a_list_is_explained(review):
     (review.root / "review.yaml").write_text("review:\n  adjudicators: carol\n")
-    result = CliRunner().invoke(main, ["adjudicate", "-r", "carol", "--export", "x.csv", "-p", str(review.root)])
+    out = str(review.root / "open.csv")
+    result = CliRunner().invoke(main, ["adjudicate", "-r", "carol", "--export", out, "-p", str(review.root)])
     assert result.exit_code == 1
     assert "review.yaml:2: review.adjudicators: must be a list, e.g. [carol]" in result.output
     assert "tuple" not in result.output
