@@ -117,9 +117,20 @@ def test_an_item_for_a_criterion_no_guide_supports_is_refused(tmp_path):
         load_evaluation(project)
     message = str(e.value)
     assert "items.yaml:" in message and "'dont_enable_mania' is not a criterion of this review" in message
+    stale = project.build_dir / "criteria" / "items.jsonl"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}\n")  # from an earlier build whose items were valid
     result = CliRunner().invoke(main, ["build", str(project.root), "-q"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "'dont_enable_mania' is not a criterion" in " ".join(result.output.split())
+    # the items are refused, but what does not need them is written: tables, graph, criteria and figures
+    out = project.build_dir
+    for rel in ("tables/summary.md", "graph/review.graphml", "criteria/criteria.yaml", "figures/heatmap.png"):
+        assert (out / rel).is_file(), rel
+    assert "dont_enable_mania" not in supporters(project)  # the criteria of this review, written all the same
+    assert not stale.exists()  # no item file left from the earlier items
+    again = CliRunner().invoke(main, ["build", str(project.root), "-q"])
+    assert again.exit_code == 1  # not taken as up to date: the items are checked again
 
 
 def test_jsonl_export_carries_the_supporting_guides_and_criteria_csv(shipped, tmp_path):

@@ -77,10 +77,10 @@ class Evaluation:
         return out
 
 
-def evaluation_of(state: ReviewState, tables: Tables, settings: Settings, *, items_path: Path | None = None
-                  ) -> Evaluation:
+def evaluation_of(state: ReviewState, tables: Tables, settings: Settings, *, items_path: Path | None = None,
+                  with_items: bool = True) -> Evaluation:
     """The criteria from the resolved review and, when ``criteria/items.yaml`` (or ``items_path``)
-    exists, its items validated against them."""
+    exists and ``with_items``, its items validated against them."""
     guides = load_manifest(state.project.manifest_path).guides
     keys = [g.key for g in guides]
     rows = summary_rows(state.codebook, keys, present_codes(tables.rows))
@@ -89,7 +89,7 @@ def evaluation_of(state: ReviewState, tables: Tables, settings: Settings, *, ite
                                      quotes=cfg.quotes)
     path = items_path or state.project.root / ITEMS_FILE
     items = None
-    if items_path is not None or path.exists():
+    if with_items and (items_path is not None or path.exists()):
         items = load_items(path, state.codebook, {c.id for c in criteria}, min_support=cfg.min_support)
     return Evaluation(state.codebook.model.name, tuple(criteria), {g.key: g.label or g.key for g in guides},
                       best_evidence(state.suggestions), items, cfg.min_support)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mapping_review.errors import ConfigError
 from mapping_review.files import write_atomic
 from mapping_review.project.manifest import load_manifest
 from mapping_review.project.settings import Settings
@@ -61,7 +62,10 @@ def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tup
     for key in keys:
         if not any(codes.get((key, c.id)) for c in state.codebook.codes):
             warnings.append(f"guide {key!r} has no code at all (no evidence and no reviewer decision)")
-    ev = evaluation_of(state, tables, settings)
+    try:
+        ev, items_error = evaluation_of(state, tables, settings), None
+    except ConfigError as e:  # the tables, graph, criteria and figures do not need the items: write them first
+        ev, items_error = evaluation_of(state, tables, settings, with_items=False), e
     judgements, more = _results(state, ev, settings, out)
     written += more
     written += _graph(state, tables, guides, ev, judgements, out)
@@ -70,6 +74,9 @@ def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tup
         warnings.append(f"{project.manifest_path} lists no guides: the tables are empty and no figure is drawn")
     elif settings.figures:
         written += _figures(state, tables, keys, labels, rows, out)
+    if items_error is not None:
+        msg = f"{items_error}\n(the tables, graph, criteria and figures were written; the items were not)"
+        raise ConfigError(msg) from items_error
     return written, warnings
 
 
