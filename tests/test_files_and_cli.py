@@ -316,3 +316,31 @@ def test_an_old_worksheet_never_undoes_a_newer_decision_nor_repeats_one(tmp_path
     out = run("worksheet", "import", sheet, "-r", "bob", "-p", project.root)
     assert out.exit_code == 1 and "after this worksheet was exported" in out.output
     assert len(read_decisions(project.reviews_dir)) == n
+
+
+def test_a_linked_pdf_is_recorded_through_a_symlinked_folder_and_survives_moving_both(tmp_path):
+    real = tmp_path / "store" / "pdfs"
+    real.mkdir(parents=True)
+    make_pdf(real / "guide.pdf", guide_pages(1))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "shared").symlink_to(real, target_is_directory=True)  # ../shared beside the project is a link
+    project = init_project(work / "review")
+    add_guide(project, work / "shared" / "guide.pdf", key="g1", link=True)
+    assert load_manifest(project.manifest_path).guides[0].file == "../../shared/guide.pdf"
+
+    moved = tmp_path / "moved"
+    (work).rename(moved)  # the project and its link to the PDFs move together
+    guide = load_manifest(moved / "review" / "corpus" / "manifest.yaml").guides[0]
+    assert (moved / "review" / "corpus" / guide.file).is_file()
+
+
+def test_a_link_whose_folders_as_given_lead_elsewhere_is_recorded_through_the_real_folders(tmp_path):
+    real_project = tmp_path / "real" / "deep" / "review"
+    real_project.parent.mkdir(parents=True)
+    (tmp_path / "alias").symlink_to(real_project.parent, target_is_directory=True)
+    pdf = make_pdf(tmp_path / "guide.pdf", guide_pages(1))
+    project = init_project(tmp_path / "alias" / "review")  # reached through a link: '..' is not what it seems
+    add_guide(project, pdf, key="g1", link=True)
+    guide = load_manifest(project.manifest_path).guides[0]
+    assert (project.corpus_dir / guide.file).samefile(pdf)

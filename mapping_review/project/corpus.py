@@ -116,9 +116,13 @@ def _copy_and_record(project: Project, pdf: Path, guide: Guide, *, link: bool, r
 
 
 def _link_target(project: Project, pdf: Path) -> str:
-    """The manifest's ``file`` for a linked PDF: relative to ``corpus/``, so that a
-    project moved together with its PDFs keeps working; absolute across drives."""
+    """The manifest's ``file`` for a linked PDF: relative to ``corpus/``, so that a project moved together
+    with its PDFs keeps working - through the folders as given (a symlinked ``shared/`` stays a link) when
+    that path reaches the same file, else through the real folders; absolute across drives."""
     try:
+        logical = os.path.relpath(pdf.absolute(), project.corpus_dir.absolute())
+        if (project.corpus_dir / logical).exists() and (project.corpus_dir / logical).samefile(pdf):
+            return logical
         return os.path.relpath(pdf.resolve(), project.corpus_dir.resolve())
     except ValueError:
         return str(pdf.resolve())
