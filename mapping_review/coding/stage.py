@@ -1,8 +1,9 @@
 """The coding stage: rule suggestions for every segmented guide, scored as evidence by the evidence
 classifier, kept in ``build/codings/``.
 
-The rule coder may run where the segments were made (in the extraction workers, or on a cluster);
-the classifier's scores are always given here. The classifier is the project's own
+The rule coder and the classifier may run where the segments were made (in the extraction workers,
+or on a cluster): the classifier's features are those of one guide's suggestions, so a guide scored
+alone scores as it does among the others. The classifier is the project's own
 (``build/models/evidence-clf.v2.json``, written by ``mapping-review learn`` when it beats the shipped
 one on the reviewers' labels) or else the one shipped with the package. A guide is coded again only
 when its segments, the codebook, the coder or the classifier changed.
@@ -55,9 +56,14 @@ def evidence_model(project: Project) -> tuple[EvidenceModel | None, str]:
     if path.exists():
         return load_model(path), _digest(path)
     model = shipped_model()
+    return model, shipped_model_digest(model)
+
+
+def shipped_model_digest(model: EvidenceModel | None) -> str:
+    """The digest the coding stage stamps for the shipped classifier (empty when there is none)."""
     if model is None:
-        return None, ""
-    return model, hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+        return ""
+    return hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def code_segments_text(coder: RuleCoder, segments_text: str) -> str:
@@ -71,33 +77,49 @@ def segments_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_CODER: list[RuleCoder] = []  # loaded in the parent before the extraction workers fork; they inherit it
+@dataclass(frozen=True)
+class Coded:
+    """A guide's suggestions made away from the coding stage (in an extraction worker, on a cluster)."""
+
+    segments: str  # the digest of the segments they were made from
+    text: str  # the suggestions, as ``build/codings/<key>.jsonl`` holds them
+    model: str | None = None  # the digest of the classifier that scored them; None: not scored yet
+
+
+_CODER: list[tuple[RuleCoder, EvidenceModel | None, str]] = []  # loaded in the parent before the workers fork
 
 
 @dataclass
 class CodeAfterSegment:
-    """Codes a guide's fresh segments in the worker that made them (see ``extract_and_segment``)."""
+    """Codes and scores a guide's fresh segments in the worker that made them (see ``extract_and_segment``)."""
 
-    codebook_path: Path
+    project: Project
     nlp_name: str
-    done: dict[str, tuple[str, str]] = field(default_factory=dict)
+    done: dict[str, Coded] = field(default_factory=dict)
 
     def prepare(self) -> None:
         from mapping_review.coding.rules import RuleCoder
         from mapping_review.segment.nlp import load_nlp
 
         _CODER.clear()
-        # a broken codebook or pipeline is reported by the coding stage, after extraction and segmentation
+        # a broken codebook, pipeline or classifier is reported by the coding stage, after extraction
         with contextlib.suppress(MappingReviewError):
-            _CODER.append(RuleCoder(load_codebook(self.codebook_path), load_nlp(self.nlp_name)))
+            coder = RuleCoder(load_codebook(self.project.codebook_path), load_nlp(self.nlp_name))
+            _CODER.append((coder, *evidence_model(self.project)))
 
-    def __call__(self, guide: Guide, segments_text: str) -> tuple[str, str] | None:
+    def __call__(self, guide: Guide, segments_text: str) -> Coded | None:
         if not _CODER:
             return None
-        return segments_digest(segments_text), code_segments_text(_CODER[0], segments_text)
+        return code_and_score(*_CODER[0], segments_text)
 
     def collect(self, key: str, value: Any) -> None:
         self.done[key] = value
+
+
+def code_and_score(coder: RuleCoder, model: EvidenceModel | None, model_digest: str, segments_text: str) -> Coded:
+    """A guide's suggestions and their scores, from the text of ``build/segments/<key>.jsonl``."""
+    text, _ = _scored(code_segments_text(coder, segments_text), model)
+    return Coded(segments_digest(segments_text), text, model_digest)
 
 
 def _scored(text: str, model: EvidenceModel | None) -> tuple[str, int]:
@@ -109,12 +131,12 @@ def _scored(text: str, model: EvidenceModel | None) -> tuple[str, int]:
 
 
 def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None,
-                done: Mapping[str, tuple[str, str]] | None = None) -> list[GuideResult]:
+                done: Mapping[str, Coded] | None = None) -> list[GuideResult]:
     """Write ``build/codings/<key>.jsonl`` for every segmented guide that changed.
 
-    ``done`` holds rule suggestions made elsewhere (in the extraction workers, or on a cluster) with
-    the current codebook: per guide, the digest of the segments they were made from and their text;
-    they are used when those are still the guide's segments.
+    ``done`` holds suggestions made elsewhere (in the extraction workers, or on a cluster) with the
+    current codebook; they are used when they were made from the guide's current segments, and scored
+    again here unless the current classifier scored them.
     """
     progress = progress or Progress()
     done = done or {}
@@ -135,7 +157,7 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
         else:
             todo.append((guide.key, seg_path, stamp))
     progress.start("code", documents=len(todo), pages=0)
-    ready = {key: done[key][1] for key, _, stamp in todo if key in done and done[key][0] == stamp["segments"]}
+    ready = {key: done[key] for key, _, stamp in todo if key in done and done[key].segments == stamp["segments"]}
     coder = None
     if any(key not in ready for key, _, _ in todo):  # the codebook is read and spaCy loaded only then
         from mapping_review.coding.rules import RuleCoder
@@ -143,11 +165,16 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
 
         coder = RuleCoder(load_codebook(project.codebook_path), load_nlp(nlp_name))
     for key, seg_path, stamp in todo:
-        text = ready.get(key)
-        if text is None:
-            assert coder is not None
-            text = code_segments_text(coder, seg_path.read_text(encoding="utf-8"))
-        text, n = _scored(text, model)
+        made = ready.get(key)
+        if made is not None and made.model == model_digest:
+            text, n = made.text, made.text.count("\n")
+        else:
+            if made is None:
+                assert coder is not None
+                text = code_segments_text(coder, seg_path.read_text(encoding="utf-8"))
+            else:
+                text = made.text
+            text, n = _scored(text, model)
         write_atomic(out_dir / f"{key}.jsonl", text)
         state[key] = {"stamp": stamp, "n": n}
         results.append(GuideResult(key, "coded", n_segments=n))

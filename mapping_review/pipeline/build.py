@@ -102,7 +102,7 @@ def _stages(project: Project, settings: Settings, *, jobs: int | None, progress:
                                    done=done)
         coded = code_corpus(project, nlp_name=nlp_name, progress=progress, done=coded_elsewhere)
     else:  # fresh documents are segmented and coded in their extraction workers
-        coding = CodeAfterSegment(project.codebook_path, nlp_name)
+        coding = CodeAfterSegment(project, nlp_name)
         extracted, segmented = extract_and_segment(project, engine=engine, nlp_name=nlp_name, jobs=jobs,
                                                    progress=progress, then=coding)
         coded = code_corpus(project, nlp_name=nlp_name, progress=progress, done=coding.done)
