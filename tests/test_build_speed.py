@@ -134,7 +134,7 @@ def test_a_build_with_nothing_to_code_or_draw_imports_neither_spacy_nor_matplotl
     assert modules == "[" and int(n_tables) > 10  # it did write the outputs, without either library
 
 
-def test_a_figure_file_whose_forked_writer_failed_is_written_here(tmp_path):
+def test_files_a_forked_writer_failed_to_write_are_written_here(tmp_path, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -142,58 +142,27 @@ def test_a_figure_file_whose_forked_writer_failed_is_written_here(tmp_path):
 
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
-    pid = os.fork()
-    if pid == 0:  # a writer that fails
-        os._exit(1)
-    batch = figures._Batch()
-    batch.writers.append((pid, tmp_path / "f.png", "png", fig))
-    batch.digests.append((tmp_path / "state.json", "f", "abc"))
-    figures._finish(batch)
+    here = os.getpid()
+    real = figures._write
+
+    def write(fig, path, fmt):  # the forked copy fails on everything it was given
+        if os.getpid() != here:
+            os._exit(1)
+        real(fig, path, fmt)
+
+    monkeypatch.setattr(figures, "_write", write)
+    files = [(fig, tmp_path / f"f.{fmt}", fmt) for fmt in figures.FORMATS]
+    figures._write_all(files)
+    plt.close(fig)
     assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
-    assert json.loads((tmp_path / "state.json").read_text()) == {"f": "abc"}
+    assert (tmp_path / "f.svg").read_bytes().startswith(b"<?xml")
+    assert (tmp_path / "f.pdf").read_bytes().startswith(b"%PDF")
 
 
-def test_fresh_segments_are_scored_in_their_workers_as_the_coding_stage_scores_them(project, monkeypatch, tmp_path):
-    from mapping_review.coding import stage as coding_stage
-
-    small_project(project, 3)
-    log = tmp_path / "pids.txt"
-    real = coding_stage._scored
-
-    def logged(text, model):
-        with log.open("a") as fh:
-            fh.write(f"{os.getpid()}\n")
-        return real(text, model)
-
-    monkeypatch.setattr(coding_stage, "_scored", logged)
-    pipeline.build_project(project, nlp_name="blank", jobs=2)
-    pids = log.read_text().split()
-    assert len(pids) == 3 and str(os.getpid()) not in pids  # scored in the workers, not again here
-    folder = project.build_dir / "codings"
-    in_workers = {p.name: p.read_bytes() for p in sorted(folder.glob("*.jsonl"))}
-    assert len(in_workers) == 3 and all(b'"evidence": 0.' in text for text in in_workers.values())
-    for path in folder.iterdir():
-        path.unlink()
-    coding_stage.code_corpus(project, nlp_name="blank")  # every guide coded and scored here, together
-    assert {p.name: p.read_bytes() for p in sorted(folder.glob("*.jsonl"))} == in_workers
-
-
-def test_suggestions_scored_by_another_classifier_are_scored_again(project):
-    from mapping_review.coding import stage as coding_stage
-
-    small_project(project, 1)
-    pipeline.build_project(project, nlp_name="blank", jobs=1)
-    path = project.build_dir / "codings" / "g0.jsonl"
-    right = path.read_bytes()
-    stale = "".join(json.dumps({**json.loads(line), "evidence": 0.5, "model": "old"}) + "\n"
-                    for line in right.decode().splitlines())
-    digest = coding_stage.segments_digest((project.segments_dir / "g0.jsonl").read_text(encoding="utf-8"))
-    for path_ in (path, project.build_dir / "codings" / "state.json"):
-        path_.unlink()
-    done = {"g0": coding_stage.Coded(digest, stale, "another classifier")}
-    assert [r.status for r in coding_stage.code_corpus(project, nlp_name="blank", done=done)] == ["coded"]
-    assert path.read_bytes() == right
-    path.unlink()
-    done = {"g0": coding_stage.Coded(digest, stale, coding_stage.evidence_model(project)[1])}
-    coding_stage.code_corpus(project, nlp_name="blank", done=done)  # scored by this classifier: kept as it is
-    assert path.read_text(encoding="utf-8") == stale
+def test_figure_files_are_split_between_two_processes_by_cost():
+    files = [(None, f"{name}.{fmt}", fmt) for name in ("a", "b", "c") for fmt in figures.FORMATS]
+    here, there = figures._halves(files)
+    assert sorted(here + there) == sorted(files)
+    assert {f[2] for f in here} >= {"png"} and {f[2] for f in there} >= {"png"}  # PNGs, the costliest, both ways
+    cost = [sum(figures._COST[f[2]] for f in half) for half in (here, there)]
+    assert abs(cost[0] - cost[1]) <= max(figures._COST.values())

@@ -8,6 +8,7 @@ the workers fork.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -113,15 +114,15 @@ class SegmentAfterExtract:
 
 def extract_and_segment(
     project: Project, *, engine: str = DEFAULT_ENGINE, nlp_name: str = "auto", jobs: int | None = None,
-    progress: Progress | None = None, then: AfterSegment | None = None,
+    progress: Progress | None = None, then: AfterSegment | None = None, meanwhile: Callable[[], None] | None = None,
 ) -> tuple[list[GuideResult], list[GuideResult]]:
     """Extract what is not cached and segment what changed, fresh documents in their workers (where
-    ``then`` runs on their segments)."""
+    ``then`` runs on their segments; ``meanwhile`` runs here while they work)."""
     from mapping_review.segment.nlp import resolve_pipeline_name
 
     hook = SegmentAfterExtract(project.segments_dir, project.cache_dir, nlp_name, resolve_pipeline_name(nlp_name),
                                then)
-    extracted = extract_corpus(project, engine=engine, jobs=jobs, progress=progress, then=hook)
+    extracted = extract_corpus(project, engine=engine, jobs=jobs, progress=progress, then=hook, meanwhile=meanwhile)
     segmented = segment_corpus(project, engine=engine, nlp_name=nlp_name, progress=progress, extracted=extracted,
                                done=hook.done)
     return extracted, segmented
