@@ -166,3 +166,37 @@ def test_figure_files_are_split_between_two_processes_by_cost():
     assert {f[2] for f in here} >= {"png"} and {f[2] for f in there} >= {"png"}  # PNGs, the costliest, both ways
     cost = [sum(figures._COST[f[2]] for f in half) for half in (here, there)]
     assert abs(cost[0] - cost[1]) <= max(figures._COST.values())
+
+
+def test_figures_drawn_again_in_another_process_are_the_same_bytes(project):
+    small_project(project, 2)
+    pipeline.build_project(project, nlp_name="blank", jobs=1)
+    folder = project.build_dir / "figures"
+    first = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    assert sorted(first) == sorted(f"{name}.{fmt}" for name in ("coverage", "heatmap", "network")
+                                   for fmt in figures.FORMATS)
+    for path in folder.iterdir():
+        path.unlink()
+    (project.cache_dir / "figures.json").unlink()
+    code = ("import sys; from mapping_review import pipeline; from mapping_review.project.layout import open_project; "
+            "pipeline.build_project(open_project(sys.argv[1]), nlp_name='blank', jobs=2, force=True)")
+    subprocess.run([sys.executable, "-c", code, str(project.root)], check=True)
+    assert {p.name: p.read_bytes() for p in sorted(folder.iterdir())} == first
+    # written with the figures' settings, though after their drawing ended: 150 dpi (5906 dots a metre)
+    png = first["heatmap.png"]
+    assert png[png.index(b"pHYs") + 4:][:9] == b"\x00\x00\x17\x12\x00\x00\x17\x12\x01"
+
+
+def test_the_main_process_prepares_later_stages_while_the_workers_extract(project):
+    small_project(project, 2)
+    calls = []
+
+    def meanwhile():
+        calls.append(os.getpid())
+        raise RuntimeError("a failure here is left to the stage that needs it")
+
+    results = pipeline.extract_corpus(project, jobs=2, meanwhile=meanwhile)
+    assert [r.status for r in results] == ["extracted", "extracted"]
+    assert calls == [os.getpid()]
+    pipeline.extract_corpus(project, jobs=2, meanwhile=meanwhile)  # nothing to extract: nothing to wait for
+    assert calls == [os.getpid()]
