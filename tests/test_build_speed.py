@@ -200,3 +200,54 @@ def test_the_main_process_prepares_later_stages_while_the_workers_extract(projec
     assert calls == [os.getpid()]
     pipeline.extract_corpus(project, jobs=2, meanwhile=meanwhile)  # nothing to extract: nothing to wait for
     assert calls == [os.getpid()]
+
+
+def test_fresh_segments_are_scored_in_their_workers_as_the_coding_stage_scores_them(project, monkeypatch, tmp_path):
+    from mapping_review.coding import stage as coding_stage
+
+    small_project(project, 3)
+    log = tmp_path / "pids.txt"
+    real = coding_stage._scored
+
+    def logged(text, model):
+        with log.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(text, model)
+
+    monkeypatch.setattr(coding_stage, "_scored", logged)
+    pipeline.build_project(project, nlp_name="blank", jobs=2)
+    pids = log.read_text().split()
+    assert len(pids) == 3 and str(os.getpid()) not in pids  # scored in the workers, not again here
+    folder = project.build_dir / "codings"
+    in_workers = {p.name: p.read_bytes() for p in sorted(folder.glob("*.jsonl"))}
+    assert len(in_workers) == 3 and all(b'"evidence": 0.' in text for text in in_workers.values())
+    for path in folder.iterdir():
+        path.unlink()
+    coding_stage.code_corpus(project, nlp_name="blank")  # every guide coded and scored here, together
+    assert {p.name: p.read_bytes() for p in sorted(folder.glob("*.jsonl"))} == in_workers
+
+
+def test_suggestions_scored_by_another_classifier_are_scored_again(project):
+    from mapping_review.coding import stage as coding_stage
+
+    small_project(project, 1)
+    pipeline.build_project(project, nlp_name="blank", jobs=1)
+    path = project.build_dir / "codings" / "g0.jsonl"
+    right = path.read_bytes()
+    stale = "".join(json.dumps({**json.loads(line), "evidence": 0.5, "model": "old"}) + "\n"
+                    for line in right.decode().splitlines())
+    digest = coding_stage.segments_digest((project.segments_dir / "g0.jsonl").read_text(encoding="utf-8"))
+    for path_ in (path, project.build_dir / "codings" / "state.json"):
+        path_.unlink()
+    done = {"g0": coding_stage.Coded(digest, stale, "another classifier")}
+    assert [r.status for r in coding_stage.code_corpus(project, nlp_name="blank", done=done)] == ["coded"]
+    assert path.read_bytes() == right
+    path.unlink()
+    done = {"g0": coding_stage.Coded(digest, stale, coding_stage.evidence_model(project)[1])}
+    coding_stage.code_corpus(project, nlp_name="blank", done=done)  # scored by this classifier: kept as it is
+    assert path.read_text(encoding="utf-8") == stale
+    # written by a worker with another classifier: read back and scored again
+    (project.build_dir / "codings" / "state.json").unlink()
+    done = {"g0": coding_stage.Coded(digest, None, "another classifier")}
+    coding_stage.code_corpus(project, nlp_name="blank", done=done)
+    assert path.read_bytes() == right

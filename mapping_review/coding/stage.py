@@ -15,7 +15,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,8 +82,9 @@ class Coded:
     """A guide's suggestions made away from the coding stage (in an extraction worker, on a cluster)."""
 
     segments: str  # the digest of the segments they were made from
-    text: str  # the suggestions, as ``build/codings/<key>.jsonl`` holds them
+    text: str | None  # the suggestions, as ``build/codings/<key>.jsonl`` holds them; None: written there
     model: str | None = None  # the digest of the classifier that scored them; None: not scored yet
+    n: int = 0  # how many suggestions
 
 
 _CODER: list[tuple[RuleCoder, EvidenceModel | None, str]] = []  # loaded in the parent before the workers fork
@@ -91,7 +92,10 @@ _CODER: list[tuple[RuleCoder, EvidenceModel | None, str]] = []  # loaded in the 
 
 @dataclass
 class CodeAfterSegment:
-    """Codes and scores a guide's fresh segments in the worker that made them (see ``extract_and_segment``)."""
+    """Codes and scores a guide's fresh segments in the worker that made them (see ``extract_and_segment``).
+
+    The worker writes the suggestions (the stage records them): they do not travel back, and this process
+    never holds every guide's at once."""
 
     project: Project
     nlp_name: str
@@ -110,7 +114,11 @@ class CodeAfterSegment:
     def __call__(self, guide: Guide, segments_text: str) -> Coded | None:
         if not _CODER:
             return None
-        return code_and_score(*_CODER[0], segments_text)
+        coded = code_and_score(*_CODER[0], segments_text)
+        out_dir = codings_dir(self.project)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(out_dir / f"{guide.key}.jsonl", coded.text or "")
+        return replace(coded, text=None)
 
     def collect(self, key: str, value: Any) -> None:
         self.done[key] = value
@@ -118,8 +126,8 @@ class CodeAfterSegment:
 
 def code_and_score(coder: RuleCoder, model: EvidenceModel | None, model_digest: str, segments_text: str) -> Coded:
     """A guide's suggestions and their scores, from the text of ``build/segments/<key>.jsonl``."""
-    text, _ = _scored(code_segments_text(coder, segments_text), model)
-    return Coded(segments_digest(segments_text), text, model_digest)
+    text, n = _scored(code_segments_text(coder, segments_text), model)
+    return Coded(segments_digest(segments_text), text, model_digest, n)
 
 
 def _scored(text: str, model: EvidenceModel | None) -> tuple[str, int]:
@@ -165,17 +173,19 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
 
         coder = RuleCoder(load_codebook(project.codebook_path), load_nlp(nlp_name))
     for key, seg_path, stamp in todo:
-        made = ready.get(key)
+        made, path = ready.get(key), out_dir / f"{key}.jsonl"
         if made is not None and made.model == model_digest:
-            text, n = made.text, made.text.count("\n")
+            n = made.n
+            if made.text is not None:
+                write_atomic(path, made.text)
         else:
             if made is None:
                 assert coder is not None
                 text = code_segments_text(coder, seg_path.read_text(encoding="utf-8"))
-            else:
-                text = made.text
+            else:  # made with another classifier, or none
+                text = made.text if made.text is not None else path.read_text(encoding="utf-8")
             text, n = _scored(text, model)
-        write_atomic(out_dir / f"{key}.jsonl", text)
+            write_atomic(path, text)
         state[key] = {"stamp": stamp, "n": n}
         results.append(GuideResult(key, "coded", n_segments=n))
         progress.document(key)
