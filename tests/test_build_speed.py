@@ -110,10 +110,10 @@ def test_fresh_segments_are_coded_in_their_workers(project, monkeypatch, tmp_pat
     log = tmp_path / "pids.txt"
     real = coding_stage.code_segments_text
 
-    def logged(coder, text):
+    def logged(coder, text, segments=None):
         with log.open("a") as fh:
             fh.write(f"{os.getpid()}\n")
-        return real(coder, text)
+        return real(coder, text, segments)
 
     monkeypatch.setattr(coding_stage, "code_segments_text", logged)
     report = pipeline.build_project(project, nlp_name="blank", jobs=2)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ from mapping_review.errors import MappingReviewError
 from mapping_review.files import write_atomic
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, load_manifest
-from mapping_review.segment.segments import jsonl_to_segments
+from mapping_review.segment.segments import Segment, jsonl_to_segments
 
 if TYPE_CHECKING:
     from mapping_review.coding.evidence import EvidenceModel
@@ -66,9 +66,10 @@ def shipped_model_digest(model: EvidenceModel | None) -> str:
     return hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def code_segments_text(coder: RuleCoder, segments_text: str) -> str:
-    """The rule coder's suggestions (not yet scored) for the text of ``build/segments/<key>.jsonl``."""
-    suggestions = coder.code_segments(jsonl_to_segments(segments_text))
+def code_segments_text(coder: RuleCoder, segments_text: str, segments: Sequence[Segment] | None = None) -> str:
+    """The rule coder's suggestions (not yet scored) for the text of ``build/segments/<key>.jsonl`` (whose
+    ``segments`` may be given, read already)."""
+    suggestions = coder.code_segments(jsonl_to_segments(segments_text) if segments is None else segments)
     return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
 
 
@@ -111,10 +112,10 @@ class CodeAfterSegment:
             coder = RuleCoder(load_codebook(self.project.codebook_path), load_nlp(self.nlp_name))
             _CODER.append((coder, *evidence_model(self.project)))
 
-    def __call__(self, guide: Guide, segments_text: str) -> Coded | None:
+    def __call__(self, guide: Guide, segments_text: str, segments: Sequence[Segment]) -> Coded | None:
         if not _CODER:
             return None
-        coded = code_and_score(*_CODER[0], segments_text)
+        coded = code_and_score(*_CODER[0], segments_text, segments)
         out_dir = codings_dir(self.project)
         out_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(out_dir / f"{guide.key}.jsonl", coded.text or "")
@@ -124,9 +125,11 @@ class CodeAfterSegment:
         self.done[key] = value
 
 
-def code_and_score(coder: RuleCoder, model: EvidenceModel | None, model_digest: str, segments_text: str) -> Coded:
-    """A guide's suggestions and their scores, from the text of ``build/segments/<key>.jsonl``."""
-    text, n = _scored(code_segments_text(coder, segments_text), model)
+def code_and_score(coder: RuleCoder, model: EvidenceModel | None, model_digest: str, segments_text: str,
+                   segments: Sequence[Segment] | None = None) -> Coded:
+    """A guide's suggestions and their scores, from the text of ``build/segments/<key>.jsonl`` (and its
+    ``segments``, when they are at hand)."""
+    text, n = _scored(code_segments_text(coder, segments_text, segments), model)
     return Coded(segments_digest(segments_text), text, model_digest, n)
 
 
