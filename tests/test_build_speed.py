@@ -144,9 +144,12 @@ def test_files_a_forked_writer_failed_to_write_are_written_here(tmp_path, monkey
     ax.plot([0, 1], [1, 0])
     here = os.getpid()
     real = figures._write
+    log = tmp_path / "log.txt"
 
-    def write(fig, path, fmt):  # the forked copy fails on everything it was given
-        if os.getpid() != here:
+    def write(fig, path, fmt):  # the forked copy given the PNG fails; the other one writes its files
+        with log.open("a") as fh:
+            fh.write(f"{os.getpid() == here} {path.name}\n")
+        if os.getpid() != here and fmt == "png":
             os._exit(1)
         real(fig, path, fmt)
 
@@ -157,14 +160,17 @@ def test_files_a_forked_writer_failed_to_write_are_written_here(tmp_path, monkey
     assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "f.svg").read_bytes().startswith(b"<?xml")
     assert (tmp_path / "f.pdf").read_bytes().startswith(b"%PDF")
+    lines = log.read_text().splitlines()
+    assert "True f.png" in lines and "False f.png" in lines  # tried there, written here
+    assert not any(line.startswith("True") and "png" not in line for line in lines)  # the rest written there
 
 
-def test_figure_files_are_split_between_two_processes_by_cost():
+def test_figure_files_are_split_between_two_writers_by_cost():
     files = [(None, f"{name}.{fmt}", fmt) for name in ("a", "b", "c") for fmt in figures.FORMATS]
-    here, there = figures._halves(files)
-    assert sorted(here + there) == sorted(files)
-    assert {f[2] for f in here} >= {"png"} and {f[2] for f in there} >= {"png"}  # PNGs, the costliest, both ways
-    cost = [sum(figures._COST[f[2]] for f in half) for half in (here, there)]
+    one, two = figures._halves(files)
+    assert sorted(one + two) == sorted(files)
+    assert {f[2] for f in one} >= {"png"} and {f[2] for f in two} >= {"png"}  # the costliest go both ways
+    cost = [sum(figures._COST[f[2]] for f in half) for half in (one, two)]
     assert abs(cost[0] - cost[1]) <= max(figures._COST.values())
 
 

@@ -65,8 +65,8 @@ _BATCH: list[_Batch] = []
 
 @contextmanager
 def drawn_together() -> Iterator[None]:
-    """Inside, figures are drawn and their files written when it ends, by this process and a forked copy
-    of it at the same time (where forking is safe: no other thread runs)."""
+    """Inside, figures are drawn; their files are written when it ends, by two forked copies of this
+    process at the same time (where forking is safe: no other thread runs)."""
     batch = _Batch()
     _BATCH.append(batch)
     try:
@@ -109,32 +109,33 @@ def _halves(files: Sequence[tuple[Any, Path, str]]) -> tuple[list[tuple[Any, Pat
 
 
 def _write_all(files: Sequence[tuple[Any, Path, str]]) -> None:
-    """Write the files: half of them in a forked copy of this process where that is safe (each format
-    renders the figure again, so two processes take half the time), the rest here. A file whose copy
-    failed is written here, where the error is reported."""
+    """Write the files, where forking is safe by two forked copies of this process at the same time (each
+    format renders the figure again, so two take half the time; and the image buffers, which grow with
+    the figures, are never held by this long-lived process). A file whose copy failed is written here,
+    where the error is reported."""
     if len(files) < 2 or not (hasattr(os, "fork") and threading.active_count() == 1):
         for fig, path, fmt in files:
             _write(fig, path, fmt)
         return
-    here, there = _halves(files)
+    writers = [(_fork_writer(half), half) for half in _halves(files)]
+    failed = [half for pid, half in writers if os.waitpid(pid, 0)[1] != 0]
+    for half in failed:
+        for fig, path, fmt in half:
+            _write(fig, path, fmt)
+
+
+def _fork_writer(files: Sequence[tuple[Any, Path, str]]) -> int:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child leaves through os._exit
         gc.disable()  # a collection would touch every object and copy the parent's memory
         code = 1
         try:
-            for fig, path, fmt in there:
+            for fig, path, fmt in files:
                 _write(fig, path, fmt)
             code = 0
         finally:
             os._exit(code)
-    try:
-        for fig, path, fmt in here:
-            _write(fig, path, fmt)
-    finally:
-        failed = os.waitpid(pid, 0)[1] != 0
-    if failed:
-        for fig, path, fmt in there:
-            _write(fig, path, fmt)
+    return pid
 
 
 def _record(state_path: Path, name: str, digest: str) -> None:
