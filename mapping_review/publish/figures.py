@@ -118,14 +118,17 @@ def _write_all(files: Sequence[tuple[Any, Path, str]]) -> None:
             _write(fig, path, fmt)
         return
     writers = [(_fork_writer(half), half) for half in _halves(files)]
-    failed = [half for pid, half in writers if os.waitpid(pid, 0)[1] != 0]
+    failed = [half for pid, half in writers if pid is None or os.waitpid(pid, 0)[1] != 0]
     for half in failed:
         for fig, path, fmt in half:
             _write(fig, path, fmt)
 
 
-def _fork_writer(files: Sequence[tuple[Any, Path, str]]) -> int:
-    pid = os.fork()
+def _fork_writer(files: Sequence[tuple[Any, Path, str]]) -> int | None:
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare: the files are written here
+        return None
     if pid == 0:  # pragma: no cover - the child leaves through os._exit
         gc.disable()  # a collection would touch every object and copy the parent's memory
         code = 1
