@@ -212,15 +212,17 @@ def test_fresh_segments_are_scored_in_their_workers_as_the_coding_stage_scores_t
     from mapping_review.coding import stage as coding_stage
 
     small_project(project, 3)
-    log = tmp_path / "pids.txt"
-    real = coding_stage._scored
+    from mapping_review.coding.evidence import EvidenceModel
 
-    def logged(text, model):
+    log = tmp_path / "pids.txt"
+    real = EvidenceModel.score
+
+    def logged(model, suggestions):
         with log.open("a") as fh:
             fh.write(f"{os.getpid()}\n")
-        return real(text, model)
+        return real(model, suggestions)
 
-    monkeypatch.setattr(coding_stage, "_scored", logged)
+    monkeypatch.setattr(EvidenceModel, "score", logged)
     pipeline.build_project(project, nlp_name="blank", jobs=2)
     pids = log.read_text().split()
     assert len(pids) == 3 and str(os.getpid()) not in pids  # scored in the workers, not again here

@@ -129,8 +129,11 @@ def code_and_score(coder: RuleCoder, model: EvidenceModel | None, model_digest: 
                    segments: Sequence[Segment] | None = None) -> Coded:
     """A guide's suggestions and their scores, from the text of ``build/segments/<key>.jsonl`` (and its
     ``segments``, when they are at hand)."""
-    text, n = _scored(code_segments_text(coder, segments_text, segments), model)
-    return Coded(segments_digest(segments_text), text, model_digest, n)
+    suggestions = coder.code_segments(jsonl_to_segments(segments_text) if segments is None else segments)
+    if model is not None:
+        suggestions = model.score(suggestions)
+    text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
+    return Coded(segments_digest(segments_text), text, model_digest, len(suggestions))
 
 
 def _scored(text: str, model: EvidenceModel | None) -> tuple[str, int]:
