@@ -104,18 +104,18 @@ def test_figures_are_drawn_again_only_when_what_they_show_changed(project, monke
 
 
 def test_fresh_segments_are_coded_in_their_workers(project, monkeypatch, tmp_path):
-    from mapping_review.coding import stage as coding_stage
+    from mapping_review.coding.rules import RuleCoder
 
     small_project(project, 3)
     log = tmp_path / "pids.txt"
-    real = coding_stage.code_segments_text
+    real = RuleCoder.code_segments
 
-    def logged(coder, text, segments=None):
+    def logged(coder, segments):
         with log.open("a") as fh:
             fh.write(f"{os.getpid()}\n")
-        return real(coder, text, segments)
+        return real(coder, segments)
 
-    monkeypatch.setattr(coding_stage, "code_segments_text", logged)
+    monkeypatch.setattr(RuleCoder, "code_segments", logged)
     report = pipeline.build_project(project, nlp_name="blank", jobs=2)
     assert [r.status for r in report.code] == ["coded"] * 3
     pids = log.read_text().split()
