@@ -103,19 +103,24 @@ def test_figures_are_drawn_again_only_when_what_they_show_changed(project, monke
     assert sorted(drawn) == ["heatmap", "network", "network"]  # coverage shows no guide names
 
 
+def log_pids(monkeypatch, owner, name, log):
+    """Have every call of ``owner.name`` write the id of the process it runs in to ``log``."""
+    real = getattr(owner, name)
+
+    def logged(*args, **kwargs):
+        with log.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, logged)
+
+
 def test_fresh_segments_are_coded_in_their_workers(project, monkeypatch, tmp_path):
     from mapping_review.coding.rules import RuleCoder
 
     small_project(project, 3)
     log = tmp_path / "pids.txt"
-    real = RuleCoder.code_segments
-
-    def logged(coder, segments):
-        with log.open("a") as fh:
-            fh.write(f"{os.getpid()}\n")
-        return real(coder, segments)
-
-    monkeypatch.setattr(RuleCoder, "code_segments", logged)
+    log_pids(monkeypatch, RuleCoder, "code_segments", log)
     report = pipeline.build_project(project, nlp_name="blank", jobs=2)
     assert [r.status for r in report.code] == ["coded"] * 3
     pids = log.read_text().split()
@@ -210,19 +215,11 @@ def test_the_main_process_prepares_later_stages_while_the_workers_extract(projec
 
 def test_fresh_segments_are_scored_in_their_workers_as_the_coding_stage_scores_them(project, monkeypatch, tmp_path):
     from mapping_review.coding import stage as coding_stage
-
-    small_project(project, 3)
     from mapping_review.coding.evidence import EvidenceModel
 
+    small_project(project, 3)
     log = tmp_path / "pids.txt"
-    real = EvidenceModel.score
-
-    def logged(model, suggestions):
-        with log.open("a") as fh:
-            fh.write(f"{os.getpid()}\n")
-        return real(model, suggestions)
-
-    monkeypatch.setattr(EvidenceModel, "score", logged)
+    log_pids(monkeypatch, EvidenceModel, "score", log)
     pipeline.build_project(project, nlp_name="blank", jobs=2)
     pids = log.read_text().split()
     assert len(pids) == 3 and str(os.getpid()) not in pids  # scored in the workers, not again here
