@@ -103,19 +103,24 @@ def test_figures_are_drawn_again_only_when_what_they_show_changed(project, monke
     assert sorted(drawn) == ["heatmap", "network", "network"]  # coverage shows no guide names
 
 
+def log_pids(monkeypatch, owner, name, log):
+    """Have every call of ``owner.name`` write the id of the process it runs in to ``log``."""
+    real = getattr(owner, name)
+
+    def logged(*args, **kwargs):
+        with log.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, logged)
+
+
 def test_fresh_segments_are_coded_in_their_workers(project, monkeypatch, tmp_path):
-    from mapping_review.coding import stage as coding_stage
+    from mapping_review.coding.rules import RuleCoder
 
     small_project(project, 3)
     log = tmp_path / "pids.txt"
-    real = coding_stage.code_segments_text
-
-    def logged(coder, text):
-        with log.open("a") as fh:
-            fh.write(f"{os.getpid()}\n")
-        return real(coder, text)
-
-    monkeypatch.setattr(coding_stage, "code_segments_text", logged)
+    log_pids(monkeypatch, RuleCoder, "code_segments", log)
     report = pipeline.build_project(project, nlp_name="blank", jobs=2)
     assert [r.status for r in report.code] == ["coded"] * 3
     pids = log.read_text().split()
@@ -134,7 +139,7 @@ def test_a_build_with_nothing_to_code_or_draw_imports_neither_spacy_nor_matplotl
     assert modules == "[" and int(n_tables) > 10  # it did write the outputs, without either library
 
 
-def test_a_figure_file_whose_forked_writer_failed_is_written_here(tmp_path):
+def test_files_a_forked_writer_failed_to_write_are_written_here(tmp_path, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -142,12 +147,112 @@ def test_a_figure_file_whose_forked_writer_failed_is_written_here(tmp_path):
 
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
-    pid = os.fork()
-    if pid == 0:  # a writer that fails
-        os._exit(1)
-    batch = figures._Batch()
-    batch.writers.append((pid, tmp_path / "f.png", "png", fig))
-    batch.digests.append((tmp_path / "state.json", "f", "abc"))
-    figures._finish(batch)
+    here = os.getpid()
+    real = figures._write
+    log = tmp_path / "log.txt"
+
+    def write(fig, path, fmt):  # the forked copy given the PNG fails; the other one writes its files
+        with log.open("a") as fh:
+            fh.write(f"{os.getpid() == here} {path.name}\n")
+        if os.getpid() != here and fmt == "png":
+            os._exit(1)
+        real(fig, path, fmt)
+
+    monkeypatch.setattr(figures, "_write", write)
+    files = [(fig, tmp_path / f"f.{fmt}", fmt) for fmt in figures.FORMATS]
+    figures._write_all(files)
+    plt.close(fig)
     assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
-    assert json.loads((tmp_path / "state.json").read_text()) == {"f": "abc"}
+    assert (tmp_path / "f.svg").read_bytes().startswith(b"<?xml")
+    assert (tmp_path / "f.pdf").read_bytes().startswith(b"%PDF")
+    lines = log.read_text().splitlines()
+    assert "True f.png" in lines and "False f.png" in lines  # tried there, written here
+    assert not any(line.startswith("True") and "png" not in line for line in lines)  # the rest written there
+
+
+def test_figure_files_are_split_between_two_writers_by_cost():
+    files = [(None, f"{name}.{fmt}", fmt) for name in ("a", "b", "c") for fmt in figures.FORMATS]
+    one, two = figures._halves(files)
+    assert sorted(one + two) == sorted(files)
+    assert {f[2] for f in one} >= {"png"} and {f[2] for f in two} >= {"png"}  # the costliest go both ways
+    cost = [sum(figures._COST[f[2]] for f in half) for half in (one, two)]
+    assert abs(cost[0] - cost[1]) <= max(figures._COST.values())
+
+
+def test_figures_drawn_again_in_another_process_are_the_same_bytes(project):
+    small_project(project, 2)
+    pipeline.build_project(project, nlp_name="blank", jobs=1)
+    folder = project.build_dir / "figures"
+    first = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    assert sorted(first) == sorted(f"{name}.{fmt}" for name in ("coverage", "heatmap", "network")
+                                   for fmt in figures.FORMATS)
+    for path in folder.iterdir():
+        path.unlink()
+    (project.cache_dir / "figures.json").unlink()
+    code = ("import sys; from mapping_review import pipeline; from mapping_review.project.layout import open_project; "
+            "pipeline.build_project(open_project(sys.argv[1]), nlp_name='blank', jobs=2, force=True)")
+    subprocess.run([sys.executable, "-c", code, str(project.root)], check=True)
+    assert {p.name: p.read_bytes() for p in sorted(folder.iterdir())} == first
+    # written with the figures' settings, though after their drawing ended: 150 dpi (5906 dots a metre)
+    png = first["heatmap.png"]
+    assert png[png.index(b"pHYs") + 4:][:9] == b"\x00\x00\x17\x12\x00\x00\x17\x12\x01"
+
+
+def test_the_main_process_prepares_later_stages_while_the_workers_extract(project):
+    small_project(project, 2)
+    calls = []
+
+    def meanwhile():
+        calls.append(os.getpid())
+        raise RuntimeError("a failure here is left to the stage that needs it")
+
+    results = pipeline.extract_corpus(project, jobs=2, meanwhile=meanwhile)
+    assert [r.status for r in results] == ["extracted", "extracted"]
+    assert calls == [os.getpid()]
+    pipeline.extract_corpus(project, jobs=2, meanwhile=meanwhile)  # nothing to extract: nothing to wait for
+    assert calls == [os.getpid()]
+
+
+def test_fresh_segments_are_scored_in_their_workers_as_the_coding_stage_scores_them(project, monkeypatch, tmp_path):
+    from mapping_review.coding import stage as coding_stage
+    from mapping_review.coding.evidence import EvidenceModel
+
+    small_project(project, 3)
+    log = tmp_path / "pids.txt"
+    log_pids(monkeypatch, EvidenceModel, "score", log)
+    pipeline.build_project(project, nlp_name="blank", jobs=2)
+    pids = log.read_text().split()
+    assert len(pids) == 3 and str(os.getpid()) not in pids  # scored in the workers, not again here
+    folder = project.build_dir / "codings"
+    in_workers = {p.name: p.read_bytes() for p in sorted(folder.glob("*.jsonl"))}
+    assert len(in_workers) == 3 and all(b'"evidence": 0.' in text for text in in_workers.values())
+    for path in folder.iterdir():
+        path.unlink()
+    coding_stage.code_corpus(project, nlp_name="blank")  # every guide coded and scored here, together
+    assert {p.name: p.read_bytes() for p in sorted(folder.glob("*.jsonl"))} == in_workers
+
+
+def test_suggestions_scored_by_another_classifier_are_scored_again(project):
+    from mapping_review.coding import stage as coding_stage
+
+    small_project(project, 1)
+    pipeline.build_project(project, nlp_name="blank", jobs=1)
+    path = project.build_dir / "codings" / "g0.jsonl"
+    right = path.read_bytes()
+    stale = "".join(json.dumps({**json.loads(line), "evidence": 0.5, "model": "old"}) + "\n"
+                    for line in right.decode().splitlines())
+    digest = coding_stage.segments_digest((project.segments_dir / "g0.jsonl").read_text(encoding="utf-8"))
+    for path_ in (path, project.build_dir / "codings" / "state.json"):
+        path_.unlink()
+    done = {"g0": coding_stage.Coded(digest, stale, "another classifier")}
+    assert [r.status for r in coding_stage.code_corpus(project, nlp_name="blank", done=done)] == ["coded"]
+    assert path.read_bytes() == right
+    path.unlink()
+    done = {"g0": coding_stage.Coded(digest, stale, coding_stage.evidence_model(project)[1])}
+    coding_stage.code_corpus(project, nlp_name="blank", done=done)  # scored by this classifier: kept as it is
+    assert path.read_text(encoding="utf-8") == stale
+    # written by a worker with another classifier: read back and scored again
+    (project.build_dir / "codings" / "state.json").unlink()
+    done = {"g0": coding_stage.Coded(digest, None, "another classifier")}
+    coding_stage.code_corpus(project, nlp_name="blank", done=done)
+    assert path.read_bytes() == right

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from mapping_review.coding.hygiene import blank_glyphs, ci, n_words
 
@@ -125,12 +126,26 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
 }
 
 
+_NUMBERED = re.compile(r"^\s*\d+\.\d+(\.\d+)*\s")
+_BULLET = re.compile(r"^\s*[•·●○◦▪■□☐☑✓✔➢➤►»«\-–—－*◇◆]")
+_RESOURCE_POINTER = re.compile(r"\b(download|link|website|web site|available (at|from|online)|copies of)\b",
+                               flags=re.IGNORECASE)
+
+
 def _strip(text: str) -> str:
     return _LEAD.sub("", blank_glyphs(text)).strip()
 
 
 def sentence_cues(text: str, section: Sequence[str], *, role: str = "text", heading: bool = False) -> dict[str, float]:
     """The named cues of one sentence (or heading) and its section path; values are 0/1 or small counts."""
+    body, acts = _text_cues(text, role, heading)
+    return {**body, **_section_cues(tuple(section)), **acts}
+
+
+# A sentence is often a candidate for several codes (one after another), and a guide has far fewer
+# section paths than sentences: each part is worked out once.
+@lru_cache(maxsize=64)
+def _text_cues(text: str, role: str, heading: bool) -> tuple[dict[str, float], dict[str, float]]:
     body = _strip(text)
     words = n_words(body)
     cues: dict[str, float] = {
@@ -148,7 +163,7 @@ def sentence_cues(text: str, section: Sequence[str], *, role: str = "text", head
         "quoted": float(bool(_QUOTE.search(body))),
         "exercise": float(bool(_EXERCISE.search(body))),
         "care_noun": float(bool(_CARE_NOUN.search(body))),
-        "numbered": float(bool(re.match(r"^\s*\d+\.\d+(\.\d+)*\s", blank_glyphs(text)))),
+        "numbered": float(bool(_NUMBERED.match(blank_glyphs(text)))),
         "role_recommendation": float(role == "recommendation"),
         "role_list_item": float(role == "list_item"),
         "heading": float(heading),
@@ -158,21 +173,25 @@ def sentence_cues(text: str, section: Sequence[str], *, role: str = "text", head
         "ends_colon": float(body.rstrip().endswith(":")),
         "cross_reference": float(bool(_CROSS_REFERENCE.search(body))),
         "no_verb": float(not _VERB_HINT.search(body) and not _IMPERATIVE.match(body)),
-        "bullet": float(bool(re.match(r"^\s*[•·●○◦▪■□☐☑✓✔➢➤►»«\-–—－*◇◆]", blank_glyphs(text)))),
+        "bullet": float(bool(_BULLET.match(blank_glyphs(text)))),
         "in_brackets": float(body.startswith(("[", "("))),
         "staff_development": float(bool(_STAFF_DEVELOPMENT.search(body))),
         "meta": float(bool(_META.match(body))),
-        "resource_pointer": float(bool(re.search(r"\b(download|link|website|web site|available (at|from|online)|"
-                                                 r"copies of)\b", body, flags=re.IGNORECASE))),
+        "resource_pointer": float(bool(_RESOURCE_POINTER.search(body))),
     }
+    helper_acts = float(cues["imperative"] or cues["helper_modal"])
+    client_acts = float(not helper_acts and (cues["client_subject"] or cues["first_person"]))
+    return cues, {"helper_acts": helper_acts, "client_acts": client_acts}
+
+
+@lru_cache(maxsize=512)
+def _section_cues(section: tuple[str, ...]) -> dict[str, float]:
     path = " > ".join(section)
     innermost = section[-1] if section else ""
-    for name, pattern in _SECTIONS.items():
-        cues[name] = float(bool(pattern.search(innermost)) or bool(pattern.search(path)) * 0.5)
+    cues = {name: float(bool(pattern.search(innermost)) or bool(pattern.search(path)) * 0.5)
+            for name, pattern in _SECTIONS.items()}
     cues["section_listing"] = float(bool(_LISTING_HEADING.search(innermost)))
     cues["section_others"] = float(bool(_OTHERS_HEADING.search(innermost)))
-    cues["helper_acts"] = float(cues["imperative"] or cues["helper_modal"])
-    cues["client_acts"] = float(not cues["helper_acts"] and (cues["client_subject"] or cues["first_person"]))
     return cues
 
 

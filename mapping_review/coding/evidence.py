@@ -39,7 +39,12 @@ _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 
 def words(text: str) -> list[str]:
     """Lower-case word tokens; numbers become ``#``."""
-    return ["#" if t.isdigit() else t for t in _TOKEN.findall(blank_glyphs(text).lower())]
+    return list(_words(text))
+
+
+@lru_cache(maxsize=256)  # a candidate's sentence and headings are read several times, and by its neighbours
+def _words(text: str) -> tuple[str, ...]:
+    return tuple("#" if t.isdigit() else t for t in _TOKEN.findall(blank_glyphs(text).lower()))
 
 
 def text_terms(text: str) -> list[str]:
@@ -57,7 +62,7 @@ STOP = frozenset((
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in words(text) if len(w) > 2 and w not in STOP]
+    return [w for w in _words(text) if len(w) > 2 and w not in STOP]
 
 
 def code_definitions(codebook: Any) -> dict[str, dict[str, int]]:
@@ -174,20 +179,32 @@ class EvidenceModel:
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         return {j: v / norm for j, v in vec.items()}
 
-    def decision(self, s: Suggestion, density: Density | None = None) -> float:
-        z = self.intercept + sum(self.text_coef[j] * v for j, v in self.text_vector(s.quote).items())
+    def text_decision(self, text: str) -> float:
+        """The text terms' part of the decision function."""
+        return sum(self.text_coef[j] * v for j, v in self.text_vector(text).items())
+
+    def decision(self, s: Suggestion, density: Density | None = None, text_part: float | None = None) -> float:
+        text_part = self.text_decision(s.quote) if text_part is None else text_part
+        z = self.intercept + text_part
         z += sum(self.coef.get(k, 0.0) * v for k, v in other_features(s, self.definitions, density).items())
         return z
 
-    def probability(self, s: Suggestion, density: Density | None = None) -> float:
-        z = self.decision(s, density)
+    def probability(self, s: Suggestion, density: Density | None = None, text_part: float | None = None) -> float:
+        z = self.decision(s, density, text_part)
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     def score(self, suggestions: Sequence[Suggestion]) -> list[Suggestion]:
         """The suggestions (every suggestion of the guides concerned) with their ``evidence`` probability
         and the model's name."""
         density = density_of(suggestions)
-        return [replace(s, evidence=round(self.probability(s, density), 4), model=self.name) for s in suggestions]
+        text_parts: dict[str, float] = {}  # a sentence is often a candidate for several codes
+        out = []
+        for s in suggestions:
+            if s.quote not in text_parts:
+                text_parts[s.quote] = self.text_decision(s.quote)
+            p = self.probability(s, density, text_parts[s.quote])
+            out.append(replace(s, evidence=round(p, 4), model=self.name))
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from mapping_review.coding.labels import compact
 
@@ -100,14 +101,21 @@ def heading_name(heading: str) -> str:
     return " ".join(name.lower().strip(" :.-–").split())
 
 
+_PLURAL = re.compile(r"s\b")
+
+
 def _singular(name: str) -> str:
-    return re.sub(r"s\b", "", name)
+    return _PLURAL.sub("", name)
+
+
+@lru_cache(maxsize=64)
+def _singular_names(skip: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_singular(entry) for entry in skip)
 
 
 def skipped_heading(heading: str, skip: Iterable[str]) -> bool:
     """Whether ``heading`` is one of the skip-list headings, matched as a whole heading (singular or plural)."""
-    name = _singular(heading_name(heading))
-    return any(name == _singular(entry) for entry in skip)
+    return _singular(heading_name(heading)) in _singular_names(tuple(skip))
 
 
 _APPENDIX = ci(r"^\s*(appendix|appendices|annex|pocket guide|summary)\b")

@@ -37,12 +37,15 @@ TAIL_WORDS = 5
 MIN_FUZZY_CHARS = 16  # a shorter anchor or tail finds a sentence by its hash only
 COLUMNS = ("guide", "page", "code", "label", "anchor", "tail", "hash", "origin", "note")
 _WORD = re.compile(r"[^\W_]+")
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 
 def words(text: str) -> list[str]:
     """Lower-case words of ``text`` (letters and digits; private-use glyphs, marks and punctuation dropped)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return [w for w in _WORD.findall(folded) if not any(0xE000 <= ord(c) <= 0xF8FF for c in w)]
+    if not _PRIVATE_USE.search(folded):  # the common case: no word to drop
+        return _WORD.findall(folded)
+    return [w for w in _WORD.findall(folded) if not _PRIVATE_USE.search(w)]
 
 
 def compact(text: str) -> str:

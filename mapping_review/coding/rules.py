@@ -43,6 +43,8 @@ def _occurrences(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
 
 def _lower_same_length(text: str) -> str:
     """``text`` lower-cased character by character, leaving any character whose lower case is longer."""
+    if text.isascii():
+        return text.lower()
     return "".join(c if len(low := c.lower()) != 1 else low for c in text)
 
 

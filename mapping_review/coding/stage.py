@@ -1,8 +1,9 @@
 """The coding stage: rule suggestions for every segmented guide, scored as evidence by the evidence
 classifier, kept in ``build/codings/``.
 
-The rule coder may run where the segments were made (in the extraction workers, or on a cluster);
-the classifier's scores are always given here. The classifier is the project's own
+The rule coder and the classifier may run where the segments were made (in the extraction workers,
+or on a cluster): the classifier's features are those of one guide's suggestions, so a guide scored
+alone scores as it does among the others. The classifier is the project's own
 (``build/models/evidence-clf.v4.json``, written by ``mapping-review learn`` when it beats the shipped
 one on the reviewers' labels) or else the one shipped with the package. A guide is coded again only
 when its segments, the codebook, the coder or the classifier changed.
@@ -13,8 +14,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from mapping_review.errors import MappingReviewError
 from mapping_review.files import write_atomic
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, load_manifest
-from mapping_review.segment.segments import jsonl_to_segments
+from mapping_review.segment.segments import Segment, jsonl_to_segments
 
 if TYPE_CHECKING:
     from mapping_review.coding.evidence import EvidenceModel
@@ -55,14 +56,20 @@ def evidence_model(project: Project) -> tuple[EvidenceModel | None, str]:
     if path.exists():
         return load_model(path), _digest(path)
     model = shipped_model()
+    return model, shipped_model_digest(model)
+
+
+def shipped_model_digest(model: EvidenceModel | None) -> str:
+    """The digest the coding stage stamps for the shipped classifier (empty when there is none)."""
     if model is None:
-        return None, ""
-    return model, hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+        return ""
+    return hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def code_segments_text(coder: RuleCoder, segments_text: str) -> str:
-    """The rule coder's suggestions (not yet scored) for the text of ``build/segments/<key>.jsonl``."""
-    suggestions = coder.code_segments(jsonl_to_segments(segments_text))
+def code_segments_text(coder: RuleCoder, segments_text: str, segments: Sequence[Segment] | None = None) -> str:
+    """The rule coder's suggestions (not yet scored) for the text of ``build/segments/<key>.jsonl`` (whose
+    ``segments`` may be given, read already)."""
+    suggestions = coder.code_segments(jsonl_to_segments(segments_text) if segments is None else segments)
     return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
 
 
@@ -71,33 +78,62 @@ def segments_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_CODER: list[RuleCoder] = []  # loaded in the parent before the extraction workers fork; they inherit it
+@dataclass(frozen=True)
+class Coded:
+    """A guide's suggestions made away from the coding stage (in an extraction worker, on a cluster)."""
+
+    segments: str  # the digest of the segments they were made from
+    text: str | None  # the suggestions, as ``build/codings/<key>.jsonl`` holds them; None: written there
+    model: str | None = None  # the digest of the classifier that scored them; None: not scored yet
+    n: int = 0  # how many suggestions
+
+
+_CODER: list[tuple[RuleCoder, EvidenceModel | None, str]] = []  # loaded in the parent before the workers fork
 
 
 @dataclass
 class CodeAfterSegment:
-    """Codes a guide's fresh segments in the worker that made them (see ``extract_and_segment``)."""
+    """Codes and scores a guide's fresh segments in the worker that made them (see ``extract_and_segment``).
 
-    codebook_path: Path
+    The worker writes the suggestions (the stage records them): they do not travel back, and this process
+    never holds every guide's at once."""
+
+    project: Project
     nlp_name: str
-    done: dict[str, tuple[str, str]] = field(default_factory=dict)
+    done: dict[str, Coded] = field(default_factory=dict)
 
     def prepare(self) -> None:
         from mapping_review.coding.rules import RuleCoder
         from mapping_review.segment.nlp import load_nlp
 
         _CODER.clear()
-        # a broken codebook or pipeline is reported by the coding stage, after extraction and segmentation
+        # a broken codebook, pipeline or classifier is reported by the coding stage, after extraction
         with contextlib.suppress(MappingReviewError):
-            _CODER.append(RuleCoder(load_codebook(self.codebook_path), load_nlp(self.nlp_name)))
+            coder = RuleCoder(load_codebook(self.project.codebook_path), load_nlp(self.nlp_name))
+            _CODER.append((coder, *evidence_model(self.project)))
 
-    def __call__(self, guide: Guide, segments_text: str) -> tuple[str, str] | None:
+    def __call__(self, guide: Guide, segments_text: str, segments: Sequence[Segment]) -> Coded | None:
         if not _CODER:
             return None
-        return segments_digest(segments_text), code_segments_text(_CODER[0], segments_text)
+        coded = code_and_score(*_CODER[0], segments_text, segments)
+        out_dir = codings_dir(self.project)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(out_dir / f"{guide.key}.jsonl", coded.text or "")
+        return replace(coded, text=None)
 
     def collect(self, key: str, value: Any) -> None:
         self.done[key] = value
+
+
+def code_and_score(coder: RuleCoder, model: EvidenceModel | None, model_digest: str, segments_text: str,
+                   segments: Sequence[Segment] | None = None) -> Coded:
+    """A guide's suggestions and their scores, from the text of ``build/segments/<key>.jsonl`` (and its
+    ``segments``, when they are at hand)."""
+    suggestions = coder.code_segments(jsonl_to_segments(segments_text) if segments is None else segments)
+    if model is not None:
+        suggestions = model.score(suggestions)
+    text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
+    return Coded(segments_digest(segments_text), text, model_digest, len(suggestions))
 
 
 def _scored(text: str, model: EvidenceModel | None) -> tuple[str, int]:
@@ -109,12 +145,12 @@ def _scored(text: str, model: EvidenceModel | None) -> tuple[str, int]:
 
 
 def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress | None = None,
-                done: Mapping[str, tuple[str, str]] | None = None) -> list[GuideResult]:
+                done: Mapping[str, Coded] | None = None) -> list[GuideResult]:
     """Write ``build/codings/<key>.jsonl`` for every segmented guide that changed.
 
-    ``done`` holds rule suggestions made elsewhere (in the extraction workers, or on a cluster) with
-    the current codebook: per guide, the digest of the segments they were made from and their text;
-    they are used when those are still the guide's segments.
+    ``done`` holds suggestions made elsewhere (in the extraction workers, or on a cluster) with the
+    current codebook; they are used when they were made from the guide's current segments, and scored
+    again here unless the current classifier scored them.
     """
     progress = progress or Progress()
     done = done or {}
@@ -135,7 +171,7 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
         else:
             todo.append((guide.key, seg_path, stamp))
     progress.start("code", documents=len(todo), pages=0)
-    ready = {key: done[key][1] for key, _, stamp in todo if key in done and done[key][0] == stamp["segments"]}
+    ready = {key: done[key] for key, _, stamp in todo if key in done and done[key].segments == stamp["segments"]}
     coder = None
     if any(key not in ready for key, _, _ in todo):  # the codebook is read and spaCy loaded only then
         from mapping_review.coding.rules import RuleCoder
@@ -143,12 +179,19 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
 
         coder = RuleCoder(load_codebook(project.codebook_path), load_nlp(nlp_name))
     for key, seg_path, stamp in todo:
-        text = ready.get(key)
-        if text is None:
-            assert coder is not None
-            text = code_segments_text(coder, seg_path.read_text(encoding="utf-8"))
-        text, n = _scored(text, model)
-        write_atomic(out_dir / f"{key}.jsonl", text)
+        made, path = ready.get(key), out_dir / f"{key}.jsonl"
+        if made is not None and made.model == model_digest:
+            n = made.n
+            if made.text is not None:
+                write_atomic(path, made.text)
+        else:
+            if made is None:
+                assert coder is not None
+                text = code_segments_text(coder, seg_path.read_text(encoding="utf-8"))
+            else:  # made with another classifier, or none
+                text = made.text if made.text is not None else path.read_text(encoding="utf-8")
+            text, n = _scored(text, model)
+            write_atomic(path, text)
         state[key] = {"stamp": stamp, "n": n}
         results.append(GuideResult(key, "coded", n_segments=n))
         progress.document(key)

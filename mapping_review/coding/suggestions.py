@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -41,7 +41,7 @@ class Suggestion:
         return self.evidence if self.evidence >= 0 else min(self.score, 1.0)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in _FIELDS}
         data["section"] = list(self.section)
         return data
 
@@ -50,3 +50,6 @@ class Suggestion:
         data = dict(data)
         data["section"] = tuple(data["section"])
         return cls(**data)
+
+
+_FIELDS = tuple(f.name for f in fields(Suggestion))

@@ -39,6 +39,7 @@ def is_skipped(section: Sequence[str], skip: Sequence[str]) -> bool:
 def coding_units(segments: Sequence[Segment], *, skip: Sequence[str]) -> list[Segment]:
     """Sentences and headings that are coded, in reading order."""
     candidates: list[Segment] = []
+    skipped: dict[tuple[str, ...], bool] = {}  # a guide has far fewer section paths than units
     for seg in segments:
         if seg.kind == "sentence":
             unit = seg
@@ -46,7 +47,10 @@ def coding_units(segments: Sequence[Segment], *, skip: Sequence[str]) -> list[Se
             unit = heading_unit(seg)
         else:
             continue
-        if is_skipped(unit.section, skip) or not_coded(unit.text, heading=unit.kind == "heading"):
+        under_skipped = skipped.get(unit.section)
+        if under_skipped is None:
+            under_skipped = skipped[unit.section] = is_skipped(unit.section, skip)
+        if under_skipped or not_coded(unit.text, heading=unit.kind == "heading"):
             continue
         candidates.append(unit)
     keep = first_occurrences([(u.text, u.section) for u in candidates])

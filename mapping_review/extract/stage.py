@@ -8,6 +8,7 @@ is not written, read back and parsed again before that stage can start.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue as queue_module
@@ -147,7 +148,7 @@ def extract_guide(guide: Guide, path: Path, *, sha256: str, engine: str, cache_d
 
 
 def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, progress: Progress,
-                  results: list[GuideResult], then: AfterExtract | None) -> None:
+                  results: list[GuideResult], then: AfterExtract | None, meanwhile: Callable[[], None] | None) -> None:
     ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
     with ctx.Manager() as manager:
         page_queue = manager.Queue()
@@ -158,6 +159,8 @@ def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, 
                 pool.submit(_extract_job, job, engine, cache_dir, then)
                 for job in sorted(jobs, key=lambda j: -j.n_pages)
             }
+            if meanwhile is not None:
+                _quietly(meanwhile)
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(page_queue, progress)
@@ -165,6 +168,13 @@ def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, 
                     _collect(future.result(), results, then)
                     progress.document(results[-1].key)
             _drain(page_queue, progress)
+
+
+def _quietly(work: Callable[[], None]) -> None:
+    """Work done here while the workers run, to save time later: if it fails, it is done (and its
+    error reported) where it is needed."""
+    with contextlib.suppress(Exception):  # nothing is lost: the later stage does it again and reports it
+        work()
 
 
 def _collect(outcome: tuple[GuideResult, Any], results: list[GuideResult], then: AfterExtract | None) -> None:
@@ -184,11 +194,12 @@ def _drain(page_queue: Any, progress: Progress) -> None:
 
 def extract_corpus(
     project: Project, *, engine: str = DEFAULT_ENGINE, jobs: int | None = None, progress: Progress | None = None,
-    then: AfterExtract | None = None,
+    then: AfterExtract | None = None, meanwhile: Callable[[], None] | None = None,
 ) -> list[GuideResult]:
     """Extract every guide whose document is not cached yet; one result per guide.
 
-    ``then`` runs on each freshly extracted document in the worker that made it.
+    ``then`` runs on each freshly extracted document in the worker that made it; ``meanwhile`` runs
+    here while worker processes extract (preparing a later stage).
     """
     progress = progress or Progress()
     results, todo = plan_extraction(project, engine)
@@ -197,7 +208,7 @@ def extract_corpus(
         then.prepare()
     workers = min(jobs or os.cpu_count() or 1, len(todo))
     if workers > 1:
-        _run_parallel(todo, engine, project.cache_dir, workers, progress, results, then)
+        _run_parallel(todo, engine, project.cache_dir, workers, progress, results, then, meanwhile)
     else:
         for job in todo:
             _collect(_extract_job_inline(job, engine, project.cache_dir, progress, then), results, then)

@@ -12,6 +12,7 @@ are cheap and are written again.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,6 +87,21 @@ def build_project(
     return report
 
 
+def _meanwhile(settings: Settings) -> Callable[[], None]:
+    """What this process does while the extraction workers run: load what the last stages need (the
+    review and publishing code, and matplotlib warmed up when figures are drawn)."""
+    def prepare() -> None:
+        import mapping_review.publish.outputs
+        import mapping_review.review.state  # noqa: F401
+
+        if settings.figures:
+            from mapping_review.publish.figures import warm_up
+
+            warm_up()
+
+    return prepare
+
+
 def _stages(project: Project, settings: Settings, *, jobs: int | None, progress: Progress | None,
             scheduler: str | None) -> BuildReport:
     from mapping_review.coding.stage import CodeAfterSegment, code_corpus
@@ -102,9 +118,9 @@ def _stages(project: Project, settings: Settings, *, jobs: int | None, progress:
                                    done=done)
         coded = code_corpus(project, nlp_name=nlp_name, progress=progress, done=coded_elsewhere)
     else:  # fresh documents are segmented and coded in their extraction workers
-        coding = CodeAfterSegment(project.codebook_path, nlp_name)
+        coding = CodeAfterSegment(project, nlp_name)
         extracted, segmented = extract_and_segment(project, engine=engine, nlp_name=nlp_name, jobs=jobs,
-                                                   progress=progress, then=coding)
+                                                   progress=progress, then=coding, meanwhile=_meanwhile(settings))
         coded = code_corpus(project, nlp_name=nlp_name, progress=progress, done=coding.done)
     state = load_review(project)
     tables = resolve_review(state, use_calibration=settings.build.calibrate)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mapping_review.bookkeeping import GuideResult, Progress
+from mapping_review.coding.stage import Coded
 from mapping_review.errors import MappingReviewError
 from mapping_review.extract.stage import extract_guide, plan_extraction
 from mapping_review.project.layout import Project
@@ -29,6 +30,7 @@ from mapping_review.segment.stage import SegmentAfterExtract
 LOCAL = "local"
 CONNECT_TIMEOUT = 20  # seconds to reach a scheduler
 _CODERS: dict[tuple[str, str], Any] = {}  # per worker process: the rule coder of a codebook and pipeline
+_MODELS: dict[str, Any] = {}  # per worker process: the project's evidence classifiers, by digest
 
 
 def _coder(codebook_text: str, nlp_name: str, folder: Path) -> Any:
@@ -44,9 +46,24 @@ def _coder(codebook_text: str, nlp_name: str, folder: Path) -> Any:
     return _CODERS[key]
 
 
+def _model(spec: dict[str, Any]) -> tuple[Any, str]:
+    """The classifier a task scores with: the project's own (sent with the task), or the one shipped with
+    the worker's copy of the package (whose digest tells the client whether it is the client's)."""
+    from mapping_review.coding.evidence import EvidenceModel, shipped_model
+    from mapping_review.coding.stage import shipped_model_digest
+
+    digest, data = spec["model"]
+    if data is None:
+        model = shipped_model()
+        return model, shipped_model_digest(model)
+    if digest not in _MODELS:
+        _MODELS[digest] = EvidenceModel.from_dict(data)
+    return _MODELS[digest], digest
+
+
 def guide_task(spec: dict[str, Any]) -> dict[str, Any]:
     """Run on a worker: extract, segment and code one guide in a scratch folder; return what it made."""
-    from mapping_review.coding.stage import code_segments_text, segments_digest
+    from mapping_review.coding.stage import code_and_score
 
     guide = Guide.model_validate(spec["guide"])
     with tempfile.TemporaryDirectory(prefix="mapping-review-") as tmp:
@@ -63,8 +80,7 @@ def guide_task(spec: dict[str, Any]) -> dict[str, Any]:
         segments = codings = None
         if entry is not None:
             segments = (root / "segments" / f"{guide.key}.jsonl").read_text(encoding="utf-8")
-            codings = (segments_digest(segments),
-                       code_segments_text(_coder(spec["codebook"], spec["nlp_name"], root), segments))
+            codings = code_and_score(_coder(spec["codebook"], spec["nlp_name"], root), *_model(spec), segments)
         cache = root / "cache"
         files = {p.relative_to(cache).as_posix(): p.read_bytes() for p in sorted(cache.rglob("*"))
                  if p.is_file() and "work-" not in p.parent.name}
@@ -107,7 +123,7 @@ def connect(scheduler: str, *, workers: int | None = None) -> Iterator[Any]:
 
 def cluster_extract(project: Project, *, engine: str, nlp_name: str, scheduler: str, workers: int | None = None,
                     progress: Progress | None = None, send_pdfs: bool | None = None,
-                    ) -> tuple[list[GuideResult], dict[str, dict[str, str]], dict[str, tuple[str, str]]]:
+                    ) -> tuple[list[GuideResult], dict[str, dict[str, str]], dict[str, Coded]]:
     """Extract, segment and code on the cluster every guide whose document is not cached.
 
     ``send_pdfs``: True sends every PDF with its task, False never does, None (default) sends those
@@ -123,7 +139,7 @@ def cluster_extract(project: Project, *, engine: str, nlp_name: str, scheduler: 
     results, todo = plan_extraction(project, engine)
     progress.start("extract", documents=len(todo), pages=sum(j.n_pages for j in todo))
     segmented: dict[str, dict[str, str]] = {}
-    coded: dict[str, tuple[str, str]] = {}
+    coded: dict[str, Coded] = {}
     if todo:
         with connect(scheduler, workers=workers) as client:
             items = [(str(job.path.resolve()), job.path.stat().st_size) for job in todo]
@@ -133,7 +149,7 @@ def cluster_extract(project: Project, *, engine: str, nlp_name: str, scheduler: 
             else:
                 shared = [not send_pdfs] * len(todo)
             base = {"engine": engine, "nlp_name": nlp_name, "wanted_nlp": resolve_pipeline_name(nlp_name),
-                    "codebook": project.codebook_path.read_text(encoding="utf-8")}
+                    "codebook": project.codebook_path.read_text(encoding="utf-8"), "model": _project_model(project)}
             order = sorted(range(len(todo)), key=lambda i: -todo[i].n_pages)
             futures = {
                 client.submit(guide_task, {**base, "guide": todo[i].guide.model_dump(), "sha256": todo[i].sha256,
@@ -160,8 +176,18 @@ def cluster_extract(project: Project, *, engine: str, nlp_name: str, scheduler: 
     return sorted(results, key=lambda r: r.key), segmented, coded
 
 
+def _project_model(project: Project) -> tuple[str, dict[str, Any] | None]:
+    """The project's own classifier for the tasks (its digest and data), or none: the shipped one."""
+    from mapping_review.coding.stage import evidence_model, project_model_path
+
+    if not project_model_path(project).exists():
+        return "", None
+    model, digest = evidence_model(project)
+    return digest, model.to_dict() if model is not None else None
+
+
 def _store(project: Project, key: str, out: dict[str, Any], segmented: dict[str, dict[str, str]],
-           coded: dict[str, tuple[str, str]]) -> None:
+           coded: dict[str, Coded]) -> None:
     from mapping_review.files import write_atomic
 
     for name, data in out["files"].items():
@@ -176,4 +202,4 @@ def _store(project: Project, key: str, out: dict[str, Any], segmented: dict[str,
     write_atomic(project.segments_dir / f"{key}.jsonl", out["segments"])
     segmented[key] = out["entry"]
     if out["codings"] is not None:
-        coded[key] = tuple(out["codings"])
+        coded[key] = out["codings"]

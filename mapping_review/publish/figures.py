@@ -53,10 +53,10 @@ def _code_label(codebook: Codebook, code_id: str) -> str:
 
 
 class _Batch:
-    """Figure files being written by forked copies, and the digests to record once they are there."""
+    """Figure files to write when the batch ends, and the digests to record once they are there."""
 
     def __init__(self) -> None:
-        self.writers: list[tuple[int, Path, str, Any]] = []  # pid, path, format, figure
+        self.files: list[tuple[Any, Path, str]] = []  # figure, path, format
         self.digests: list[tuple[Path, str, str]] = []  # state file, figure name, digest
 
 
@@ -65,8 +65,8 @@ _BATCH: list[_Batch] = []
 
 @contextmanager
 def drawn_together() -> Iterator[None]:
-    """Inside, each figure's files are written by forked copies of this process while the next
-    figures are drawn (where forking is safe: no other thread runs); all are written when it ends."""
+    """Inside, figures are drawn; their files are written when it ends, by two forked copies of this
+    process at the same time (where forking is safe: no other thread runs)."""
     batch = _Batch()
     _BATCH.append(batch)
     try:
@@ -77,19 +77,68 @@ def drawn_together() -> Iterator[None]:
 
 
 def _finish(batch: _Batch) -> None:
-    figs: list[Any] = []
-    for pid, path, fmt, fig in batch.writers:
-        if os.waitpid(pid, 0)[1] != 0:
-            _write(fig, path, fmt)  # the copy failed: write it here, where an error is reported
-        if not any(f is fig for f in figs):
-            figs.append(fig)
-    if figs:
-        import matplotlib.pyplot as plt
+    try:
+        _write_all(batch.files)
+    finally:
+        figs: list[Any] = []
+        for fig, _, _ in batch.files:
+            if not any(f is fig for f in figs):
+                figs.append(fig)
+        if figs:
+            import matplotlib.pyplot as plt
 
-        for fig in figs:
-            plt.close(fig)
+            for fig in figs:
+                plt.close(fig)
     for state_path, name, digest in batch.digests:
         _record(state_path, name, digest)
+
+
+# what writing a format costs, roughly (each lays the figure out twice; PNG also rasterises, PDF subsets fonts)
+_COST = {"png": 4, "pdf": 3, "svg": 2}
+
+
+def _halves(files: Sequence[tuple[Any, Path, str]]) -> tuple[list[tuple[Any, Path, str]], list[tuple[Any, Path, str]]]:
+    """The files split in two of about the same cost (the costliest first, each to the lighter half)."""
+    halves: tuple[list[tuple[Any, Path, str]], list[tuple[Any, Path, str]]] = ([], [])
+    load = [0, 0]
+    for item in sorted(files, key=lambda f: -_COST.get(f[2], 2)):
+        lighter = 0 if load[0] <= load[1] else 1
+        halves[lighter].append(item)
+        load[lighter] += _COST.get(item[2], 2)
+    return halves
+
+
+def _write_all(files: Sequence[tuple[Any, Path, str]]) -> None:
+    """Write the files, where forking is safe by two forked copies of this process at the same time (each
+    format renders the figure again, so two take half the time; and the image buffers, which grow with
+    the figures, are never held by this long-lived process). A file whose copy failed is written here,
+    where the error is reported."""
+    if len(files) < 2 or not (hasattr(os, "fork") and threading.active_count() == 1):
+        for fig, path, fmt in files:
+            _write(fig, path, fmt)
+        return
+    writers = [(_fork_writer(half), half) for half in _halves(files)]
+    failed = [half for pid, half in writers if pid is None or os.waitpid(pid, 0)[1] != 0]
+    for half in failed:
+        for fig, path, fmt in half:
+            _write(fig, path, fmt)
+
+
+def _fork_writer(files: Sequence[tuple[Any, Path, str]]) -> int | None:
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare: the files are written here
+        return None
+    if pid == 0:  # pragma: no cover - the child leaves through os._exit
+        gc.disable()  # a collection would touch every object and copy the parent's memory
+        code = 1
+        try:
+            for fig, path, fmt in files:
+                _write(fig, path, fmt)
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
 
 
 def _record(state_path: Path, name: str, digest: str) -> None:
@@ -117,47 +166,54 @@ def redraw(folder: Path, state_path: Path, name: str, data: Any, draw: Callable[
 
 
 def _write(fig: Any, path: Path, fmt: str) -> None:
+    with replacing(path) as tmp:  # a figure is whole or not there: never half written
+        _write_to(fig, tmp, fmt)
+
+
+def _write_to(fig: Any, target: Any, fmt: str) -> None:
     from fontTools.ttLib.tables import otBase
 
     # Font subsets in PDFs are built by HarfBuzz when uharfbuzz is installed and in pure Python
     # otherwise, with other bytes; always the latter, so the files do not depend on what else is installed.
     otBase.have_uharfbuzz = False
-    with replacing(path) as tmp:  # a figure is whole or not there: never half written
-        fig.savefig(tmp, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(RC):  # the files may be written after the figure's own ``rc_context`` has ended
+        fig.savefig(target, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
 
 
 def _save(fig: Any, folder: Path, name: str) -> list[Path]:
-    """Write ``fig`` in every format. Each format renders the figure again: where a process can be
-    forked safely (no other thread runs) the formats are written by forked copies at the same time
-    (and, inside :func:`drawn_together`, while the next figures are drawn)."""
-    import matplotlib.pyplot as plt
-
+    """Write ``fig`` in every format (inside :func:`drawn_together`, when the batch ends)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
-    jobs = list(zip(paths, FORMATS))
-    if not (hasattr(os, "fork") and threading.active_count() == 1):
-        for path, fmt in jobs:
-            _write(fig, path, fmt)
-        plt.close(fig)
+    files = [(fig, path, fmt) for path, fmt in zip(paths, FORMATS)]
+    if _BATCH:
+        _BATCH[-1].files.extend(files)
         return paths
-    batch = _BATCH[-1] if _BATCH else _Batch()
-    here = [] if _BATCH else jobs[:1]  # outside a batch this process writes one format itself
-    for path, fmt in jobs[len(here):]:
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child leaves through os._exit
-            gc.disable()  # a collection would touch every object and copy the parent's memory
-            code = 1
-            try:
-                _write(fig, path, fmt)
-                code = 0
-            finally:
-                os._exit(code)
-        batch.writers.append((pid, path, fmt, fig))
-    for path, fmt in here:
-        _write(fig, path, fmt)
-    if not _BATCH:
-        _finish(batch)
+    import matplotlib.pyplot as plt
+
+    _write_all(files)
+    plt.close(fig)
     return paths
+
+
+def warm_up() -> None:
+    """Import matplotlib and write a small figure in every format, so that fonts, backends and encoders
+    are loaded (a build does this while its workers extract, before the figures are due)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(1, 1))
+        ax.set_title("Aa")
+        ax.text(0.5, 0.5, "Aa", fontweight="bold")
+        for fmt in FORMATS:
+            _write_to(fig, io.BytesIO(), fmt)
+        plt.close(fig)
 
 
 def _source_kind(source: str) -> str:

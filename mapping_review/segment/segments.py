@@ -211,15 +211,17 @@ def _sentence_spans(nlp: Language, texts: list[str]) -> list[list[tuple[int, int
 
     out = []
     with nlp.select_pipes(enable=sentence_pipes(nlp)):
-        for doc in nlp.pipe(texts, batch_size=256):
+        # a doc's text is the text it was made from: sliced from that, not joined again from its tokens
+        for whole, doc in zip(texts, nlp.pipe(texts, batch_size=256)):
             spans: list[tuple[int, int]] = []
             for sent in doc.sents:
-                text = sent.text.strip()
+                raw = whole[sent.start_char : sent.end_char]
+                text = raw.strip()
                 if not text:
                     continue
-                start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
+                start = sent.start_char + (len(raw) - len(raw.lstrip()))
                 end = start + len(text)
-                if spans and _belongs_to_previous(doc.text[spans[-1][0] : spans[-1][1]], text):
+                if spans and _belongs_to_previous(whole[spans[-1][0] : spans[-1][1]], text):
                     spans[-1] = (spans[-1][0], end)
                 else:
                     spans.append((start, end))

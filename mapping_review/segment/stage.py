@@ -8,6 +8,7 @@ the workers fork.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -53,8 +54,9 @@ def mark_ocr(segments: list[Segment], cache_dir: Path, sha256: str) -> list[Segm
 
 
 def _write_segments(doc: Document, guide: Guide, out_dir: Path, cache_dir: Path, nlp_name: str,
-                    wanted_nlp: str) -> tuple[dict[str, str], str]:
-    """Segment ``doc`` into ``out_dir/<key>.jsonl``; the guide's new entry of ``state.json``, and the text."""
+                    wanted_nlp: str) -> tuple[dict[str, str], str, list[Segment]]:
+    """Segment ``doc`` into ``out_dir/<key>.jsonl``; the guide's new entry of ``state.json``, the text and
+    the segments."""
     from mapping_review.segment.nlp import pipeline_id
 
     nlp = _segmenter(nlp_name)
@@ -64,7 +66,7 @@ def _write_segments(doc: Document, guide: Guide, out_dir: Path, cache_dir: Path,
     text = segments_to_jsonl(segments)
     write_atomic(out_dir / f"{guide.key}.jsonl", text)
     return {**_stamp(doc.sha256, doc.extractor), "nlp": pipeline_id(nlp), "nlp_request": wanted_nlp,
-            "n_segments": str(len(segments))}, text
+            "n_segments": str(len(segments))}, text, segments
 
 
 class AfterSegment(Protocol):
@@ -73,8 +75,9 @@ class AfterSegment(Protocol):
     def prepare(self) -> None:
         """Called once in the parent before the workers start."""
 
-    def __call__(self, guide: Guide, segments_text: str) -> Any:
-        """Run in the worker with the text of ``build/segments/<key>.jsonl``; the value goes to :meth:`collect`."""
+    def __call__(self, guide: Guide, segments_text: str, segments: Sequence[Segment]) -> Any:
+        """Run in the worker with the text of ``build/segments/<key>.jsonl`` and its segments; the value goes
+        to :meth:`collect`."""
 
     def collect(self, key: str, value: Any) -> None:
         """Called in the parent with each guide's value."""
@@ -99,8 +102,9 @@ class SegmentAfterExtract:
 
     def __call__(self, guide: Guide, doc: Document) -> tuple[dict[str, str], Any] | None:
         try:
-            entry, text = _write_segments(doc, guide, self.out_dir, self.cache_dir, self.nlp_name, self.wanted_nlp)
-            return entry, (self.then(guide, text) if self.then is not None else None)
+            entry, text, segments = _write_segments(doc, guide, self.out_dir, self.cache_dir, self.nlp_name,
+                                                    self.wanted_nlp)
+            return entry, (self.then(guide, text, segments) if self.then is not None else None)
         except Exception:  # the stages try again in the parent and report it there
             return None
 
@@ -113,15 +117,15 @@ class SegmentAfterExtract:
 
 def extract_and_segment(
     project: Project, *, engine: str = DEFAULT_ENGINE, nlp_name: str = "auto", jobs: int | None = None,
-    progress: Progress | None = None, then: AfterSegment | None = None,
+    progress: Progress | None = None, then: AfterSegment | None = None, meanwhile: Callable[[], None] | None = None,
 ) -> tuple[list[GuideResult], list[GuideResult]]:
     """Extract what is not cached and segment what changed, fresh documents in their workers (where
-    ``then`` runs on their segments)."""
+    ``then`` runs on their segments; ``meanwhile`` runs here while they work)."""
     from mapping_review.segment.nlp import resolve_pipeline_name
 
     hook = SegmentAfterExtract(project.segments_dir, project.cache_dir, nlp_name, resolve_pipeline_name(nlp_name),
                                then)
-    extracted = extract_corpus(project, engine=engine, jobs=jobs, progress=progress, then=hook)
+    extracted = extract_corpus(project, engine=engine, jobs=jobs, progress=progress, then=hook, meanwhile=meanwhile)
     segmented = segment_corpus(project, engine=engine, nlp_name=nlp_name, progress=progress, extracted=extracted,
                                done=hook.done)
     return extracted, segmented
@@ -172,7 +176,7 @@ def segment_corpus(
         if doc is None:
             results.append(GuideResult(guide.key, "failed", f"{guide.key}: extracted document is missing", "cache"))
             continue
-        state[guide.key], _ = _write_segments(doc, guide, out_dir, project.cache_dir, nlp_name, wanted_nlp)
+        state[guide.key], _, _ = _write_segments(doc, guide, out_dir, project.cache_dir, nlp_name, wanted_nlp)
         results.append(GuideResult(guide.key, "segmented", n_segments=int(state[guide.key]["n_segments"])))
         progress.document(guide.key)
     save_state(out_dir, state, {g.key for g in manifest.guides})
