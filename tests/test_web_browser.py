@@ -135,6 +135,7 @@ def test_hostile_text_renders_as_text_in_the_browser(served, page):
 def keyboard_login(page, base, name):
     """Sign in without the mouse: the name field has the focus; Enter starts."""
     page.goto(base + "/login")
+    page.wait_for_selector("#reviewer:focus")  # typing before the field takes the focus loses letters
     page.keyboard.type(name)
     page.keyboard.press("Enter")
     page.wait_for_selector("#guides")
@@ -142,6 +143,17 @@ def keyboard_login(page, base, name):
 
 def _lines(path):
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+def _settled_lines(page, path, n, *, extra_ms=500):
+    """The decisions in ``path`` once ``n`` have landed (the page saves in the background; up to 10 s), after
+    ``extra_ms`` more for any that should not have been sent."""
+    for _ in range(100):
+        if len(_lines(path)) >= n:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(extra_ms)
+    return _lines(path)
 
 
 def test_code_first_review_of_a_real_guide_with_the_keyboard_only(served, page, tmp_path):
@@ -184,12 +196,12 @@ def test_code_first_review_of_a_real_guide_with_the_keyboard_only(served, page, 
     page.keyboard.press("u")  # undecided: nothing recorded, on to the next code
     expect(cards.nth(3)).to_be_focused()
     assert page.inner_text("#progress strong") == "2"
-    lines = _lines(project.reviews_dir / "carol.jsonl")
-    got = [(d["level"], d["code"], d.get("action"), d["value"]) for d in lines]
     expected = [("segment", first_code, "accept", True), ("guide", first_code, "set", True),
                 ("guide", codes[1], "set", False)]
     if third_quotes:
         expected.append(("segment", codes[2], "reject", False))
+    lines = _settled_lines(page, project.reviews_dir / "carol.jsonl", len(expected))
+    got = [(d["level"], d["code"], d.get("action"), d["value"]) for d in lines]
     assert got == expected
     assert lines[0]["segment"] == quote and all(d["origin"] == "web:code-first" for d in lines)
     page.keyboard.press("N")  # the next guide with undecided codes
@@ -271,7 +283,6 @@ def test_an_answer_key_with_no_code_in_focus_answers_nothing(served, page):
     page.keyboard.press("n")
     page.keyboard.press("J")  # moving on still starts from the first code
     expect(cards.nth(1)).to_be_focused()
-    page.wait_for_timeout(300)
-    got = [(d["code"], d["value"]) for d in _lines(project.reviews_dir / "uma.jsonl")]
+    got = [(d["code"], d["value"]) for d in _settled_lines(page, project.reviews_dir / "uma.jsonl", 1)]
     assert got == [(cards.nth(0).get_attribute("data-code"), True)]
     assert not page.dialogs
