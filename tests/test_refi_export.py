@@ -222,3 +222,24 @@ def test_cases_named_key_and_reviewer_become_that_reviewers_guide_level_answers(
         ("Jane_Doe", "guide", "tg1", "dont_stigmatize", True)
     assert any("case 'tg1': 1 answer(s) without a reviewer are not recorded" in w for w in result.warnings)
     assert any(line.startswith("case 'nobody | x': 1 answer(s) not recorded") for line in result.unmatched)
+
+
+@pytest.mark.parametrize("name", ["Consensus", "CONSENSUS ", "consensus."])
+def test_a_consensus_written_otherwise_is_the_consensus_and_needs_by(made, tmp_path, name):
+    project, _ = made
+    good = members(export_qdpx(project, tmp_path / "good.qdpx").path)
+    variable = re.search(rb'Variable guid="([^"]+)" name="Don\'t Stigmatize"', good["project.qde"])[1].decode()
+    case = (f'<Case guid="C0000000-0000-4000-8000-000000000009" name="tg1 | {name}"><VariableValue>'
+            f'<VariableRef targetGUID="{variable}"/><BooleanValue>true</BooleanValue></VariableValue></Case>')
+    qde = re.sub(rb"<Cases>", b"<Cases>" + case.encode(), good["project.qde"], count=1)
+    path = write_zip(tmp_path / "agreed.qdpx", {**good, "project.qde": qde})
+    before = {p.name: p.read_bytes() for p in project.reviews_dir.glob("*.jsonl")}
+
+    dry = import_qdpx(project, path, dry_run=True)
+    assert dry.decisions == []  # an agreed answer settles disagreements: not without --by
+    assert any("1 consensus decision(s) not recorded" in w for w in dry.warnings)
+    real = import_qdpx(project, path)  # the same as the dry run said, not an error about the name
+    assert real.decisions == [] and {p.name: p.read_bytes() for p in project.reviews_dir.glob("*.jsonl")} == before
+
+    (agreed,) = import_qdpx(project, path, dry_run=True, settled_by="dana").decisions
+    assert (agreed.reviewer, agreed.settled_by, agreed.code, agreed.value) == ("consensus", "dana", "dont_stigmatize", True)

@@ -87,8 +87,10 @@ def import_qdc(project: Project, path: Path, *, draft: Path | None = None) -> Qd
 
 
 def as_reviewer(name: str) -> str:
-    """A reviewer name (letters, digits, ``_ - .``) for a user's name: ``Jane Doe`` -> ``Jane_Doe``."""
-    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", name.strip()).strip("_.-")
+    """A reviewer name (letters, digits, ``_ - .``) for a user's name: ``Jane Doe`` -> ``Jane_Doe``;
+    ``Consensus`` (the consensus's name in other letter case) is the consensus, whose codings need ``--by``."""
+    reviewer = re.sub(r"[^A-Za-z0-9_.\-]+", "_", name.strip()).strip("_.-")
+    return CONSENSUS if reviewer.casefold() == CONSENSUS else reviewer
 
 
 def reviewer_names(qda: QdaProject) -> dict[str, str]:
