@@ -3,6 +3,7 @@ formulas, subfolders) and a CLI that names the project one way and says every fa
 
 import json
 import multiprocessing
+from pathlib import Path
 
 import click
 import pytest
@@ -344,3 +345,27 @@ def test_a_link_whose_folders_as_given_lead_elsewhere_is_recorded_through_the_re
     add_guide(project, pdf, key="g1", link=True)
     guide = load_manifest(project.manifest_path).guides[0]
     assert (project.corpus_dir / guide.file).samefile(pdf)
+
+
+def test_a_link_given_on_another_drive_is_still_recorded_relative_when_the_real_folders_share_one(tmp_path, monkeypatch):
+    """Windows: a PDF given through a substituted drive (``S:`` for ``C:\\work\\shared``) is on another drive
+    as given - ``os.path.relpath`` raises ValueError - but on the project's drive once resolved."""
+    import os
+
+    real = tmp_path / "shared"
+    real.mkdir()
+    pdf = make_pdf(real / "guide.pdf", guide_pages(1))
+    drive = tmp_path / "S"
+    drive.symlink_to(real, target_is_directory=True)  # stands for the substituted drive
+    project = init_project(tmp_path / "review")
+    relpath = os.path.relpath
+
+    def across_drives(path: str, start: str = os.curdir) -> str:
+        if str(path).startswith(str(drive) + os.sep):
+            raise ValueError("path is on mount 'S:', start on mount 'C:'")
+        return relpath(path, start)
+
+    monkeypatch.setattr(os.path, "relpath", across_drives)
+    add_guide(project, drive / "guide.pdf", key="g1", link=True)
+    file = load_manifest(project.manifest_path).guides[0].file
+    assert not Path(file).is_absolute() and (project.corpus_dir / file).samefile(pdf)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -119,10 +120,11 @@ def _link_target(project: Project, pdf: Path) -> str:
     """The manifest's ``file`` for a linked PDF: relative to ``corpus/``, so that a project moved together
     with its PDFs keeps working - through the folders as given (a symlinked ``shared/`` stays a link) when
     that path reaches the same file, else through the real folders; absolute across drives."""
-    try:
+    with contextlib.suppress(ValueError):  # on another drive as given (a substituted drive on Windows)
         logical = os.path.relpath(pdf.absolute(), project.corpus_dir.absolute())
         if (project.corpus_dir / logical).exists() and (project.corpus_dir / logical).samefile(pdf):
             return logical
+    try:
         return os.path.relpath(pdf.resolve(), project.corpus_dir.resolve())
     except ValueError:
         return str(pdf.resolve())
