@@ -103,3 +103,23 @@ def test_the_header_of_the_real_blank_forms_leaves_the_text():
     for number, title in ((38, "Rationale for Prolonged Exposure (PE) Treatment"), (40, "Relaxed Breathing"),
                           (42, "Common Reactions to Trauma")):  # titles at the same height on the pages between
         assert doc.pages[number - 1].text.startswith(title), (number, doc.pages[number - 1].text[:80])
+
+
+def test_the_column_headings_of_an_unruled_table_over_pages_in_a_row_are_kept():
+    # a table without rules continued over three pages of sixteen repeats its column headings at the
+    # top of each, in the body style: content (the only copy of the headings), not a form's labels
+    parts = "ABCDEFGHIJKLMNOP"
+    pages = [row_page(i, "Medicine", "Usual dose") if 6 <= i <= 8
+             else row_page(i, f"Part {parts[i - 1]}", f"Aims of {parts[i - 1]}") for i in range(1, 17)]
+    for kept, removed in remove_furniture(pages):
+        if 6 <= kept.number <= 8:
+            assert {"Medicine", "Usual dose"} <= {r.text for r in kept.runs}, kept.number
+            assert not removed
+
+
+def test_a_row_of_labels_with_blanks_to_fill_is_a_form_header_too():
+    parts = "ABCDEFGHIJKLMNOP"
+    pages = [row_page(i, "Name ________", "Date ________") if 6 <= i <= 8
+             else row_page(i, f"Part {parts[i - 1]}", f"Aims of {parts[i - 1]}") for i in range(1, 17)]
+    for kept, removed in remove_furniture(pages):
+        assert set(removed) == ({"Name ________", "Date ________"} if 6 <= kept.number <= 8 else set()), kept.number

@@ -11,11 +11,12 @@ and that height is the place of such lines - most of what stands there on
 any page repeats so (body text that happens to start a page at the same
 height does not). A form printed on many pages carries a header row of
 labels spread across the page with blanks to fill between them ("ID: ...
-Date: ..."): a row of two runs or more among the outer rows that stands
-the same - texts and styles - at one height on three pages in a row or
-more is furniture too, even in the body text's style and where other pages
-hold their titles at that height (a heading or a line of prose is one run
-and does not match this). A page that only says it is intentionally left
+Date: ..."): a row of two labels or more (each ending in a colon or a
+blank of underscores) among the outer rows that stands the same - texts
+and styles - at one height on three pages in a row or more is furniture
+too, even in the body text's style and where other pages hold their titles
+at that height (a heading or a line of prose is one run, and an unruled
+table's column headings are no labels: neither matches this). A page that only says it is intentionally left
 blank is blank.
 """
 
@@ -50,6 +51,7 @@ PAGE_NUMBER = re.compile(
 _DIGITS = re.compile(r"\d+")
 LEADERS = re.compile(r"(?:\.\s?){4,}\s*$")
 _SPACE = re.compile(r"\s+")
+FORM_LABEL = re.compile(r"(?::|_{3,})\s*$")  # a form's label ("Date:") or a blank to fill ("____")
 What = TypeVar("What")  # what stands at a height: a line's key, or a row's texts and styles
 
 
@@ -151,8 +153,8 @@ def _chapter_heads(edges: Sequence[list[EdgeRun]], body: tuple[float, bool]) -> 
 
 
 def _row_keys(runs: Sequence[EdgeRun]) -> dict[int, RowKey]:
-    """The outer rows of two runs or more on a page, by row number: their edge, texts and styles
-    (left to right) and height."""
+    """The outer rows of two runs or more, each a form's label or blank, on a page, by row number: their
+    edge, texts and styles (left to right) and height. A table's column headings are no labels: kept."""
     rows: dict[int, list[EdgeRun]] = defaultdict(list)
     for item in runs:
         if item[3]:
@@ -160,7 +162,7 @@ def _row_keys(runs: Sequence[EdgeRun]) -> dict[int, RowKey]:
     return {
         row: (items[0][0], tuple((normalize(r.text), _style(r)) for _, _, r, _, _ in items),
               round(min(r.top for _, _, r, _, _ in items) / SLOT))
-        for row, items in rows.items() if len(items) >= 2
+        for row, items in rows.items() if len(items) >= 2 and all(FORM_LABEL.search(r.text) for _, _, r, _, _ in items)
     }
 
 
