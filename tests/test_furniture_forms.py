@@ -72,19 +72,26 @@ def test_rows_that_change_from_page_to_page_are_kept():
         assert not removed
 
 
+PARTS = "ABCDEFGHIJKLMNOP"
+
+
+def sixteen_pages(left, right, rows_on):
+    """Sixteen pages: the row ``left | right`` at the top of the pages ``rows_on``, another row of two runs
+    (other words on each page) at that height on the others."""
+    return [row_page(i, left, right) if i in rows_on else row_page(i, f"Part {PARTS[i - 1]}", f"Aims of {PARTS[i - 1]}")
+            for i in range(1, 17)]
+
+
 def test_the_same_row_on_pages_in_a_row_is_removed_from_each():
     # on four pages of sixteen (a header on most pages would be removed anyway); on the others
     # another row of two runs stands at that height
-    parts = "ABCDEFGHIJKLMNOP"
-    pages = [row_page(i, "Name:", "Session:") if 6 <= i <= 9
-             else row_page(i, f"Part {parts[i - 1]}", f"Aims of {parts[i - 1]}") for i in range(1, 17)]
-    for kept, removed in remove_furniture(pages):
+    for kept, removed in remove_furniture(sixteen_pages("Name:", "Session:", range(6, 10))):
         texts = {r.text for r in kept.runs}
         if 6 <= kept.number <= 9:
             assert not {"Name:", "Session:"} & texts
             assert set(removed) == {"Name:", "Session:"}
         else:
-            assert f"Part {parts[kept.number - 1]}" in texts and not removed
+            assert f"Part {PARTS[kept.number - 1]}" in texts and not removed
         assert sum(t.startswith("Body line") for t in texts) == 8
 
 
@@ -108,18 +115,12 @@ def test_the_header_of_the_real_blank_forms_leaves_the_text():
 def test_the_column_headings_of_an_unruled_table_over_pages_in_a_row_are_kept():
     # a table without rules continued over three pages of sixteen repeats its column headings at the
     # top of each, in the body style: content (the only copy of the headings), not a form's labels
-    parts = "ABCDEFGHIJKLMNOP"
-    pages = [row_page(i, "Medicine", "Usual dose") if 6 <= i <= 8
-             else row_page(i, f"Part {parts[i - 1]}", f"Aims of {parts[i - 1]}") for i in range(1, 17)]
-    for kept, removed in remove_furniture(pages):
+    for kept, removed in remove_furniture(sixteen_pages("Medicine", "Usual dose", range(6, 9))):
         if 6 <= kept.number <= 8:
             assert {"Medicine", "Usual dose"} <= {r.text for r in kept.runs}, kept.number
             assert not removed
 
 
 def test_a_row_of_labels_with_blanks_to_fill_is_a_form_header_too():
-    parts = "ABCDEFGHIJKLMNOP"
-    pages = [row_page(i, "Name ________", "Date ________") if 6 <= i <= 8
-             else row_page(i, f"Part {parts[i - 1]}", f"Aims of {parts[i - 1]}") for i in range(1, 17)]
-    for kept, removed in remove_furniture(pages):
+    for kept, removed in remove_furniture(sixteen_pages("Name ________", "Date ________", range(6, 9))):
         assert set(removed) == ({"Name ________", "Date ________"} if 6 <= kept.number <= 8 else set()), kept.number
