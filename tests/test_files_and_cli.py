@@ -179,10 +179,22 @@ def test_verify_fails_when_there_is_nothing_to_verify(project):
     assert out.exit_code == 1 and "nothing was verified" in out.output
 
 
-def test_a_damaged_build_output_is_one_error_line(tmp_path):
+def _built_guide(tmp_path, *, n_pages):
+    """A project of one made guide ``g1``, built."""
     project = init_project(tmp_path / "review")
-    add_guide(project, make_pdf(tmp_path / "guide.pdf", guide_pages(2)), key="g1")
+    add_guide(project, make_pdf(tmp_path / "guide.pdf", guide_pages(n_pages)), key="g1")
     assert run("build", "-p", project.root, "-q", "--nlp", "blank", "-j", "1").exit_code == 0
+    return project
+
+
+def _worksheet(project, reviewer, path, *options):
+    """``reviewer``'s worksheet exported to ``path``: its header and rows."""
+    assert run("worksheet", "export", "-r", reviewer, *options, "-o", path, "-p", project.root).exit_code == 0
+    return read_table(path)
+
+
+def test_a_damaged_build_output_is_one_error_line(tmp_path):
+    project = _built_guide(tmp_path, n_pages=2)
     codings = project.build_dir / "codings" / "g1.jsonl"
     lines = codings.read_text().splitlines()
     codings.write_text("\n".join([lines[0], lines[1][: len(lines[1]) // 2], *lines[2:]]) + "\n")
@@ -198,20 +210,15 @@ def test_worksheet_limit_takes_the_queues_best_first(tmp_path):
     from mapping_review.review.queue_state import rank_for_review
     from mapping_review.review.state import load_review, segments_by_id
 
-    project = init_project(tmp_path / "review")
-    add_guide(project, make_pdf(tmp_path / "guide.pdf", guide_pages(3)), key="g1")
-    assert run("build", "-p", project.root, "-q", "--nlp", "blank", "-j", "1").exit_code == 0
-    everything = tmp_path / "all.csv"
-    run("worksheet", "export", "-r", "alice", "-o", everything, "-p", project.root)
-    header, rows = read_table(everything)
+    project = _built_guide(tmp_path, n_pages=3)
+    header, rows = _worksheet(project, "alice", tmp_path / "all.csv")
     keys = [(r[header.index("segment")], r[header.index("code")]) for r in rows]
     state = load_review(project)
     queue = rank_for_review(state.suggestions, segments=segments_by_id(project, state.keys), decisions=[],
                             reviewer="alice")
     assert keys == [(s.segment, s.code) for s in queue] and len(keys) == len(state.suggestions)
-    top = tmp_path / "top.csv"
-    run("worksheet", "export", "-r", "alice", "--limit", "3", "-o", top, "-p", project.root)
-    assert [(r[header.index("segment")], r[header.index("code")]) for r in read_table(top)[1]] == keys[:3]
+    _, top = _worksheet(project, "alice", tmp_path / "top.csv", "--limit", "3")
+    assert [(r[header.index("segment")], r[header.index("code")]) for r in top] == keys[:3]
 
 
 class Unprintable:
@@ -299,12 +306,9 @@ def test_numbers_are_not_taken_for_formulas(tmp_path):
 def test_an_old_worksheet_never_undoes_a_newer_decision_nor_repeats_one(tmp_path):
     from mapping_review.review.decisions import Decision, append_decisions, read_decisions
 
-    project = init_project(tmp_path / "review")
-    add_guide(project, make_pdf(tmp_path / "guide.pdf", guide_pages(2)), key="g1")
-    assert run("build", "-p", project.root, "-q", "--nlp", "blank", "-j", "1").exit_code == 0
+    project = _built_guide(tmp_path, n_pages=2)
     sheet = tmp_path / "ws.csv"
-    run("worksheet", "export", "-r", "bob", "-o", sheet, "-p", project.root)
-    header, rows = read_table(sheet)
+    header, rows = _worksheet(project, "bob", sheet)
     col = {n: i for i, n in enumerate(header)}
     rows[0][col["decision"]] = "accept"
     write_table(sheet, header, rows)
