@@ -35,6 +35,22 @@
     return items[Math.max(0, Math.min(items.length - 1, index + delta))];
   }
 
+  // Keys over a list of decidable items (the one in focus is within `selector`): j/k move, a/r accept or
+  // reject it through `decide(item, action)`, any other key goes to `more(key, item)`.
+  function listKeys(selector, items, decide, more) {
+    document.addEventListener("keydown", (event) => {
+      if (typing(event)) { return; }
+      const current = document.activeElement.closest(selector);
+      if (event.key === "j" || event.key === "k") {
+        focusItem(step(items(), current, event.key === "j" ? 1 : -1));
+      } else if ((event.key === "a" || event.key === "r") && current) {
+        decide(current, event.key === "a" ? "accept" : "reject");
+      } else if (more && current) {
+        more(event.key, current);
+      }
+    });
+  }
+
   function nextUndecided(items, current) {
     const index = items.indexOf(current);
     return items.slice(index + 1).find((i) => i.classList.contains("undecided"))
@@ -104,15 +120,8 @@
         alert("Not recorded: " + error.message);
       }
     });
-    document.addEventListener("keydown", (event) => {
-      if (typing(event)) { return; }
-      const current = document.activeElement.closest(".suggestion[data-code]");
-      if (event.key === "j" || event.key === "k") {
-        focusItem(step(suggestions(), current, event.key === "j" ? 1 : -1));
-      } else if ((event.key === "a" || event.key === "r") && current) {
-        current.querySelector(event.key === "a" ? "button.accept" : "button.reject").click();
-      }
-    });
+    listKeys(".suggestion[data-code]", suggestions,
+             (current, action) => current.querySelector(action === "accept" ? "button.accept" : "button.reject").click());
     // Hovering a box on the page shows its sentence; clicking it brings the sentence into view.
     document.querySelectorAll(".page .box, .page .mark").forEach((box) => box.addEventListener("mouseenter", () => {
       document.querySelectorAll(".segment.hover").forEach((s) => s.classList.remove("hover"));
@@ -268,16 +277,8 @@
       const button = event.target.closest("button[data-action]");
       if (button) { decide(button.closest(".quote"), button.dataset.action); }
     });
-    document.addEventListener("keydown", (event) => {
-      if (typing(event)) { return; }
-      const current = document.activeElement.closest(".quote");
-      if (event.key === "j" || event.key === "k") {
-        focusItem(step(items(), current, event.key === "j" ? 1 : -1));
-      } else if ((event.key === "a" || event.key === "r") && current) {
-        decide(current, event.key === "a" ? "accept" : "reject");
-      } else if (event.key === "o" && current) {
-        window.location.assign(current.dataset.href);
-      }
+    listKeys(".quote", items, decide, (key, current) => {
+      if (key === "o") { window.location.assign(current.dataset.href); }
     });
     focusItem(items()[0]);
   }
