@@ -36,7 +36,6 @@ from mapping_review.review.decisions import (
     append_decisions,
     latest,
     now,
-    read_decisions,
 )
 from mapping_review.review.state import ReviewState, adjudication_of, load_review
 
@@ -172,7 +171,7 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
                                        "its selections are matched by their own text only")
             context.source(source, guide, text, theirs)
         context.cases(by_source, {g.key for g in guides})
-        decisions = _changed(context.decisions, read_decisions(project.reviews_dir), result)
+        decisions = _changed(context.decisions, state.decisions, result)  # the files were read with the state
         decisions = _settled(decisions, state, settled_by, result)
         result.decisions = decisions
         if decisions and not dry_run:
