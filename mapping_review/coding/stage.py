@@ -66,13 +66,6 @@ def shipped_model_digest(model: EvidenceModel | None) -> str:
     return hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def code_segments_text(coder: RuleCoder, segments_text: str, segments: Sequence[Segment] | None = None) -> str:
-    """The rule coder's suggestions (not yet scored) for the text of ``build/segments/<key>.jsonl`` (whose
-    ``segments`` may be given, read already)."""
-    suggestions = coder.code_segments(jsonl_to_segments(segments_text) if segments is None else segments)
-    return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
-
-
 def segments_digest(text: str) -> str:
     """The digest of a segments file's text, as the coding stage stamps it."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -180,16 +173,15 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
         coder = RuleCoder(load_codebook(project.codebook_path), load_nlp(nlp_name))
     for key, seg_path, stamp in todo:
         made, path = ready.get(key), out_dir / f"{key}.jsonl"
-        if made is not None and made.model == model_digest:
+        if made is None:
+            assert coder is not None
+            made = code_and_score(coder, model, model_digest, seg_path.read_text(encoding="utf-8"))
+        if made.model == model_digest:
             n = made.n
             if made.text is not None:
                 write_atomic(path, made.text)
-        else:
-            if made is None:
-                assert coder is not None
-                text = code_segments_text(coder, seg_path.read_text(encoding="utf-8"))
-            else:  # made with another classifier, or none
-                text = made.text if made.text is not None else path.read_text(encoding="utf-8")
+        else:  # made elsewhere with another classifier, or none: scored again here
+            text = made.text if made.text is not None else path.read_text(encoding="utf-8")
             text, n = _scored(text, model)
             write_atomic(path, text)
         state[key] = {"stamp": stamp, "n": n}
