@@ -256,3 +256,61 @@ def test_suggestions_scored_by_another_classifier_are_scored_again(project):
     done = {"g0": coding_stage.Coded(digest, None, "another classifier")}
     coding_stage.code_corpus(project, nlp_name="blank", done=done)
     assert path.read_bytes() == right
+
+
+def log_reads(monkeypatch, log):
+    """Have every PDF read write the name of the process it runs in and the file to ``log``."""
+    import multiprocessing
+
+    from mapping_review.extract import stage as extract_stage
+
+    real = extract_stage.extract_document
+
+    def logged(path, **kwargs):
+        name = multiprocessing.current_process().name
+        with log.open("a") as fh:
+            fh.write(f"{name} {path.stem}\n")
+        if name == "read-ahead" and os.environ.get("FAIL_READ_AHEAD"):
+            raise RuntimeError("the read-ahead failed")
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(extract_stage, "extract_document", logged)
+
+
+def sized_project(project, pages):
+    for i, n in enumerate(pages):
+        make_pdf(project.corpus_dir / f"g{i}.pdf", guide_pages(n, title=f"Guide number {i}"))
+        add_guide(project, project.corpus_dir / f"g{i}.pdf", key=f"g{i}")
+    return project
+
+
+def test_the_largest_guide_is_read_while_the_workers_are_prepared(project, tmp_path, monkeypatch):
+    from mapping_review.project.layout import init_project
+
+    sized_project(project, [3, 7, 3])
+    log = tmp_path / "reads.txt"
+    log_reads(monkeypatch, log)
+    report = pipeline.build_project(project, nlp_name="blank", jobs=2)
+    reads = sorted((line.split() for line in log.read_text().splitlines()), key=lambda r: r[1])
+    assert [key for _, key in reads] == ["g0", "g1", "g2"]  # each read once
+    by = dict((key, name) for name, key in reads)
+    assert by["g1"] == "read-ahead" and by["g0"] != "read-ahead" != by["g2"] and "MainProcess" not in by.values()
+    assert [r.status for r in report.extract] == ["extracted"] * 3 and report.extract[1].n_pages == 7
+    assert [r.status for r in report.code] == ["coded"] * 3
+    # the same segments and codings as one process reading everything makes
+    alone = sized_project(init_project(tmp_path / "alone"), [3, 7, 3])
+    pipeline.build_project(alone, nlp_name="blank", jobs=1)
+    for folder in ("segments", "codings"):
+        assert (project.build_dir / folder / "g1.jsonl").read_bytes() == (alone.build_dir / folder / "g1.jsonl").read_bytes()
+
+
+def test_a_guide_the_read_ahead_failed_on_is_read_by_a_worker(project, tmp_path, monkeypatch):
+    sized_project(project, [3, 7])
+    log = tmp_path / "reads.txt"
+    log_reads(monkeypatch, log)
+    monkeypatch.setenv("FAIL_READ_AHEAD", "1")
+    report = pipeline.build_project(project, nlp_name="blank", jobs=2)
+    reads = [line.split() for line in log.read_text().splitlines()]
+    assert ["read-ahead", "g1"] in reads and [name for name, key in reads if key == "g1"][-1] != "read-ahead"
+    assert [r.status for r in report.extract] == ["extracted"] * 2 and not report.failures
+    assert [r.status for r in report.code] == ["coded"] * 2

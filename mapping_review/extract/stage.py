@@ -3,7 +3,8 @@
 Documents are cached by file hash and extractor version (:mod:`mapping_review.extract.cache`), so a
 guide is read again only when its file or the extractor changed. A later stage may hand in a hook
 (:class:`AfterExtract`) that runs in the same worker on the fresh document, so that the document
-is not written, read back and parsed again before that stage can start.
+is not written, read back and parsed again before that stage can start. While this process prepares
+that hook (loading a language pipeline), a process of its own reads the largest guide.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pypdfium2 as pdfium
 from mapping_review.bookkeeping import GuideResult, Progress
 from mapping_review.errors import GuideError, MappingReviewError
 from mapping_review.extract import DEFAULT_ENGINE, Document, extract_document, extractor_name
-from mapping_review.extract.cache import document_summary, load_summary, save_document
+from mapping_review.extract.cache import document_summary, load_document, load_summary, save_document
 from mapping_review.extract.ocr import OCR_ENGINE, ocr_pdf
 from mapping_review.files import file_sha256
 from mapping_review.project.corpus import resolve_file
@@ -148,7 +149,8 @@ def extract_guide(guide: Guide, path: Path, *, sha256: str, engine: str, cache_d
 
 
 def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, progress: Progress,
-                  results: list[GuideResult], then: AfterExtract | None, meanwhile: Callable[[], None] | None) -> None:
+                  results: list[GuideResult], then: AfterExtract | None, meanwhile: Callable[[], None] | None,
+                  ahead: _ReadAhead | None = None) -> None:
     ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
     with ctx.Manager() as manager:
         page_queue = manager.Queue()
@@ -157,17 +159,68 @@ def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, 
             # largest documents first, so that no worker is left with a long one at the end
             pending: set[Future[tuple[GuideResult, Any]]] = {
                 pool.submit(_extract_job, job, engine, cache_dir, then)
-                for job in sorted(jobs, key=lambda j: -j.n_pages)
+                for job in sorted(jobs, key=lambda j: -j.n_pages) if ahead is None or job is not ahead.job
             }
             if meanwhile is not None:
                 _quietly(meanwhile)
-            while pending:
+            while pending or ahead is not None:
+                if ahead is not None and not ahead.process.is_alive():
+                    pending.add(pool.submit(_after_read_ahead, ahead.job, engine, cache_dir, then))
+                    ahead = None
+                if not pending and ahead is not None:
+                    ahead.process.join(0.2)
+                    continue
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(page_queue, progress)
                 for future in done:
                     _collect(future.result(), results, then)
                     progress.document(results[-1].key)
             _drain(page_queue, progress)
+
+
+@dataclass
+class _ReadAhead:
+    """The largest guide read by a process of its own while this one prepares the workers' later stages
+    (loading a language pipeline keeps one core busy for most of a second: this puts the other to use)."""
+
+    job: _Job
+    process: Any  # multiprocessing.Process
+
+    @classmethod
+    def start(cls, jobs: list[_Job], engine: str, cache_dir: Path) -> _ReadAhead | None:
+        if os.name == "nt" or not jobs:
+            return None
+        job = max(jobs, key=lambda j: j.n_pages)
+        process = multiprocessing.get_context("fork").Process(target=_read_ahead, args=(job, engine, cache_dir),
+                                                              name="read-ahead")
+        try:
+            process.start()
+        except OSError:  # no process to spare: a worker reads it
+            return None
+        return cls(job, process)
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+
+
+def _read_ahead(job: _Job, engine: str, cache_dir: Path) -> None:
+    """In its own process: the document to the cache (a worker reads it again if this fails)."""
+    with contextlib.suppress(Exception):  # the worker reports why it cannot be read
+        save_document(cache_dir, _extract(job, engine, cache_dir, lambda n: None))
+
+
+def _after_read_ahead(job: _Job, engine: str, cache_dir: Path, then: AfterExtract | None) -> tuple[GuideResult, Any]:
+    """In a worker: what :func:`_extract_job` does after reading, on the document read ahead (the whole job
+    when it was not read)."""
+    doc = load_document(cache_dir, job.sha256, guide_extractor(engine, job.guide))
+    if doc is None:
+        return _extract_job(job, engine, cache_dir, then)
+    if _page_queue is not None:
+        _page_queue.put(doc.n_pages)
+    value = then(job.guide, doc) if then is not None else None
+    return _summarise(GuideResult(job.guide.key, "extracted"), document_summary(doc)), value
 
 
 def _quietly(work: Callable[[], None]) -> None:
@@ -204,12 +257,17 @@ def extract_corpus(
     progress = progress or Progress()
     results, todo = plan_extraction(project, engine)
     progress.start("extract", documents=len(todo), pages=sum(j.n_pages for j in todo))
-    if todo and then is not None:
-        then.prepare()
     workers = min(jobs or os.cpu_count() or 1, len(todo))
-    if workers > 1:
-        _run_parallel(todo, engine, project.cache_dir, workers, progress, results, then, meanwhile)
-    else:
+    ahead = _ReadAhead.start(todo, engine, project.cache_dir) if workers > 1 and then is not None else None
+    try:
+        if todo and then is not None:
+            then.prepare()
+        if workers > 1:
+            _run_parallel(todo, engine, project.cache_dir, workers, progress, results, then, meanwhile, ahead)
+    finally:
+        if ahead is not None:
+            ahead.stop()
+    if workers <= 1:
         for job in todo:
             _collect(_extract_job_inline(job, engine, project.cache_dir, progress, then), results, then)
             progress.document(job.guide.key)
