@@ -67,6 +67,29 @@ def check_pdf_file(path: Path) -> None:
         raise PdfError(msg, reason="not-a-pdf")
 
 
+def open_pdfium(path: Path, *, password: str | None) -> Any:
+    """The PDF opened by PDFium (a ``pypdfium2.PdfDocument``); :class:`PdfError` saying what to do when it
+    is not a PDF, needs a password, or is broken."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    check_pdf_file(path)
+    try:
+        return pdfium.PdfDocument(str(path), password=password)
+    except pdfium.PdfiumError as e:
+        if e.err_code == pdfium_c.FPDF_ERR_PASSWORD:
+            if password:
+                msg = f"{path}: the password in the manifest is wrong"
+            else:
+                msg = f"{path}: needs a user password; add `password: ...` to its manifest entry"
+            raise PdfError(msg, reason="password") from e
+        if e.err_code == pdfium_c.FPDF_ERR_SECURITY:
+            msg = f"{path}: uses an unsupported security handler; save an unencrypted copy"
+            raise PdfError(msg, reason="password") from e
+        msg = f"{path}: malformed or truncated PDF ({e}); download it again or repair it (e.g. qpdf)"
+        raise PdfError(msg, reason="malformed") from e
+
+
 @contextmanager
 def file_lock(fh: IO[Any], *, exclusive: bool) -> Iterator[None]:
     """Hold an advisory lock on the open file ``fh``: shared for readers, exclusive for writers.

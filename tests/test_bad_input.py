@@ -146,3 +146,28 @@ def test_corpus_add_says_what_a_key_may_hold(project, tmp_path):
     assert result.exit_code == 1
     assert "key 'bad key' may only use letters, digits, '_', '-' and '.'" in result.output
     assert "String should match pattern" not in result.output
+
+
+def test_corpus_add_refuses_a_locked_or_broken_pdf_and_keeps_the_manifest(project, tmp_path, hard_dir):
+    good = make_pdf(tmp_path / "good.pdf", guide_pages(title="Locked Guide"))
+    locked = encrypt(good, tmp_path / "locked.pdf", user="letmein", owner="secret")
+    data = good.read_bytes()
+    truncated = tmp_path / "truncated.pdf"
+    truncated.write_bytes(data[: len(data) // 2])
+    before = project.manifest_path.read_text()
+    with pytest.raises(PdfError, match=r"locked\.pdf: it needs a user password; add it again with its password"):
+        add_guide(project, locked, key="locked")
+    with pytest.raises(PdfError, match=r"the password given is wrong; add it again with its password \(--password\)"):
+        add_guide(project, locked, key="locked", password="guess")
+    with pytest.raises(PdfError, match=r"malformed or truncated PDF"):
+        add_guide(project, truncated, key="truncated")
+    with pytest.raises(PdfError, match=r"needs a user password"):
+        add_guide(project, hard_dir / "pdfplumber_password_protected.pdf", key="real")
+    assert project.manifest_path.read_text() == before
+    assert not list(project.corpus_dir.glob("*.pdf"))
+    # with its password it is added, and the build reads it with the password the manifest keeps
+    add_guide(project, locked, key="locked", password="letmein")
+    result = CliRunner().invoke(main, ["corpus", "add", str(locked), "--key", "again", "-p", str(project.root)])
+    assert result.exit_code == 1 and "needs a user password" in result.output and "Traceback" not in result.output
+    (extracted,) = pipeline.extract_corpus(project, jobs=1)
+    assert extracted.status == "extracted" and extracted.n_pages == 4

@@ -115,3 +115,25 @@ def test_init_refuses_a_broken_codebook_before_making_the_project(tmp_path):
     assert not root.exists()
     result = CliRunner().invoke(main, ["init", str(root), "--codebook", str(PACKAGED_CODEBOOK)])
     assert result.exit_code == 0 and (root / "codebook.yaml").read_text(encoding="utf-8") == text
+
+
+def test_tables_piped_to_another_program_keep_whole_rows(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    pdf = make_pdf(tmp_path / "g.pdf", guide_pages())
+    title = "A guideline whose title is long " + " ".join(f"word{i}" for i in range(40))
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(tmp_path / "r")]).exit_code == 0
+    added = runner.invoke(main, ["corpus", "add", str(pdf), "--key", "g", "--title", title, "-p", str(tmp_path / "r")])
+    assert added.exit_code == 0, added.output
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    piped = subprocess.run([sys.executable, "-m", "mapping_review", "corpus", "list", "-p", str(tmp_path / "r")],
+                           capture_output=True, text=True, env=env, check=True)
+    (row,) = [line for line in piped.stdout.splitlines() if " g " in line or line.startswith("│ g ")]
+    assert title in row and "…" not in piped.stdout
+    env["COLUMNS"] = "80"  # a width asked for is kept
+    narrow = subprocess.run([sys.executable, "-m", "mapping_review", "corpus", "list", "-p", str(tmp_path / "r")],
+                            capture_output=True, text=True, env=env, check=True)
+    assert title not in narrow.stdout and max(map(len, narrow.stdout.splitlines())) <= 80

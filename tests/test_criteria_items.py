@@ -129,8 +129,13 @@ def test_an_item_for_a_criterion_no_guide_supports_is_refused(tmp_path):
         assert (out / rel).is_file(), rel
     assert "dont_enable_mania" not in supporters(project)  # the criteria of this review, written all the same
     assert not stale.exists()  # no item file left from the earlier items
+    assert "(the tables, graph, criteria and figures were written; the items were not)" in result.output
     again = CliRunner().invoke(main, ["build", str(project.root), "-q"])
     assert again.exit_code == 1  # not taken as up to date: the items are checked again
+    # with figures turned off, the message does not claim any were written
+    (project.root / "review.yaml").write_text("criteria:\n  min_support: 2\nfigures: false\n")
+    off = CliRunner().invoke(main, ["build", str(project.root), "-q"])
+    assert off.exit_code == 1 and "(the tables, graph and criteria were written; the items were not)" in off.output
 
 
 def test_jsonl_export_carries_the_supporting_guides_and_criteria_csv(shipped, tmp_path):

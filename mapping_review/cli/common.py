@@ -4,6 +4,8 @@ errors into ``Error: ...`` lines, and the progress bars the library reports thro
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +23,17 @@ from mapping_review.extract import DEFAULT_ENGINE, ENGINES
 from mapping_review.pipeline import BuildReport
 
 F = TypeVar("F", bound=Callable[..., Any])
-console = Console(highlight=False)
+
+def _pipe_width() -> int | None:
+    """None (the terminal's width) in a terminal; in a pipe or a file, room for a table's whole rows: rich
+    would otherwise cut them at 80 columns, and a reader piping ``review codes`` into ``grep`` or a file
+    would lose the ends of its sentences."""
+    if (sys.stdout is not None and sys.stdout.isatty()) or os.environ.get("COLUMNS"):
+        return None
+    return 100_000
+
+
+console = Console(highlight=False, width=_pipe_width())
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # an Error: line stays one line in a log or pipe
 
 

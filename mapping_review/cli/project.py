@@ -66,7 +66,7 @@ def _states_table(states: list[corpus_lib.GuideState], built: dict[str, str] | N
     for s in states:
         colour = {"ok": "green", "no file": "yellow"}.get(s.state, "red")
         extra = [built.get(s.key, "")] if built is not None else []
-        table.add_row(*map(escape, (s.key, str(s.year or ""), s.title[:60], s.file)), f"[{colour}]{s.state}[/]",
+        table.add_row(*map(escape, (s.key, str(s.year or ""), s.title, s.file)), f"[{colour}]{s.state}[/]",
                       escape(s.detail), *map(escape, extra))
     return table
 

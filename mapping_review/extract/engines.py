@@ -24,7 +24,7 @@ from mapping_review.errors import PdfError
 from mapping_review.extract.graphics import pdfium_shapes, pdfplumber_shapes
 from mapping_review.extract.model import OutlineEntry, RawDocument, RawPage
 from mapping_review.extract.runs import Char, chars_to_runs, orientation, upright_chars
-from mapping_review.files import check_pdf_file
+from mapping_review.files import open_pdfium
 
 FORCE_BOLD = 1 << 18  # PDF font descriptor flag
 BOLD_MARKERS = ("bold", "black", "heavy", "semibold", "demibold")
@@ -42,24 +42,6 @@ _loose_char_box = ctypes.cast(
 def is_bold(fontname: str) -> bool:
     name = fontname.lower()
     return any(marker in name for marker in BOLD_MARKERS)
-
-
-def open_pdfium(path: Path, *, password: str | None) -> pdfium.PdfDocument:
-    check_pdf_file(path)
-    try:
-        return pdfium.PdfDocument(str(path), password=password)
-    except pdfium.PdfiumError as e:
-        if e.err_code == pdfium_c.FPDF_ERR_PASSWORD:
-            if password:
-                msg = f"{path}: the password in the manifest is wrong"
-            else:
-                msg = f"{path}: needs a user password; add `password: ...` to its manifest entry"
-            raise PdfError(msg, reason="password") from e
-        if e.err_code == pdfium_c.FPDF_ERR_SECURITY:
-            msg = f"{path}: uses an unsupported security handler; save an unencrypted copy"
-            raise PdfError(msg, reason="password") from e
-        msg = f"{path}: malformed or truncated PDF ({e}); download it again or repair it (e.g. qpdf)"
-        raise PdfError(msg, reason="malformed") from e
 
 
 def read_outline(doc: pdfium.PdfDocument) -> tuple[OutlineEntry, ...]:

@@ -109,7 +109,7 @@ def image_only_pages(path: Path) -> list[int]:
     """The pages (1-based) with images and fewer than ``MIN_PAGE_CHARS`` characters of text."""
     import pypdfium2.raw as pdfium_c
 
-    from mapping_review.extract.engines import open_pdfium
+    from mapping_review.files import open_pdfium
 
     doc = open_pdfium(path, password=None)  # a broken file is reported as the extractor reports it
     out = []

@@ -8,21 +8,25 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import pypdfium2 as pdfium
 from pydantic import ValidationError
 
-from mapping_review.errors import GuideError, ManifestError
-from mapping_review.files import check_pdf_file, file_sha256, replacing
+from mapping_review.errors import GuideError, ManifestError, PdfError
+from mapping_review.files import check_pdf_file, file_sha256, open_pdfium, replacing
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, Manifest, describe_problem, load_manifest
 from mapping_review.project.manifest_edit import append_unlocked, manifest_lock, update_unlocked
 
 
 def _pdf_title(path: Path, password: str | None) -> str:
+    """The PDF's own title; :class:`PdfError` when PDFium cannot open it (so that a locked or broken file
+    is refused when it is added, not found out at the next build)."""
     try:
-        doc = pdfium.PdfDocument(str(path), password=password)
-    except pdfium.PdfiumError:
-        return ""
+        doc = open_pdfium(path, password=password)
+    except PdfError as e:
+        if e.reason != "password" or "security handler" in str(e):
+            raise
+        what = "the password given is wrong" if password else "it needs a user password"
+        raise PdfError(f"{path}: {what}; add it again with its password (--password)", reason="password") from e
     try:
         return " ".join(doc.get_metadata_value("Title").split())
     finally:
@@ -47,8 +51,9 @@ def add_guide(
 ) -> Guide:
     """Record ``pdf`` as guide ``key``: copy it into ``corpus/`` (or link to it) and pin its sha256.
 
-    Everything is checked before anything is written: a bad key, a clash or a file that is not a
-    PDF leaves the corpus as it was, and a copy made for a manifest write that fails is removed.
+    Everything is checked before anything is written: a bad key, a clash, a file that is not a PDF or
+    one PDFium cannot open (locked without its password, broken) leaves the corpus as it was, and a
+    copy made for a manifest write that fails is removed.
 
     ``ocr=True`` has the build recognise the text of the pages that are only images; None keeps
     what a replaced entry had.
@@ -76,10 +81,12 @@ def _guide(project: Project, pdf: Path, existing: Guide | None, *, sha256: str, 
            year: int | None, publisher: str, authors: str, url: str, doi: str, password: str, link: bool,
            ocr: bool | None) -> Guide:
     """The manifest entry for ``pdf``: the given facts, else the existing entry's, else the PDF's title."""
+    password = password or (existing.password if existing else "")
+    own_title = _pdf_title(pdf, password or None)
     fields = {
         "key": key,
         "label": existing.label if existing else "",
-        "title": title or (existing.title if existing else "") or _pdf_title(pdf, password or None),
+        "title": title or (existing.title if existing else "") or own_title,
         "year": year if year is not None else (existing.year if existing else None),
         "publisher": publisher or (existing.publisher if existing else ""),
         "authors": authors or (existing.authors if existing else ""),
@@ -87,7 +94,7 @@ def _guide(project: Project, pdf: Path, existing: Guide | None, *, sha256: str, 
         "doi": doi or (existing.doi if existing else ""),
         "file": _link_target(project, pdf) if link else f"{key}.pdf",
         "sha256": sha256,
-        "password": password or (existing.password if existing else ""),
+        "password": password,
         "ocr": ocr if ocr is not None else (existing.ocr if existing else False),
     }
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,12 +87,18 @@ def evaluation_of(state: ReviewState, tables: Tables, settings: Settings, *, ite
     cfg = settings.criteria
     criteria = criteria_from_summary(state.codebook, rows, state.suggestions, min_support=cfg.min_support,
                                      quotes=cfg.quotes)
+    ev = Evaluation(state.codebook.model.name, tuple(criteria), {g.key: g.label or g.key for g in guides},
+                    best_evidence(state.suggestions), None, cfg.min_support)
+    return with_items_of(ev, state, items_path=items_path) if with_items else ev
+
+
+def with_items_of(ev: Evaluation, state: ReviewState, *, items_path: Path | None = None) -> Evaluation:
+    """``ev`` with the items of ``criteria/items.yaml`` (or ``items_path``) when there are any;
+    :class:`ConfigError` when they do not validate."""
     path = items_path or state.project.root / ITEMS_FILE
-    items = None
-    if with_items and (items_path is not None or path.exists()):
-        items = load_items(path, state.codebook, {c.id for c in criteria}, min_support=cfg.min_support)
-    return Evaluation(state.codebook.model.name, tuple(criteria), {g.key: g.label or g.key for g in guides},
-                      best_evidence(state.suggestions), items, cfg.min_support)
+    if items_path is None and not path.exists():
+        return ev
+    return replace(ev, items=load_items(path, state.codebook, {c.id for c in ev.criteria}, min_support=ev.min_support))
 
 
 def load_evaluation(project: Project, *, items_path: Path | None = None) -> Evaluation:

@@ -14,7 +14,7 @@ from mapping_review.files import write_atomic
 from mapping_review.project.manifest import load_manifest
 from mapping_review.project.settings import Settings
 from mapping_review.publish.criteria import PACKAGED_TEMPLATE, TEMPLATE_NAME, criteria_markdown, render_prompt
-from mapping_review.publish.evaluation import Evaluation, evaluation_of, write_neutral
+from mapping_review.publish.evaluation import Evaluation, evaluation_of, with_items_of, write_neutral
 from mapping_review.publish.results import RESULTS_DIR, Judgement, read_results
 from mapping_review.publish.summary import (
     cooccurrence_rows,
@@ -62,10 +62,11 @@ def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tup
     for key in keys:
         if not any(codes.get((key, c.id)) for c in state.codebook.codes):
             warnings.append(f"guide {key!r} has no code at all (no evidence and no reviewer decision)")
+    ev, items_error = evaluation_of(state, tables, settings, with_items=False), None
     try:
-        ev, items_error = evaluation_of(state, tables, settings), None
+        ev = with_items_of(ev, state)
     except ConfigError as e:  # the tables, graph, criteria and figures do not need the items: write them first
-        ev, items_error = evaluation_of(state, tables, settings, with_items=False), e
+        items_error = e
     judgements, more = _results(state, ev, settings, out)
     written += more
     written += _graph(state, tables, guides, ev, judgements, out)
@@ -75,7 +76,8 @@ def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tup
     elif settings.figures:
         written += _figures(state, tables, keys, labels, rows, out)
     if items_error is not None:
-        msg = f"{items_error}\n(the tables, graph, criteria and figures were written; the items were not)"
+        what = "tables, graph, criteria and figures" if keys and settings.figures else "tables, graph and criteria"
+        msg = f"{items_error}\n(the {what} were written; the items were not)"
         raise ConfigError(msg) from items_error
     return written, warnings
 
