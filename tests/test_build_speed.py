@@ -293,7 +293,7 @@ def test_the_largest_guide_is_read_while_the_workers_are_prepared(project, tmp_p
     report = pipeline.build_project(project, nlp_name="blank", jobs=2)
     reads = sorted((line.split() for line in log.read_text().splitlines()), key=lambda r: r[1])
     assert [key for _, key in reads] == ["g0", "g1", "g2"]  # each read once
-    by = dict((key, name) for name, key in reads)
+    by = {key: name for name, key in reads}
     assert by["g1"] == "read-ahead" and by["g0"] != "read-ahead" != by["g2"] and "MainProcess" not in by.values()
     assert [r.status for r in report.extract] == ["extracted"] * 3 and report.extract[1].n_pages == 7
     assert [r.status for r in report.code] == ["coded"] * 3
