@@ -65,3 +65,14 @@ def review(tmp_path: Path) -> Project:
     for key in ("g1", "g2"):
         append_guide(project.manifest_path, Guide(key=key, title=f"Guide {key}"))
     return project
+
+
+@pytest.fixture(autouse=True)
+def _no_figure_process_between_tests():
+    """A build leaves its figure process running for the next build; each test starts with none, so that
+    what a test patches is what draws its figures."""
+    from mapping_review.publish.figure_files import stop_drawing_process
+
+    stop_drawing_process()
+    yield
+    stop_drawing_process()

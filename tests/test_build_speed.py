@@ -14,7 +14,7 @@ from mapping_review import pipeline
 from mapping_review.extract import cache
 from mapping_review.extract.model import Page
 from mapping_review.project.corpus import add_guide
-from mapping_review.publish import figures
+from mapping_review.publish import figure_files, figures
 from mapping_review.segment import stage as segment_stage
 from mapping_review.segment.inspect import load_extracted, load_segments
 from mapping_review.segment.nlp import load_nlp, sentence_pipes
@@ -88,19 +88,30 @@ def test_the_sentences_only_pipeline_finds_the_same_sentences():
 
 def test_figures_are_drawn_again_only_when_what_they_show_changed(project, monkeypatch):
     small_project(project, 2)
+    log = project.root / "drawn.txt"  # figures are drawn in the figure process: it writes them down here
+    real = figures.save_figure
+
+    def save(fig, folder, name):
+        with log.open("a") as fh:
+            fh.write(f"{name}\n")
+        return real(fig, folder, name)
+
+    def drawn():
+        return sorted(log.read_text().split()) if log.exists() else []
+
+    monkeypatch.setattr(figures, "save_figure", save)
     pipeline.build_project(project, nlp_name="blank", jobs=1)
-    drawn = []
-    real = figures._save
-    monkeypatch.setattr(figures, "_save", lambda fig, folder, name: drawn.append(name) or real(fig, folder, name))
+    assert drawn() == ["coverage", "heatmap", "network"]
+    log.unlink()
     pipeline.build_project(project, nlp_name="blank", jobs=1, force=True)
-    assert drawn == []
+    assert drawn() == []
     (project.build_dir / "figures" / "network.svg").unlink()
     pipeline.build_project(project, nlp_name="blank", jobs=1, force=True)
-    assert drawn == ["network"]
+    assert drawn() == ["network"]
     text = project.manifest_path.read_text(encoding="utf-8").replace("key: g1\n", "key: g1\n    label: Renamed\n")
     project.manifest_path.write_text(text, encoding="utf-8")
     pipeline.build_project(project, nlp_name="blank", jobs=1)
-    assert sorted(drawn) == ["heatmap", "network", "network"]  # coverage shows no guide names
+    assert drawn() == ["heatmap", "network", "network"]  # coverage shows no guide names
 
 
 def log_pids(monkeypatch, owner, name, log):
@@ -148,7 +159,7 @@ def test_files_a_forked_writer_failed_to_write_are_written_here(tmp_path, monkey
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
     here = os.getpid()
-    real = figures._write
+    real = figure_files._write
     log = tmp_path / "log.txt"
 
     def write(fig, path, fmt):  # the forked copy given the PNG fails; the other one writes its files
@@ -158,9 +169,9 @@ def test_files_a_forked_writer_failed_to_write_are_written_here(tmp_path, monkey
             os._exit(1)
         real(fig, path, fmt)
 
-    monkeypatch.setattr(figures, "_write", write)
+    monkeypatch.setattr(figure_files, "_write", write)
     files = [(fig, tmp_path / f"f.{fmt}", fmt) for fmt in figures.FORMATS]
-    figures._write_all(files)
+    figure_files._write_all(files)
     plt.close(fig)
     assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "f.svg").read_bytes().startswith(b"<?xml")
@@ -172,11 +183,11 @@ def test_files_a_forked_writer_failed_to_write_are_written_here(tmp_path, monkey
 
 def test_figure_files_are_split_between_two_writers_by_cost():
     files = [(None, f"{name}.{fmt}", fmt) for name in ("a", "b", "c") for fmt in figures.FORMATS]
-    one, two = figures._halves(files)
+    one, two = figure_files._halves(files)
     assert sorted(one + two) == sorted(files)
     assert {f[2] for f in one} >= {"png"} and {f[2] for f in two} >= {"png"}  # the costliest go both ways
-    cost = [sum(figures._COST[f[2]] for f in half) for half in (one, two)]
-    assert abs(cost[0] - cost[1]) <= max(figures._COST.values())
+    cost = [sum(figure_files._COST[f[2]] for f in half) for half in (one, two)]
+    assert abs(cost[0] - cost[1]) <= max(figure_files._COST.values())
 
 
 def test_figures_drawn_again_in_another_process_are_the_same_bytes(project):
@@ -314,3 +325,60 @@ def test_a_guide_the_read_ahead_failed_on_is_read_by_a_worker(project, tmp_path,
     assert ["read-ahead", "g1"] in reads and [name for name, key in reads if key == "g1"][-1] != "read-ahead"
     assert [r.status for r in report.extract] == ["extracted"] * 2 and not report.failures
     assert [r.status for r in report.code] == ["coded"] * 2
+
+
+def figure_bytes(project):
+    return {p.name: p.read_bytes() for p in sorted((project.build_dir / "figures").iterdir())}
+
+
+def test_a_build_draws_its_figures_in_a_process_of_their_own(project, tmp_path):
+    from mapping_review.project.layout import init_project
+
+    small_project(project, 2)
+    code = ("import sys; from mapping_review import pipeline; from mapping_review.project.layout import open_project; "
+            "import multiprocessing as mp; import mapping_review.publish.figure_files as ff; "
+            "p = open_project(sys.argv[1]); pipeline.build_project(p, nlp_name='blank', jobs=1); "
+            "first = [c.pid for c in mp.active_children() if c.name == 'figures']; "
+            "(p.build_dir / 'figures' / 'heatmap.png').unlink(); pipeline.build_project(p, nlp_name='blank', jobs=1); "
+            "again = [c.pid for c in mp.active_children() if c.name == 'figures']; ff.stop_drawing_process(); "
+            "print('matplotlib' in sys.modules, len(first), first == again, [c.name for c in mp.active_children()])")
+    done = subprocess.run([sys.executable, "-c", code, str(project.root)], capture_output=True, text=True, check=True)
+    # never loaded here; one figure process, which drew the next build's figures too, until it was stopped
+    assert done.stdout.split() == ["False", "1", "True", "[]"]
+    drawn_there = figure_bytes(project)
+    assert len(drawn_there) == 9
+    # the same bytes as figures drawn in the build's own process
+    here = small_project(init_project(tmp_path / "here"), 2)
+    code = code.replace("pipeline.build_project", "import mapping_review.publish.figure_files as ff; "
+                        "ff.start_drawing_process = lambda: None; pipeline.build_project")
+    done = subprocess.run([sys.executable, "-c", code, str(here.root)], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[:2] == ["True", "0"]
+    assert figure_bytes(here) == drawn_there
+
+
+def failing_heatmap(*args):
+    """A heatmap that cannot be drawn in any process but the test's."""
+    if os.getpid() != int(os.environ["TEST_PID"]):
+        raise RuntimeError("no heatmap here")
+    return figures.heatmap.__wrapped__(*args)
+
+
+def test_figures_the_figure_process_fails_on_or_dies_before_are_drawn_here(project, tmp_path, monkeypatch):
+    small_project(project, 2)
+    pipeline.build_project(project, nlp_name="blank", jobs=1)
+    expected = figure_bytes(project)
+    for path in (project.build_dir / "figures").iterdir():
+        path.unlink()
+    monkeypatch.setenv("TEST_PID", str(os.getpid()))
+    failing_heatmap.__wrapped__ = figures.heatmap
+    monkeypatch.setattr(figures, "heatmap", failing_heatmap)
+    pipeline.build_project(project, nlp_name="blank", jobs=1, force=True)
+    assert figure_bytes(project) == expected
+    for path in (project.build_dir / "figures").iterdir():
+        path.unlink()
+    monkeypatch.setattr(figures, "heatmap", failing_heatmap.__wrapped__)
+    here = os.getpid()
+    monkeypatch.setattr(figure_files, "warm_up", lambda: os._exit(3) if os.getpid() != here else None)
+    figure_files.stop_drawing_process()  # the next build starts one, which dies at once
+    pipeline.build_project(project, nlp_name="blank", jobs=1, force=True)
+    assert figure_bytes(project) == expected and not figure_files.drawing_process_running()

@@ -236,7 +236,7 @@ def test_a_table_write_that_fails_leaves_the_old_file_whole(tmp_path, suffix):
 
 
 def test_a_figure_that_fails_to_draw_leaves_the_old_one(tmp_path, monkeypatch):
-    from mapping_review.publish import figures
+    from mapping_review.publish import figure_files
 
     class Broken:
         def savefig(self, target, **kwargs):
@@ -245,7 +245,7 @@ def test_a_figure_that_fails_to_draw_leaves_the_old_one(tmp_path, monkeypatch):
 
     (tmp_path / "heatmap.png").write_bytes(b"the old figure")
     with pytest.raises(RuntimeError):
-        figures._save(Broken(), tmp_path, "heatmap")
+        figure_files.save_figure(Broken(), tmp_path, "heatmap")
     assert (tmp_path / "heatmap.png").read_bytes() == b"the old figure"
     assert [p.name for p in tmp_path.iterdir()] == ["heatmap.png"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -47,9 +48,15 @@ class Suggestion:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Suggestion:
+        """A suggestion as ``to_dict`` gave it; the strings that thousands of suggestions repeat (guide, code,
+        coder, headings ...) are shared, not held once per suggestion."""
         data = dict(data)
-        data["section"] = tuple(data["section"])
+        for name in _REPEATED:
+            if isinstance(data.get(name), str):
+                data[name] = sys.intern(data[name])
+        data["section"] = tuple(sys.intern(h) for h in data["section"])
         return cls(**data)
 
 
 _FIELDS = tuple(f.name for f in fields(Suggestion))
+_REPEATED = ("guide", "code", "segment", "coder", "kind", "role", "model", "text_hash")

@@ -89,14 +89,14 @@ def build_project(
 
 def _meanwhile(settings: Settings) -> Callable[[], None]:
     """What this process does while the extraction workers run: load what the last stages need (the
-    review and publishing code, and matplotlib warmed up when figures are drawn)."""
+    review and publishing code, and matplotlib warmed up when figures are drawn here, not by the figure
+    process)."""
     def prepare() -> None:
         import mapping_review.publish.outputs
         import mapping_review.review.state  # noqa: F401
+        from mapping_review.publish.figure_files import drawing_process_running, warm_up
 
-        if settings.figures:
-            from mapping_review.publish.figures import warm_up
-
+        if settings.figures and not drawing_process_running():
             warm_up()
 
     return prepare
@@ -104,6 +104,10 @@ def _meanwhile(settings: Settings) -> Callable[[], None]:
 
 def _stages(project: Project, settings: Settings, *, jobs: int | None, progress: Progress | None,
             scheduler: str | None) -> BuildReport:
+    if settings.figures:  # first, while this process is small; matplotlib loads there while this one works
+        from mapping_review.publish.figure_files import start_drawing_process
+
+        start_drawing_process()
     from mapping_review.coding.stage import CodeAfterSegment, code_corpus
     from mapping_review.publish.outputs import write_outputs
     from mapping_review.review.state import load_review, resolve_review, write_tables

@@ -1,45 +1,28 @@
 """Review figures with matplotlib, as PNG, SVG and PDF, byte-identical on every rebuild.
 
 Colours are the Okabe-Ito palette (safe for colour-blind readers); fonts are
-matplotlib's bundled DejaVu Sans; files carry no dates. A figure is drawn again
-only when what it shows changed (:func:`redraw`): a digest of its data, of this
-module and of matplotlib's version is kept per figure.
+matplotlib's bundled DejaVu Sans; files carry no dates. How the files are written,
+and when a figure is drawn again, is :mod:`figure_files`'s business.
 """
 
 from __future__ import annotations
 
-import gc
-import hashlib
-import json
 import math
-import os
 import re
 import textwrap
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from importlib import metadata
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from mapping_review.bookkeeping import read_state
 from mapping_review.coding.codebook import Codebook
-from mapping_review.files import replacing, write_atomic
+from mapping_review.publish.figure_files import FORMATS, RC, drawn_together, redraw, save_figure, warm_up
 from mapping_review.review.consensus import GuideCode
 
-FORMATS = ("png", "svg", "pdf")
+__all__ = ["FORMATS", "agreement_bars", "coverage", "drawn_together", "eval_results", "heatmap", "network", "redraw",
+           "warm_up"]
+
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 SOURCE_COLOURS = {"absent": "#F2F2F2", "auto": "#E69F00", "reviewer": "#56B4E9", "consensus": "#0072B2"}
 SOURCE_NAMES = {"auto": "machine (auto)", "reviewer": "reviewers", "consensus": "consensus"}
-METADATA = {
-    "png": {"Software": None},
-    "svg": {"Date": None, "Creator": None},
-    "pdf": {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None},
-}
-RC: dict[Any, Any] = {
-    "font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "mapping-review", "svg.fonttype": "path",
-    "pdf.fonttype": 42, "figure.dpi": 100, "savefig.dpi": 150, "axes.spines.top": False, "axes.spines.right": False,
-}
 
 
 def short_feature(label: str) -> str:
@@ -50,170 +33,6 @@ def short_feature(label: str) -> str:
 def _code_label(codebook: Codebook, code_id: str) -> str:
     c = codebook.by_id[code_id]
     return c.label if c.is_sub_value else short_feature(c.label)
-
-
-class _Batch:
-    """Figure files to write when the batch ends, and the digests to record once they are there."""
-
-    def __init__(self) -> None:
-        self.files: list[tuple[Any, Path, str]] = []  # figure, path, format
-        self.digests: list[tuple[Path, str, str]] = []  # state file, figure name, digest
-
-
-_BATCH: list[_Batch] = []
-
-
-@contextmanager
-def drawn_together() -> Iterator[None]:
-    """Inside, figures are drawn; their files are written when it ends, by two forked copies of this
-    process at the same time (where forking is safe: no other thread runs)."""
-    batch = _Batch()
-    _BATCH.append(batch)
-    try:
-        yield
-    finally:
-        _BATCH.remove(batch)
-        _finish(batch)
-
-
-def _finish(batch: _Batch) -> None:
-    try:
-        _write_all(batch.files)
-    finally:
-        figs: list[Any] = []
-        for fig, _, _ in batch.files:
-            if not any(f is fig for f in figs):
-                figs.append(fig)
-        if figs:
-            import matplotlib.pyplot as plt
-
-            for fig in figs:
-                plt.close(fig)
-    for state_path, name, digest in batch.digests:
-        _record(state_path, name, digest)
-
-
-# what writing a format costs, roughly (each lays the figure out twice; PNG also rasterises, PDF subsets fonts)
-_COST = {"png": 4, "pdf": 3, "svg": 2}
-
-
-def _halves(files: Sequence[tuple[Any, Path, str]]) -> tuple[list[tuple[Any, Path, str]], list[tuple[Any, Path, str]]]:
-    """The files split in two of about the same cost (the costliest first, each to the lighter half)."""
-    halves: tuple[list[tuple[Any, Path, str]], list[tuple[Any, Path, str]]] = ([], [])
-    load = [0, 0]
-    for item in sorted(files, key=lambda f: -_COST.get(f[2], 2)):
-        lighter = 0 if load[0] <= load[1] else 1
-        halves[lighter].append(item)
-        load[lighter] += _COST.get(item[2], 2)
-    return halves
-
-
-def _write_all(files: Sequence[tuple[Any, Path, str]]) -> None:
-    """Write the files, where forking is safe by two forked copies of this process at the same time (each
-    format renders the figure again, so two take half the time; and the image buffers, which grow with
-    the figures, are never held by this long-lived process). A file whose copy failed is written here,
-    where the error is reported."""
-    if len(files) < 2 or not (hasattr(os, "fork") and threading.active_count() == 1):
-        for fig, path, fmt in files:
-            _write(fig, path, fmt)
-        return
-    writers = [(_fork_writer(half), half) for half in _halves(files)]
-    failed = [half for pid, half in writers if pid is None or os.waitpid(pid, 0)[1] != 0]
-    for half in failed:
-        for fig, path, fmt in half:
-            _write(fig, path, fmt)
-
-
-def _fork_writer(files: Sequence[tuple[Any, Path, str]]) -> int | None:
-    try:
-        pid = os.fork()
-    except OSError:  # no process to spare: the files are written here
-        return None
-    if pid == 0:  # pragma: no cover - the child leaves through os._exit
-        gc.disable()  # a collection would touch every object and copy the parent's memory
-        code = 1
-        try:
-            for fig, path, fmt in files:
-                _write(fig, path, fmt)
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
-
-
-def _record(state_path: Path, name: str, digest: str) -> None:
-    state = read_state(state_path)
-    state[name] = digest
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
-
-
-def redraw(folder: Path, state_path: Path, name: str, data: Any, draw: Callable[[], list[Path]]) -> list[Path]:
-    """The files of figure ``name``: drawn by ``draw`` unless ``data`` (all the figure shows) and the
-    drawing code are those of the files already there."""
-    digest = hashlib.sha256(json.dumps(
-        [data, metadata.version("matplotlib"), hashlib.sha256(Path(__file__).read_bytes()).hexdigest()],
-        sort_keys=True, default=repr).encode("utf-8")).hexdigest()
-    paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
-    if read_state(state_path).get(name) == digest and all(p.is_file() for p in paths):
-        return paths
-    paths = draw()
-    if _BATCH:
-        _BATCH[-1].digests.append((state_path, name, digest))
-    else:
-        _record(state_path, name, digest)
-    return paths
-
-
-def _write(fig: Any, path: Path, fmt: str) -> None:
-    with replacing(path) as tmp:  # a figure is whole or not there: never half written
-        _write_to(fig, tmp, fmt)
-
-
-def _write_to(fig: Any, target: Any, fmt: str) -> None:
-    from fontTools.ttLib.tables import otBase
-
-    # Font subsets in PDFs are built by HarfBuzz when uharfbuzz is installed and in pure Python
-    # otherwise, with other bytes; always the latter, so the files do not depend on what else is installed.
-    otBase.have_uharfbuzz = False
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(RC):  # the files may be written after the figure's own ``rc_context`` has ended
-        fig.savefig(target, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
-
-
-def _save(fig: Any, folder: Path, name: str) -> list[Path]:
-    """Write ``fig`` in every format (inside :func:`drawn_together`, when the batch ends)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
-    files = [(fig, path, fmt) for path, fmt in zip(paths, FORMATS)]
-    if _BATCH:
-        _BATCH[-1].files.extend(files)
-        return paths
-    import matplotlib.pyplot as plt
-
-    _write_all(files)
-    plt.close(fig)
-    return paths
-
-
-def warm_up() -> None:
-    """Import matplotlib and write a small figure in every format, so that fonts, backends and encoders
-    are loaded (a build does this while its workers extract, before the figures are due)."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(1, 1))
-        ax.set_title("Aa")
-        ax.text(0.5, 0.5, "Aa", fontweight="bold")
-        for fmt in FORMATS:
-            _write_to(fig, io.BytesIO(), fmt)
-        plt.close(fig)
 
 
 def _source_kind(source: str) -> str:
@@ -255,7 +74,7 @@ def heatmap(codebook: Codebook, guides: Sequence[str], labels: Mapping[str, str]
         if handles:
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="decided by")
         ax.set_title("Codes of each guide, grouped by feature", pad=40)
-        return _save(fig, folder, "heatmap")
+        return save_figure(fig, folder, "heatmap")
 
 
 def network(codebook: Codebook, guides: Sequence[str], labels: Mapping[str, str], rows: Sequence[GuideCode],
@@ -284,7 +103,7 @@ def network(codebook: Codebook, guides: Sequence[str], labels: Mapping[str, str]
         ax.set_ylim(0, 1)
         ax.axis("off")
         ax.set_title("Guides and the codes they address (edges coloured by feature)")
-        return _save(fig, folder, "network")
+        return save_figure(fig, folder, "network")
 
 
 def coverage(codebook: Codebook, n_guides: int, counts: Mapping[str, int], folder: Path) -> list[Path]:
@@ -306,7 +125,7 @@ def coverage(codebook: Codebook, n_guides: int, counts: Mapping[str, int], folde
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(f"guides addressing the code (of {n_guides})")
         ax.set_title("Code coverage across guides")
-        return _save(fig, folder, "coverage")
+        return save_figure(fig, folder, "coverage")
 
 
 def agreement_bars(codebook: Codebook, alphas: Mapping[str, float], raters: Sequence[str], folder: Path) -> list[Path]:
@@ -328,7 +147,7 @@ def agreement_bars(codebook: Codebook, alphas: Mapping[str, float], raters: Sequ
         ax.set_xlim(min(-0.2, min((v for v in values if not math.isnan(v)), default=0)), 1)
         ax.set_xlabel("Krippendorff's alpha (nominal); dashed line: 0.667")
         ax.set_title(f"Agreement between reviewers ({', '.join(raters)})")
-        return _save(fig, folder, "agreement")
+        return save_figure(fig, folder, "agreement")
 
 
 def eval_results(rows: Sequence[tuple[str, str, float, float, float]], labels: Mapping[str, str],
@@ -354,4 +173,4 @@ def eval_results(rows: Sequence[tuple[str, str, float, float, float]], labels: M
         ax.set_xlabel("share of appropriate responses (bootstrapped 95% interval)")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="model")
         ax.set_title("Evaluation items: appropriate responses per criterion")
-        return _save(fig, folder, "eval_results")
+        return save_figure(fig, folder, "eval_results")

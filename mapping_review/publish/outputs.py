@@ -143,22 +143,22 @@ def _figures(state: ReviewState, tables: Tables, keys: list[str], labels: dict[s
     book = state.codebook.model.model_dump(mode="json")
     present = sorted((r.guide, r.code, r.source) for r in tables.rows if r.present)
 
-    def figure(name: str, data: Any, draw: Callable[[], list[Path]]) -> list[Path]:
-        return figures.redraw(folder, state_path, name, [book, data], draw)
+    def figure(name: str, data: Any, draw: Callable[..., list[Path]], *args: Any) -> list[Path]:
+        return figures.redraw(folder, state_path, name, [book, data], draw, *args)
 
     by_code, _, raters = agreement_by_code(state)
     with figures.drawn_together():
-        written = figure("heatmap", [keys, labels, present],
-                         lambda: figures.heatmap(state.codebook, keys, labels, tables.rows, folder))
-        written += figure("network", [keys, labels, [p[:2] for p in present]],
-                          lambda: figures.network(state.codebook, keys, labels, tables.rows, folder))
+        written = figure("heatmap", [keys, labels, present], figures.heatmap, state.codebook, keys, labels,
+                         tables.rows, folder)
+        written += figure("network", [keys, labels, [p[:2] for p in present]], figures.network, state.codebook,
+                          keys, labels, tables.rows, folder)
         counts = {r.code: len(r.guides) for r in rows}
-        written += figure("coverage", [len(keys), counts],
-                          lambda: figures.coverage(state.codebook, len(keys), counts, folder))
+        written += figure("coverage", [len(keys), counts], figures.coverage, state.codebook, len(keys), counts,
+                          folder)
         if len(raters) >= 2:
             alphas = {c: a.alpha for c, a in by_code.items()}
-            written += figure("agreement", [alphas, raters],
-                              lambda: figures.agreement_bars(state.codebook, alphas, raters, folder))
+            written += figure("agreement", [alphas, raters], figures.agreement_bars, state.codebook, alphas, raters,
+                              folder)
     if len(raters) < 2:
         for fmt in figures.FORMATS:
             (folder / f"agreement.{fmt}").unlink(missing_ok=True)

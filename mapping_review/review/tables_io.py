@@ -83,12 +83,11 @@ def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[objec
     with replacing(path) as tmp:
         if path.suffix.lower() == ".xlsx":
             _write_xlsx(tmp, header, rows, name=path.name)
-        else:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow([neutralise(str(h)) for h in header])
-            writer.writerows([neutralise(v) if isinstance(v, str) else v for v in row] for row in rows)
-            tmp.write_text(buffer.getvalue(), encoding="utf-8")
+        else:  # row by row to the file: a table of every suggestion is never held again as one string
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow([neutralise(str(h)) for h in header])
+                writer.writerows([neutralise(v) if isinstance(v, str) else v for v in row] for row in rows)
     return path
 
 

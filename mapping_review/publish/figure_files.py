@@ -1,0 +1,303 @@
+"""Writing figure files: every format, whole or not at all, drawn again only when what they show changed,
+and written by other processes.
+
+- :func:`redraw` keeps a digest per figure (its data, the drawing code, matplotlib's version) and draws
+  it only when that changed or a file is missing.
+- Inside :func:`drawn_together`, the files are written when the block ends, by two forked copies of the
+  process that drew them (each format renders the figure again, so two take half the time).
+- A build starts a *figure process* (:func:`start_drawing_process`) before anything else: matplotlib
+  loads there while the build's process extracts or reads the review, and that process later draws the
+  figures and forks the two writers itself. The build's process then never loads matplotlib, and the
+  writers are copies of that small process, not of the one holding the whole review (their memory does
+  not grow with it). It stays for the next build in the same process (a workbench, a notebook), warm,
+  and ends with its parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import inspect
+import json
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from mapping_review.bookkeeping import read_state
+from mapping_review.files import replacing, write_atomic
+
+FORMATS = ("png", "svg", "pdf")
+METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None},
+}
+RC: dict[Any, Any] = {
+    "font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "mapping-review", "svg.fonttype": "path",
+    "pdf.fonttype": 42, "figure.dpi": 100, "savefig.dpi": 150, "axes.spines.top": False, "axes.spines.right": False,
+}
+Draw = Callable[..., list[Path]]
+
+
+@dataclass
+class _Batch:
+    """Figure files to write when the batch ends, figures the figure process is to draw, and the digests to
+    record once their files are there."""
+
+    files: list[tuple[Any, Path, str]] = field(default_factory=list)  # figure, path, format
+    requests: list[tuple[Draw, tuple[Any, ...]]] = field(default_factory=list)  # drawing function, arguments
+    digests: list[tuple[Path, str, str]] = field(default_factory=list)  # state file, figure name, digest
+
+
+_BATCH: list[_Batch] = []
+
+
+@contextmanager
+def drawn_together() -> Iterator[None]:
+    """Inside, figures are drawn (by the figure process when there is one); their files are written when
+    it ends, by two forked copies of the process that drew them (where forking is safe)."""
+    batch = _Batch()
+    _BATCH.append(batch)
+    try:
+        yield
+    finally:
+        _BATCH.remove(batch)
+        _finish(batch)
+
+
+def _finish(batch: _Batch) -> None:
+    if batch.requests and not _draw_elsewhere(batch.requests):
+        for draw, args in batch.requests:  # drawn here, where an error is reported
+            draw(*args)
+    try:
+        _write_all(batch.files)
+    finally:
+        figs: list[Any] = []
+        for fig, _, _ in batch.files:
+            if not any(f is fig for f in figs):
+                figs.append(fig)
+        if figs:
+            import matplotlib.pyplot as plt
+
+            for fig in figs:
+                plt.close(fig)
+    for state_path, name, digest in batch.digests:
+        _record(state_path, name, digest)
+
+
+# what writing a format costs, roughly (each lays the figure out twice; PNG also rasterises, PDF subsets fonts)
+_COST = {"png": 4, "pdf": 3, "svg": 2}
+
+
+def _halves(files: Sequence[tuple[Any, Path, str]]) -> tuple[list[tuple[Any, Path, str]], list[tuple[Any, Path, str]]]:
+    """The files split in two of about the same cost (the costliest first, each to the lighter half)."""
+    halves: tuple[list[tuple[Any, Path, str]], list[tuple[Any, Path, str]]] = ([], [])
+    load = [0, 0]
+    for item in sorted(files, key=lambda f: -_COST.get(f[2], 2)):
+        lighter = 0 if load[0] <= load[1] else 1
+        halves[lighter].append(item)
+        load[lighter] += _COST.get(item[2], 2)
+    return halves
+
+
+def _fork_is_safe() -> bool:
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _write_all(files: Sequence[tuple[Any, Path, str]]) -> None:
+    """Write the files, where forking is safe by two forked copies of this process at the same time (and
+    the image buffers, which grow with the figures, are never held by this process). A file whose copy
+    failed is written here, where the error is reported."""
+    if len(files) < 2 or not _fork_is_safe():
+        for fig, path, fmt in files:
+            _write(fig, path, fmt)
+        return
+    writers = [(_fork_writer(half), half) for half in _halves(files)]
+    failed = [half for pid, half in writers if pid is None or os.waitpid(pid, 0)[1] != 0]
+    for half in failed:
+        for fig, path, fmt in half:
+            _write(fig, path, fmt)
+
+
+def _fork_writer(files: Sequence[tuple[Any, Path, str]]) -> int | None:
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare: the files are written here
+        return None
+    if pid == 0:  # pragma: no cover - the child leaves through os._exit
+        gc.disable()  # a collection would touch every object and copy the parent's memory
+        code = 1
+        try:
+            for fig, path, fmt in files:
+                _write(fig, path, fmt)
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _record(state_path: Path, name: str, digest: str) -> None:
+    state = read_state(state_path)
+    state[name] = digest
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+
+def redraw(folder: Path, state_path: Path, name: str, data: Any, draw: Draw, *args: Any) -> list[Path]:
+    """The files of figure ``name``, drawn by ``draw(*args)`` unless ``data`` (all the figure shows) and the
+    drawing code are those of the files already there. Inside :func:`drawn_together` with a figure
+    process running, that process draws it."""
+    code = b"".join(Path(p).read_bytes() for p in sorted({__file__, inspect.getfile(draw)}))
+    digest = hashlib.sha256(json.dumps(
+        [data, metadata.version("matplotlib"), hashlib.sha256(code).hexdigest()],
+        sort_keys=True, default=repr).encode("utf-8")).hexdigest()
+    paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
+    if read_state(state_path).get(name) == digest and all(p.is_file() for p in paths):
+        return paths
+    if _BATCH and drawing_process_running():
+        _BATCH[-1].requests.append((draw, args))
+    else:
+        paths = draw(*args)
+    if _BATCH:
+        _BATCH[-1].digests.append((state_path, name, digest))
+    else:
+        _record(state_path, name, digest)
+    return paths
+
+
+def _write(fig: Any, path: Path, fmt: str) -> None:
+    with replacing(path) as tmp:  # a figure is whole or not there: never half written
+        _write_to(fig, tmp, fmt)
+
+
+def _write_to(fig: Any, target: Any, fmt: str) -> None:
+    from fontTools.ttLib.tables import otBase
+
+    # Font subsets in PDFs are built by HarfBuzz when uharfbuzz is installed and in pure Python
+    # otherwise, with other bytes; always the latter, so the files do not depend on what else is installed.
+    otBase.have_uharfbuzz = False
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(RC):  # the files may be written after the figure's own ``rc_context`` has ended
+        fig.savefig(target, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
+
+
+def save_figure(fig: Any, folder: Path, name: str) -> list[Path]:
+    """Write ``fig`` in every format (inside :func:`drawn_together`, when the batch ends)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
+    files = [(fig, path, fmt) for path, fmt in zip(paths, FORMATS)]
+    if _BATCH:
+        _BATCH[-1].files.extend(files)
+        return paths
+    import matplotlib.pyplot as plt
+
+    _write_all(files)
+    plt.close(fig)
+    return paths
+
+
+def warm_up() -> None:
+    """Import matplotlib and write a small figure in every format, so that fonts, backends and encoders
+    are loaded before the figures are due."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(1, 1))
+        ax.set_title("Aa")
+        ax.text(0.5, 0.5, "Aa", fontweight="bold")
+        for fmt in FORMATS:
+            _write_to(fig, io.BytesIO(), fmt)
+        plt.close(fig)
+
+
+@dataclass
+class _Process:
+    process: Any  # multiprocessing.Process
+    conn: Any  # its end of the pipe, in the process that started it
+    owner: int  # that process's id
+
+
+_PROCESS: list[_Process] = []
+
+
+def start_drawing_process() -> None:
+    """Start the figure process, unless it runs (only where forking is safe): it loads matplotlib now and
+    draws the figures of :func:`drawn_together` blocks later, until this process ends or
+    :func:`stop_drawing_process`."""
+    if drawing_process_running() or not _fork_is_safe():
+        return
+    stop_drawing_process()  # one that died, or that a process this one was forked from started
+    ctx = multiprocessing.get_context("fork")
+    here, there = ctx.Pipe()
+    process = ctx.Process(target=_serve, args=(there,), name="figures", daemon=True)
+    try:
+        process.start()
+    except OSError:  # no process to spare: figures are drawn here
+        return
+    there.close()
+    _PROCESS.append(_Process(process, here, os.getpid()))
+
+
+def drawing_process_running() -> bool:
+    return bool(_PROCESS) and _PROCESS[0].owner == os.getpid() and _PROCESS[0].process.is_alive()
+
+
+def stop_drawing_process() -> None:
+    for p in list(_PROCESS):
+        _PROCESS.remove(p)
+        if p.owner != os.getpid():  # inherited by a fork: the process that started it ends it
+            continue
+        with contextlib.suppress(OSError):
+            p.conn.send(None)
+        p.process.join(timeout=5)
+        if p.process.is_alive():
+            p.process.terminate()
+            p.process.join()
+        p.conn.close()
+
+
+def _serve(conn: Any) -> None:  # pragma: no cover - runs in the figure process
+    _PROCESS.clear()  # figures drawn here are drawn here
+    with contextlib.suppress(Exception):  # a failure shows when the figures are drawn
+        warm_up()
+    while True:
+        try:
+            requests = conn.recv()
+        except (EOFError, OSError):
+            return
+        if requests is None:
+            return
+        try:
+            with drawn_together():
+                for draw, args in requests:
+                    draw(*args)
+            conn.send("")
+        except Exception as e:  # the build's process draws them again and reports it
+            conn.send(f"{type(e).__name__}: {e}")
+
+
+def _draw_elsewhere(requests: list[tuple[Draw, tuple[Any, ...]]]) -> bool:
+    """True when the figure process drew and wrote every figure asked for."""
+    if not drawing_process_running():
+        return False
+    p = _PROCESS[0]
+    try:
+        p.conn.send(requests)
+        answer = p.conn.recv()
+    except Exception:  # it died, or what it was to draw cannot be sent: it is not asked again
+        stop_drawing_process()
+        return False
+    return bool(answer == "")
