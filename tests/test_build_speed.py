@@ -382,3 +382,22 @@ def test_figures_the_figure_process_fails_on_or_dies_before_are_drawn_here(proje
     figure_files.stop_drawing_process()  # the next build starts one, which dies at once
     pipeline.build_project(project, nlp_name="blank", jobs=1, force=True)
     assert figure_bytes(project) == expected and not figure_files.drawing_process_running()
+
+
+def test_figures_sent_ahead_are_waited_for_when_the_other_outputs_fail(project, monkeypatch):
+    import pytest
+
+    from mapping_review.publish import outputs
+
+    small_project(project, 2)
+
+    def fail(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(outputs, "_write_rest", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        pipeline.build_project(project, nlp_name="blank", jobs=1)
+    assert figure_files._SENT == []  # the figure process's answer was read: the next build starts clean
+    assert len(figure_bytes(project)) == 9
+    digests = json.loads((project.cache_dir / "figures.json").read_text())
+    assert sorted(digests) == ["coverage", "heatmap", "network"]  # recorded once their files were there

@@ -110,7 +110,7 @@ def _stages(project: Project, settings: Settings, *, jobs: int | None, progress:
         start_drawing_process()
     from mapping_review.coding.stage import CodeAfterSegment, code_corpus
     from mapping_review.publish.outputs import write_outputs
-    from mapping_review.review.state import load_review, resolve_review, write_tables
+    from mapping_review.review.state import load_review, resolve_review
 
     engine, nlp_name = settings.build.engine, settings.build.nlp
     if scheduler:
@@ -128,7 +128,6 @@ def _stages(project: Project, settings: Settings, *, jobs: int | None, progress:
         coded = code_corpus(project, nlp_name=nlp_name, progress=progress, done=coding.done)
     state = load_review(project)
     tables = resolve_review(state, use_calibration=settings.build.calibrate)
-    written = write_tables(state, tables)
-    more, warnings = write_outputs(state, tables, settings)
-    return BuildReport(extract=extracted, segment=segmented, code=coded, tables=written + more,
+    written, warnings = write_outputs(state, tables, settings)
+    return BuildReport(extract=extracted, segment=segmented, code=coded, tables=written,
                        warnings=state.warnings + warnings, n_disagreements=len(tables.open))

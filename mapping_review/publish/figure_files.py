@@ -54,28 +54,51 @@ class _Batch:
     files: list[tuple[Any, Path, str]] = field(default_factory=list)  # figure, path, format
     requests: list[tuple[Draw, tuple[Any, ...]]] = field(default_factory=list)  # drawing function, arguments
     digests: list[tuple[Path, str, str]] = field(default_factory=list)  # state file, figure name, digest
+    sent: list[tuple[Draw, tuple[Any, ...]]] = field(default_factory=list)  # requests the figure process has
 
 
 _BATCH: list[_Batch] = []
+_SENT: list[_Batch] = []  # sent to the figure process, its answer not read yet
 
 
 @contextmanager
-def drawn_together() -> Iterator[None]:
+def drawn_together(*, wait: bool = True) -> Iterator[None]:
     """Inside, figures are drawn (by the figure process when there is one); their files are written when
-    it ends, by two forked copies of the process that drew them (where forking is safe)."""
+    it ends, by two forked copies of the process that drew them (where forking is safe).
+
+    With ``wait=False`` the figures the figure process draws may still be being written when the block
+    ends: :func:`finish_figures` waits for them (call it in a ``finally``)."""
     batch = _Batch()
     _BATCH.append(batch)
     try:
         yield
     finally:
         _BATCH.remove(batch)
+        sent = bool(batch.requests) and _send(batch.requests)
+        if sent:
+            batch.sent, batch.requests = batch.requests, []
+        _finish(batch, record=not sent)  # the digests of figures sent are recorded when they are there
+        if sent:
+            _SENT.append(batch)
+        if wait:
+            finish_figures()
+
+
+def finish_figures() -> None:
+    """Wait for the figures sent to the figure process; those it failed on are drawn here (where the error
+    is reported), and every figure's digest is recorded once its files are there."""
+    while _SENT:
+        batch = _SENT.pop(0)
+        if not _answered():
+            batch.requests = batch.sent
         _finish(batch)
 
 
-def _finish(batch: _Batch) -> None:
-    if batch.requests and not _draw_elsewhere(batch.requests):
-        for draw, args in batch.requests:  # drawn here, where an error is reported
-            draw(*args)
+def _finish(batch: _Batch, *, record: bool = True) -> None:
+    """Draw here what is to be drawn here, write the files drawn here, and record the digests."""
+    for draw, args in batch.requests:
+        draw(*args)
+    batch.requests = []
     try:
         _write_all(batch.files)
     finally:
@@ -88,8 +111,10 @@ def _finish(batch: _Batch) -> None:
 
             for fig in figs:
                 plt.close(fig)
-    for state_path, name, digest in batch.digests:
-        _record(state_path, name, digest)
+        batch.files = []
+    if record:
+        for state_path, name, digest in batch.digests:
+            _record(state_path, name, digest)
 
 
 # what writing a format costs, roughly (each lays the figure out twice; PNG also rasterises, PDF subsets fonts)
@@ -289,15 +314,23 @@ def _serve(conn: Any) -> None:  # pragma: no cover - runs in the figure process
             conn.send(f"{type(e).__name__}: {e}")
 
 
-def _draw_elsewhere(requests: list[tuple[Draw, tuple[Any, ...]]]) -> bool:
-    """True when the figure process drew and wrote every figure asked for."""
+def _send(requests: list[tuple[Draw, tuple[Any, ...]]]) -> bool:
+    """True when the figure process was given the figures to draw (:func:`_answered` says how it went)."""
     if not drawing_process_running():
         return False
-    p = _PROCESS[0]
     try:
-        p.conn.send(requests)
-        answer = p.conn.recv()
+        _PROCESS[0].conn.send(requests)
     except Exception:  # it died, or what it was to draw cannot be sent: it is not asked again
+        stop_drawing_process()
+        return False
+    return True
+
+
+def _answered() -> bool:
+    """True when the figure process drew and wrote every figure it was last sent."""
+    try:
+        answer = _PROCESS[0].conn.recv()
+    except Exception:  # it died
         stop_drawing_process()
         return False
     return bool(answer == "")

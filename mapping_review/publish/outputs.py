@@ -26,7 +26,7 @@ from mapping_review.publish.summary import (
     summary_rows,
 )
 from mapping_review.review.sheets import sheet_rows
-from mapping_review.review.state import ReviewState, Tables, agreement_by_code
+from mapping_review.review.state import ReviewState, Tables, agreement_by_code, write_tables
 from mapping_review.review.tables_io import write_table
 
 
@@ -36,17 +36,36 @@ def _write(path: Path, text: str) -> Path:
 
 
 def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tuple[list[Path], list[str]]:
-    """Write the review's tables, graph, criteria and figures; return the files and any warnings."""
+    """Write the review's tables, graph, criteria and figures; return the files and any warnings.
 
+    The figures go first: a figure process draws them while this one writes the rest."""
+    guides = list(load_manifest(state.project.manifest_path).guides)
+    keys = [g.key for g in guides]
+    codes = present_codes(tables.rows)
+    rows = summary_rows(state.codebook, keys, codes)
+    drawn: list[Path] = []
+    try:
+        if keys and settings.figures:
+            labels = {g.key: g.label or g.key for g in guides}
+            drawn = _figures(state, tables, keys, labels, rows, state.project.build_dir)
+        written, warnings = _write_rest(state, tables, settings, guides, codes, rows)
+    finally:
+        if drawn:
+            from mapping_review.publish.figure_files import finish_figures
+
+            finish_figures()
+    return written + drawn, warnings
+
+
+def _write_rest(state: ReviewState, tables: Tables, settings: Settings, guides: list,  # type: ignore[type-arg]
+                codes: Any, rows: list) -> tuple[list[Path], list[str]]:  # type: ignore[type-arg]
     project = state.project
-    guides = list(load_manifest(project.manifest_path).guides)
     keys = [g.key for g in guides]
     labels = {g.key: g.label or g.key for g in guides}
-    codes = present_codes(tables.rows)
     out, warnings = project.build_dir, []
-    rows = summary_rows(state.codebook, keys, codes)
     header, sheet = sheet_rows(state.codebook, keys, codes)
     written = [
+        *write_tables(state, tables),
         write_table(out / "tables" / "coding_sheet.csv", header, sheet),
         _write(out / "tables" / "summary.md", summary_markdown(rows, labels=labels)),
         _write(out / "tables" / "summary.tex", summary_latex(rows)),
@@ -73,8 +92,6 @@ def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tup
     written += _criteria(state, ev, settings, labels, len(keys), out)
     if not keys:
         warnings.append(f"{project.manifest_path} lists no guides: the tables are empty and no figure is drawn")
-    elif settings.figures:
-        written += _figures(state, tables, keys, labels, rows, out)
     if items_error is not None:
         what = "tables, graph, criteria and figures" if keys and settings.figures else "tables, graph and criteria"
         msg = f"{items_error}\n(the {what} were written; the items were not)"
@@ -147,7 +164,7 @@ def _figures(state: ReviewState, tables: Tables, keys: list[str], labels: dict[s
         return figures.redraw(folder, state_path, name, [book, data], draw, *args)
 
     by_code, _, raters = agreement_by_code(state)
-    with figures.drawn_together():
+    with figures.drawn_together(wait=False):  # write_outputs waits for them
         written = figure("heatmap", [keys, labels, present], figures.heatmap, state.codebook, keys, labels,
                          tables.rows, folder)
         written += figure("network", [keys, labels, [p[:2] for p in present]], figures.network, state.codebook,
