@@ -106,3 +106,24 @@ def test_learn_needs_enough_labels_and_keeps_the_shipped_classifier_unless_beate
     assert result.project_auc is not None and result.shipped_auc is not None
     assert (result.written is not None) == (result.project_auc >= result.shipped_auc + MIN_AUC_GAIN)
     assert (tmp_path / "m.json").exists() == (result.written is not None)
+
+
+def test_learning_is_blind_to_other_coders_unless_asked():
+    import pytest
+
+    from mapping_review.errors import ConfigError
+    from mapping_review.review.decisions import learning_decisions
+
+    s = seg(1, "Offer a home visit to the family.")
+    alice, bob, agreed = (decide(r, s, "location/client_home", True) for r in ("alice", "bob", "consensus"))
+    # two coders: by default only the consensus, whose decisions come after the coding
+    chosen, whose = learning_decisions([alice, bob, agreed])
+    assert chosen == [agreed] and whose == "the decisions of consensus"
+    assert learning_decisions([alice, bob, agreed], sources=("alice",))[0] == [alice]
+    assert learning_decisions([alice, bob, agreed], sources=("bob", "consensus"))[0] == [bob, agreed]
+    assert learning_decisions([alice, bob, agreed], sources=("all",))[0] == [alice, bob, agreed]
+    # one coder: nobody's blindness is at stake
+    assert learning_decisions([alice, agreed])[0] == [alice, agreed]
+    with pytest.raises(ConfigError, match=r"no reviewer 'carol' has decisions to learn from; choose from all, "
+                                          r"consensus, alice, bob"):
+        learning_decisions([alice, bob], sources=("carol",))

@@ -177,8 +177,11 @@ def test_round_trip(reviewed, tmp_path):
     # calibration and the learnt ranker report
     cal = run("calibrate", "-p", root)
     assert cal.exit_code == 0 and "mean" in cal.output
-    learn = run("learn", "-p", root)
+    blind = run("learn", "-p", root)  # two coders: the consensus's decisions alone, by default
+    assert "Learning from the decisions of consensus" in blind.output
+    learn = run("learn", "--from", "all", "-p", root)
     assert learn.exit_code == 0, learn.output
+    assert "Learning from every reviewer's and the consensus's decisions" in learn.output
     report = list(csv.DictReader((root / "build" / "tables" / "model_report.csv").open()))
     labels = segment_labels(read_decisions(root / "reviews"))
     counts = {}

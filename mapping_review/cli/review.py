@@ -290,23 +290,30 @@ def calibrate_cmd(project_dir: Path) -> None:
 
 @click.command("learn")
 @project_option
+@click.option("--from", "sources", multiple=True, metavar="REVIEWER",
+              help="Learn from these reviewers' decisions (repeat it; 'consensus', or 'all' for everyone's). "
+                   "Default: the consensus's when two or more reviewers code, so that no coder sees another's "
+                   "decisions in the evidence scores; else everyone's.")
 @library_errors
-def learn_cmd(project_dir: Path) -> None:
+def learn_cmd(project_dir: Path, sources: tuple[str, ...]) -> None:
     """Learn from reviewers' segment decisions and quotes: tfidf-logreg.v1 per code (cross-validated precision
     and recall), and the evidence classifier, kept only when it beats the shipped one on held-out guides."""
     from mapping_review.coding.learn import SuggestionRanker
     from mapping_review.coding.stage import project_model_path
-    from mapping_review.review.decisions import segment_labels
+    from mapping_review.review.decisions import learning_decisions, segment_labels
     from mapping_review.review.labels import learn_evidence_model
 
     project = open_project(project_dir)
     state = load_review(project)
+    decisions, whose = learning_decisions(state.decisions, sources=sources)
     segments = segments_by_id(project, state.keys)
-    ranker = SuggestionRanker().fit(segments, segment_labels(state.decisions))
-    evidence = learn_evidence_model(state.codebook, state.decisions, segments, state.suggestions,
+    ranker = SuggestionRanker().fit(segments, segment_labels(decisions))
+    evidence = learn_evidence_model(state.codebook, decisions, segments, state.suggestions,
                                     out=project_model_path(project))
+    console.print(f"Learning from {escape(whose)} ({sum(d.level == 'segment' for d in decisions)} segment decisions)")
     if not ranker.report_ and evidence.project_auc is None:
-        msg = f"no code has 5 accepted and 5 rejected segments yet, and the evidence classifier {evidence.reason}"
+        msg = (f"no code has 5 accepted and 5 rejected segments yet in {whose}, and the evidence classifier "
+               f"{evidence.reason}")
         raise ConfigError(msg)
     rows = [[r.code, r.n_positive, r.n_negative, f"{r.precision:.3f}", f"{r.recall:.3f}"] for r in ranker.report_]
     header = ["code", "positives", "negatives", "precision", "recall"]

@@ -282,3 +282,26 @@ def segment_labels(decisions: Sequence[Decision]) -> dict[tuple[str, str], bool]
         if d.level == "segment" and not d.needs_review:
             labels[(d.segment, d.code)] = d.value
     return labels
+
+
+ALL = "all"
+
+
+def learning_decisions(decisions: Sequence[Decision], *, sources: Sequence[str] = ()) -> tuple[list[Decision], str]:
+    """The decisions a model may learn from, and whose they are.
+
+    ``sources`` names reviewers, ``consensus`` or ``all``. Without any: the consensus's alone when two or
+    more reviewers code (a model learnt from one reviewer's decisions would show them, in its scores, to the
+    others while they code blind), else everyone's.
+    """
+    reviewers = sorted({d.reviewer for d in decisions} - {CONSENSUS})
+    if not sources:
+        sources = (CONSENSUS,) if len(reviewers) >= 2 else (ALL,)
+    unknown = [s for s in sources if s not in (ALL, CONSENSUS, *reviewers)]
+    if unknown:
+        known = ", ".join([ALL, CONSENSUS, *reviewers])
+        raise ConfigError(f"no reviewer {unknown[0]!r} has decisions to learn from; choose from {known}")
+    if ALL in sources:
+        return list(decisions), "every reviewer's and the consensus's decisions"
+    chosen = [d for d in decisions if d.reviewer in sources]
+    return chosen, "the decisions of " + ", ".join(sorted(set(sources)))
