@@ -171,3 +171,8 @@ def test_corpus_add_refuses_a_locked_or_broken_pdf_and_keeps_the_manifest(projec
     assert result.exit_code == 1 and "needs a user password" in result.output and "Traceback" not in result.output
     (extracted,) = pipeline.extract_corpus(project, jobs=1)
     assert extracted.status == "extracted" and extracted.n_pages == 4
+    # replaced by another locked file: the manifest's password is tried, and said to be the one that is wrong
+    other = encrypt(good, tmp_path / "other.pdf", user="another", owner="secret")
+    with pytest.raises(PdfError, match=r"the password its manifest entry has is wrong for it"):
+        add_guide(project, other, key="locked", replace=True)
+    assert add_guide(project, other, key="locked", replace=True, password="another").password == "another"

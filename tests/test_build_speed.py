@@ -296,12 +296,29 @@ def sized_project(project, pages):
 
 
 def test_the_largest_guide_is_read_while_the_workers_are_prepared(project, tmp_path, monkeypatch):
+    from mapping_review.bookkeeping import Progress
     from mapping_review.project.layout import init_project
+
+    class Counted(Progress):
+        def __init__(self):
+            self.counts = {}
+
+        def start(self, stage, *, documents, pages):
+            self.stage = stage
+            self.counts[stage] = [0, pages, 0, documents]
+
+        def pages(self, n):
+            self.counts[self.stage][0] += n
+
+        def document(self, key):
+            self.counts[self.stage][2] += 1
 
     sized_project(project, [3, 7, 3])
     log = tmp_path / "reads.txt"
     log_reads(monkeypatch, log)
-    report = pipeline.build_project(project, nlp_name="blank", jobs=2)
+    progress = Counted()
+    report = pipeline.build_project(project, nlp_name="blank", jobs=2, progress=progress)
+    assert progress.counts["extract"] == [13, 13, 3, 3]  # every page and guide counted once, read ahead or not
     reads = sorted((line.split() for line in log.read_text().splitlines()), key=lambda r: r[1])
     assert [key for _, key in reads] == ["g0", "g1", "g2"]  # each read once
     by = {key: name for name, key in reads}

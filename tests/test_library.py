@@ -229,3 +229,18 @@ def test_file_fields_of_zotero_jabref_mendeley_and_better_bibtex():
     assert make_key(["National Institute for Health and Care Excellence"], "Obsessive-compulsive disorder", 2005) == \
         "national_institute_for_health_and_care_excellence_obsessive-compulsive_2005"
     assert make_key(["Wenzel, Amy"], "The Cognitive Therapy for Suicidal Patients", 2009) == "wenzel_cognitive_2009"
+
+
+def test_a_locked_attachment_is_imported_with_a_notice_to_give_its_password(tmp_path, project, hard_dir):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "locked.pdf").write_bytes((hard_dir / "pdfplumber_password_protected.pdf").read_bytes())
+    library = folder / "lib.bib"
+    library.write_text("@book{locked_2020, title = {Locked Guide}, year = {2020},"
+                       " file = {Full Text:locked.pdf:application/pdf}}\n", encoding="utf-8")
+    result = import_library(project, library)
+    assert result.added == ["locked_2020"] and not result.errors
+    (notice,) = result.notices
+    assert "'locked_2020'" in notice and "needs a user password; add `password: ...` to its manifest entry" in notice
+    (guide,) = load_manifest(project.manifest_path).guides
+    assert guide.title == "Locked Guide" and guide.file == "locked_2020.pdf"

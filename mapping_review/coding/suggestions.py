@@ -59,4 +59,4 @@ class Suggestion:
 
 
 _FIELDS = tuple(f.name for f in fields(Suggestion))
-_REPEATED = ("guide", "code", "segment", "coder", "kind", "role", "model", "text_hash")
+_REPEATED = ("guide", "code", "coder", "kind", "role", "model")  # few distinct values: interned for good is fine

@@ -13,6 +13,7 @@ import contextlib
 import multiprocessing
 import os
 import queue as queue_module
+import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -188,9 +189,12 @@ class _ReadAhead:
 
     @classmethod
     def start(cls, jobs: list[_Job], engine: str, cache_dir: Path) -> _ReadAhead | None:
-        if os.name == "nt" or not jobs:
+        """Where forking is safe (no other thread runs); not for a guide to OCR (a long job, run by a
+        program a stopped read-ahead would leave behind)."""
+        readable = [j for j in jobs if not j.guide.ocr]
+        if os.name == "nt" or not readable or threading.active_count() > 1:
             return None
-        job = max(jobs, key=lambda j: j.n_pages)
+        job = max(readable, key=lambda j: j.n_pages)
         process = multiprocessing.get_context("fork").Process(target=_read_ahead, args=(job, engine, cache_dir),
                                                               name="read-ahead")
         try:
@@ -256,9 +260,9 @@ def extract_corpus(
     """
     progress = progress or Progress()
     results, todo = plan_extraction(project, engine)
-    progress.start("extract", documents=len(todo), pages=sum(j.n_pages for j in todo))
     workers = min(jobs or os.cpu_count() or 1, len(todo))
     ahead = _ReadAhead.start(todo, engine, project.cache_dir) if workers > 1 and then is not None else None
+    progress.start("extract", documents=len(todo), pages=sum(j.n_pages for j in todo))
     try:
         if todo and then is not None:
             then.prepare()

@@ -17,15 +17,28 @@ from mapping_review.project.manifest import Guide, Manifest, describe_problem, l
 from mapping_review.project.manifest_edit import append_unlocked, manifest_lock, update_unlocked
 
 
-def _pdf_title(path: Path, password: str | None) -> str:
+def pdf_problem(path: Path, password: str | None) -> str | None:
+    """What stops PDFium from opening ``path`` (with ``password``), or None."""
+    try:
+        open_pdfium(path, password=password).close()
+    except PdfError as e:
+        return str(e)
+    return None
+
+
+def _pdf_title(path: Path, password: str | None, *, kept: bool = False) -> str:
     """The PDF's own title; :class:`PdfError` when PDFium cannot open it (so that a locked or broken file
-    is refused when it is added, not found out at the next build)."""
+    is refused when it is added, not found out at the next build). ``kept``: the password is the one the
+    manifest entry already has."""
     try:
         doc = open_pdfium(path, password=password)
     except PdfError as e:
         if e.reason != "password" or "security handler" in str(e):
             raise
-        what = "the password given is wrong" if password else "it needs a user password"
+        if kept:
+            what = "the password its manifest entry has is wrong for it"
+        else:
+            what = "the password given is wrong" if password else "it needs a user password"
         raise PdfError(f"{path}: {what}; add it again with its password (--password)", reason="password") from e
     try:
         return " ".join(doc.get_metadata_value("Title").split())
@@ -48,6 +61,7 @@ def add_guide(
     link: bool = False,
     replace: bool = False,
     ocr: bool | None = None,
+    readable: bool = True,
 ) -> Guide:
     """Record ``pdf`` as guide ``key``: copy it into ``corpus/`` (or link to it) and pin its sha256.
 
@@ -56,7 +70,8 @@ def add_guide(
     copy made for a manifest write that fails is removed.
 
     ``ocr=True`` has the build recognise the text of the pages that are only images; None keeps
-    what a replaced entry had.
+    what a replaced entry had. ``readable=False`` records a PDF PDFium cannot open all the same (a
+    library import keeps its entry; the build reports the file until it is fixed).
     """
     check_pdf_file(pdf)
     sha256 = file_sha256(pdf)
@@ -72,17 +87,19 @@ def add_guide(
             msg = f"{project.manifest_path}:{line}: guide {key!r} already exists; pass --replace to replace it"
             raise ManifestError(msg)
         guide = _guide(project, pdf, existing, sha256=sha256, key=key, title=title, year=year, publisher=publisher,
-                       authors=authors, url=url, doi=doi, password=password, link=link, ocr=ocr)
+                       authors=authors, url=url, doi=doi, password=password, link=link, ocr=ocr, readable=readable)
         _copy_and_record(project, pdf, guide, link=link, replace=existing is not None)
     return guide
 
 
-def _guide(project: Project, pdf: Path, existing: Guide | None, *, sha256: str, key: str, title: str,
+def _guide(project: Project, pdf: Path, existing: Guide | None, *, sha256: str, key: str, title: str, readable: bool,
            year: int | None, publisher: str, authors: str, url: str, doi: str, password: str, link: bool,
            ocr: bool | None) -> Guide:
     """The manifest entry for ``pdf``: the given facts, else the existing entry's, else the PDF's title."""
+    kept = not password and bool(existing and existing.password)
     password = password or (existing.password if existing else "")
-    own_title = _pdf_title(pdf, password or None)
+    opens = readable or pdf_problem(pdf, password or None) is None
+    own_title = _pdf_title(pdf, password or None, kept=kept) if opens else ""
     fields = {
         "key": key,
         "label": existing.label if existing else "",

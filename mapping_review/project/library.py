@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlparse
 
 from mapping_review.errors import MappingReviewError, PdfError
 from mapping_review.files import check_pdf_file, write_atomic
-from mapping_review.project.corpus import add_guide
+from mapping_review.project.corpus import add_guide, pdf_problem
 from mapping_review.project.layout import Project
 from mapping_review.project.library_formats import LibraryEntry, normalise_doi, normalise_title, read_library
 from mapping_review.project.manifest import KEY_PATTERN, Guide, load_manifest
@@ -175,8 +175,12 @@ def _record(project: Project, entry: LibraryEntry, old: Guide | None, *, library
              "url": entry.url, "doi": entry.doi}
     try:
         if pdfs:
-            add_guide(project, pdfs[0], key=entry.key, link=link, replace=old is not None, **facts)  # type: ignore[arg-type]
+            add_guide(project, pdfs[0], key=entry.key, link=link, replace=old is not None, readable=False,
+                      **facts)  # type: ignore[arg-type]
             (result.updated if old else result.added).append(entry.key)
+            problem = pdf_problem(pdfs[0], (old.password if old else "") or None)
+            if problem is not None:  # kept with its file, as the library has it; the build reports it until fixed
+                result.notices.append(f"{where}: {entry.key!r}: {problem}")
         elif old is not None:
             merged = {**old.model_dump(), **{k: v for k, v in facts.items() if v not in ("", None)}}
             update_guide(project.manifest_path, Guide.model_validate(merged))

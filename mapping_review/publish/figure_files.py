@@ -7,10 +7,13 @@ and written by other processes.
   process that drew them (each format renders the figure again, so two take half the time).
 - A build starts a *figure process* (:func:`start_drawing_process`) before anything else: matplotlib
   loads there while the build's process extracts or reads the review, and that process later draws the
-  figures and forks the two writers itself. The build's process then never loads matplotlib, and the
-  writers are copies of that small process, not of the one holding the whole review (their memory does
-  not grow with it). It stays for the next build in the same process (a workbench, a notebook), warm,
-  and ends with its parent.
+  figures and forks the two writers itself. The build's process then does not load matplotlib for them,
+  and the writers are copies of that small process, not of the one holding the whole review (their
+  memory does not grow with it). It stays, warm, for the next build in the same process and ends with
+  it (or within a second of its being killed). Requests are numbered and answers carry the number, so
+  an answer left unread by an interrupted build is never taken for the next one's. Where
+  forking is not safe (other threads run, as in a Jupyter kernel) or not possible, figures are drawn in
+  the build's process, after its other outputs.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class _Batch:
     requests: list[tuple[Draw, tuple[Any, ...]]] = field(default_factory=list)  # drawing function, arguments
     digests: list[tuple[Path, str, str]] = field(default_factory=list)  # state file, figure name, digest
     sent: list[tuple[Draw, tuple[Any, ...]]] = field(default_factory=list)  # requests the figure process has
+    number: int = 0  # the number of the request that sent them
 
 
 _BATCH: list[_Batch] = []
@@ -74,7 +78,8 @@ def drawn_together(*, wait: bool = True) -> Iterator[None]:
         yield
     finally:
         _BATCH.remove(batch)
-        sent = bool(batch.requests) and _send(batch.requests)
+        batch.number = _send(batch.requests) if batch.requests else 0
+        sent = batch.number > 0
         if sent:
             batch.sent, batch.requests = batch.requests, []
         _finish(batch, record=not sent)  # the digests of figures sent are recorded when they are there
@@ -89,7 +94,7 @@ def finish_figures() -> None:
     is reported), and every figure's digest is recorded once its files are there."""
     while _SENT:
         batch = _SENT.pop(0)
-        if not _answered():
+        if not _answered(batch.number):
             batch.requests = batch.sent
         _finish(batch)
 
@@ -133,7 +138,7 @@ def _halves(files: Sequence[tuple[Any, Path, str]]) -> tuple[list[tuple[Any, Pat
 
 
 def _fork_is_safe() -> bool:
-    return hasattr(os, "fork") and threading.active_count() == 1
+    return hasattr(os, "fork") and threading.active_count() == 1 and threading.current_thread() is threading.main_thread()
 
 
 def _write_all(files: Sequence[tuple[Any, Path, str]]) -> None:
@@ -253,34 +258,51 @@ class _Process:
     process: Any  # multiprocessing.Process
     conn: Any  # its end of the pipe, in the process that started it
     owner: int  # that process's id
+    code: str  # the drawing code it has (:func:`_code_digest` when it started)
+    sent: int = 0  # the number of the last request sent: answers carry it, so none is taken for another's
 
 
 _PROCESS: list[_Process] = []
 
 
+def _code_digest() -> str:
+    here = Path(__file__)
+    return hashlib.sha256(here.read_bytes() + here.with_name("figures.py").read_bytes()).hexdigest()
+
+
 def start_drawing_process() -> None:
-    """Start the figure process, unless it runs (only where forking is safe): it loads matplotlib now and
-    draws the figures of :func:`drawn_together` blocks later, until this process ends or
-    :func:`stop_drawing_process`."""
-    if drawing_process_running() or not _fork_is_safe():
+    """Start the figure process, unless it runs (only where forking is safe, and not from a daemonic
+    process): it loads matplotlib now and draws the figures of :func:`drawn_together` blocks later, until
+    this process ends (it checks every second) or :func:`stop_drawing_process`."""
+    if drawing_process_running() or not _fork_is_safe() or multiprocessing.current_process().daemon:
         return
     stop_drawing_process()  # one that died, or that a process this one was forked from started
     ctx = multiprocessing.get_context("fork")
     here, there = ctx.Pipe()
-    process = ctx.Process(target=_serve, args=(there,), name="figures", daemon=True)
+    process = ctx.Process(target=_serve, args=(there, here, os.getpid()), name="figures", daemon=True)
     try:
         process.start()
-    except OSError:  # no process to spare: figures are drawn here
+    except (OSError, AssertionError):  # no process to spare: figures are drawn here
+        here.close()
         return
-    there.close()
-    _PROCESS.append(_Process(process, here, os.getpid()))
+    finally:
+        there.close()
+    _PROCESS.append(_Process(process, here, os.getpid(), _code_digest()))
 
 
 def drawing_process_running() -> bool:
-    return bool(_PROCESS) and _PROCESS[0].owner == os.getpid() and _PROCESS[0].process.is_alive()
+    """True in the main thread of the process that started a figure process that is alive and has the
+    drawing code on disk (after an edit or a reload, figures are drawn here until the next start)."""
+    if not _PROCESS or threading.current_thread() is not threading.main_thread():
+        return False
+    p = _PROCESS[0]
+    return p.owner == os.getpid() and p.process.is_alive() and p.code == _code_digest()
 
 
 def stop_drawing_process() -> None:
+    """End the figure process; figures sent to it and not waited for are forgotten (their digests were not
+    recorded: the next build draws them)."""
+    _SENT.clear()
     for p in list(_PROCESS):
         _PROCESS.remove(p)
         if p.owner != os.getpid():  # inherited by a fork: the process that started it ends it
@@ -294,43 +316,63 @@ def stop_drawing_process() -> None:
         p.conn.close()
 
 
-def _serve(conn: Any) -> None:  # pragma: no cover - runs in the figure process
+def _serve(conn: Any, parent_end: Any, parent: int) -> None:  # pragma: no cover - runs in the figure process
+    import signal
+
+    parent_end.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build; the build ends this process
     _PROCESS.clear()  # figures drawn here are drawn here
+    _SENT.clear()
     with contextlib.suppress(Exception):  # a failure shows when the figures are drawn
         warm_up()
     while True:
         try:
-            requests = conn.recv()
+            if not conn.poll(1.0):
+                if os.getppid() != parent:  # the build's process died without ending this one
+                    return
+                continue
+            message = conn.recv()
         except (EOFError, OSError):
             return
-        if requests is None:
+        if message is None:
             return
+        number, requests = message
+        answer = ""
         try:
             with drawn_together():
                 for draw, args in requests:
                     draw(*args)
-            conn.send("")
         except Exception as e:  # the build's process draws them again and reports it
-            conn.send(f"{type(e).__name__}: {e}")
+            answer = f"{type(e).__name__}: {e}"
+        try:
+            conn.send((number, answer))
+        except OSError:
+            return
 
 
-def _send(requests: list[tuple[Draw, tuple[Any, ...]]]) -> bool:
-    """True when the figure process was given the figures to draw (:func:`_answered` says how it went)."""
+def _send(requests: list[tuple[Draw, tuple[Any, ...]]]) -> int:
+    """The number of the request that gave the figure process these figures to draw, or 0 when it was not
+    given them (:func:`_answered` says how it went)."""
     if not drawing_process_running():
-        return False
+        return 0
+    p = _PROCESS[0]
+    p.sent += 1
     try:
-        _PROCESS[0].conn.send(requests)
+        p.conn.send((p.sent, requests))
     except Exception:  # it died, or what it was to draw cannot be sent: it is not asked again
         stop_drawing_process()
-        return False
-    return True
+        return 0
+    return p.sent
 
 
-def _answered() -> bool:
-    """True when the figure process drew and wrote every figure it was last sent."""
+def _answered(number: int) -> bool:
+    """True when the figure process drew and wrote every figure of request ``number``; answers to earlier
+    requests (a build interrupted while it waited) are passed over."""
     try:
-        answer = _PROCESS[0].conn.recv()
-    except Exception:  # it died
+        while True:
+            done, answer = _PROCESS[0].conn.recv()
+            if done == number:
+                return bool(answer == "")
+    except Exception:  # it died, or was stopped
         stop_drawing_process()
         return False
-    return bool(answer == "")

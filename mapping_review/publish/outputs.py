@@ -5,6 +5,7 @@ responses in ``criteria/results/`` the share of appropriate responses."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,27 +39,40 @@ def _write(path: Path, text: str) -> Path:
 def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tuple[list[Path], list[str]]:
     """Write the review's tables, graph, criteria and figures; return the files and any warnings.
 
-    The figures go first: a figure process draws them while this one writes the rest."""
+    With a figure process running, the figures go first: it draws them while this process writes the
+    rest. Without one, they are drawn here last, so that a figure that fails leaves the rest written."""
+    from mapping_review.publish.figure_files import drawing_process_running, finish_figures
+
     guides = list(load_manifest(state.project.manifest_path).guides)
     keys = [g.key for g in guides]
     codes = present_codes(tables.rows)
     rows = summary_rows(state.codebook, keys, codes)
+    labels = {g.key: g.label or g.key for g in guides}
+    figures_wanted = bool(keys) and settings.figures
+    ahead = figures_wanted and drawing_process_running()
     drawn: list[Path] = []
     try:
-        if keys and settings.figures:
-            labels = {g.key: g.label or g.key for g in guides}
+        if ahead:
             drawn = _figures(state, tables, keys, labels, rows, state.project.build_dir)
-        written, warnings = _write_rest(state, tables, settings, guides, codes, rows)
-    finally:
-        if drawn:
-            from mapping_review.publish.figure_files import finish_figures
-
+        written, warnings, items_error = _write_rest(state, tables, settings, guides, codes, rows)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first error is the one to report
             finish_figures()
+        raise
+    finish_figures()
+    if figures_wanted and not ahead:
+        drawn = _figures(state, tables, keys, labels, rows, state.project.build_dir)
+        finish_figures()
+    if items_error is not None:
+        what = "tables, graph, criteria and figures" if figures_wanted else "tables, graph and criteria"
+        msg = f"{items_error}\n(the {what} were written; the items were not)"
+        raise ConfigError(msg) from items_error
     return written + drawn, warnings
 
 
 def _write_rest(state: ReviewState, tables: Tables, settings: Settings, guides: list,  # type: ignore[type-arg]
-                codes: Any, rows: list) -> tuple[list[Path], list[str]]:  # type: ignore[type-arg]
+                codes: Any, rows: list) -> tuple[list[Path], list[str], ConfigError | None]:  # type: ignore[type-arg]
+    """Everything but the figures; a bad items file is returned, to be raised once the figures are there."""
     project = state.project
     keys = [g.key for g in guides]
     labels = {g.key: g.label or g.key for g in guides}
@@ -92,11 +106,7 @@ def _write_rest(state: ReviewState, tables: Tables, settings: Settings, guides: 
     written += _criteria(state, ev, settings, labels, len(keys), out)
     if not keys:
         warnings.append(f"{project.manifest_path} lists no guides: the tables are empty and no figure is drawn")
-    if items_error is not None:
-        what = "tables, graph, criteria and figures" if keys and settings.figures else "tables, graph and criteria"
-        msg = f"{items_error}\n(the {what} were written; the items were not)"
-        raise ConfigError(msg) from items_error
-    return written, warnings
+    return written, warnings, items_error
 
 
 def _results(state: ReviewState, ev: Evaluation, settings: Settings, out: Path) -> tuple[list[Judgement], list[Path]]:
