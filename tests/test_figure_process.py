@@ -104,19 +104,44 @@ def test_the_figure_process_ends_when_the_build_is_killed(built):
     code = ("import os, sys, signal, multiprocessing as mp; from mapping_review import pipeline; "
             "from mapping_review.project.layout import open_project; "
             "pipeline.build_project(open_project(sys.argv[1]), nlp_name='blank', jobs=1, force=True); "
-            "print([c.pid for c in mp.active_children() if c.name == 'figures'][0], flush=True); "
+            "child = os.fork(); "  # a child of the build that keeps the pipe's other end open: no end of file
+            "child or (os.close(1), os.close(2), __import__('time').sleep(30), os._exit(0)); "
+            "print([c.pid for c in mp.active_children() if c.name == 'figures'][0], child, flush=True); "
             "os.kill(os.getpid(), signal.SIGKILL)")
     done = subprocess.run([sys.executable, "-c", code, str(built.root)], capture_output=True, text=True, timeout=120)
-    pid = int(done.stdout.split()[0])
-    for _ in range(50):  # it looks for its parent every second
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        os.kill(pid, signal.SIGKILL)
-        pytest.fail("the figure process outlived the build's process")
+    pid, holder = map(int, done.stdout.split()[:2])
+    try:
+        for _ in range(50):  # it looks for its parent every second
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail("the figure process outlived the build's process")
+    finally:
+        os.kill(holder, signal.SIGKILL)
+
+
+def test_only_the_main_thread_waits_for_figures_and_each_thread_has_its_own_blocks(built, deadline):
+    if built is None:
+        return  # it ran in a fresh interpreter
+    waiting = figure_files._Batch(number=99)  # as if the main thread's build waited for request 99
+    seen = []
+
+    def in_a_thread():
+        figure_files.finish_figures()  # another build's figures are not this thread's to wait for
+        seen.append(list(figure_files._SENT))
+        seen.append(list(figure_files._BATCHES.open))
+
+    with figure_files.drawn_together(wait=False):
+        figure_files._SENT.append(waiting)
+        thread = threading.Thread(target=in_a_thread)
+        thread.start()
+        thread.join()
+        figure_files._SENT.remove(waiting)  # never sent: nothing will answer it
+    assert seen == [[waiting], []]
 
 
 def test_ctrl_c_stops_the_build_not_the_figure_process(built):

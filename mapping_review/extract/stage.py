@@ -192,14 +192,15 @@ class _ReadAhead:
         """Where forking is safe (no other thread runs); not for a guide to OCR (a long job, run by a
         program a stopped read-ahead would leave behind)."""
         readable = [j for j in jobs if not j.guide.ocr]
-        if os.name == "nt" or not readable or threading.active_count() > 1:
+        if (os.name == "nt" or not readable or threading.active_count() > 1
+                or multiprocessing.current_process().daemon):  # a daemonic process may have no children
             return None
         job = max(readable, key=lambda j: j.n_pages)
         process = multiprocessing.get_context("fork").Process(target=_read_ahead, args=(job, engine, cache_dir),
                                                               name="read-ahead")
         try:
             process.start()
-        except OSError:  # no process to spare: a worker reads it
+        except (OSError, AssertionError):  # no process to spare: a worker reads it
             return None
         return cls(job, process)
 

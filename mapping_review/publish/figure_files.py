@@ -10,10 +10,11 @@ and written by other processes.
   figures and forks the two writers itself. The build's process then does not load matplotlib for them,
   and the writers are copies of that small process, not of the one holding the whole review (their
   memory does not grow with it). It stays, warm, for the next build in the same process and ends with
-  it (or within a second of its being killed). Requests are numbered and answers carry the number, so
-  an answer left unread by an interrupted build is never taken for the next one's. Where
-  forking is not safe (other threads run, as in a Jupyter kernel) or not possible, figures are drawn in
-  the build's process, after its other outputs.
+  it (when that is killed: within a second, or once the figures it is drawing are written). Requests
+  are numbered and answers carry the number, so an answer left unread by an interrupted build is never
+  taken for the next one's. Only the main thread uses it. Where forking is not safe (other threads
+  run, as in a Jupyter kernel) or not possible, figures are drawn in the build's process, after its
+  other outputs.
 """
 
 from __future__ import annotations
@@ -61,8 +62,15 @@ class _Batch:
     number: int = 0  # the number of the request that sent them
 
 
-_BATCH: list[_Batch] = []
-_SENT: list[_Batch] = []  # sent to the figure process, its answer not read yet
+class _Batches(threading.local):
+    """The open :func:`drawn_together` blocks of the current thread (builds in other threads have theirs)."""
+
+    def __init__(self) -> None:
+        self.open: list[_Batch] = []
+
+
+_BATCHES = _Batches()
+_SENT: list[_Batch] = []  # sent to the figure process (from the main thread only), its answer not read yet
 
 
 @contextmanager
@@ -73,11 +81,11 @@ def drawn_together(*, wait: bool = True) -> Iterator[None]:
     With ``wait=False`` the figures the figure process draws may still be being written when the block
     ends: :func:`finish_figures` waits for them (call it in a ``finally``)."""
     batch = _Batch()
-    _BATCH.append(batch)
+    _BATCHES.open.append(batch)
     try:
         yield
     finally:
-        _BATCH.remove(batch)
+        _BATCHES.open.pop()  # this block's: blocks nest
         batch.number = _send(batch.requests) if batch.requests else 0
         sent = batch.number > 0
         if sent:
@@ -91,7 +99,10 @@ def drawn_together(*, wait: bool = True) -> Iterator[None]:
 
 def finish_figures() -> None:
     """Wait for the figures sent to the figure process; those it failed on are drawn here (where the error
-    is reported), and every figure's digest is recorded once its files are there."""
+    is reported), and every figure's digest is recorded once its files are there. Only the main thread
+    sends figures, so only it waits for them."""
+    if threading.current_thread() is not threading.main_thread():
+        return
     while _SENT:
         batch = _SENT.pop(0)
         if not _answered(batch.number):
@@ -191,12 +202,12 @@ def redraw(folder: Path, state_path: Path, name: str, data: Any, draw: Draw, *ar
     paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
     if read_state(state_path).get(name) == digest and all(p.is_file() for p in paths):
         return paths
-    if _BATCH and drawing_process_running():
-        _BATCH[-1].requests.append((draw, args))
+    if _BATCHES.open and drawing_process_running():
+        _BATCHES.open[-1].requests.append((draw, args))
     else:
         paths = draw(*args)
-    if _BATCH:
-        _BATCH[-1].digests.append((state_path, name, digest))
+    if _BATCHES.open:
+        _BATCHES.open[-1].digests.append((state_path, name, digest))
     else:
         _record(state_path, name, digest)
     return paths
@@ -224,8 +235,8 @@ def save_figure(fig: Any, folder: Path, name: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.{fmt}" for fmt in FORMATS]
     files = [(fig, path, fmt) for path, fmt in zip(paths, FORMATS)]
-    if _BATCH:
-        _BATCH[-1].files.extend(files)
+    if _BATCHES.open:
+        _BATCHES.open[-1].files.extend(files)
         return paths
     import matplotlib.pyplot as plt
 
