@@ -2,6 +2,7 @@
 outlives the build's process, and is not used where it cannot be trusted (other threads, changed code,
 a daemonic caller); without it, figures are drawn in the build's process after its other outputs."""
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -200,3 +201,37 @@ def test_without_a_figure_process_a_failing_figure_leaves_the_other_outputs_writ
     with pytest.raises(RuntimeError, match="no heatmap"):
         pipeline.build_project(built, nlp_name="blank", jobs=1, force=True)
     assert {"guide_codes.csv", "evidence.csv", "summary.md"} <= {p.name for p in tables.iterdir()}
+
+
+def dying_heatmap(*args):
+    """In the figure process: leave a child holding the pipe open, then die."""
+    if os.getpid() != int(os.environ["TEST_PID"]):
+        child = os.fork()
+        if child == 0:
+            time.sleep(90)
+            os._exit(0)
+        with open(os.environ["HOLDER_FILE"], "w") as fh:
+            fh.write(str(child))
+        os._exit(1)
+    return dying_heatmap.__wrapped__(*args)
+
+
+def test_a_figure_process_that_dies_is_noticed_though_its_pipe_stays_open(built, monkeypatch, tmp_path, deadline):
+    if built is None:
+        return  # it ran in a fresh interpreter
+    figure_files.stop_drawing_process()
+    monkeypatch.setenv("TEST_PID", str(os.getpid()))
+    monkeypatch.setenv("HOLDER_FILE", str(tmp_path / "holder"))
+    dying_heatmap.__wrapped__ = figures.heatmap
+    monkeypatch.setattr(figures, "heatmap", dying_heatmap)
+    forget_figures(built)
+    try:
+        started = time.monotonic()
+        pipeline.build_project(built, nlp_name="blank", jobs=1, force=True)
+        assert time.monotonic() - started < 30  # not the 90 s the child holds the pipe
+        assert len(figure_files_of(built)) == 9  # drawn here instead
+    finally:
+        holder = tmp_path / "holder"
+        if holder.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(holder.read_text()), signal.SIGKILL)

@@ -380,8 +380,12 @@ def _answered(number: int) -> bool:
     """True when the figure process drew and wrote every figure of request ``number``; answers to earlier
     requests (a build interrupted while it waited) are passed over."""
     try:
+        p = _PROCESS[0]
         while True:
-            done, answer = _PROCESS[0].conn.recv()
+            while not p.conn.poll(1.0):  # a process it forked may keep the pipe open after it died
+                if not p.process.is_alive():
+                    raise EOFError("the figure process ended")
+            done, answer = p.conn.recv()
             if done == number:
                 return bool(answer == "")
     except Exception:  # it died, or was stopped
