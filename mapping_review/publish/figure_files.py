@@ -384,7 +384,8 @@ def _answered(number: int) -> bool:
         while True:
             while not p.conn.poll(1.0):  # a process it forked may keep the pipe open after it died
                 if not p.process.is_alive():
-                    raise EOFError("the figure process ended")
+                    msg = "the figure process ended"
+                    raise EOFError(msg)
             done, answer = p.conn.recv()
             if done == number:
                 return bool(answer == "")
