@@ -124,6 +124,11 @@ def _extract_job(job: _Job, engine: str, cache_dir: Path, then: AfterExtract | N
         message = f"{job.guide.key}: {job.path}: unexpected {type(e).__name__}: {e}"
         return GuideResult(job.guide.key, "failed", message, "internal"), None
     save_document(cache_dir, doc)
+    return _extracted(job, doc, then)
+
+
+def _extracted(job: _Job, doc: Document, then: AfterExtract | None) -> tuple[GuideResult, Any]:
+    """A worker's result for a guide whose document is in the cache: ``then`` run on it, and its summary."""
     value = then(job.guide, doc) if then is not None else None
     return _summarise(GuideResult(job.guide.key, "extracted"), document_summary(doc)), value
 
@@ -224,8 +229,7 @@ def _after_read_ahead(job: _Job, engine: str, cache_dir: Path, then: AfterExtrac
         return _extract_job(job, engine, cache_dir, then)
     if _page_queue is not None:
         _page_queue.put(doc.n_pages)
-    value = then(job.guide, doc) if then is not None else None
-    return _summarise(GuideResult(job.guide.key, "extracted"), document_summary(doc)), value
+    return _extracted(job, doc, then)
 
 
 def _quietly(work: Callable[[], None]) -> None:
