@@ -18,7 +18,7 @@ NAME = "mapping_review"
 
 # Lowest first: a module may import its own layer and those listed before it, never a later one.
 LAYERS = [
-    ("base", ["errors", "files", "bookkeeping"]),
+    ("base", ["errors", "files", "forking", "bookkeeping"]),
     ("project", ["project"]),
     ("extract", ["extract"]),
     ("segment", ["segment"]),

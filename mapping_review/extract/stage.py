@@ -13,7 +13,6 @@ import contextlib
 import multiprocessing
 import os
 import queue as queue_module
-import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -28,6 +27,7 @@ from mapping_review.extract import DEFAULT_ENGINE, Document, extract_document, e
 from mapping_review.extract.cache import document_summary, load_document, load_summary, save_document
 from mapping_review.extract.ocr import OCR_ENGINE, ocr_pdf
 from mapping_review.files import file_sha256
+from mapping_review.forking import may_start_process
 from mapping_review.project.corpus import resolve_file
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, load_manifest
@@ -197,8 +197,7 @@ class _ReadAhead:
         """Where forking is safe (no other thread runs); not for a guide to OCR (a long job, run by a
         program a stopped read-ahead would leave behind)."""
         readable = [j for j in jobs if not j.guide.ocr]
-        if (os.name == "nt" or not readable or threading.active_count() > 1
-                or multiprocessing.current_process().daemon):  # a daemonic process may have no children
+        if not readable or not may_start_process():
             return None
         job = max(readable, key=lambda j: j.n_pages)
         process = multiprocessing.get_context("fork").Process(target=_read_ahead, args=(job, engine, cache_dir),

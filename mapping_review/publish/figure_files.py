@@ -36,6 +36,7 @@ from typing import Any
 
 from mapping_review.bookkeeping import read_state
 from mapping_review.files import replacing, write_atomic
+from mapping_review.forking import fork_is_safe, may_start_process
 
 FORMATS = ("png", "svg", "pdf")
 METADATA = {
@@ -148,15 +149,11 @@ def _halves(files: Sequence[tuple[Any, Path, str]]) -> tuple[list[tuple[Any, Pat
     return halves
 
 
-def _fork_is_safe() -> bool:
-    return hasattr(os, "fork") and threading.active_count() == 1 and threading.current_thread() is threading.main_thread()
-
-
 def _write_all(files: Sequence[tuple[Any, Path, str]]) -> None:
     """Write the files, where forking is safe by two forked copies of this process at the same time (and
     the image buffers, which grow with the figures, are never held by this process). A file whose copy
     failed is written here, where the error is reported."""
-    if len(files) < 2 or not _fork_is_safe():
+    if len(files) < 2 or not fork_is_safe():
         for fig, path, fmt in files:
             _write(fig, path, fmt)
         return
@@ -285,7 +282,7 @@ def start_drawing_process() -> None:
     """Start the figure process, unless it runs (only where forking is safe, and not from a daemonic
     process): it loads matplotlib now and draws the figures of :func:`drawn_together` blocks later, until
     this process ends (it checks every second) or :func:`stop_drawing_process`."""
-    if drawing_process_running() or not _fork_is_safe() or multiprocessing.current_process().daemon:
+    if drawing_process_running() or not may_start_process():
         return
     stop_drawing_process()  # one that died, or that a process this one was forked from started
     ctx = multiprocessing.get_context("fork")
