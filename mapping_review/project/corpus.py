@@ -98,8 +98,12 @@ def _guide(project: Project, pdf: Path, existing: Guide | None, *, sha256: str, 
     """The manifest entry for ``pdf``: the given facts, else the existing entry's, else the PDF's title."""
     kept = not password and bool(existing and existing.password)
     password = password or (existing.password if existing else "")
-    opens = readable or pdf_problem(pdf, password or None) is None
-    own_title = _pdf_title(pdf, password or None, kept=kept) if opens else ""
+    try:
+        own_title = _pdf_title(pdf, password or None, kept=kept)
+    except PdfError:
+        if readable:
+            raise
+        own_title = ""  # recorded all the same; the build reports the file
     fields = {
         "key": key,
         "label": existing.label if existing else "",
