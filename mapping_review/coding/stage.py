@@ -123,15 +123,17 @@ def code_and_score(coder: RuleCoder, model: EvidenceModel | None, model_digest: 
     """A guide's suggestions and their scores, from the text of ``build/segments/<key>.jsonl`` (and its
     ``segments``, when they are at hand)."""
     suggestions = coder.code_segments(jsonl_to_segments(segments_text) if segments is None else segments)
-    if model is not None:
-        suggestions = model.score(suggestions)
-    text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions)
-    return Coded(segments_digest(segments_text), text, model_digest, len(suggestions))
+    text, n = _scored_text(suggestions, model)
+    return Coded(segments_digest(segments_text), text, model_digest, n)
 
 
 def _scored(text: str, model: EvidenceModel | None) -> tuple[str, int]:
-    """The rule coder's suggestions with the classifier's scores, as the stage writes them."""
-    suggestions = [Suggestion.from_dict(json.loads(line)) for line in text.splitlines() if line.strip()]
+    """The rule coder's suggestions (as the stage writes them) scored again by the classifier."""
+    return _scored_text([Suggestion.from_dict(json.loads(line)) for line in text.splitlines() if line.strip()], model)
+
+
+def _scored_text(suggestions: list[Suggestion], model: EvidenceModel | None) -> tuple[str, int]:
+    """Suggestions with the classifier's scores, as the stage writes them, and how many."""
     if model is not None:
         suggestions = model.score(suggestions)
     return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in suggestions), len(suggestions)
