@@ -128,14 +128,15 @@ def _finish(batch: _Batch, *, record: bool = True) -> None:
 
             for fig in figs:
                 plt.close(fig)
+                _BOXES.pop(id(fig), None)
         batch.files = []
     if record:
         for state_path, name, digest in batch.digests:
             _record(state_path, name, digest)
 
 
-# what writing a format costs, roughly (each lays the figure out twice; PNG also rasterises, PDF subsets fonts)
-_COST = {"png": 4, "pdf": 3, "svg": 2}
+# what writing a format costs, roughly (PNG rasterises, PDF subsets fonts)
+_COST = {"png": 3, "pdf": 2, "svg": 1}
 
 
 def _halves(files: Sequence[tuple[Any, Path, str]]) -> tuple[list[tuple[Any, Path, str]], list[tuple[Any, Path, str]]]:
@@ -215,16 +216,56 @@ def _write(fig: Any, path: Path, fmt: str) -> None:
         _write_to(fig, tmp, fmt)
 
 
+# Tables a PDF's font subsets leave out besides fontTools' own: a PDF places every glyph itself, so no
+# viewer reads the OpenType layout tables, and reading them is most of what a subset costs.
+_LAYOUT_TABLES = ["GSUB", "GPOS", "GDEF", "kern"]
+
+
 def _write_to(fig: Any, target: Any, fmt: str) -> None:
+    from fontTools import subset
     from fontTools.ttLib.tables import otBase
 
     # Font subsets in PDFs are built by HarfBuzz when uharfbuzz is installed and in pure Python
     # otherwise, with other bytes; always the latter, so the files do not depend on what else is installed.
     otBase.have_uharfbuzz = False
+    dropped = subset.Options._drop_tables_default
     import matplotlib.pyplot as plt
 
     with plt.rc_context(RC):  # the files may be written after the figure's own ``rc_context`` has ended
-        fig.savefig(target, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
+        box = _tight_box(fig)
+        try:
+            subset.Options._drop_tables_default = [*dropped, *(t for t in _LAYOUT_TABLES if t not in dropped)]
+            fig.savefig(target, format=fmt, metadata=METADATA[fmt], bbox_inches=box)
+        finally:
+            subset.Options._drop_tables_default = dropped
+
+
+_BOXES: dict[int, tuple[Any, Any]] = {}  # id(figure) -> (figure, its tight box), in this process
+
+
+def _tight_box(fig: Any) -> Any:
+    """The figure's tight bounding box (inches, padded as ``bbox_inches="tight"`` pads it), laid out once
+    at the PNG's resolution for every format of the figure written by this process (asked for
+    ``"tight"``, each format lays the whole figure out once more only to find it); ``"tight"`` where the
+    canvas cannot give a renderer."""
+    import matplotlib.pyplot as plt
+
+    known = _BOXES.get(id(fig))
+    if known is not None and known[0] is fig:
+        return known[1]
+    if not hasattr(fig.canvas, "get_renderer"):
+        return "tight"
+    dpi = fig.dpi
+    try:
+        fig.dpi = plt.rcParams["savefig.dpi"]
+        renderer = fig.canvas.get_renderer()
+        with renderer._draw_disabled():
+            fig.draw(renderer)
+        box = fig.get_tightbbox(renderer).padded(plt.rcParams["savefig.pad_inches"])
+    finally:
+        fig.dpi = dpi
+    _BOXES[id(fig)] = (fig, box)  # until the figure is closed
+    return box
 
 
 def save_figure(fig: Any, folder: Path, name: str) -> list[Path]:
@@ -239,6 +280,7 @@ def save_figure(fig: Any, folder: Path, name: str) -> list[Path]:
 
     _write_all(files)
     plt.close(fig)
+    _BOXES.pop(id(fig), None)
     return paths
 
 

@@ -1,0 +1,96 @@
+"""How figure files are written: fonts a journal accepts, lean font subsets, the tight box laid out once."""
+
+import io
+
+import pytest
+
+from mapping_review.publish import figure_files
+
+
+@pytest.fixture()
+def fig():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(figure_files.RC):
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.barh([0, 1, 2], [3, 1, 2])
+        ax.set_yticks([0, 1, 2], ["Empathy", "Collaboration", "Validation of feelings"], rotation=30)
+        ax.set_title("Coverage of codes", fontweight="bold")
+        ax.text(2.5, 1, "Hope and trust", ha="left")  # reaches beyond the axes: the box must include it
+    yield fig
+    plt.close(fig)
+
+
+def written(fig, fmt):
+    out = io.BytesIO()
+    figure_files._write_to(fig, out, fmt)
+    return out.getvalue()
+
+
+def embedded_fonts(pdf_bytes):
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf_bytes))
+    fonts = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            fonts[str(font["/BaseFont"])] = font
+    subsets = {}
+    for name, font in fonts.items():
+        assert font["/Subtype"] != "/Type3", name  # journals refuse Type 3 fonts
+        descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font)["/FontDescriptor"]
+        subsets[name] = TTFont(io.BytesIO(descriptor.get_object()["/FontFile2"].get_object().get_data()))
+    return subsets
+
+
+def test_pdf_figures_embed_truetype_subsets_without_layout_tables(fig):
+    import pypdfium2 as pdfium
+
+    data = written(fig, "pdf")
+    subsets = embedded_fonts(data)
+    assert any("Bold" in name for name in subsets) and any("Bold" not in name for name in subsets)
+    for name, font in subsets.items():
+        assert "glyf" in font and "cmap" in font, name  # the outlines are there
+        assert not {"GSUB", "GPOS", "GDEF", "kern"} & set(font.keys()), name
+    doc = pdfium.PdfDocument(data)
+    text = doc[0].get_textpage().get_text_range()
+    doc.close()
+    for words in ("Coverage of codes", "Validation of feelings", "Hope and trust"):
+        assert words in text  # the text is still text
+
+
+def test_the_font_subset_options_are_left_as_they_were(fig):
+    from fontTools import subset
+
+    before = list(subset.Options._drop_tables_default)
+    written(fig, "pdf")
+    assert subset.Options._drop_tables_default == before
+    assert "GPOS" not in subset.Options().drop_tables  # other subsets (not ours) keep their layout tables
+
+
+def test_the_tight_box_is_laid_out_once_per_figure_and_is_the_tight_box(fig, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(figure_files.RC):
+        out = io.BytesIO()
+        fig.savefig(out, format="png", metadata=figure_files.METADATA["png"], bbox_inches="tight")
+    tight = out.getvalue()
+    draws = []
+    real = type(fig).draw
+    monkeypatch.setattr(type(fig), "draw", lambda self, renderer: (draws.append(1), real(self, renderer))[1])
+    files = {fmt: written(fig, fmt) for fmt in figure_files.FORMATS}
+    assert files["png"] == tight  # the same pixels as matplotlib's own tight box
+    assert len(draws) == 1 + len(figure_files.FORMATS)  # the box once, then each format once
+    written(fig, "svg")
+    assert len(draws) == 2 + len(figure_files.FORMATS)  # a second file of the figure: no new box
+
+
+def test_a_closed_figure_forgets_its_box(tmp_path, fig):
+    figure_files.save_figure(fig, tmp_path, "one")
+    assert id(fig) not in figure_files._BOXES
+    assert (tmp_path / "one.png").read_bytes().startswith(b"\x89PNG")
