@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import queue as queue_module
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -158,8 +157,8 @@ def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, 
                   results: list[GuideResult], then: AfterExtract | None, meanwhile: Callable[[], None] | None,
                   ahead: _ReadAhead | None = None) -> None:
     ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
-    with ctx.Manager() as manager:
-        page_queue = manager.Queue()
+    page_queue = ctx.SimpleQueue()  # a pipe the workers inherit: a page costs a write, not a call to a server
+    try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(page_queue,)) as pool:
             # largest documents first, so that no worker is left with a long one at the end
@@ -182,6 +181,8 @@ def _run_parallel(jobs: list[_Job], engine: str, cache_dir: Path, workers: int, 
                     _collect(future.result(), results, then)
                     progress.document(results[-1].key)
             _drain(page_queue, progress)
+    finally:
+        page_queue.close()
 
 
 @dataclass
@@ -246,11 +247,8 @@ def _collect(outcome: tuple[GuideResult, Any], results: list[GuideResult], then:
 
 
 def _drain(page_queue: Any, progress: Progress) -> None:
-    while True:
-        try:
-            progress.pages(page_queue.get_nowait())
-        except queue_module.Empty:
-            return
+    while not page_queue.empty():
+        progress.pages(page_queue.get())
 
 
 def extract_corpus(
