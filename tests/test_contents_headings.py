@@ -38,6 +38,26 @@ def test_a_contents_page_is_an_outline_without_sentences(tmp_path):
     assert [s for s in segments if s.page == 2 and s.kind == "sentence"]
 
 
+def test_sections_after_the_contents_pages_are_not_under_contents(tmp_path):
+    body = text_page(["This guideline replaces an older one and is reviewed every year by the committee."])
+    body += [(72, 160, 13, "Module 1 Getting started", "bold")]
+    body += text_page(["Offer people with depression a choice of treatment and discuss it with them."], top=190)
+    doc = extract_document(make_pdf(tmp_path / "c.pdf", [contents_page(), body]), sha256="x")
+    sections = {b.text: b.section for b in doc.pages[1].blocks}
+    assert sections["This guideline replaces an older one and is reviewed every year by the committee."] == ()
+    assert sections["Offer people with depression a choice of treatment and discuss it with them."] == (
+        "Module 1 Getting started",)
+    assert {b.section for b in doc.pages[0].blocks if b.kind == "contents"} == {("Contents",)}  # the entries stay
+
+
+def test_a_real_guide_without_bookmarks_is_not_sectioned_under_its_contents():
+    doc = extract_document(need_corpus("guides", "who_thinking_healthy.pdf"), sha256="x")
+    under = [p.number for p in doc.pages for b in p.blocks if "Table of contents" in b.section]
+    assert len(under) < 40  # the contents pages' own entries (before: nearly all 2,000 blocks of the guide)
+    assert set(under) <= {p.number for p in doc.pages for b in p.blocks if b.kind == "contents"}
+    assert any(b.section[:2] == ("Thinking Healthy", "Module 1") for p in doc.pages for b in p.blocks)
+
+
 def test_numbered_text_is_no_contents_page(tmp_path):
     lines = [f"1.{i} A recommendation numbered like a section and ending in a number {i}" for i in range(1, 8)]
     doc = extract_document(make_pdf(tmp_path / "n.pdf", [text_page(lines)]), sha256="x")

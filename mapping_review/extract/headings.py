@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from mapping_review.extract.contents import TITLE as CONTENTS_TITLE
 from mapping_review.extract.layout import NUMBERED, TAG, DraftBlock
 from mapping_review.extract.model import OutlineEntry
 from mapping_review.extract.textnorm import lexicon
@@ -179,9 +180,12 @@ def section_paths(
     tail on the next page (``tails``) completes it, also in the path of the heading itself."""
     stack: list[tuple[int, str]] = []
     paths: dict[Position, tuple[str, ...]] = {}
+    contents_pages = {p for p, blocks in enumerate(pages) if any(b.kind == "contents" for b in blocks)}
     for p, blocks in enumerate(pages):
         for i, block in enumerate(blocks):
             level = headings.get((p, i))
+            if p not in contents_pages:  # a "Contents" heading ends with the contents pages: no section under it
+                stack = _without_contents(stack)
             if (p, i) in tails and stack:
                 stack[-1] = (stack[-1][0], f"{stack[-1][1]} {draft_text(block)}")
                 previous = (p - 1, len(pages[p - 1]) - 1)
@@ -192,3 +196,11 @@ def section_paths(
                 stack.append((level, draft_text(block)))
             paths[(p, i)] = tuple(text for _, text in stack)
     return paths
+
+
+def _without_contents(stack: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The heading stack up to a "Contents" heading on it, if any."""
+    for k, (_, text) in enumerate(stack):
+        if CONTENTS_TITLE.match(text.strip()):
+            return stack[:k]
+    return stack
