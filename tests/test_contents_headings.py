@@ -58,6 +58,17 @@ def test_a_real_guide_without_bookmarks_is_not_sectioned_under_its_contents():
     assert any(b.section[:2] == ("Thinking Healthy", "Module 1") for p in doc.pages for b in p.blocks)
 
 
+def test_a_title_repeated_further_on_is_its_section_again_not_a_subsection(tmp_path):
+    first = [(72, 80, 20, "Doing What Matters", "bold")] + text_page(
+        ["An illustrated guide for people under stress, with exercises to practise every day."], top=120)
+    second = [(72, 80, 15, "Doing What Matters", "bold"), (72, 120, 13, "Grounding", "bold")]
+    second += text_page(["Notice your feet on the floor and your breath going in and out slowly."], top=150)
+    doc = extract_document(make_pdf(tmp_path / "t.pdf", [first, second]), sha256="x")
+    sections = {b.text: b.section for p in doc.pages for b in p.blocks}
+    assert sections["Notice your feet on the floor and your breath going in and out slowly."] == (
+        "Doing What Matters", "Grounding")
+
+
 def test_numbered_text_is_no_contents_page(tmp_path):
     lines = [f"1.{i} A recommendation numbered like a section and ending in a number {i}" for i in range(1, 8)]
     doc = extract_document(make_pdf(tmp_path / "n.pdf", [text_page(lines)]), sha256="x")

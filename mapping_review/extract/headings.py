@@ -191,9 +191,14 @@ def section_paths(
                 previous = (p - 1, len(pages[p - 1]) - 1)
                 paths[previous] = tuple(text for _, text in stack)
             elif level is not None:
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                stack.append((level, draft_text(block)))
+                text = draft_text(block)
+                same = [k for k, (_, known) in enumerate(stack) if _key(known) == _key(text)]
+                if same:  # a title repeated further on (a title page again, a page's title) is that section again
+                    del stack[same[0] + 1:]
+                else:
+                    while stack and stack[-1][0] >= level:
+                        stack.pop()
+                    stack.append((level, text))
             paths[(p, i)] = tuple(text for _, text in stack)
     return paths
 
