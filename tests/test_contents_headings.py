@@ -59,8 +59,8 @@ def test_a_real_guide_without_bookmarks_is_not_sectioned_under_its_contents():
 
 
 def test_a_title_repeated_further_on_is_its_section_again_not_a_subsection(tmp_path):
-    first = [(72, 80, 20, "Doing What Matters", "bold")] + text_page(
-        ["An illustrated guide for people under stress, with exercises to practise every day."], top=120)
+    first = [(72, 80, 20, "Doing What Matters", "bold"),
+             *text_page(["An illustrated guide for people under stress, with exercises to practise every day."], top=120)]
     second = [(72, 80, 15, "Doing What Matters", "bold"), (72, 120, 13, "Grounding", "bold")]
     second += text_page(["Notice your feet on the floor and your breath going in and out slowly."], top=150)
     doc = extract_document(make_pdf(tmp_path / "t.pdf", [first, second]), sha256="x")
