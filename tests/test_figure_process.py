@@ -235,3 +235,36 @@ def test_a_figure_process_that_dies_is_noticed_though_its_pipe_stays_open(built,
         if holder.exists():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(holder.read_text()), signal.SIGKILL)
+
+
+class HalfSent:
+    """The figure process's pipe, where sending a request is interrupted (Ctrl-C) after part of it."""
+
+    def __init__(self, conn):
+        self.conn, self.sent = conn, []
+
+    def send(self, message):
+        import struct
+
+        self.sent.append(message)
+        os.write(self.conn.fileno(), struct.pack("!i", 100_000) + b"half a request")
+        raise KeyboardInterrupt
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+
+
+def test_a_request_interrupted_while_sent_ends_the_figure_process_at_once(built, deadline):
+    if built is None:
+        return  # it ran in a fresh interpreter
+    old = figure_files._PROCESS[0]
+    old.conn = pipe = HalfSent(old.conn)
+    forget_figures(built)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.build_project(built, nlp_name="blank", jobs=1, force=True)
+    assert len(pipe.sent) == 1  # the request, and no request to end after it (it would not be read whole)
+    assert not old.process.is_alive() and not figure_files._PROCESS
+    forget_figures(built)
+    pipeline.build_project(built, nlp_name="blank", jobs=1, force=True)  # a new figure process draws them
+    assert figure_files.drawing_process_running() and figure_files._PROCESS[0].process is not old.process
+    assert len(figure_files_of(built)) == 9

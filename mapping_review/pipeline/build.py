@@ -94,7 +94,8 @@ def _meanwhile(settings: Settings) -> Callable[[], None]:
     def prepare() -> None:
         import mapping_review.publish.outputs
         import mapping_review.review.state  # noqa: F401
-        from mapping_review.publish.figure_files import drawing_process_running, warm_up
+        from mapping_review.publish.figure_files import drawing_process_running
+        from mapping_review.publish.figure_render import warm_up
 
         if settings.figures and not drawing_process_running():
             warm_up()

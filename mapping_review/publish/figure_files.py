@@ -37,17 +37,9 @@ from typing import Any
 from mapping_review.bookkeeping import read_state
 from mapping_review.files import replacing, write_atomic
 from mapping_review.forking import fork_is_safe, may_start_process
+from mapping_review.publish.figure_render import FORMATS, forget_box, warm_up, write_to
+from mapping_review.publish.figure_render import __file__ as RENDER_FILE
 
-FORMATS = ("png", "svg", "pdf")
-METADATA = {
-    "png": {"Software": None},
-    "svg": {"Date": None, "Creator": None},
-    "pdf": {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None},
-}
-RC: dict[Any, Any] = {
-    "font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "mapping-review", "svg.fonttype": "path",
-    "pdf.fonttype": 42, "figure.dpi": 100, "savefig.dpi": 150, "axes.spines.top": False, "axes.spines.right": False,
-}
 Draw = Callable[..., list[Path]]
 
 
@@ -128,7 +120,7 @@ def _finish(batch: _Batch, *, record: bool = True) -> None:
 
             for fig in figs:
                 plt.close(fig)
-                _BOXES.pop(id(fig), None)
+                forget_box(fig)
         batch.files = []
     if record:
         for state_path, name, digest in batch.digests:
@@ -193,7 +185,7 @@ def redraw(folder: Path, state_path: Path, name: str, data: Any, draw: Draw, *ar
     """The files of figure ``name``, drawn by ``draw(*args)`` unless ``data`` (all the figure shows) and the
     drawing code are those of the files already there. Inside :func:`drawn_together` with a figure
     process running, that process draws it."""
-    code = b"".join(Path(p).read_bytes() for p in sorted({__file__, inspect.getfile(draw)}))
+    code = b"".join(Path(p).read_bytes() for p in sorted({__file__, RENDER_FILE, inspect.getfile(draw)}))
     digest = hashlib.sha256(json.dumps(
         [data, metadata.version("matplotlib"), hashlib.sha256(code).hexdigest()],
         sort_keys=True, default=repr).encode("utf-8")).hexdigest()
@@ -213,59 +205,7 @@ def redraw(folder: Path, state_path: Path, name: str, data: Any, draw: Draw, *ar
 
 def _write(fig: Any, path: Path, fmt: str) -> None:
     with replacing(path) as tmp:  # a figure is whole or not there: never half written
-        _write_to(fig, tmp, fmt)
-
-
-# Tables a PDF's font subsets leave out besides fontTools' own: a PDF places every glyph itself, so no
-# viewer reads the OpenType layout tables, and reading them is most of what a subset costs.
-_LAYOUT_TABLES = ["GSUB", "GPOS", "GDEF", "kern"]
-
-
-def _write_to(fig: Any, target: Any, fmt: str) -> None:
-    from fontTools import subset
-    from fontTools.ttLib.tables import otBase
-
-    # Font subsets in PDFs are built by HarfBuzz when uharfbuzz is installed and in pure Python
-    # otherwise, with other bytes; always the latter, so the files do not depend on what else is installed.
-    otBase.have_uharfbuzz = False
-    dropped = subset.Options._drop_tables_default
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(RC):  # the files may be written after the figure's own ``rc_context`` has ended
-        box = _tight_box(fig)
-        try:
-            subset.Options._drop_tables_default = [*dropped, *(t for t in _LAYOUT_TABLES if t not in dropped)]
-            fig.savefig(target, format=fmt, metadata=METADATA[fmt], bbox_inches=box)
-        finally:
-            subset.Options._drop_tables_default = dropped
-
-
-_BOXES: dict[int, tuple[Any, Any]] = {}  # id(figure) -> (figure, its tight box), in this process
-
-
-def _tight_box(fig: Any) -> Any:
-    """The figure's tight bounding box (inches, padded as ``bbox_inches="tight"`` pads it), laid out once
-    at the PNG's resolution for every format of the figure written by this process (asked for
-    ``"tight"``, each format lays the whole figure out once more only to find it); ``"tight"`` where the
-    canvas cannot give a renderer."""
-    import matplotlib.pyplot as plt
-
-    known = _BOXES.get(id(fig))
-    if known is not None and known[0] is fig:
-        return known[1]
-    if not hasattr(fig.canvas, "get_renderer"):
-        return "tight"
-    dpi = fig.dpi
-    try:
-        fig.dpi = plt.rcParams["savefig.dpi"]
-        renderer = fig.canvas.get_renderer()
-        with renderer._draw_disabled():
-            fig.draw(renderer)
-        box = fig.get_tightbbox(renderer).padded(plt.rcParams["savefig.pad_inches"])
-    finally:
-        fig.dpi = dpi
-    _BOXES[id(fig)] = (fig, box)  # until the figure is closed
-    return box
+        write_to(fig, tmp, fmt)
 
 
 def save_figure(fig: Any, folder: Path, name: str) -> list[Path]:
@@ -280,27 +220,8 @@ def save_figure(fig: Any, folder: Path, name: str) -> list[Path]:
 
     _write_all(files)
     plt.close(fig)
-    _BOXES.pop(id(fig), None)
+    forget_box(fig)
     return paths
-
-
-def warm_up() -> None:
-    """Import matplotlib and write a small figure in every format, so that fonts, backends and encoders
-    are loaded before the figures are due."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(1, 1))
-        ax.set_title("Aa")
-        ax.text(0.5, 0.5, "Aa", fontweight="bold")
-        for fmt in FORMATS:
-            _write_to(fig, io.BytesIO(), fmt)
-        plt.close(fig)
 
 
 @dataclass
@@ -317,7 +238,8 @@ _PROCESS: list[_Process] = []
 
 def _code_digest() -> str:
     here = Path(__file__)
-    return hashlib.sha256(here.read_bytes() + here.with_name("figures.py").read_bytes()).hexdigest()
+    files = (here, Path(RENDER_FILE), here.with_name("figures.py"))
+    return hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()
 
 
 def start_drawing_process() -> None:
@@ -349,17 +271,19 @@ def drawing_process_running() -> bool:
     return p.owner == os.getpid() and p.process.is_alive() and p.code == _code_digest()
 
 
-def stop_drawing_process() -> None:
+def stop_drawing_process(*, at_once: bool = False) -> None:
     """End the figure process; figures sent to it and not waited for are forgotten (their digests were not
-    recorded: the next build draws them)."""
+    recorded: the next build draws them). ``at_once`` ends it without asking (the pipe may hold half a
+    request, after which it would not read the request to end)."""
     _SENT.clear()
     for p in list(_PROCESS):
         _PROCESS.remove(p)
         if p.owner != os.getpid():  # inherited by a fork: the process that started it ends it
             continue
-        with contextlib.suppress(OSError):
-            p.conn.send(None)
-        p.process.join(timeout=5)
+        if not at_once:
+            with contextlib.suppress(OSError):
+                p.conn.send(None)
+            p.process.join(timeout=5)
         if p.process.is_alive():
             p.process.terminate()
             p.process.join()
@@ -409,8 +333,12 @@ def _send(requests: list[tuple[Draw, tuple[Any, ...]]]) -> int:
     p.sent += 1
     try:
         p.conn.send((p.sent, requests))
-    except Exception:  # it died, or what it was to draw cannot be sent: it is not asked again
-        stop_drawing_process()
+    except BaseException as e:
+        # it died, what it was to draw cannot be sent, or the sending was interrupted (Ctrl-C) part way and
+        # left half a request in the pipe: it is not asked again
+        stop_drawing_process(at_once=True)
+        if not isinstance(e, Exception):
+            raise
         return 0
     return p.sent
 

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mapping_review.coding.codebook import Codebook
-from mapping_review.publish.figure_files import FORMATS, RC, drawn_together, redraw, save_figure, warm_up
+from mapping_review.publish.figure_files import drawn_together, redraw, save_figure
+from mapping_review.publish.figure_render import FORMATS, RC, warm_up
 from mapping_review.review.consensus import GuideCode
 
 __all__ = ["FORMATS", "agreement_bars", "coverage", "drawn_together", "eval_results", "heatmap", "network", "redraw",

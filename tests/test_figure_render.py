@@ -1,10 +1,10 @@
-"""How figure files are written: fonts a journal accepts, lean font subsets, the tight box laid out once."""
+"""Rendering a figure to a file: fonts a journal accepts, lean font subsets, the tight box laid out once."""
 
 import io
 
 import pytest
 
-from mapping_review.publish import figure_files
+from mapping_review.publish import figure_files, figure_render
 
 
 @pytest.fixture()
@@ -14,7 +14,7 @@ def fig():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(figure_files.RC):
+    with plt.rc_context(figure_render.RC):
         fig, ax = plt.subplots(figsize=(4, 3))
         ax.barh([0, 1, 2], [3, 1, 2])
         ax.set_yticks([0, 1, 2], ["Empathy", "Collaboration", "Validation of feelings"], rotation=30)
@@ -26,7 +26,7 @@ def fig():
 
 def written(fig, fmt):
     out = io.BytesIO()
-    figure_files._write_to(fig, out, fmt)
+    figure_render.write_to(fig, out, fmt)
     return out.getvalue()
 
 
@@ -76,21 +76,21 @@ def test_the_font_subset_options_are_left_as_they_were(fig):
 def test_the_tight_box_is_laid_out_once_per_figure_and_is_the_tight_box(fig, monkeypatch):
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(figure_files.RC):
+    with plt.rc_context(figure_render.RC):
         out = io.BytesIO()
-        fig.savefig(out, format="png", metadata=figure_files.METADATA["png"], bbox_inches="tight")
+        fig.savefig(out, format="png", metadata=figure_render.METADATA["png"], bbox_inches="tight")
     tight = out.getvalue()
     draws = []
     real = type(fig).draw
     monkeypatch.setattr(type(fig), "draw", lambda self, renderer: (draws.append(1), real(self, renderer))[1])
-    files = {fmt: written(fig, fmt) for fmt in figure_files.FORMATS}
+    files = {fmt: written(fig, fmt) for fmt in figure_render.FORMATS}
     assert files["png"] == tight  # the same pixels as matplotlib's own tight box
-    assert len(draws) == 1 + len(figure_files.FORMATS)  # the box once, then each format once
+    assert len(draws) == 1 + len(figure_render.FORMATS)  # the box once, then each format once
     written(fig, "svg")
-    assert len(draws) == 2 + len(figure_files.FORMATS)  # a second file of the figure: no new box
+    assert len(draws) == 2 + len(figure_render.FORMATS)  # a second file of the figure: no new box
 
 
 def test_a_closed_figure_forgets_its_box(tmp_path, fig):
     figure_files.save_figure(fig, tmp_path, "one")
-    assert id(fig) not in figure_files._BOXES
+    assert id(fig) not in figure_render._BOXES
     assert (tmp_path / "one.png").read_bytes().startswith(b"\x89PNG")
