@@ -18,6 +18,11 @@ def fork_is_safe() -> bool:
             and threading.current_thread() is threading.main_thread())
 
 
+def may_have_children() -> bool:
+    """This process may start ``multiprocessing`` children (a daemonic one, such as a ``Pool``'s worker, may not)."""
+    return not multiprocessing.current_process().daemon
+
+
 def may_start_process() -> bool:
     """A forked ``multiprocessing`` child can be started here."""
-    return fork_is_safe() and not multiprocessing.current_process().daemon
+    return fork_is_safe() and may_have_children()

@@ -6,6 +6,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -170,18 +171,27 @@ def test_changed_drawing_code_or_another_thread_draws_here(built, monkeypatch):
     assert not figure_files.drawing_process_running()  # its figures would be the old code's
 
 
-def _build_in_daemon(root):
+def _build_in_daemon(root, jobs):
     from mapping_review.project.layout import open_project
 
-    return len(pipeline.build_project(open_project(root), nlp_name="blank", jobs=1, force=True).tables)
+    project = open_project(root)
+    for path in project.cache_dir.iterdir():  # extracted again: by workers, were there any
+        if path.is_dir():
+            shutil.rmtree(path)
+    report = pipeline.build_project(project, nlp_name="blank", jobs=jobs, force=True)
+    return len(report.tables), [r.message for r in report.failures], sorted(r.key for r in report.extract)
 
 
-def test_a_build_in_a_daemonic_process_draws_its_own_figures(built):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_build_in_a_daemonic_process_extracts_and_draws_its_own_figures(built, jobs):
     if built is None:
         return  # it ran in a fresh interpreter
     figure_files.stop_drawing_process()
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        assert pool.apply(_build_in_daemon, (built.root,)) > 20
+    forget_figures(built)
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # its workers are daemonic: no children
+        n_tables, failures, extracted = pool.apply(_build_in_daemon, (built.root, jobs))
+    assert n_tables > 20 and failures == [] and extracted == ["g0", "g1"]
+    assert len(figure_files_of(built)) == 9
 
 
 def test_without_a_figure_process_a_failing_figure_leaves_the_other_outputs_written(built, monkeypatch):

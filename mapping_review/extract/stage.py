@@ -26,7 +26,7 @@ from mapping_review.extract import DEFAULT_ENGINE, Document, extract_document, e
 from mapping_review.extract.cache import document_summary, load_document, load_summary, save_document
 from mapping_review.extract.ocr import OCR_ENGINE, ocr_pdf
 from mapping_review.files import file_sha256
-from mapping_review.forking import may_start_process
+from mapping_review.forking import may_have_children, may_start_process
 from mapping_review.project.corpus import resolve_file
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, load_manifest
@@ -262,7 +262,8 @@ def extract_corpus(
     """
     progress = progress or Progress()
     results, todo = plan_extraction(project, engine)
-    workers = min(jobs or os.cpu_count() or 1, len(todo))
+    # a daemonic process (a Pool's worker) may start no worker processes: it extracts the guides itself
+    workers = min(jobs or os.cpu_count() or 1, len(todo)) if may_have_children() else 1
     ahead = _ReadAhead.start(todo, engine, project.cache_dir) if workers > 1 and then is not None else None
     progress.start("extract", documents=len(todo), pages=sum(j.n_pages for j in todo))
     try:
