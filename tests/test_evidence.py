@@ -19,7 +19,7 @@ from mapping_review.coding.evidence import (
     text_terms,
     window_words,
 )
-from mapping_review.coding.evidence_fit import Example, cross_validate, fit_evidence_model
+from mapping_review.coding.evidence_fit import Example, cross_validate, fit_evidence_model, prototypes_of
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.errors import ConfigError
 
@@ -122,8 +122,42 @@ def test_the_shipped_model_is_small_versioned_and_trained_on_the_development_par
     path = ROOT / "mapping_review" / "coding" / "models" / f"{MODEL}.json"
     assert path.stat().st_size < 1_000_000
     model = shipped_model()
-    assert isinstance(model, EvidenceModel) and model.name == MODEL == "evidence-clf.v4"
+    assert isinstance(model, EvidenceModel) and model.name == MODEL == "evidence-clf.v5"
     split = yaml.safe_load((ROOT / "data" / "coding" / "split.yaml").read_text())["guides"]
     dev = sorted(g["key"] for g in split if g["part"] == "dev")
     assert sorted(model.meta["trained_on"]) == dev
     assert model.meta["coder"] == "rules.v3" and model.meta["n_items"] > 2000
+    assert sum(bool(p.supports and p.others) for p in model.prototypes.values()) > 25  # codes with both kinds
+
+
+def test_a_codes_prototypes_tell_its_supporting_sentences_from_its_mentions():
+    model = fit_evidence_model(examples())
+    prototype = model.prototypes["location/client_home"]
+    like_support = prototype.features(model.text_vector("Offer home visits to families who need support."))
+    like_mention = prototype.features(model.text_vector("Have you been feeling lonely at home this week?"))
+    assert like_support["proto_pos"] > like_mention["proto_pos"]
+    assert like_support["proto_diff"] > 0 > like_mention["proto_diff"]
+    assert model.coef.get("proto_diff", 0.0) > 0  # the fit learnt to trust it
+
+
+def test_a_training_items_prototype_features_come_from_the_other_sources(monkeypatch):
+    import mapping_review.coding.evidence_fit as fit
+
+    seen = []
+    real = fit.prototypes_of
+    monkeypatch.setattr(fit, "prototypes_of", lambda items, model: (seen.append({e.source for e in items}),
+                                                                    real(items, model))[1])
+    fit.fit_evidence_model(examples())
+    # one set of centroids without each source (for its own items), then one of all (for new guides)
+    assert seen == [{"g2", "g3"}, {"g1", "g3"}, {"g1", "g2"}, {"g1", "g2", "g3"}]
+
+
+def test_a_model_without_prototypes_still_loads_and_scores(tmp_path):
+    model = fit_evidence_model(examples())
+    data = model.to_dict()
+    data.pop("prototypes")  # as in a model of an earlier version
+    older = EvidenceModel.from_dict(data)
+    s = sugg("g9", 1, "Offer home visits to parents with a new baby.")
+    assert older.prototypes == {} and 0 < older.probability(s) < 1
+    assert older.probability(s) != pytest.approx(model.probability(s), abs=1e-6)  # the prototypes count
+    assert prototypes_of([], model) == {}

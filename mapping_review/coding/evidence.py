@@ -1,4 +1,4 @@
-"""``evidence-clf.v4``: how likely a rule suggestion is evidence that the guide addresses the code.
+"""``evidence-clf.v5``: how likely a rule suggestion is evidence that the guide addresses the code.
 
 A logistic regression over
 
@@ -8,7 +8,10 @@ A logistic regression over
 - the words either side of the matched words (``wb:``, ``wa:``, and by code ``wc:``): what tells one
   sense of a word from another ("NHS trust", "practice work", "care home"),
 - the rule coder's own view (strong or weak pattern group, several terms, a heading, a title),
-- the cues of :mod:`cues`: who acts, what kind of sentence, which section.
+- the cues of :mod:`cues`: who acts, what kind of sentence, which section,
+- how like the code's supporting sentences, and how like its other labelled sentences, the unit is
+  (``proto_pos``, ``proto_diff``: cosine similarity of its TF-IDF terms with each code's two centroids of
+  labelled sentences; new in ``v5``, where a passing mention reads unlike what supports the code).
 
 The fitted model is a small JSON file (vocabulary, idf, coefficients) read without scikit-learn;
 :mod:`evidence_fit` trains it from sentence labels and reports its cross-validated figures.
@@ -156,6 +159,33 @@ def window_words(s: Suggestion) -> tuple[list[str], list[str]]:
     return words(s.quote[: s.match_start])[-WINDOW:], words(s.quote[s.match_end:])[:WINDOW]
 
 
+PROTOTYPE_SCALE = 5.0  # cosine similarities are small: scaled to the range of the other features
+
+
+@dataclass(frozen=True)
+class Prototype:
+    """A code's two centroids of labelled sentences (TF-IDF term index -> weight, unit length): those that
+    support the code and the others (mentions, wrong sense, boilerplate)."""
+
+    supports: dict[int, float]
+    others: dict[int, float]
+
+    def features(self, vector: dict[int, float]) -> dict[str, float]:
+        """``proto_pos``: how like the supporting sentences ``vector`` (a unit's terms) is; ``proto_diff``: how
+        much more like them than like the others."""
+        pos = sum(v * self.supports.get(j, 0.0) for j, v in vector.items())
+        neg = sum(v * self.others.get(j, 0.0) for j, v in vector.items())
+        return {"proto_pos": PROTOTYPE_SCALE * pos, "proto_diff": PROTOTYPE_SCALE * (pos - neg)}
+
+    def to_dict(self) -> dict[str, list[list[float]]]:
+        return {name: [[j, round(w, 5)] for j, w in sorted(part.items())]
+                for name, part in (("supports", self.supports), ("others", self.others))}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[list[float]]]) -> Prototype:
+        return cls({int(j): float(w) for j, w in data["supports"]}, {int(j): float(w) for j, w in data["others"]})
+
+
 @dataclass(frozen=True)
 class EvidenceModel:
     """A fitted model: text vocabulary with idf, and a coefficient per feature."""
@@ -168,6 +198,7 @@ class EvidenceModel:
     name: str = MODEL
     meta: dict[str, Any] = field(default_factory=dict)
     definitions: dict[str, dict[str, int]] = field(default_factory=dict)
+    prototypes: dict[str, Prototype] = field(default_factory=dict)  # by code (none in a v4 model)
 
     def text_vector(self, text: str) -> dict[int, float]:
         counts: dict[int, int] = {}
@@ -181,28 +212,35 @@ class EvidenceModel:
 
     def text_decision(self, text: str) -> float:
         """The text terms' part of the decision function."""
-        return sum(self.text_coef[j] * v for j, v in self.text_vector(text).items())
+        return self._text_part(self.text_vector(text))
 
-    def decision(self, s: Suggestion, density: Density | None = None, text_part: float | None = None) -> float:
-        text_part = self.text_decision(s.quote) if text_part is None else text_part
-        z = self.intercept + text_part
+    def _text_part(self, vector: dict[int, float]) -> float:
+        return sum(self.text_coef[j] * v for j, v in vector.items())
+
+    def decision(self, s: Suggestion, density: Density | None = None, vector: dict[int, float] | None = None) -> float:
+        """The decision function; ``vector`` is the quote's :meth:`text_vector`, when it is at hand."""
+        vector = self.text_vector(s.quote) if vector is None else vector
+        z = self.intercept + self._text_part(vector)
         z += sum(self.coef.get(k, 0.0) * v for k, v in other_features(s, self.definitions, density).items())
+        prototype = self.prototypes.get(s.code)
+        if prototype is not None:
+            z += sum(self.coef.get(k, 0.0) * v for k, v in prototype.features(vector).items())
         return z
 
-    def probability(self, s: Suggestion, density: Density | None = None, text_part: float | None = None) -> float:
-        z = self.decision(s, density, text_part)
+    def probability(self, s: Suggestion, density: Density | None = None, vector: dict[int, float] | None = None) -> float:
+        z = self.decision(s, density, vector)
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     def score(self, suggestions: Sequence[Suggestion]) -> list[Suggestion]:
         """The suggestions (every suggestion of the guides concerned) with their ``evidence`` probability
         and the model's name."""
         density = density_of(suggestions)
-        text_parts: dict[str, float] = {}  # a sentence is often a candidate for several codes
+        vectors: dict[str, dict[int, float]] = {}  # a sentence is often a candidate for several codes
         out = []
         for s in suggestions:
-            if s.quote not in text_parts:
-                text_parts[s.quote] = self.text_decision(s.quote)
-            p = self.probability(s, density, text_parts[s.quote])
+            if s.quote not in vectors:
+                vectors[s.quote] = self.text_vector(s.quote)
+            p = self.probability(s, density, vectors[s.quote])
             out.append(replace(s, evidence=round(p, 4), model=self.name))
         return out
 
@@ -213,6 +251,7 @@ class EvidenceModel:
             "terms": terms, "idf": [round(x, 5) for x in self.idf], "text_coef": [round(x, 6) for x in self.text_coef],
             "coef": {k: round(v, 6) for k, v in sorted(self.coef.items())},
             "definitions": {c: dict(sorted(d.items())) for c, d in sorted(self.definitions.items())},
+            "prototypes": {c: p.to_dict() for c, p in sorted(self.prototypes.items())},
         }
 
     @classmethod
@@ -222,7 +261,8 @@ class EvidenceModel:
             return cls(vocabulary={t: i for i, t in enumerate(terms)}, idf=tuple(data["idf"]),
                        text_coef=tuple(data["text_coef"]), coef=dict(data["coef"]), intercept=float(data["intercept"]),
                        name=data.get("name", MODEL), meta=data.get("meta", {}),
-                       definitions={c: dict(d) for c, d in data.get("definitions", {}).items()})
+                       definitions={c: dict(d) for c, d in data.get("definitions", {}).items()},
+                       prototypes={c: Prototype.from_dict(p) for c, p in data.get("prototypes", {}).items()})
         except (KeyError, TypeError, ValueError) as e:
             msg = f"not an evidence model: {e}"
             raise ConfigError(msg) from e
@@ -245,7 +285,7 @@ def load_model(path: Path) -> EvidenceModel:
 
 @lru_cache(maxsize=1)
 def shipped_model() -> EvidenceModel | None:
-    """The model shipped with the package (``mapping_review/coding/models/evidence-clf.v4.json``)."""
+    """The model shipped with the package (``mapping_review/coding/models/evidence-clf.v5.json``)."""
     path = resources.files("mapping_review.coding").joinpath("models", MODEL_FILE)
     if not path.is_file():
         return None

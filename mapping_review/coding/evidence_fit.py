@@ -1,10 +1,14 @@
-"""Fitting ``evidence-clf.v4`` from sentence labels, with cross-validation by guide.
+"""Fitting ``evidence-clf.v5`` from sentence labels, with cross-validation by guide.
 
 Training items are rule suggestions whose unit and code carry a label: ``supports`` is a positive,
-``mentions``, ``wrong_sense`` and ``boilerplate`` are negatives. :func:`fit_evidence_model` returns the
-fitted model; :func:`cross_validate` holds out one source at a time - a guide, or the family of sibling
-guides it belongs to (``Example.group``), so that neither a guide nor its siblings help to score it - and
-returns the held-out probabilities with figures per held-out source.
+``mentions``, ``wrong_sense`` and ``boilerplate`` are negatives. Each code's prototypes (the centroids of
+its supporting and of its other labelled sentences) are fitted on all items; a training item's own
+prototype features come from the centroids of the *other* sources, as a new guide's would (were its own
+sentence in the centroid, the model would learn to trust the feature far more than it deserves).
+:func:`fit_evidence_model` returns the fitted model; :func:`cross_validate` holds out one source at a
+time - a guide, or the family of sibling guides it belongs to (``Example.group``), so that neither a guide
+nor its siblings help to score it - and returns the held-out probabilities with figures per held-out
+source.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from mapping_review.coding.evidence import MODEL, Density, EvidenceModel, other_features, text_terms
+from mapping_review.coding.evidence import MODEL, Density, EvidenceModel, Prototype, other_features, text_terms
 from mapping_review.coding.suggestions import Suggestion
 
 MIN_GUIDES = 2  # a text term must occur in labelled units of this many guides
 MIN_DOCS = 3  # ... and in this many labelled units
 C = 0.5  # inverse regularisation strength of the logistic regression
+PROTOTYPE_TERMS = 100  # the heaviest terms each centroid keeps
 CLASS_WEIGHT: str | None = "balanced"  # supports and the rest weigh alike in the fit
 
 
@@ -81,6 +86,18 @@ def fit_evidence_model(examples: Sequence[Example], *, definitions: Mapping[str,
             rows_o.append(i)
             cols_o.append(other_index[k])
             vals_o.append(v)
+    for name in PROTOTYPE_FEATURES:
+        other_index[name] = len(other_names)
+        other_names.append(name)
+    held_out = {source: prototypes_of([e for e in examples if e.source != source], empty)
+                for source in sorted({e.source for e in examples})}
+    for i, e in enumerate(examples):
+        prototype = held_out[e.source].get(e.suggestion.code)
+        if prototype is not None:
+            for k, v in prototype.features(empty.text_vector(e.suggestion.quote)).items():
+                rows_o.append(i)
+                cols_o.append(other_index[k])
+                vals_o.append(v)
     x = hstack([csr_matrix((vals_t, (rows_t, cols_t)), shape=(len(examples), len(vocabulary))),
                 csr_matrix((vals_o, (rows_o, cols_o)), shape=(len(examples), len(other_names)))]).tocsr()
     y = np.array([int(e.label) for e in examples])
@@ -90,7 +107,29 @@ def fit_evidence_model(examples: Sequence[Example], *, definitions: Mapping[str,
     offset = len(vocabulary)
     other_coef = {k: float(coef[offset + i]) for k, i in other_index.items() if abs(coef[offset + i]) > 1e-9}
     return EvidenceModel(vocabulary, idf, text_coef, other_coef, float(clf.intercept_[0]), name=MODEL,
-                         meta=dict(meta or {}), definitions=defs)
+                         meta=dict(meta or {}), definitions=defs, prototypes=prototypes_of(examples, empty))
+
+
+PROTOTYPE_FEATURES = ("proto_pos", "proto_diff")
+
+
+def prototypes_of(examples: Sequence[Example], model: EvidenceModel) -> dict[str, Prototype]:
+    """Each code's centroids of its supporting and of its other labelled sentences, in ``model``'s terms
+    (each kept to its ``PROTOTYPE_TERMS`` heaviest terms, at unit length)."""
+    sums: dict[tuple[str, bool], dict[int, float]] = {}
+    for e in examples:
+        total = sums.setdefault((e.suggestion.code, e.label), {})
+        for j, v in model.text_vector(e.suggestion.quote).items():
+            total[j] = total.get(j, 0.0) + v
+    out = {}
+    for code in sorted({code for code, _ in sums}):
+        parts = []
+        for label in (True, False):
+            heaviest = sorted(sums.get((code, label), {}).items(), key=lambda jw: (-jw[1], jw[0]))[:PROTOTYPE_TERMS]
+            norm = math.sqrt(sum(w * w for _, w in heaviest)) or 1.0
+            parts.append({j: w / norm for j, w in heaviest})
+        out[code] = Prototype(parts[0], parts[1])
+    return out
 
 
 @dataclass(frozen=True)
