@@ -61,12 +61,20 @@ def test_a_real_guide_without_bookmarks_is_not_sectioned_under_its_contents():
 def test_a_title_repeated_further_on_is_its_section_again_not_a_subsection(tmp_path):
     first = [(72, 80, 20, "Doing What Matters", "bold"),
              *text_page(["An illustrated guide for people under stress, with exercises to practise every day."], top=120)]
-    second = [(72, 80, 15, "Doing What Matters", "bold"), (72, 120, 13, "Grounding", "bold")]
+    second = [(72, 80, 15, "DOING WHAT MATTERS", "bold"), (72, 120, 13, "Grounding", "bold")]
     second += text_page(["Notice your feet on the floor and your breath going in and out slowly."], top=150)
     doc = extract_document(make_pdf(tmp_path / "t.pdf", [first, second]), sha256="x")
     sections = {b.text: b.section for p in doc.pages for b in p.blocks}
     assert sections["Notice your feet on the floor and your breath going in and out slowly."] == (
         "Doing What Matters", "Grounding")
+
+
+def test_a_subsection_the_outline_names_like_its_parent_keeps_its_place():
+    doc = extract_document(need_corpus("scale", "nice_head-injury-assessment-and-early-management.pdf"), sha256="x")
+    start = "The committee agreed that high specificity"
+    paths = [b.section for p in doc.pages for b in p.blocks if b.text.startswith(start)]
+    assert paths and all(path[-3:] == ("Post-concussion syndrome", "Why the committee made the recommendation",
+                                       "Post-concussion syndrome") for path in paths)
 
 
 def test_numbered_text_is_no_contents_page(tmp_path):

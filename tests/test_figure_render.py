@@ -88,9 +88,71 @@ def test_the_tight_box_is_laid_out_once_per_figure_and_is_the_tight_box(fig, mon
     assert len(draws) == 1 + len(figure_render.FORMATS)  # the box once, then each format once
     written(fig, "svg")
     assert len(draws) == 2 + len(figure_render.FORMATS)  # a second file of the figure: no new box
+    assert len(boxes_of(fig)) == 1
 
 
-def test_a_closed_figure_forgets_its_box(tmp_path, fig):
-    figure_files.save_figure(fig, tmp_path, "one")
-    assert id(fig) not in figure_render._BOXES
+def boxes_of(fig):
+    return figure_render._BOXES.get(fig, {})
+
+
+def test_a_closed_figure_forgets_its_box(tmp_path, fig, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(figure_files, "fork_is_safe", lambda: False)  # written here, where the boxes are kept
+    written(fig, "png")
+    assert boxes_of(fig)
+    figure_files.save_figure(fig, tmp_path, "one")  # written and closed at once
+    assert not boxes_of(fig)
     assert (tmp_path / "one.png").read_bytes().startswith(b"\x89PNG")
+    with plt.rc_context(figure_render.RC):
+        other, ax = plt.subplots(figsize=(2, 2))
+        ax.set_title("Closed when the block ends")
+    with figure_files.drawn_together():
+        figure_files.save_figure(other, tmp_path, "two")
+    assert not boxes_of(other) and (tmp_path / "two.pdf").read_bytes().startswith(b"%PDF")
+    before = len(figure_render._BOXES)
+    figure_render.warm_up()
+    assert len(figure_render._BOXES) == before  # nor does warming up keep one
+
+
+def test_a_resized_figure_gets_a_new_box(fig):
+    import matplotlib.pyplot as plt
+
+    written(fig, "png")
+    fig.set_size_inches(6, 5)
+    with plt.rc_context(figure_render.RC):
+        out = io.BytesIO()
+        fig.savefig(out, format="png", metadata=figure_render.METADATA["png"], bbox_inches="tight")
+    assert written(fig, "png") == out.getvalue()
+
+
+def test_pdfs_written_in_threads_leave_the_subset_defaults_as_they_were():
+    import threading
+
+    from fontTools import subset
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def a_figure():
+        fig = Figure(figsize=(3, 2))
+        FigureCanvasAgg(fig)
+        fig.add_subplot().set_title("Validation of feelings", fontweight="bold")
+        return fig
+
+    before = list(subset.Options._drop_tables_default)
+    alone = len(written(a_figure(), "pdf"))
+    sizes = []
+
+    def write_some(fig):
+        for _ in range(6):
+            sizes.append(len(written(fig, "pdf")))
+
+    # a figure per thread, made here: matplotlib's settings are global, so a figure is not made while
+    # another thread writes one
+    threads = [threading.Thread(target=write_some, args=(a_figure(),)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert subset.Options._drop_tables_default == before
+    assert sizes == [alone] * 24  # every one the same lean PDF as one written alone

@@ -10,7 +10,7 @@ from mapping_review.extract.model import Block, Document, OutlineEntry, Page
 
 # Bump when a change to the layout stages changes their output: cached documents
 # made by another version are extracted again.
-LAYOUT_VERSION = "layout.v8"
+LAYOUT_VERSION = "layout.v9"
 
 __all__ = [
     "DEFAULT_ENGINE", "ENGINES", "LAYOUT_VERSION", "Block", "Document", "OutlineEntry", "Page",

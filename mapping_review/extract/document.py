@@ -9,7 +9,7 @@ from dataclasses import replace
 from mapping_review.errors import GuideError
 from mapping_review.extract.contents import mark_contents
 from mapping_review.extract.furniture import remove_furniture
-from mapping_review.extract.headings import find_headings, heading_tails, section_paths
+from mapping_review.extract.headings import find_headings, heading_tails, outline_headings, section_paths
 from mapping_review.extract.layout import DraftBlock, line_gap, lines_to_blocks
 from mapping_review.extract.model import Block, Document, Page, RawDocument, RawPage
 from mapping_review.extract.regions import Piece, page_pieces
@@ -103,9 +103,9 @@ def _mend_page_breaks(drafts: Sequence[Sequence[DraftBlock]], headings: dict[tup
 
 def _finish_blocks(
     drafts: Sequence[Sequence[DraftBlock]], headings: dict[tuple[int, int], int], tails: list[tuple[int, int]],
-    vocab: Collection[str], raw_pages: Sequence[RawPage],
+    vocab: Collection[str], raw_pages: Sequence[RawPage], authored: Collection[tuple[int, int]] = (),
 ) -> list[list[Block]]:
-    paths = section_paths(drafts, headings, tails)
+    paths = section_paths(drafts, headings, tails, authored)
     pages: list[list[Block]] = []
     for p, blocks in enumerate(drafts):
         out: list[Block] = []
@@ -179,6 +179,7 @@ def raw_to_document(raw: RawDocument, *, sha256: str, extractor: str, source: st
     ]
     titles = mark_contents(drafts)
     headings = find_headings(drafts, raw.outline)
+    authored = outline_headings(drafts, raw.outline) if raw.outline else set()
     for p, i in titles:
         if (p, i) not in headings:
             drafts[p][i].kind = "contents"
@@ -187,7 +188,7 @@ def raw_to_document(raw: RawDocument, *, sha256: str, extractor: str, source: st
         drafts[p][i].continues = True
     vocab = vocabulary(ln.text for page in drafts for draft in page for ln in draft.lines)
     _mend_page_breaks(drafts, headings, vocab)
-    blocks = _finish_blocks(drafts, headings, tails, vocab, raw.pages)
+    blocks = _finish_blocks(drafts, headings, tails, vocab, raw.pages, authored)
     statuses = [_page_status(rp, kept, t) for rp, (kept, _), t in zip(raw.pages, cleaned, tables)]
     if raw.n_pages and all(s in ("image-only", "blank") for s in statuses):
         n_chars = sum(len(r.text) for p in raw.pages for r in p.runs)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from mapping_review.extract.contents import TITLE as CONTENTS_TITLE
 from mapping_review.extract.layout import NUMBERED, TAG, DraftBlock
@@ -128,6 +128,11 @@ def _style(block: DraftBlock) -> tuple[float, bool]:
     return (round(block.size * 2) / 2, block.bold)
 
 
+def outline_headings(pages: Sequence[Sequence[DraftBlock]], outline: Sequence[OutlineEntry]) -> set[Position]:
+    """Positions of the heading blocks the PDF's outline (bookmarks) names."""
+    return set(_match_outline(pages, _outline_levels(outline)))
+
+
 def find_headings(pages: Sequence[Sequence[DraftBlock]], outline: Sequence[OutlineEntry]) -> dict[Position, int]:
     """Positions of the heading blocks and their levels (1 = top)."""
     entries = _outline_levels(outline)
@@ -174,10 +179,15 @@ def heading_tails(pages: Sequence[Sequence[DraftBlock]], headings: dict[Position
 
 
 def section_paths(
-    pages: Sequence[Sequence[DraftBlock]], headings: dict[Position, int], tails: Sequence[Position] = ()
+    pages: Sequence[Sequence[DraftBlock]], headings: dict[Position, int], tails: Sequence[Position] = (),
+    authored: Collection[Position] = (),
 ) -> dict[Position, tuple[str, ...]]:
     """The section path (outermost heading first) of every block, in reading order; a heading's
-    tail on the next page (``tails``) completes it, also in the path of the heading itself."""
+    tail on the next page (``tails``) completes it, also in the path of the heading itself.
+
+    A heading found by its looks whose text is that of a heading already on the path (a title page
+    again, a running title read as a heading) starts no section: what follows stays where it was. Headings
+    of the PDF's outline (``authored``) are taken as they are: a subsection may share its parent's name."""
     stack: list[tuple[int, str]] = []
     paths: dict[Position, tuple[str, ...]] = {}
     contents_pages = {p for p, blocks in enumerate(pages) if any(b.kind == "contents" for b in blocks)}
@@ -193,12 +203,12 @@ def section_paths(
             elif level is not None:
                 text = draft_text(block)
                 same = [k for k, (_, known) in enumerate(stack) if _key(known) == _key(text)]
-                if same:  # a title repeated further on (a title page again, a page's title) is that section again
-                    del stack[same[0] + 1:]
-                else:
-                    while stack and stack[-1][0] >= level:
-                        stack.pop()
-                    stack.append((level, text))
+                if same and (p, i) not in authored:
+                    paths[(p, i)] = tuple(known for _, known in stack[: same[0] + 1])
+                    continue
+                while stack and stack[-1][0] >= level:
+                    stack.pop()
+                stack.append((level, text))
             paths[(p, i)] = tuple(text for _, text in stack)
     return paths
 

@@ -4,6 +4,10 @@ which process, is :mod:`figure_files`'s business."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 FORMATS = ("png", "svg", "pdf")
@@ -23,26 +27,42 @@ RC: dict[Any, Any] = {
 _LAYOUT_TABLES = ["GSUB", "GPOS", "GDEF", "kern"]
 
 
+# One figure file at a time per process: matplotlib's fonts are shared objects (two threads rendering at
+# once lay text out with each other's state: other bytes), and a PDF changes fontTools' defaults.
+_RENDERING = threading.Lock()
+
+
 def write_to(fig: Any, target: Any, fmt: str) -> None:
-    from fontTools import subset
+    """Write ``fig`` as ``fmt`` to ``target`` (a path or a binary file). The figure is not to change between
+    the formats written of it: its box is laid out for the first."""
     from fontTools.ttLib.tables import otBase
 
     # Font subsets in PDFs are built by HarfBuzz when uharfbuzz is installed and in pure Python
     # otherwise, with other bytes; always the latter, so the files do not depend on what else is installed.
     otBase.have_uharfbuzz = False
-    dropped = subset.Options._drop_tables_default
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(RC):  # the files may be written after the figure's own ``rc_context`` has ended
+    with _RENDERING, plt.rc_context(RC):  # the files may be written after the figure's own ``rc_context`` ended
         box = _tight_box(fig)
-        try:
-            subset.Options._drop_tables_default = [*dropped, *(t for t in _LAYOUT_TABLES if t not in dropped)]
+        with _lean_subsets() if fmt == "pdf" else contextlib.nullcontext():
             fig.savefig(target, format=fmt, metadata=METADATA[fmt], bbox_inches=box)
-        finally:
-            subset.Options._drop_tables_default = dropped
 
 
-_BOXES: dict[int, tuple[Any, Any]] = {}  # id(figure) -> (figure, its tight box), in this process
+@contextlib.contextmanager
+def _lean_subsets() -> Iterator[None]:
+    """Inside, fontTools' subsets leave out the OpenType layout tables too (called holding ``_RENDERING``)."""
+    from fontTools import subset
+
+    dropped = subset.Options._drop_tables_default
+    subset.Options._drop_tables_default = [*dropped, *(t for t in _LAYOUT_TABLES if t not in dropped)]
+    try:
+        yield
+    finally:
+        subset.Options._drop_tables_default = dropped
+
+
+# figure -> (size, dpi) -> its box: kept while the figure lives (a resized figure gets a new box)
+_BOXES: weakref.WeakKeyDictionary[Any, dict[tuple[float, ...], Any]] = weakref.WeakKeyDictionary()
 
 
 def _tight_box(fig: Any) -> Any:
@@ -52,12 +72,13 @@ def _tight_box(fig: Any) -> Any:
     canvas cannot give a renderer."""
     import matplotlib.pyplot as plt
 
-    known = _BOXES.get(id(fig))
-    if known is not None and known[0] is fig:
-        return known[1]
     get_renderer = getattr(getattr(fig, "canvas", None), "get_renderer", None)
     if get_renderer is None:
         return "tight"
+    key = (*(float(x) for x in fig.get_size_inches()), float(fig.dpi))
+    known = _BOXES.setdefault(fig, {})
+    if key in known:
+        return known[key]
     dpi = fig.dpi
     try:
         fig.dpi = plt.rcParams["savefig.dpi"]
@@ -67,13 +88,13 @@ def _tight_box(fig: Any) -> Any:
         box = fig.get_tightbbox(renderer).padded(plt.rcParams["savefig.pad_inches"])
     finally:
         fig.dpi = dpi
-    _BOXES[id(fig)] = (fig, box)  # until the figure is closed
+    known[key] = box
     return box
 
 
 def forget_box(fig: Any) -> None:
-    """Forget a closed figure's box."""
-    _BOXES.pop(id(fig), None)
+    """Forget a closed figure's boxes now (they go with the figure anyway)."""
+    _BOXES.pop(fig, None)
 
 
 def warm_up() -> None:
@@ -93,3 +114,4 @@ def warm_up() -> None:
         for fmt in FORMATS:
             write_to(fig, io.BytesIO(), fmt)
         plt.close(fig)
+        forget_box(fig)
