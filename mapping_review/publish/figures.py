@@ -82,23 +82,27 @@ def network(codebook: Codebook, guides: Sequence[str], labels: Mapping[str, str]
             folder: Path) -> list[Path]:
     """The bipartite network: guides on the left, codes on the right, an edge per code a guide has."""
     import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
 
     codes = [c.id for c in codebook.codes]
     gy = {g: 1 - (i + 0.5) / len(guides) for i, g in enumerate(guides)} if guides else {}
     cy = {c: 1 - (i + 0.5) / len(codes) for i, c in enumerate(codes)}
     feature_index = {f.id: i for i, f in enumerate(codebook.features)}
+    def colour(code: str) -> str:
+        return OKABE_ITO[feature_index[codebook.by_id[code].feature] % len(OKABE_ITO)]
+
     with plt.rc_context(RC):
         fig, ax = plt.subplots(figsize=(9, max(6.0, 0.22 * len(codes))))
-        for r in rows:
-            if r.present and r.guide in gy:
-                colour = OKABE_ITO[feature_index[codebook.by_id[r.code].feature] % len(OKABE_ITO)]
-                ax.plot([0, 1], [gy[r.guide], cy[r.code]], color=colour, alpha=0.45, linewidth=0.8)
+        edges = [r for r in rows if r.present and r.guide in gy]
+        # one collection of edges and one of nodes per side: the same picture as an artist per edge and
+        # node, drawn in the same order, at a fraction of the cost in every format
+        ax.add_collection(LineCollection([[(0, gy[r.guide]), (1, cy[r.code])] for r in edges],
+                                         colors=[colour(r.code) for r in edges], alpha=0.45, linewidths=0.8, zorder=2))
+        ax.scatter([0] * len(gy), list(gy.values()), s=40, color="#0072B2", zorder=3)
+        ax.scatter([1] * len(cy), list(cy.values()), s=30, color=[colour(c) for c in cy], zorder=3, marker="s")
         for g, y in gy.items():
-            ax.scatter([0], [y], s=40, color="#0072B2", zorder=3)
             ax.text(-0.02, y, labels.get(g, g), ha="right", va="center")
         for c, y in cy.items():
-            colour = OKABE_ITO[feature_index[codebook.by_id[c].feature] % len(OKABE_ITO)]
-            ax.scatter([1], [y], s=30, color=colour, zorder=3, marker="s")
             ax.text(1.02, y, _code_label(codebook, c), ha="left", va="center")
         ax.set_xlim(-0.6, 1.6)
         ax.set_ylim(0, 1)
