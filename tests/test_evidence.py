@@ -145,8 +145,8 @@ def test_a_training_items_prototype_features_come_from_the_other_sources(monkeyp
 
     seen = []
     real = fit.prototypes_of
-    monkeypatch.setattr(fit, "prototypes_of", lambda items, model: (seen.append({e.source for e in items}),
-                                                                    real(items, model))[1])
+    monkeypatch.setattr(fit, "prototypes_of", lambda items, model, vectors=None: (
+        seen.append({e.source for e in items}), real(items, model, vectors))[1])
     fit.fit_evidence_model(examples())
     # one set of centroids without each source (for its own items), then one of all (for new guides)
     assert seen == [{"g2", "g3"}, {"g1", "g3"}, {"g1", "g2"}, {"g1", "g2", "g3"}]

@@ -210,17 +210,10 @@ class EvidenceModel:
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         return {j: v / norm for j, v in vec.items()}
 
-    def text_decision(self, text: str) -> float:
-        """The text terms' part of the decision function."""
-        return self._text_part(self.text_vector(text))
-
-    def _text_part(self, vector: dict[int, float]) -> float:
-        return sum(self.text_coef[j] * v for j, v in vector.items())
-
     def decision(self, s: Suggestion, density: Density | None = None, vector: dict[int, float] | None = None) -> float:
         """The decision function; ``vector`` is the quote's :meth:`text_vector`, when it is at hand."""
         vector = self.text_vector(s.quote) if vector is None else vector
-        z = self.intercept + self._text_part(vector)
+        z = self.intercept + sum(self.text_coef[j] * v for j, v in vector.items())
         z += sum(self.coef.get(k, 0.0) * v for k, v in other_features(s, self.definitions, density).items())
         prototype = self.prototypes.get(s.code)
         if prototype is not None:

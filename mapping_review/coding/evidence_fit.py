@@ -66,6 +66,7 @@ def fit_evidence_model(examples: Sequence[Example], *, definitions: Mapping[str,
 
     vocabulary, idf = _vocabulary(examples)
     empty = EvidenceModel(vocabulary, idf, tuple(0.0 for _ in idf), {}, 0.0)
+    vectors = {q: empty.text_vector(q) for q in {e.suggestion.quote for e in examples}}  # each sentence once
     guides_of: dict[str, set[str]] = {}
     feats = [other_features(e.suggestion, defs, e.density) for e in examples]
     for e, f in zip(examples, feats):
@@ -76,7 +77,7 @@ def fit_evidence_model(examples: Sequence[Example], *, definitions: Mapping[str,
     other_index = {k: i for i, k in enumerate(other_names)}
     rows_t, cols_t, vals_t, rows_o, cols_o, vals_o = [], [], [], [], [], []
     for i, (e, f) in enumerate(zip(examples, feats)):
-        for j, v in empty.text_vector(e.suggestion.quote).items():
+        for j, v in vectors[e.suggestion.quote].items():
             rows_t.append(i)
             cols_t.append(j)
             vals_t.append(v)
@@ -89,12 +90,12 @@ def fit_evidence_model(examples: Sequence[Example], *, definitions: Mapping[str,
     for name in PROTOTYPE_FEATURES:
         other_index[name] = len(other_names)
         other_names.append(name)
-    held_out = {source: prototypes_of([e for e in examples if e.source != source], empty)
+    held_out = {source: prototypes_of([e for e in examples if e.source != source], empty, vectors)
                 for source in sorted({e.source for e in examples})}
     for i, e in enumerate(examples):
         prototype = held_out[e.source].get(e.suggestion.code)
         if prototype is not None:
-            for k, v in prototype.features(empty.text_vector(e.suggestion.quote)).items():
+            for k, v in prototype.features(vectors[e.suggestion.quote]).items():
                 rows_o.append(i)
                 cols_o.append(other_index[k])
                 vals_o.append(v)
@@ -107,19 +108,22 @@ def fit_evidence_model(examples: Sequence[Example], *, definitions: Mapping[str,
     offset = len(vocabulary)
     other_coef = {k: float(coef[offset + i]) for k, i in other_index.items() if abs(coef[offset + i]) > 1e-9}
     return EvidenceModel(vocabulary, idf, text_coef, other_coef, float(clf.intercept_[0]), name=MODEL,
-                         meta=dict(meta or {}), definitions=defs, prototypes=prototypes_of(examples, empty))
+                         meta=dict(meta or {}), definitions=defs, prototypes=prototypes_of(examples, empty, vectors))
 
 
 PROTOTYPE_FEATURES = ("proto_pos", "proto_diff")
 
 
-def prototypes_of(examples: Sequence[Example], model: EvidenceModel) -> dict[str, Prototype]:
+def prototypes_of(examples: Sequence[Example], model: EvidenceModel,
+                  vectors: Mapping[str, dict[int, float]] | None = None) -> dict[str, Prototype]:
     """Each code's centroids of its supporting and of its other labelled sentences, in ``model``'s terms
-    (each kept to its ``PROTOTYPE_TERMS`` heaviest terms, at unit length)."""
+    (each kept to its ``PROTOTYPE_TERMS`` heaviest terms, at unit length); ``vectors`` holds the sentences'
+    :meth:`~EvidenceModel.text_vector`, when they are at hand."""
     sums: dict[tuple[str, bool], dict[int, float]] = {}
     for e in examples:
         total = sums.setdefault((e.suggestion.code, e.label), {})
-        for j, v in model.text_vector(e.suggestion.quote).items():
+        vector = vectors[e.suggestion.quote] if vectors is not None else model.text_vector(e.suggestion.quote)
+        for j, v in vector.items():
             total[j] = total.get(j, 0.0) + v
     out = {}
     for code in sorted({code for code, _ in sums}):
