@@ -178,8 +178,8 @@ def raw_to_document(raw: RawDocument, *, sha256: str, extractor: str, source: st
         _rejoin_broken_words([b for piece in page for b in _piece_blocks(piece, leading)]) for page in pieces
     ]
     titles = mark_contents(drafts)
-    headings = find_headings(drafts, raw.outline)
-    authored = outline_headings(drafts, raw.outline) if raw.outline else set()
+    authored = outline_headings(drafts, raw.outline)
+    headings = find_headings(drafts, raw.outline, outlined=authored)
     for p, i in titles:
         if (p, i) not in headings:
             drafts[p][i].kind = "contents"

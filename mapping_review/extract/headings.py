@@ -128,15 +128,17 @@ def _style(block: DraftBlock) -> tuple[float, bool]:
     return (round(block.size * 2) / 2, block.bold)
 
 
-def outline_headings(pages: Sequence[Sequence[DraftBlock]], outline: Sequence[OutlineEntry]) -> set[Position]:
-    """Positions of the heading blocks the PDF's outline (bookmarks) names."""
-    return set(_match_outline(pages, _outline_levels(outline)))
+def outline_headings(pages: Sequence[Sequence[DraftBlock]], outline: Sequence[OutlineEntry]) -> dict[Position, int]:
+    """Positions of the heading blocks the PDF's outline (bookmarks) names, and their levels."""
+    return _match_outline(pages, _outline_levels(outline))
 
 
-def find_headings(pages: Sequence[Sequence[DraftBlock]], outline: Sequence[OutlineEntry]) -> dict[Position, int]:
-    """Positions of the heading blocks and their levels (1 = top)."""
+def find_headings(pages: Sequence[Sequence[DraftBlock]], outline: Sequence[OutlineEntry], *,
+                  outlined: dict[Position, int] | None = None) -> dict[Position, int]:
+    """Positions of the heading blocks and their levels (1 = top); ``outlined`` is what
+    :func:`outline_headings` gave, when it is at hand."""
     entries = _outline_levels(outline)
-    levels = _match_outline(pages, entries)
+    levels = dict(outlined) if outlined is not None else _match_outline(pages, entries)
     body, body_bold = body_style(pages)
     styled: dict[Position, tuple[float, bool]] = {}
     for p, blocks in enumerate(pages):
