@@ -16,6 +16,7 @@ import ctypes
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -29,14 +30,19 @@ from mapping_review.files import open_pdfium
 FORCE_BOLD = 1 << 18  # PDF font descriptor flag
 BOLD_MARKERS = ("bold", "black", "heavy", "semibold", "demibold")
 PageCallback = Callable[[int], None]
-# The two calls made per character, taking and giving plain addresses: ctypes converts those
-# faster than typed pointers, and an address is hashable (styles are kept per text object).
-_text_object_address = ctypes.cast(
-    pdfium_c.FPDFText_GetTextObject, ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
-)
-_loose_char_box = ctypes.cast(
-    pdfium_c.FPDFText_GetLooseCharBox, ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
-)
+# The two calls made per character. They are declared without argument types and given ready-made
+# ctypes values (the text page's handle and the box's address as ``c_void_p``, the index as a plain int):
+# ctypes then converts nothing, which takes a third off each call. The text object comes back as a plain
+# address, which is hashable (styles are kept per text object).
+def _untyped(function: object, restype: object) -> Callable[..., Any]:
+    address = ctypes.cast(function, ctypes.c_void_p).value
+    call: Any = ctypes.CFUNCTYPE(restype)(address)
+    call.argtypes = None
+    return call  # type: ignore[no-any-return]
+
+
+_text_object_address = _untyped(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p)
+_loose_char_box = _untyped(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int)
 
 
 def is_bold(fontname: str) -> bool:
@@ -92,8 +98,8 @@ class _PdfiumCharReader:
     ) -> tuple[list[Char], list[int]]:
         """Characters with boxes, and the rotation of each."""
         handle = textpage.raw
-        address = ctypes.cast(handle, ctypes.c_void_p).value
-        rect, rect_address = memoryview(self.rect).cast("B").cast("f"), ctypes.addressof(self.rect)
+        address = ctypes.c_void_p(ctypes.cast(handle, ctypes.c_void_p).value)
+        rect, rect_address = memoryview(self.rect).cast("B").cast("f"), ctypes.c_void_p(ctypes.addressof(self.rect))
         get_box, get_object = _loose_char_box, _text_object_address
         styles: dict[int | None, tuple[float, bool, int]] = {}
         chars: list[Char] = []

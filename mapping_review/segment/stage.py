@@ -29,11 +29,14 @@ if TYPE_CHECKING:
 _NLP: dict[str, Language] = {}  # loaded in the parent before the workers fork; they inherit it
 
 
-def _segmenter(nlp_name: str) -> Language:
+def _segmenter(nlp_name: str, *, lean: bool = True) -> Language:
+    """The pipeline that segments: the sentence-splitting one, or (``lean=False``, when the guides are coded
+    next) the whole pipeline the coder uses, loaded once for both (segmenting runs only its sentence parts,
+    so the sentences are the same)."""
     from mapping_review.segment.nlp import load_nlp
 
     if nlp_name not in _NLP:
-        _NLP[nlp_name] = load_nlp(nlp_name, sentences_only=True)
+        _NLP[nlp_name] = load_nlp(nlp_name, sentences_only=lean)
     return _NLP[nlp_name]
 
 
@@ -96,7 +99,7 @@ class SegmentAfterExtract:
 
     def prepare(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        _segmenter(self.nlp_name)
+        _segmenter(self.nlp_name, lean=self.then is None)
         if self.then is not None:
             self.then.prepare()
 
