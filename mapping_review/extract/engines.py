@@ -34,9 +34,8 @@ PageCallback = Callable[[int], None]
 # ctypes values (the text page's handle and the box's address as ``c_void_p``, the index as a plain int):
 # ctypes then converts nothing, which takes a third off each call. The text object comes back as a plain
 # address, which is hashable (styles are kept per text object).
-def _untyped(function: object, restype: object) -> Callable[..., Any]:
-    address = ctypes.cast(function, ctypes.c_void_p).value
-    call: Any = ctypes.CFUNCTYPE(restype)(address)
+def _untyped(function: Any, restype: Any) -> Callable[..., Any]:
+    call: Any = ctypes.CFUNCTYPE(restype)(ctypes.cast(function, ctypes.c_void_p).value or 0)
     call.argtypes = None
     return call  # type: ignore[no-any-return]
 
