@@ -21,6 +21,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 
 from mapping_review.coding.codebook import Code, Codebook, Patterns
 from mapping_review.coding.hygiene import blank_glyphs
+from mapping_review.coding.lemmas import LookupLemmas
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.coding.units import coding_units, is_skipped
 from mapping_review.coding.versions import CODER
@@ -62,6 +63,8 @@ class RuleCoder:
     def __init__(self, codebook: Codebook, nlp: Language) -> None:
         self.codebook = codebook
         self.nlp = nlp
+        self.pipes = [p for p in ("lemmatizer", "tagger", "attribute_ruler") if p in nlp.pipe_names]
+        self.lookup = LookupLemmas.of(nlp, self.pipes)  # the blank pipeline's lemmas, set by arrays
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self.tokens = Matcher(nlp.vocab)
@@ -84,10 +87,12 @@ class RuleCoder:
         """Docs of ``texts`` with lemmas. A lookup lemmatizer knows only lower-case forms ("Building" stays
         "Building"), so without a tagger the texts are lower-cased first, keeping every offset: patterns on
         lemmas then match an imperative at the start of a sentence and words in a title-case heading."""
-        pipes = [p for p in ("lemmatizer", "tagger", "attribute_ruler") if p in self.nlp.pipe_names]
-        if "tagger" not in pipes:
+        if "tagger" not in self.pipes:
             texts = [_lower_same_length(t) for t in texts]
-        with self.nlp.select_pipes(enable=pipes):
+        if self.lookup is not None:
+            yield from self.lookup.pipe(self.nlp, texts)
+            return
+        with self.nlp.select_pipes(enable=self.pipes):
             yield from self.nlp.pipe(texts)
 
     def skipped(self, seg: Segment) -> bool:
