@@ -23,7 +23,8 @@ class LookupLemmas:
 
     def __init__(self, nlp: Language) -> None:
         self.strings = nlp.vocab.strings
-        self.table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        lemmatizer: Any = nlp.get_pipe("lemmatizer")
+        self.table = lemmatizer.lookups.get_table("lemma_lookup")
         self.known: dict[int, int] = {}  # a token text's hash -> its lemma's hash
 
     @classmethod
@@ -50,10 +51,12 @@ class LookupLemmas:
         if len(doc):
             known, lemma_of = self.known, self._lemma
             lemmas = [known.get(orth) or lemma_of(orth) for orth in doc.to_array(ORTH).tolist()]
-            doc.from_array([LEMMA], numpy.array(lemmas, dtype="uint64").reshape(-1, 1))
+            array: Any = numpy.array(lemmas, dtype="uint64").reshape(-1, 1)
+            doc.from_array([LEMMA], array)
         return doc
 
     def pipe(self, nlp: Language, texts: Iterable[str]) -> Iterator[Any]:
         """``texts`` tokenised by ``nlp``, with lemmas."""
-        for doc in nlp.tokenizer.pipe(texts):
+        tokenizer: Any = nlp.tokenizer
+        for doc in tokenizer.pipe(texts):
             yield self(doc)
