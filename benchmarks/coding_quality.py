@@ -74,7 +74,7 @@ def held_out_groups(devset: Devset, keys: Sequence[str], hold_out: str) -> dict[
 
 
 def scored(devset: Devset, coded: dict[str, list[Suggestion]], index: LabelIndex, part: str,
-           rules_only: bool, hold_out: str = "guide") -> dict[str, list[Suggestion]]:
+           rules_only: bool, hold_out: str = "guide", *, training_guides: bool = False) -> dict[str, list[Suggestion]]:
     """Evidence scores of the part's guides: test guides by the shipped model, each development guide by a
     model fitted on the other development guides (or, with ``hold_out="family"``, on the development
     guides outside its family), so no guide helps to score itself."""
@@ -90,9 +90,10 @@ def scored(devset: Devset, coded: dict[str, list[Suggestion]], index: LabelIndex
     definitions = code_definitions(devset.codebook)
     dev = devset.keys("dev")
     groups = held_out_groups(devset, dev, hold_out)
+    extra = [e for k in devset.keys("train") if training_guides for e in examples_of(coded[k], index, k)]
     out = {}
     for group in sorted(set(groups.values())):
-        train = [e for k in dev if groups[k] != group for e in examples_of(coded[k], index, groups[k])]
+        train = [e for k in dev if groups[k] != group for e in examples_of(coded[k], index, groups[k])] + extra
         model = fit_evidence_model(train, definitions=definitions)
         for k in keys:
             if groups.get(k) == group:
@@ -101,12 +102,13 @@ def scored(devset: Devset, coded: dict[str, list[Suggestion]], index: LabelIndex
 
 
 def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, rules_only: bool,
-            hold_out: str = "family") -> dict[str, object]:
+            hold_out: str = "family", training_guides: bool = False) -> dict[str, object]:
     """Every figure of one part; ``coded`` holds the rule coder's suggestions of every labelled guide."""
     keys = devset.keys(part)
     # development labels train the held-out models of the development part; test labels are read only for the test
-    index, status = label_index(devset, devset.keys("dev") if part == "dev" else keys)
-    scored_by_guide = scored(devset, coded, index, part, rules_only, hold_out)
+    training = devset.training_keys(training_guides=training_guides)
+    index, status = label_index(devset, training if part == "dev" else keys)
+    scored_by_guide = scored(devset, coded, index, part, rules_only, hold_out, training_guides=training_guides)
     suggestions = [s for k in keys for s in scored_by_guide[k]]
     codebook = devset.codebook
     evidence = summarise(suggestions)
@@ -237,14 +239,18 @@ def main() -> None:
     parser.add_argument("--rules-only", action="store_true", help="rank and decide by the rule score alone")
     parser.add_argument("--hold-out", default="family,guide",
                         help="how development guides are held out: family, guide, or both (family,guide)")
+    parser.add_argument("--training-guides", action="store_true",
+                        help="the development part's held-out models also learn from the training guides' labels")
     args = parser.parse_args()
     start = time.perf_counter()
     devset = load_devset()
     coder = RuleCoder(devset.codebook, load_nlp("blank"))
     parts = ["dev", "test"] if args.part == "all" else [args.part]
-    coded = {k: coder.code_segments(devset.segments[k]) for part in {*parts, "dev"} for k in devset.keys(part)}
+    more = ["train"] if args.training_guides else []
+    coded = {k: coder.code_segments(devset.segments[k]) for part in {*parts, "dev", *more} for k in devset.keys(part)}
     holds = [h for h in args.hold_out.split(",") if h in ("family", "guide")] or ["family"]
-    results = [figures(devset, part, coded, rules_only=args.rules_only, hold_out=hold)
+    results = [figures(devset, part, coded, rules_only=args.rules_only, hold_out=hold,
+                       training_guides=args.training_guides)
                for part in parts for hold in (holds if part == "dev" and not args.rules_only else holds[:1])]
     for r in results:
         print_figures(r)

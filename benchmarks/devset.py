@@ -36,9 +36,9 @@ BUILD = ROOT / "build" / "devset"
 class SplitGuide:
     key: str
     file: str
-    part: str  # dev | test
+    part: str  # dev | train | test
     family: str
-    reader_sheet: str
+    reader_sheet: str  # "" for a training guide
 
 
 @dataclass
@@ -52,10 +52,16 @@ class Devset:
     def keys(self, part: str | None = None) -> list[str]:
         return [g.key for g in self.guides if part in (None, g.part)]
 
+    def training_keys(self, *, training_guides: bool = False) -> list[str]:
+        """The guides whose sentence labels train the evidence classifier: the development part, and with
+        ``training_guides`` the training guides too (labels only, never measured). Never a test guide."""
+        return [g.key for g in self.guides if g.part == "dev" or (training_guides and g.part == "train")]
+
 
 def load_split(path: Path = SPLIT) -> list[SplitGuide]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [SplitGuide(g["key"], g["file"], g["part"], g.get("family", ""), g["reader_sheet"]) for g in data["guides"]]
+    return [SplitGuide(g["key"], g["file"], g["part"], g.get("family", ""), g.get("reader_sheet", ""))
+            for g in data["guides"]]
 
 
 def read_reader_sheet(path: Path, codebook: Codebook) -> dict[tuple[str, str], bool]:
@@ -98,6 +104,6 @@ def load_devset(*, build: Path = BUILD, corpus: Path = CORPUS, nlp_name: str = "
         devset.segments[g.key] = jsonl_to_segments((project.segments_dir / f"{g.key}.jsonl").read_text(encoding="utf-8"))
         path = DATA / "labels" / f"{g.key}.csv"
         devset.labels[g.key] = read_labels(path) if path.exists() else []
-    for sheet in sorted({g.reader_sheet for g in guides}):
+    for sheet in sorted({g.reader_sheet for g in guides if g.reader_sheet}):
         devset.truth.update(read_reader_sheet(ROOT / sheet, codebook))
     return devset

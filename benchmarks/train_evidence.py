@@ -36,9 +36,11 @@ def _fmt(x: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    parser.add_argument("--training-guides", action="store_true",
+                        help="also learn from the training guides' labels (split.yaml, part: train)")
     args = parser.parse_args()
     devset = load_devset()
-    keys = devset.keys("dev")
+    keys = devset.training_keys(training_guides=args.training_guides)
     coder = RuleCoder(devset.codebook, load_nlp("blank"))
     index, status = label_index(devset, keys)
     coded = {k: coder.code_segments(devset.segments[k]) for k in keys}

@@ -134,8 +134,11 @@ def test_shipped_labels_survive_another_extraction_engine(tmp_path):
 
 
 def test_every_shipped_label_file_reads(tmp_path):
+    import yaml
+
     files = sorted((ROOT / "data" / "coding" / "labels").glob("*.csv"))
-    assert len(files) == 16
+    split = yaml.safe_load((ROOT / "data" / "coding" / "split.yaml").read_text())["guides"]
+    assert sorted(p.stem for p in files) == sorted(g["key"] for g in split)  # one file per labelled guide
     for path in files:
         labels = read_labels(path)
         assert labels and {lab.guide for lab in labels} == {path.stem}
@@ -153,3 +156,18 @@ def test_split_is_fixed_and_keeps_families_together():
         families.setdefault(g["family"], set()).add(g["part"])
     assert all(len(p) == 1 for p in families.values())
     assert all(Path(g["file"]).suffix == ".pdf" for g in split)
+    # a guide is measured (dev, test) with a reader sheet, or only trains the classifier (train) without one
+    assert set(parts.values()) == {"dev", "test", "train"}
+    assert all(bool(g.get("reader_sheet")) == (g["part"] != "train") for g in split)
+
+
+def test_training_guides_train_the_classifier_only_when_asked_and_a_test_guide_never(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from devset import Devset, load_split
+
+    split = load_split()
+    devset = Devset(codebook=None, guides=split)  # type: ignore[arg-type]
+    part = {g.key: g.part for g in split}
+    assert {part[k] for k in devset.training_keys()} == {"dev"}
+    assert {part[k] for k in devset.training_keys(training_guides=True)} == {"dev", "train"}
+    assert not [g for g in split if g.part == "train" and g.reader_sheet]
