@@ -1,4 +1,6 @@
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.rules import CODER, RuleCoder, text_hash
@@ -110,3 +112,21 @@ def test_a_passage_repeated_in_an_appendix_is_coded_once():
     segs = [sentence(text, section=("Chapter 4",), n=1), sentence(text, section=("Appendix D",), page=90, n=2)]
     out = [s for s in coder().code_segments(segs) if s.code == "dont_enable_suicidal_ideation"]
     assert [s.segment for s in out] == [segs[0].id]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aBcΣσςİIıẞßΑΩ ǅǈ.-'’é"), max_size=30) | st.text(max_size=30))
+def test_lower_same_length_lowers_each_character_and_keeps_every_offset(text):
+    from mapping_review.coding.rules import _lower_same_length
+
+    lowered = _lower_same_length(text)
+    assert len(lowered) == len(text)
+    assert lowered == "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def test_lower_same_length_keeps_a_word_final_capital_sigma_a_sigma():
+    from mapping_review.coding.rules import _lower_same_length
+
+    assert "ΟΔΟΣ".lower() == "οδος"  # the whole text: a final sigma
+    assert _lower_same_length("ΟΔΟΣ é") == "οδοσ é"
+    assert _lower_same_length("İstanbul Éire") == "İstanbul éire"  # İ lower-cases to two characters: kept

@@ -46,6 +46,11 @@ def _lower_same_length(text: str) -> str:
     """``text`` lower-cased character by character, leaving any character whose lower case is longer."""
     if text.isascii():
         return text.lower()
+    lowered = text.lower()
+    # the whole text lower-cased is the characters lower-cased one by one unless one grew longer, or a
+    # capital sigma ends a word (the whole text gives a final sigma there)
+    if len(lowered) == len(text) and "Σ" not in text:
+        return lowered
     return "".join(c if len(low := c.lower()) != 1 else low for c in text)
 
 
