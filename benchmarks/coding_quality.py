@@ -90,7 +90,7 @@ def scored(devset: Devset, coded: dict[str, list[Suggestion]], index: LabelIndex
     definitions = code_definitions(devset.codebook)
     dev = devset.keys("dev")
     groups = held_out_groups(devset, dev, hold_out)
-    extra = [e for k in devset.keys("train") if training_guides for e in examples_of(coded[k], index, k)]
+    extra = [e for k in devset.keys("train") for e in examples_of(coded[k], index, k)] if training_guides else []
     out = {}
     for group in sorted(set(groups.values())):
         train = [e for k in dev if groups[k] != group for e in examples_of(coded[k], index, groups[k])] + extra

@@ -37,11 +37,11 @@ class LookupLemmas:
         except (KeyError, ValueError):  # no lookup table: spaCy's component reports it
             return None
 
-    def _lemma(self, orth: int) -> int:
-        lemma = self.known.get(orth)
-        if lemma is None:
-            text = self.strings[orth]
-            lemma = self.known[orth] = self.strings.add(self.table.get(text, text))
+    def _learn(self, orth: int) -> int:
+        """The lemma of a token text not met before, remembered."""
+        text = self.strings[orth]
+        lemma: int = self.strings.add(self.table.get(text, text))
+        self.known[orth] = lemma
         return lemma
 
     def __call__(self, doc: Doc) -> Doc:
@@ -49,8 +49,8 @@ class LookupLemmas:
         from spacy.attrs import LEMMA, ORTH
 
         if len(doc):
-            known, lemma_of = self.known, self._lemma
-            lemmas = [known.get(orth) or lemma_of(orth) for orth in doc.to_array(ORTH).tolist()]
+            known, learn = self.known, self._learn
+            lemmas = [known.get(orth) or learn(orth) for orth in doc.to_array(ORTH).tolist()]
             array: Any = numpy.array(lemmas, dtype="uint64").reshape(-1, 1)
             doc.from_array([LEMMA], array)
         return doc

@@ -97,7 +97,7 @@ class _PdfiumCharReader:
     ) -> tuple[list[Char], list[int]]:
         """Characters with boxes, and the rotation of each."""
         handle = textpage.raw
-        address = ctypes.c_void_p(ctypes.cast(handle, ctypes.c_void_p).value)
+        address = ctypes.cast(handle, ctypes.c_void_p)
         rect, rect_address = memoryview(self.rect).cast("B").cast("f"), ctypes.c_void_p(ctypes.addressof(self.rect))
         get_box, get_object = _loose_char_box, _text_object_address
         styles: dict[int | None, tuple[float, bool, int]] = {}
