@@ -131,15 +131,38 @@ def _finish(batch: _Batch, *, record: bool = True) -> None:
 _COST = {"png": 3, "pdf": 2, "svg": 1}
 
 
+def _cost(item: tuple[Any, Path, str]) -> int:
+    return _COST.get(item[2], 2)
+
+
 def _halves(files: Sequence[tuple[Any, Path, str]]) -> tuple[list[tuple[Any, Path, str]], list[tuple[Any, Path, str]]]:
-    """The files split in two of about the same cost (the costliest first, each to the lighter half)."""
+    """The files split in two of about the same cost, the costliest first, each to the lighter half. With
+    two figures or more, each figure's files stay together, weighted by the text the figure lays out:
+    a process that writes a figure lays it out once for all its formats (:func:`write_to`)."""
+    groups: dict[int, list[tuple[Any, Path, str]]] = {}
+    for item in files:
+        groups.setdefault(id(item[0]), []).append(item)
+    if len(groups) < 2:
+        parts = [([item], _cost(item)) for item in files]
+    else:
+        parts = [(group, sum(map(_cost, group)) * _texts(group[0][0])) for group in groups.values()]
     halves: tuple[list[tuple[Any, Path, str]], list[tuple[Any, Path, str]]] = ([], [])
     load = [0, 0]
-    for item in sorted(files, key=lambda f: -_COST.get(f[2], 2)):
+    for part, cost in sorted(parts, key=lambda p: -p[1]):
         lighter = 0 if load[0] <= load[1] else 1
-        halves[lighter].append(item)
-        load[lighter] += _COST.get(item[2], 2)
+        halves[lighter].extend(part)
+        load[lighter] += cost
     return halves
+
+
+def _texts(fig: Any) -> int:
+    """How much text ``fig`` lays out, roughly: its text artists (laying text out is most of writing a file)."""
+    findobj = getattr(fig, "findobj", None)
+    if findobj is None:
+        return 1
+    from matplotlib.text import Text
+
+    return 1 + len(findobj(Text))
 
 
 def _write_all(files: Sequence[tuple[Any, Path, str]]) -> None:
