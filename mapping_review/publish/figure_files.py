@@ -3,11 +3,12 @@ and written by other processes.
 
 - :func:`redraw` keeps a digest per figure (its data, the drawing code, matplotlib's version) and draws
   it only when that changed or a file is missing.
-- Inside :func:`drawn_together`, the files are written when the block ends, by two forked copies of the
-  process that drew them (each format renders the figure again, so two take half the time).
+- Inside :func:`drawn_together`, the files are written when the block ends, by forked copies of the
+  process that drew them, at the same time: one per figure, or two for one figure's formats (each
+  format renders the figure again).
 - A build starts a *figure process* (:func:`start_drawing_process`) before anything else: matplotlib
   loads there while the build's process extracts or reads the review, and that process later draws the
-  figures and forks the two writers itself. The build's process then does not load matplotlib for them,
+  figures and forks the writers itself. The build's process then does not load matplotlib for them,
   and the writers are copies of that small process, not of the one holding the whole review (their
   memory does not grow with it). It stays, warm, for the next build in the same process and ends with
   it (when that is killed: within a second, or once the figures it is drawing are written). Requests
@@ -41,6 +42,7 @@ from mapping_review.publish.figure_render import FORMATS, forget_box, warm_up, w
 from mapping_review.publish.figure_render import __file__ as RENDER_FILE
 
 Draw = Callable[..., list[Path]]
+File = tuple[Any, Path, str]  # figure, path, format
 
 
 @dataclass
@@ -48,7 +50,7 @@ class _Batch:
     """Figure files to write when the batch ends, figures the figure process is to draw, and the digests to
     record once their files are there."""
 
-    files: list[tuple[Any, Path, str]] = field(default_factory=list)  # figure, path, format
+    files: list[File] = field(default_factory=list)
     requests: list[tuple[Draw, tuple[Any, ...]]] = field(default_factory=list)  # drawing function, arguments
     digests: list[tuple[Path, str, str]] = field(default_factory=list)  # state file, figure name, digest
     sent: list[tuple[Draw, tuple[Any, ...]]] = field(default_factory=list)  # requests the figure process has
@@ -69,7 +71,7 @@ _SENT: list[_Batch] = []  # sent to the figure process (from the main thread onl
 @contextmanager
 def drawn_together(*, wait: bool = True) -> Iterator[None]:
     """Inside, figures are drawn (by the figure process when there is one); their files are written when
-    it ends, by two forked copies of the process that drew them (where forking is safe).
+    it ends, by forked copies of the process that drew them (where forking is safe).
 
     With ``wait=False`` the figures the figure process draws may still be being written when the block
     ends: :func:`finish_figures` waits for them (call it in a ``finally``)."""
@@ -131,56 +133,44 @@ def _finish(batch: _Batch, *, record: bool = True) -> None:
 _COST = {"png": 3, "pdf": 2, "svg": 1}
 
 
-def _cost(item: tuple[Any, Path, str]) -> int:
+def _cost(item: File) -> int:
     return _COST.get(item[2], 2)
 
 
-def _halves(files: Sequence[tuple[Any, Path, str]]) -> tuple[list[tuple[Any, Path, str]], list[tuple[Any, Path, str]]]:
-    """The files split in two of about the same cost, the costliest first, each to the lighter half. With
-    two figures or more, each figure's files stay together, weighted by the text the figure lays out:
-    a process that writes a figure lays it out once for all its formats (:func:`write_to`)."""
-    groups: dict[int, list[tuple[Any, Path, str]]] = {}
+def _parts(files: Sequence[File]) -> list[list[File]]:
+    """The files in parts, each written by a process of its own: with two figures or more a part per
+    figure (the process that writes a figure lays it out once for all its formats, :func:`write_to`);
+    one figure's files in two halves of about the same cost, the costliest first, each to the lighter."""
+    figures: dict[int, list[File]] = {}
     for item in files:
-        groups.setdefault(id(item[0]), []).append(item)
-    if len(groups) < 2:
-        parts = [([item], _cost(item)) for item in files]
-    else:
-        parts = [(group, sum(map(_cost, group)) * _texts(group[0][0])) for group in groups.values()]
-    halves: tuple[list[tuple[Any, Path, str]], list[tuple[Any, Path, str]]] = ([], [])
+        figures.setdefault(id(item[0]), []).append(item)
+    if len(figures) > 1:
+        return list(figures.values())
+    halves: list[list[File]] = [[], []]
     load = [0, 0]
-    for part, cost in sorted(parts, key=lambda p: -p[1]):
+    for item in sorted(files, key=lambda f: -_cost(f)):
         lighter = 0 if load[0] <= load[1] else 1
-        halves[lighter].extend(part)
-        load[lighter] += cost
-    return halves
+        halves[lighter].append(item)
+        load[lighter] += _cost(item)
+    return [half for half in halves if half]
 
 
-def _texts(fig: Any) -> int:
-    """How much text ``fig`` lays out, roughly: its text artists (laying text out is most of writing a file)."""
-    findobj = getattr(fig, "findobj", None)
-    if findobj is None:
-        return 1
-    from matplotlib.text import Text
-
-    return 1 + len(findobj(Text))
-
-
-def _write_all(files: Sequence[tuple[Any, Path, str]]) -> None:
-    """Write the files, where forking is safe by two forked copies of this process at the same time (and
-    the image buffers, which grow with the figures, are never held by this process). A file whose copy
+def _write_all(files: Sequence[File]) -> None:
+    """Write the files, where forking is safe by forked copies of this process at the same time (and the
+    image buffers, which grow with the figures, are never held by this process). A file whose copy
     failed is written here, where the error is reported."""
     if len(files) < 2 or not fork_is_safe():
         for fig, path, fmt in files:
             _write(fig, path, fmt)
         return
-    writers = [(_fork_writer(half), half) for half in _halves(files)]
-    failed = [half for pid, half in writers if pid is None or os.waitpid(pid, 0)[1] != 0]
-    for half in failed:
-        for fig, path, fmt in half:
+    writers = [(_fork_writer(part), part) for part in _parts(files)]
+    failed = [part for pid, part in writers if pid is None or os.waitpid(pid, 0)[1] != 0]
+    for part in failed:
+        for fig, path, fmt in part:
             _write(fig, path, fmt)
 
 
-def _fork_writer(files: Sequence[tuple[Any, Path, str]]) -> int | None:
+def _fork_writer(files: Sequence[File]) -> int | None:
     try:
         pid = os.fork()
     except OSError:  # no process to spare: the files are written here
