@@ -43,11 +43,13 @@ def segment_disagreements(decisions: Sequence[Decision], suggestions: Sequence[S
             settled.add((d.guide, d.segment, d.code))
         else:
             answers.setdefault((d.guide, d.segment, d.code), {})[reviewer] = d.value
-    machine = {(s.guide, s.segment, s.code): s for s in suggestions}
+    open_items = sorted(item for item, given in answers.items() if len(set(given.values())) > 1 and item not in settled)
+    if not open_items:
+        return []
+    machine = {(s.guide, s.segment, s.code): s for s in suggestions}  # only when there is a disagreement to show
     out = []
-    for (guide, segment, code), given in sorted(answers.items()):
-        if len(set(given.values())) < 2 or (guide, segment, code) in settled:
-            continue
+    for guide, segment, code in open_items:
+        given = answers[(guide, segment, code)]
         hit = machine.get((guide, segment, code))
         out.append(Disagreement(guide, code, dict(sorted(given.items())), hit is not None, int(hit is not None),
                                 level="segment", segment=segment, page=hit.page if hit else 0,
