@@ -81,10 +81,14 @@ def scored(devset: Devset, coded: dict[str, list[Suggestion]], index: LabelIndex
     keys = devset.keys(part)
     if rules_only:
         return {k: coded[k] for k in keys}
-    if part == "test":
+    if part in ("test", "probe"):
         model = shipped_model()
         if model is None:
             msg = "no shipped evidence model; run benchmarks/train_evidence.py first"
+            raise SystemExit(msg)
+        seen = sorted(set(keys) & set(model.meta.get("trained_on", [])))
+        if seen:
+            msg = f"the shipped evidence model learnt from {', '.join(seen)}: its {part} figures would be in-sample"
             raise SystemExit(msg)
         return {k: model.score(coded[k]) for k in keys}
     definitions = code_definitions(devset.codebook)
@@ -130,7 +134,7 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
     targets = [(g, u, c) for (g, u, c), lab in index.items() if g in keys and lab.supports and lab.origin == "reader"]
     truth_keys = [(g, c.id) for g in keys for c in codebook.codes]
     return {
-        "part": part if part == "test" or rules_only else f"{part} (held out by {hold_out})", "guides": keys,
+        "part": part if part != "dev" or rules_only else f"{part} (held out by {hold_out})", "guides": keys,
         "labels": status, "p1": p1, "p3": p3, "p3_near": p3_near,
         "p1_strong": precision_at(1, ranked, strong, index), "p1_weak": precision_at(1, ranked, weak, index),
         "ranked": ranked, "index": index,
@@ -231,7 +235,8 @@ def write_errors(path: Path, devset: Devset, results: Sequence[dict[str, object]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["dev", "test", "all"], default="all")
+    parser.add_argument("--part", choices=["dev", "test", "probe", "all"], default="all",
+                        help="all: the development part, the test part and the probe guides")
     parser.add_argument("--todo", type=Path, default=None, help="write unlabelled top-3 passages to this CSV")
     parser.add_argument("--errors", type=Path, default=None,
                         help="write the development part's present codes whose best passage is not evidence to this CSV")
@@ -245,7 +250,11 @@ def main() -> None:
     start = time.perf_counter()
     devset = load_devset()
     coder = RuleCoder(devset.codebook, load_nlp("blank"))
-    parts = ["dev", "test"] if args.part == "all" else [args.part]
+    parts = ["dev", "test", "probe"] if args.part == "all" else [args.part]
+    if args.training_guides and "probe" in parts:
+        if args.part == "probe":
+            parser.error("--training-guides learns from the probe guides: their figures would be in-sample")
+        parts.remove("probe")
     more = ["train"] if args.training_guides else []
     coded = {k: coder.code_segments(devset.segments[k]) for part in {*parts, "dev", *more} for k in devset.keys(part)}
     holds = [h for h in args.hold_out.split(",") if h in ("family", "guide")] or ["family"]

@@ -38,7 +38,7 @@ class SplitGuide:
     file: str
     part: str  # dev | train | test
     family: str
-    reader_sheet: str  # "" for a training guide
+    reader_sheet: str  # "" for a training guide that is not a probe
 
 
 @dataclass
@@ -50,6 +50,9 @@ class Devset:
     truth: dict[tuple[str, str], bool] = field(default_factory=dict)  # reader sheets: (guide, code) -> present
 
     def keys(self, part: str | None = None) -> list[str]:
+        """The guides of ``part`` (all when None); ``probe``: the training guides that have a reader sheet."""
+        if part == "probe":
+            return [g.key for g in self.guides if g.part == "train" and g.reader_sheet]
         return [g.key for g in self.guides if part in (None, g.part)]
 
     def training_keys(self, *, training_guides: bool = False) -> list[str]:

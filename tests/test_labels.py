@@ -156,9 +156,11 @@ def test_split_is_fixed_and_keeps_families_together():
         families.setdefault(g["family"], set()).add(g["part"])
     assert all(len(p) == 1 for p in families.values())
     assert all(Path(g["file"]).suffix == ".pdf" for g in split)
-    # a guide is measured (dev, test) with a reader sheet, or only trains the classifier (train) without one
+    # a guide is measured (dev, test) with a reader sheet; a training guide may have one (a probe guide)
     assert set(parts.values()) == {"dev", "test", "train"}
-    assert all(bool(g.get("reader_sheet")) == (g["part"] != "train") for g in split)
+    assert all(g.get("reader_sheet") for g in split if g["part"] != "train")
+    assert any(g.get("reader_sheet") for g in split if g["part"] == "train")
+    assert any(not g.get("reader_sheet") for g in split if g["part"] == "train")
 
 
 def test_training_guides_train_the_classifier_only_when_asked_and_a_test_guide_never(monkeypatch):
@@ -170,4 +172,31 @@ def test_training_guides_train_the_classifier_only_when_asked_and_a_test_guide_n
     part = {g.key: g.part for g in split}
     assert {part[k] for k in devset.training_keys()} == {"dev"}
     assert {part[k] for k in devset.training_keys(training_guides=True)} == {"dev", "train"}
-    assert not [g for g in split if g.part == "train" and g.reader_sheet]
+    # the probe guides are training guides with a reader sheet, never a development or test guide
+    probe = devset.keys("probe")
+    assert probe and {part[k] for k in probe} == {"train"}
+    assert all(g.reader_sheet for g in split if g.key in probe)
+    assert len(probe) < len(devset.keys("train"))
+
+
+def test_probe_figures_refuse_a_model_that_learnt_from_the_probe_guides(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import coding_quality
+    from devset import Devset, load_split
+
+    devset = Devset(codebook=None, guides=load_split())  # type: ignore[arg-type]
+    probe = devset.keys("probe")
+
+    class Model:
+        def __init__(self, trained_on):
+            self.meta = {"trained_on": trained_on}
+
+        def score(self, suggestions):
+            return list(suggestions)
+
+    coded = {k: [] for k in probe}
+    monkeypatch.setattr(coding_quality, "shipped_model", lambda: Model(devset.keys("dev")))
+    assert coding_quality.scored(devset, coded, {}, "probe", False) == coded  # scored by the shipped model
+    monkeypatch.setattr(coding_quality, "shipped_model", lambda: Model([*devset.keys("dev"), probe[0]]))
+    with pytest.raises(SystemExit, match=f"learnt from {probe[0]}: its probe figures would be in-sample"):
+        coding_quality.scored(devset, coded, {}, "probe", False)
