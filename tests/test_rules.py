@@ -60,6 +60,25 @@ def test_multi_word_phrases_match_other_inflections_and_wording_variants():
     assert "methods/causal_understanding" in codes_of(out, segs[2].id)
 
 
+def test_wording_of_guides_the_codebook_was_not_written_from():
+    # round 7: general forms readers found in the probe guides, each as weak evidence
+    segs = [sentence("Consider telerehabilitation instead of, or as well as, face-to-face therapy.", n=1),
+            sentence("Refer adults who would like to live independently for home adaptations.", n=2),
+            sentence("Record the review and share the information with the person's permission.", n=3),
+            sentence("Agree the frequency of review with the person and how often they will be seen.", n=4),
+            sentence("Offer cognitive behavioural techniques to help with fatigue.", n=5),
+            sentence("Ask the person if they are experiencing fatigue or a change in their energy.", n=6),
+            sentence("Start the new treatment only with their permission.", n=7)]
+    out = coder().code_segments(segs)
+    for seg, code in [(segs[0], "modality/video"), (segs[1], "support/housing"),
+                      (segs[2], "professional_norms/privacy"), (segs[3], "methods/time_management"),
+                      (segs[4], "redirect_client"), (segs[5], "therapist_qualities/show_interest")]:
+        assert code in codes_of(out, seg.id), (code, seg.text)
+        assert next(s for s in out if s.segment == seg.id and s.code == code).weight == 0.5
+    # consent to share information is privacy; a permission for treatment is not
+    assert "professional_norms/privacy" not in codes_of(out, segs[6].id)
+
+
 def test_token_pattern_matches_session_counts():
     seg = sentence("Offer 8 to 12 sessions of cognitive therapy.", n=1)
     out = coder().code_segments([seg])
