@@ -12,7 +12,12 @@ Precision at 1 counts the best passage of every code the machine says is present
 decided by a strong passage (whose best passage is shown first as evidence) and those decided on weak
 evidence only (marked so by ``decide.v3``) are reported apart; the weak ones stay in the headline.
 
-Usage: python benchmarks/coding_quality.py [--part dev|test|all] [--hold-out family,guide] [--todo FILE]
+Probe guides (``--part probe``) are training guides with a reader sheet that neither the codebook nor
+the shipped classifier was made from: scored by the shipped model (refused if it learnt from them),
+they show how the machine does on wording it has not seen. They are development figures: the decision
+rule and some wording were chosen looking at them.
+
+Usage: python benchmarks/coding_quality.py [--part dev|test|probe|all] [--hold-out family,guide] [--todo FILE]
        [--errors FILE] [--rules-only]
 """
 
