@@ -422,3 +422,20 @@ def test_figures_sent_ahead_are_waited_for_when_the_other_outputs_fail(project, 
     assert len(figure_bytes(project)) == 9
     digests = json.loads((project.cache_dir / "figures.json").read_text())
     assert sorted(digests) == ["coverage", "heatmap", "network"]  # recorded once their files were there
+
+
+def test_the_classifier_digest_is_worked_out_once_per_model(monkeypatch):
+    from dataclasses import replace
+
+    from mapping_review.coding import stage
+    from mapping_review.coding.evidence import EvidenceModel, shipped_model
+
+    model = shipped_model()
+    calls = []
+    real = EvidenceModel.to_dict
+    monkeypatch.setattr(EvidenceModel, "to_dict", lambda self: calls.append(self) or real(self))
+    first = stage.shipped_model_digest(model)
+    assert stage.shipped_model_digest(model) == first and len(calls) <= 1  # asked twice, digested at most once
+    other = replace(model, intercept=model.intercept + 1.0)
+    assert stage.shipped_model_digest(other) != first  # another model is digested, not taken for the last one
+    assert stage.shipped_model_digest(model) == first and stage.shipped_model_digest(None) == ""

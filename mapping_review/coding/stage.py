@@ -59,11 +59,19 @@ def evidence_model(project: Project) -> tuple[EvidenceModel | None, str]:
     return model, shipped_model_digest(model)
 
 
+_MODEL_DIGEST: list[tuple[EvidenceModel, str]] = []  # the last model digested (the shipped one is loaded once)
+
+
 def shipped_model_digest(model: EvidenceModel | None) -> str:
-    """The digest the coding stage stamps for the shipped classifier (empty when there is none)."""
+    """The digest the coding stage stamps for the shipped classifier (empty when there is none), worked out
+    once per model object: a build asks for it more than once."""
     if model is None:
         return ""
-    return hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+    if _MODEL_DIGEST and _MODEL_DIGEST[0][0] is model:
+        return _MODEL_DIGEST[0][1]
+    digest = hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+    _MODEL_DIGEST[:] = [(model, digest)]
+    return digest
 
 
 def segments_digest(text: str) -> str:
