@@ -1,5 +1,10 @@
 """What is not coded, or is coded once: by what the text is, not by which guide it comes from."""
 
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from mapping_review.coding.hygiene import (
     blank_glyphs,
     first_occurrences,
@@ -75,3 +80,39 @@ def test_a_repeated_passage_is_kept_once_outside_the_appendix():
              ("Ask directly about thoughts  of suicide. [2009, amended 2022]", ("Chapter 9",)),
              ("Offer a follow-up.", ("Chapter 4",))]
     assert first_occurrences(items) == [True, False, True, False, True]
+
+
+def test_every_strong_licence_alternative_has_a_literal_the_quick_check_looks_for():
+    from mapping_review.coding import hygiene
+
+    literals = hygiene._LICENCE_STRONG_WORDS.pattern.split("|")
+    for alternative in hygiene._LICENCE_STRONG.pattern.split("|"):
+        assert any(lit in alternative for lit in literals), alternative
+
+
+# the boilerplate test as it was before the quick checks (one contact pattern, the reference first)
+_OLD_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.]+|\bhttps?://|\bwww\.[\w-]+\.|\b(tel|fax|telephone|phone)\s*[:.]?\s*\+?\d", re.IGNORECASE)
+
+
+def _old_is_boilerplate(text):
+    from mapping_review.coding import hygiene
+
+    if hygiene._LICENCE_STRONG.search(text) or _OLD_CONTACT.search(text):
+        return True
+    if len(hygiene._LICENCE_WEAK.findall(text)) >= 2:
+        return True
+    return bool(hygiene._REFERENCE.search(text) and hygiene._YEAR.search(text))
+
+
+_PIECES = ["©", "(C) 2019", "(c)2020", "All Rights Reserved", "ıSBN 978", "ISSN", "CC BY-NC-SA", "cc by",
+           "Creative Commons", "without warranty", "e-mail: help@who.int", "a@b", "@", "https://x.org",
+           "WWW.nice.org.uk", "Tel: +44 20", "fax 0123", "phone", "hotel", "Smith et al. (2019)", "Journal",
+           "12(3), 45-67", "2019", "doi", "licence", "permission", "reproduced", "Offer CBT", "to the person", " ",
+           ".", "ſ", "K"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=8))
+def test_the_quick_checks_leave_the_boilerplate_test_as_it_was(pieces):
+    text = " ".join(pieces)
+    assert is_boilerplate(text) == _old_is_boilerplate(text)

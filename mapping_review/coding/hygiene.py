@@ -43,9 +43,14 @@ _LICENCE_WEAK = ci(
     r"\b(licen[cs]e[ds]?|copyright|reproduc(e|ed|tion)|translat(e|ion)|endorse[sd]?|disclaimer|publisher|"
     r"non-?commercial|adapt the work|distribut(e|ed|ion)|permission)\b",
 )
-_CONTACT = ci(
-    r"[\w.+-]+@[\w-]+\.[\w.]+|\bhttps?://|\bwww\.[\w-]+\.|\b(tel|fax|telephone|phone)\s*[:.]?\s*\+?\d",
+# A literal of every alternative of _LICENCE_STRONG, matched alike: where none is, that cannot match, so
+# it is only run where one is (most sentences have none, and it is slow to rule out)
+_LICENCE_STRONG_WORDS = ci(
+    r"©|\(c\)|all rights reserved|creative commons|isbn|issn|without warranty|omissions excepted"
+    r"|proprietary products|notice of rights|cc by",
 )
+_EMAIL = ci(r"[\w.+-]+@[\w-]+\.[\w.]+")  # tried only where there is an "@" (at every word it backtracks)
+_CONTACT = ci(r"\bhttps?://|\bwww\.[\w-]+\.|\b(tel|fax|telephone|phone)\s*[:.]?\s*\+?\d")
 _REFERENCE = ci(
     r"\bet al\b\.?|\[online\]|\b(journal|proceedings|press|publishing|university press)\b|\b\d{1,4}\s?[:(]\s?\d+"
     r"[–-]\d+\b|\b\d+\s?\(\d+\),?\s?\d+[–-]\d+|\bdoi\b|\bvol\.\s?\d",
@@ -69,11 +74,13 @@ def n_words(text: str) -> int:
 
 def is_boilerplate(text: str) -> bool:
     """Licence, copyright, publisher and contact text, and reference-list entries."""
-    if _LICENCE_STRONG.search(text) or _CONTACT.search(text):
+    if _LICENCE_STRONG_WORDS.search(text) and _LICENCE_STRONG.search(text):
+        return True
+    if ("@" in text and _EMAIL.search(text)) or _CONTACT.search(text):
         return True
     if len(_LICENCE_WEAK.findall(text)) >= 2:
         return True
-    return bool(_REFERENCE.search(text) and _YEAR.search(text))
+    return bool(_YEAR.search(text) and _REFERENCE.search(text))  # few sentences have a year: it goes first
 
 
 def not_coded(text: str, *, heading: bool = False) -> str | None:
