@@ -1,5 +1,8 @@
 """Cues for who acts, what kind of sentence it is and where it stands."""
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from mapping_review.coding.cues import CUE_NAMES, sentence_cues
 
 
@@ -48,3 +51,38 @@ def test_where_it_stands():
 def test_every_cue_is_named_and_numeric():
     cues = sentence_cues("Anything at all.", ())
     assert tuple(cues) == CUE_NAMES and all(isinstance(v, float) for v in cues.values())
+
+
+_WORDS = ["Offer", "ASK", "you", "should", "Staff", "must", "the person", "İs", "ıs", "ſhould", "\u212aeep", "evidence",
+          "e.g.", "Notice", "see the NICE", "do not", "don't", "What", "is", "feels sad", "café", "Über", "’", "-", ".",
+          "sessions", "trained in", "this guideline covers", "download", "%", " ", "  ", "\n"]
+
+
+@given(st.lists(st.sampled_from(_WORDS), max_size=10), st.sampled_from(["", " ", "1.2 ", "• "]))
+def test_caseless_patterns_find_what_ignorecase_finds(words, lead):
+    import re
+
+    from mapping_review.coding import cues
+    from mapping_review.coding.hygiene import Caseless, lowered
+
+    text = lead + " ".join(words)
+    low = lowered(text)
+    patterns = [p for p in vars(cues).values() if isinstance(p, Caseless)]
+    assert len(patterns) >= 17
+    for p in patterns:
+        for how in ("search", "match"):
+            mine, theirs = getattr(p, how)(text, low), getattr(re.compile(p.pattern, re.IGNORECASE), how)(text)
+            assert (mine and mine.span()) == (theirs and theirs.span()), (p.pattern[:40], how, text)
+
+
+def test_lowered_text_is_refused_where_ignorecase_folds_otherwise():
+    import pytest
+
+    from mapping_review.coding.hygiene import Caseless, lowered
+
+    assert lowered("Offer CBT \u212a") == "offer cbt k"
+    for odd in ("\u0130", "\u0131", "\u017f"):
+        assert lowered(f"Offer {odd}t") is None
+    assert Caseless(r"\bsh(ould|all)\b").search("You SHALL", lowered("You SHALL"))
+    with pytest.raises(ValueError, match="lower-case ASCII"):
+        Caseless(r"\bOffer\b")

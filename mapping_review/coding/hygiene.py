@@ -24,6 +24,39 @@ def ci(*parts: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.IGNORECASE)
 
 
+# The characters that ``re.IGNORECASE`` matches with an ASCII letter other than by lower-casing them
+# (dotless i, long s), or that lower-case to two characters (dotted capital I).
+_FOLDED_OTHERWISE = ("\u0130", "\u0131", "\u017f")
+
+
+def lowered(text: str) -> str | None:
+    """``text`` lower-cased, where a lower-case pattern finds in it what the pattern with ``re.IGNORECASE``
+    finds in ``text`` (at the same offsets); None where it may not."""
+    return None if any(c in text for c in _FOLDED_OTHERWISE) else text.lower()
+
+
+class Caseless:
+    """A case-insensitive pattern (lower-case ASCII) searched in the :func:`lowered` text where there is
+    one - the same answers, at about a third of the cost of ``re.IGNORECASE`` - and with the flag where
+    there is not."""
+
+    def __init__(self, *parts: str) -> None:
+        pattern = "".join(parts)
+        if not pattern.isascii() or pattern != pattern.lower():
+            msg = f"a caseless pattern is written in lower-case ASCII: {pattern[:60]!r}"
+            raise ValueError(msg)
+        self.pattern = pattern
+        self.lower_case = re.compile(pattern)
+        self.ignore_case = re.compile(pattern, re.IGNORECASE)
+
+    def search(self, text: str, low: str | None) -> re.Match[str] | None:
+        """Search ``text``, whose :func:`lowered` form is ``low``."""
+        return self.lower_case.search(low) if low is not None else self.ignore_case.search(text)
+
+    def match(self, text: str, low: str | None) -> re.Match[str] | None:
+        return self.lower_case.match(low) if low is not None else self.ignore_case.match(text)
+
+
 MIN_WORDS = 4  # body text shorter than this is a fragment (a list stub, a label, a number)
 MIN_HEADING_WORDS = 2  # a heading of one word is a bare topic name
 
