@@ -206,14 +206,31 @@ def _belongs_to_previous(previous: str, text: str) -> bool:
     )
 
 
-def _sentence_spans(nlp: Language, texts: list[str]) -> list[list[tuple[int, int]]]:
+def _sentence_spans(nlp: Language, texts: list[str], *, quick: bool = True) -> list[list[tuple[int, int]]]:
+    """Each text's sentences as (start, end) offsets. With ``quick``, a text spaCy's sentencizer would leave
+    whole is not run through the pipeline: it starts a sentence only after a token that is one of its
+    punctuation marks, so a text with none of them before its last character is one sentence."""
     from mapping_review.segment.nlp import sentence_pipes
 
-    out = []
-    with nlp.select_pipes(enable=sentence_pipes(nlp)):
+    pipes = sentence_pipes(nlp)
+    marks: set[str] | None = None
+    if quick and pipes == ["sentencizer"]:
+        marks = getattr(nlp.get_pipe("sentencizer"), "punct_chars", None)
+    out: list[list[tuple[int, int]]] = []
+    rest: list[int] = []
+    for i, whole in enumerate(texts):
+        text = whole.strip()
+        if marks is not None and marks.isdisjoint(text[:-1]):
+            start = len(whole) - len(whole.lstrip())
+            out.append([(start, start + len(text))] if text else [])
+        else:
+            out.append([])
+            rest.append(i)
+    with nlp.select_pipes(enable=pipes):
         # a doc's text is the text it was made from: sliced from that, not joined again from its tokens
-        for whole, doc in zip(texts, nlp.pipe(texts, batch_size=256)):
-            spans: list[tuple[int, int]] = []
+        for i, doc in zip(rest, nlp.pipe([texts[i] for i in rest], batch_size=256)):
+            whole = texts[i]
+            spans = out[i]
             for sent in doc.sents:
                 raw = whole[sent.start_char : sent.end_char]
                 text = raw.strip()
@@ -225,7 +242,6 @@ def _sentence_spans(nlp: Language, texts: list[str]) -> list[list[tuple[int, int
                     spans[-1] = (spans[-1][0], end)
                 else:
                     spans.append((start, end))
-            out.append(spans)
     return out
 
 
