@@ -161,3 +161,26 @@ def test_a_model_without_prototypes_still_loads_and_scores(tmp_path):
     assert older.prototypes == {} and 0 < older.probability(s) < 1
     assert older.probability(s) != pytest.approx(model.probability(s), abs=1e-6)  # the prototypes count
     assert prototypes_of([], model) == {}
+
+
+def test_the_order_of_the_features_does_not_depend_on_string_hashing():
+    # the order of the features is the order their weights are added in: a set's order would change the
+    # scores' last digits from one process to the next
+    import os
+    import subprocess
+    import sys
+
+    program = (
+        "from mapping_review.coding.evidence import other_features\n"
+        "from mapping_review.coding.suggestions import Suggestion\n"
+        "s = Suggestion(guide='g', code='alliance', segment='g:1:1', page=1,\n"
+        "    section=('Care of people with depression', 'Working with families and carers of people'),\n"
+        "    quote='Practitioners should build a trusting therapeutic relationship with families, carers and '\n"
+        "          'advocates, and review progress with each person regularly during treatment sessions.',\n"
+        "    match='therapeutic relationship', match_start=45, match_end=69, score=1.0, coder='rules.v3',\n"
+        "    text_hash='x')\n"
+        "print(list(other_features(s)))\n"
+    )
+    orders = {subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3", "4")}
+    assert len(orders) == 1 and "cw:alliance|trusting" in next(iter(orders))

@@ -116,13 +116,13 @@ def other_features(s: Suggestion, definitions: dict[str, dict[str, int]] | None 
     it, the rule coder's view, the cues and the headings."""
     feats = {f"code:{s.code}": 1.0}
     heading = s.section[-1] if s.section else ""
-    for w in set(content_words(heading)):
+    for w in _distinct(tuple(content_words(heading))):
         feats[f"ch:{s.code}|{w}"] = 0.3
     if density is not None:
         feats["dens_section"] = math.log1p(max(density.by_section.get((s.guide, s.code, s.section), 1) - 1, 0))
         feats["dens_chapter"] = math.log1p(max(density.by_chapter.get((s.guide, s.code, s.section[:2]), 1) - 1, 0))
         feats["dens_guide"] = math.log1p(density.by_code.get((s.guide, s.code), 1)) / 3
-    for w in set(content_words(s.quote)):
+    for w in _distinct(tuple(content_words(s.quote))):
         feats[f"cw:{s.code}|{w}"] = 0.3
     if definitions is not None and s.code in definitions:
         sim = definition_similarity(s.quote, definitions[s.code])
@@ -144,11 +144,21 @@ def other_features(s: Suggestion, definitions: dict[str, dict[str, int]] | None 
         feats[f"wa:{w}"] = 0.5
         feats[f"wc:{s.code}|{w}"] = 0.5
     inner = s.section[-1] if s.section else ""
-    for w in set(words(inner)):
+    inner_words = _distinct(tuple(words(inner)))
+    for w in inner_words:
         feats[f"h:{w}"] = 1.0
-    for w in set(words(" ".join(s.section[:-1]))) - set(words(inner)):
-        feats[f"p:{w}"] = 0.5
+    for w in _distinct(tuple(words(" ".join(s.section[:-1])))):
+        if w not in inner_words:
+            feats[f"p:{w}"] = 0.5
     return feats
+
+
+@lru_cache(maxsize=256)
+def _distinct(items: tuple[str, ...]) -> dict[str, None]:
+    """``items`` once each, in the order they first come: a set's order changes from one process to the
+    next (string hashing is salted), and the order of the features is the order their weights are added
+    in, so the scores would too, in their last digits."""
+    return dict.fromkeys(items)
 
 
 WINDOW = 3  # words either side of the matched words that are features of their own
