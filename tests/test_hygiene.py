@@ -100,7 +100,7 @@ def _old_is_boilerplate(text):
 
     if hygiene._LICENCE_STRONG.search(text) or _OLD_CONTACT.search(text):
         return True
-    if len(hygiene._LICENCE_WEAK.findall(text)) >= 2:
+    if len(hygiene._LICENCE_WEAK.ignore_case.findall(text)) >= 2:
         return True
     return bool(hygiene._REFERENCE.search(text) and hygiene._YEAR.search(text))
 
@@ -116,3 +116,15 @@ _PIECES = ["©", "(C) 2019", "(c)2020", "All Rights Reserved", "ıSBN 978", "ISS
 def test_the_quick_checks_leave_the_boilerplate_test_as_it_was(pieces):
     text = " ".join(pieces)
     assert is_boilerplate(text) == _old_is_boilerplate(text)
+
+
+def test_a_caseless_pattern_may_hold_symbols_but_no_other_letters_than_lower_case_ascii():
+    import pytest
+
+    from mapping_review.coding.hygiene import Caseless, lowered
+
+    text = "© WHO 2013. Some Rights Reserved – CC BY"
+    assert Caseless(r"©|rights reserved\b").count(text, lowered(text)) == 2
+    for bad in (r"\bcafé\b", r"\bWHO\b"):
+        with pytest.raises(ValueError, match="lower-case ASCII letters"):
+            Caseless(bad)
