@@ -149,3 +149,19 @@ def test_lower_same_length_keeps_a_word_final_capital_sigma_a_sigma():
     assert "ΟΔΟΣ".lower() == "οδος"  # the whole text: a final sigma
     assert _lower_same_length("ΟΔΟΣ é") == "οδοσ é"
     assert _lower_same_length("İstanbul Éire") == "İstanbul éire"  # İ lower-cases to two characters: kept
+
+
+def test_the_token_matcher_runs_only_where_a_word_every_pattern_needs_is():
+    from mapping_review.coding.rules import _required_words
+
+    patterns = [[{"LIKE_NUM": True}, {"LOWER": {"IN": ["to", "or"]}, "OP": "?"}, {"LOWER": {"IN": ["session", "sessions"]}}],
+                [{"LEMMA": "build"}, {"IS_ALPHA": True, "OP": "*"}, {"ORTH": "Rapport", "OP": "+"}]]
+    assert _required_words(patterns) == {"session", "sessions", "rapport"}  # optional words are not needed
+    assert _required_words([*patterns, [{"LIKE_NUM": True}, {"LOWER": {"NOT_IN": ["."]}}]]) is None
+    c = coder()
+    assert c.token_words is not None  # the shipped codebook's token patterns all need a word
+    segs = [sentence("Offer 8 to 12 sessions of cognitive therapy.", n=1),
+            sentence("Build and keep good rapport with the person.", n=2)]
+    out = c.code_segments(segs)
+    assert "methods/time_management" in codes_of(out, segs[0].id)  # the matcher ran where "sessions" is
+    assert "therapeutic_alliance" in codes_of(out, segs[1].id)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 
@@ -32,6 +33,31 @@ __all__ = ["CODER", "RuleCoder", "Suggestion", "text_hash"]
 EXTRA_TERM_BONUS = 0.25  # per further distinct matched term
 MAX_BONUS = 1.5  # the score never exceeds this multiple of the weight
 SHORT_FRAGMENT = 6  # words: a shorter unit (a list entry, a title) scores half
+
+
+def _required_words(patterns: Iterable[Sequence[dict[str, Any]]]) -> frozenset[str] | None:
+    """Lower-case words one of which every token pattern needs (each pattern's first token that must be
+    there and is a given word or one of a list of words); None when a pattern needs no such word. A unit
+    holding none of them cannot match: spaCy's Matcher, which makes a Python object of every token it
+    looks at, need not run on it."""
+    words: set[str] = set()
+    for pattern in patterns:
+        needed = next((_words_of(spec) for spec in pattern if spec.get("OP", "1") in ("1", "+") and _words_of(spec)),
+                      None)
+        if needed is None:
+            return None
+        words |= needed
+    return frozenset(words)
+
+
+def _words_of(spec: dict[str, Any]) -> set[str] | None:
+    for key in ("LOWER", "ORTH", "TEXT"):
+        value = spec.get(key)
+        if isinstance(value, str):
+            return {value.lower()}
+        if isinstance(value, dict) and set(value) == {"IN"} and all(isinstance(v, str) for v in value["IN"]):
+            return {v.lower() for v in value["IN"]}
+    return None
 
 
 def _occurrences(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
@@ -87,6 +113,8 @@ class RuleCoder:
                 if p.tokens:
                     self.tokens.add(name, [list(t) for t in p.tokens])
         self.skip = tuple(s.lower() for s in codebook.model.skip_sections)
+        needed = _required_words(t for code in codebook.codes for p in code.patterns for t in p.tokens)
+        self.token_words = None if needed is None else frozenset(nlp.vocab.strings.add(w) for w in needed)
 
     def _lemmatised(self, texts: Sequence[str]) -> Iterable[Any]:
         """Docs of ``texts`` with lemmas. A lookup lemmatizer knows only lower-case forms ("Building" stays
@@ -116,6 +144,9 @@ class RuleCoder:
         for seg, doc in zip(units, self._lemmatised([blank_glyphs(u.text) for u in units])):
             found: dict[str, list[tuple[str, int, int]]] = {}
             for matcher in (m for m in (self.lower, self.lemma, self.tokens) if len(m)):
+                if matcher is self.tokens and self.token_words is not None \
+                        and self.token_words.isdisjoint(doc.to_array(LOWER).tolist()):
+                    continue
                 for match_id, start, end in matcher(doc):
                     span = doc[start:end]
                     group = self.nlp.vocab.strings[match_id]
