@@ -439,3 +439,19 @@ def test_the_classifier_digest_is_worked_out_once_per_model(monkeypatch):
     other = replace(model, intercept=model.intercept + 1.0)
     assert stage.shipped_model_digest(other) != first  # another model is digested, not taken for the last one
     assert stage.shipped_model_digest(model) == first and stage.shipped_model_digest(None) == ""
+
+
+def test_a_figure_saved_again_under_the_same_name_is_written_once_the_last_asked_for(monkeypatch, tmp_path):
+    # writers run at the same time: two writing one path would race, so only the figure asked for last goes
+    a, b, c = object(), object(), object()
+    files = [(a, tmp_path / "x.png", "png"), (a, tmp_path / "x.pdf", "pdf"), (b, tmp_path / "x.png", "png"),
+             (b, tmp_path / "x.pdf", "pdf"), (c, tmp_path / "y.png", "png")]
+    parts = []
+    written = []
+    monkeypatch.setattr(figure_files, "fork_is_safe", lambda: True)
+    monkeypatch.setattr(figure_files, "_fork_writer", lambda part: parts.append(part))  # None: written here
+    monkeypatch.setattr(figure_files, "_write", lambda fig, path, fmt: written.append((fig, path.name)))
+    figure_files._write_all(files)
+    paths = [f[1] for part in parts for f in part]
+    assert sorted(p.name for p in paths) == ["x.pdf", "x.png", "y.png"]  # each path in one writer only
+    assert sorted(written, key=lambda w: w[1]) == [(b, "x.pdf"), (b, "x.png"), (c, "y.png")]

@@ -158,6 +158,10 @@ def test_the_token_matcher_runs_only_where_a_word_every_pattern_needs_is():
                 [{"LEMMA": "build"}, {"IS_ALPHA": True, "OP": "*"}, {"ORTH": "Rapport", "OP": "+"}]]
     assert _required_words(patterns) == {"session", "sessions", "rapport"}  # optional words are not needed
     assert _required_words([*patterns, [{"LIKE_NUM": True}, {"LOWER": {"NOT_IN": ["."]}}]]) is None
+    # spaCy reads keys in any case: a lower-case "op" still makes a token optional, and its word unneeded
+    assert _required_words([[{"LOWER": "fortnightly", "op": "?"}, {"lower": {"in": ["Appointments"]}}]]) \
+        == {"appointments"}
+    assert _required_words([[{"LOWER": "fortnightly", "op": "?"}, {"IS_ALPHA": True}]]) is None
     c = coder()
     assert c.token_words is not None  # the shipped codebook's token patterns all need a word
     segs = [sentence("Offer 8 to 12 sessions of cognitive therapy.", n=1),

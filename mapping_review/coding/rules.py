@@ -42,8 +42,8 @@ def _required_words(patterns: Iterable[Sequence[dict[str, Any]]]) -> frozenset[s
     looks at, need not run on it."""
     words: set[str] = set()
     for pattern in patterns:
-        needed = next((_words_of(spec) for spec in pattern if spec.get("OP", "1") in ("1", "+") and _words_of(spec)),
-                      None)
+        specs = [{str(k).upper(): v for k, v in spec.items()} for spec in pattern]  # spaCy's keys are any case
+        needed = next((w for spec in specs if spec.get("OP", "1") in ("1", "+") and (w := _words_of(spec))), None)
         if needed is None:
             return None
         words |= needed
@@ -51,12 +51,15 @@ def _required_words(patterns: Iterable[Sequence[dict[str, Any]]]) -> frozenset[s
 
 
 def _words_of(spec: dict[str, Any]) -> set[str] | None:
+    """The words a token spec (upper-case keys) allows, when it names them; None otherwise."""
     for key in ("LOWER", "ORTH", "TEXT"):
         value = spec.get(key)
         if isinstance(value, str):
             return {value.lower()}
-        if isinstance(value, dict) and set(value) == {"IN"} and all(isinstance(v, str) for v in value["IN"]):
-            return {v.lower() for v in value["IN"]}
+        if isinstance(value, dict) and [str(k).upper() for k in value] == ["IN"]:
+            options = next(iter(value.values()))
+            if isinstance(options, list) and options and all(isinstance(v, str) for v in options):
+                return {v.lower() for v in options}
     return None
 
 

@@ -64,11 +64,13 @@ _MODEL_DIGEST: list[tuple[EvidenceModel, str]] = []  # the last model digested (
 
 def shipped_model_digest(model: EvidenceModel | None) -> str:
     """The digest the coding stage stamps for the shipped classifier (empty when there is none), worked out
-    once per model object: a build asks for it more than once."""
+    once per model object: a build asks for it more than once. Models are frozen: one changed in place
+    would keep its first digest."""
     if model is None:
         return ""
-    if _MODEL_DIGEST and _MODEL_DIGEST[0][0] is model:
-        return _MODEL_DIGEST[0][1]
+    last = _MODEL_DIGEST[-1] if _MODEL_DIGEST else None  # read once: another thread may replace it
+    if last is not None and last[0] is model:
+        return last[1]
     digest = hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
     _MODEL_DIGEST[:] = [(model, digest)]
     return digest

@@ -159,6 +159,7 @@ def _write_all(files: Sequence[File]) -> None:
     """Write the files, where forking is safe by forked copies of this process at the same time (and the
     image buffers, which grow with the figures, are never held by this process). A file whose copy
     failed is written here, where the error is reported."""
+    files = list({path: (fig, path, fmt) for fig, path, fmt in files}.values())  # a path saved again: the last wins
     if len(files) < 2 or not fork_is_safe():
         for fig, path, fmt in files:
             _write(fig, path, fmt)

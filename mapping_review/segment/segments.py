@@ -216,6 +216,8 @@ def _sentence_spans(nlp: Language, texts: list[str], *, quick: bool = True) -> l
     marks: set[str] | None = None
     if quick and pipes == ["sentencizer"]:
         marks = getattr(nlp.get_pipe("sentencizer"), "punct_chars", None)
+        if marks is not None and any(len(mark) != 1 for mark in marks):
+            marks = None  # a mark of several characters ("...") is found by its token, not a character
     out: list[list[tuple[int, int]]] = []
     rest: list[int] = []
     for i, whole in enumerate(texts):
