@@ -152,7 +152,7 @@ def _text_cues(text: str, role: str, heading: bool) -> tuple[dict[str, float], d
         "imperative": float(bool(_IMPERATIVE.match(body, low))),
         "helper_modal": float(bool(_HELPER.search(body, low))),
         "client_subject": float(bool(_CLIENT_SUBJECT.match(body, low))),
-        "first_person": float(bool(_FIRST_PERSON.search(body.lower()))),
+        "first_person": float(bool(_FIRST_PERSON.search(body.lower() if low is None else low))),
         "author": float(bool(_AUTHOR.search(body, low))),
         "evidence": float(bool(_EVIDENCE.search(body, low))),
         "modal": float(bool(_MODAL.search(body, low))),

@@ -116,7 +116,11 @@ def n_words(text: str) -> int:
 
 def is_boilerplate(text: str) -> bool:
     """Licence, copyright, publisher and contact text, and reference-list entries."""
-    low = lowered(text)
+    return _boilerplate(text, lowered(text))
+
+
+def _boilerplate(text: str, low: str | None) -> bool:
+    """:func:`is_boilerplate`, with the :func:`lowered` text at hand."""
     if _LICENCE_STRONG_WORDS.search(text, low) and _LICENCE_STRONG.search(text):
         return True
     if ("@" in text and _EMAIL.search(text, low)) or _CONTACT.search(text, low):
@@ -134,11 +138,12 @@ def not_coded(text: str, *, heading: bool = False) -> str | None:
         return "number or symbols only"
     if words < (MIN_HEADING_WORDS if heading else MIN_WORDS):
         return "fragment"
-    if _BLANK_PAGE.search(clean, lowered(clean)):
+    low = lowered(clean)
+    if _BLANK_PAGE.search(clean, low):
         return "blank page notice"
     if _TOC.search(clean):
         return "contents line"
-    if is_boilerplate(clean):
+    if _boilerplate(clean, low):
         return "boilerplate"
     return None
 
