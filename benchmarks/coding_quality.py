@@ -8,6 +8,9 @@ guides, so neither figure is in-sample for the classifier. A development guide i
 family of sibling guides (``--hold-out family``, the default: NICE guides of one family share whole
 recommendations, so a sibling in the training set flatters the figure) or alone (``guide``).
 
+Each part's precision at 1 and kappa come with a 95% bootstrap interval (over the present codes' best
+passages, and over the guide x code cells): how far the figure would move by chance alone.
+
 Precision at 1 counts the best passage of every code the machine says is present. Beside it, the codes
 decided by a strong passage (whose best passage is shown first as evidence) and those decided on weak
 evidence only (marked so by ``decide.v3``) are reported apart; the weak ones stay in the headline.
@@ -36,7 +39,16 @@ from mapping_review.coding.decide import Evidence, auto_codes, strength, summari
 from mapping_review.coding.evidence import code_definitions, density_of, rank_evidence, shipped_model
 from mapping_review.coding.evidence_fit import Example, fit_evidence_model
 from mapping_review.coding.labels import SentenceLabel, match_labels
-from mapping_review.coding.quality import LabelIndex, PrecisionReport, cohen_kappa, precision_at, recall_of
+from mapping_review.coding.quality import (
+    LabelIndex,
+    PrecisionReport,
+    bootstrap_interval,
+    cohen_kappa,
+    kappa_of,
+    precision_at,
+    recall_of,
+    share,
+)
 from mapping_review.coding.rules import RuleCoder
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.coding.units import label_units
@@ -146,14 +158,36 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
         "recall": recall_of(suggestions, targets, floor=floor),
         "recall_any": recall_of(suggestions, targets),
         "kappa": cohen_kappa(devset.truth, machine, truth_keys),
+        # how far the figures move by chance: a bootstrap over the present codes' best passages, and over the cells
+        "p1_interval": bootstrap_interval(share, p1.outcomes),
+        "kappa_interval": bootstrap_interval(kappa_of, [(devset.truth[k], machine[k]) for k in truth_keys]),
         "agree": sum(devset.truth[k] == machine[k] for k in truth_keys) / len(truth_keys),
         "n_present": len(present), "n_truth": sum(devset.truth[k] for k in truth_keys),
         "machine": machine,
+        "by_family": by_family(devset, keys, ranked, present, index, machine),
     }
+
+
+def by_family(devset: Devset, keys: Sequence[str], ranked: dict[tuple[str, str], list[Suggestion]],
+              present: Sequence[tuple[str, str]], index: LabelIndex, machine: dict[tuple[str, str], bool],
+              ) -> dict[str, tuple[int, float | None, int, float | None]]:
+    """Per family of sibling guides: guides, precision at 1 (and its count of labelled passages), kappa."""
+    family = {g.key: g.family or g.key for g in devset.guides}
+    out = {}
+    for name in sorted({family[k] for k in keys}):
+        members = {k for k in keys if family[k] == name}
+        p1 = precision_at(1, ranked, [k for k in present if k[0] in members], index).overall
+        cells = [(g, c.id) for g in sorted(members) for c in devset.codebook.codes]
+        out[name] = (len(members), p1.precision, p1.labelled, cohen_kappa(devset.truth, machine, cells))
+    return out
 
 
 def _fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
+
+
+def _interval(bounds: tuple[float, float] | None) -> str:
+    return "-" if bounds is None else f"{bounds[0]:.2f}-{bounds[1]:.2f}"
 
 
 def print_figures(result: dict[str, object]) -> None:
@@ -179,6 +213,13 @@ def print_figures(result: dict[str, object]) -> None:
           f"as any candidate {_fmt(rec_any.recall)})")  # type: ignore[attr-defined]
     print(f"guide level: kappa {_fmt(result['kappa'])}, agreement {result['agree']:.3f}, "  # type: ignore[arg-type]
           f"machine present {result['n_present']}, reader present {result['n_truth']}")
+    families = result["by_family"]
+    assert isinstance(families, dict)
+    print("by family: " + "; ".join(f"{name} ({n} guide{'s' if n > 1 else ''}) P@1 {_fmt(p)} ({m}), kappa {_fmt(k)}"
+                                     for name, (n, p, m, k) in families.items()))
+    print(f"95% bootstrap intervals: precision at 1 {_interval(result['p1_interval'])}, "  # type: ignore[arg-type]
+          f"kappa {_interval(result['kappa_interval'])} (items of one guide are not independent: "  # type: ignore[arg-type]
+          "for a new guide the figures are less certain still)")
 
 
 def write_todo(path: Path, devset: Devset, results: Sequence[dict[str, object]], *, near: bool = False) -> None:

@@ -200,3 +200,32 @@ def test_probe_figures_refuse_a_model_that_learnt_from_the_probe_guides(monkeypa
     monkeypatch.setattr(coding_quality, "shipped_model", lambda: Model([*devset.keys("dev"), probe[0]]))
     with pytest.raises(SystemExit, match=f"learnt from {probe[0]}: its probe figures would be in-sample"):
         coding_quality.scored(devset, coded, {}, "probe", False)
+
+
+def test_figures_by_family_count_each_family_on_its_own_guides(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from types import SimpleNamespace
+
+    import coding_quality
+    from devset import Devset, SplitGuide
+
+    guides = [SplitGuide(key=k, file=f"{k}.pdf", part="dev", family=f, reader_sheet="s.csv") for k, f in
+              (("a1", "fam_a"), ("a2", "fam_a"), ("b1", ""))]
+    codebook = SimpleNamespace(codes=[SimpleNamespace(id="c"), SimpleNamespace(id="d")])
+    truth = {("a1", "c"): True, ("a1", "d"): False, ("a2", "c"): True, ("a2", "d"): True,
+             ("b1", "c"): False, ("b1", "d"): True}
+    devset = Devset(codebook=codebook, guides=guides, truth=truth)  # type: ignore[arg-type]
+    machine = {("a1", "c"): True, ("a1", "d"): False, ("a2", "c"): True, ("a2", "d"): False,
+               ("b1", "c"): True, ("b1", "d"): True}
+    ranked = {k: [SimpleNamespace(segment=f"{k[0]}-{k[1]}")] for k in machine}
+    index = {("a1", "a1-c", "c"): make_label("a1", 1, "x", "c", "supports"),
+             ("a2", "a2-c", "c"): make_label("a2", 1, "y", "c", "mentions"),
+             ("b1", "b1-c", "c"): make_label("b1", 1, "z", "c", "supports")}
+    present = [k for k, v in machine.items() if v]
+    out = coding_quality.by_family(devset, ["a1", "a2", "b1"], ranked, present, index, machine)
+    # a guide without a family is a family of its own; each family's precision and kappa use its guides only
+    assert set(out) == {"fam_a", "b1"}
+    n, p1, labelled, kappa = out["fam_a"]
+    assert (n, p1, labelled) == (2, 0.5, 2) and kappa == coding_quality.cohen_kappa(truth, machine, [
+        ("a1", "c"), ("a1", "d"), ("a2", "c"), ("a2", "d")])
+    assert out["b1"][:3] == (1, 1.0, 1)

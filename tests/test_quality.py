@@ -5,7 +5,7 @@ import random
 from sklearn.metrics import cohen_kappa_score
 
 from mapping_review.coding.labels import make_label
-from mapping_review.coding.quality import cohen_kappa, precision_at, recall_of
+from mapping_review.coding.quality import bootstrap_interval, cohen_kappa, kappa_of, precision_at, recall_of, share
 from mapping_review.coding.suggestions import Suggestion
 
 
@@ -24,6 +24,7 @@ def test_precision_counts_only_labelled_passages_and_lists_the_others():
     assert p1.by_code["c"].precision == 1.0 and p1.by_code["d"].precision == 0.0 and p1.overall.precision == 0.5
     assert (p3.overall.supports, p3.overall.other, p3.overall.unlabelled) == (1, 2, 1)
     assert p3.unlabelled_items == [("g", "c", "x")] and "z" not in p3.by_code
+    assert p1.outcomes == [True, False] and sorted(p3.outcomes) == [False, False, True]
 
 
 def test_recall_counts_reader_passages_returned_above_the_floor():
@@ -43,3 +44,34 @@ def test_kappa_agrees_with_scikit_learn():
     expected = cohen_kappa_score([truth[k] for k in keys], [machine[k] for k in keys])
     assert abs(cohen_kappa(truth, machine, keys) - expected) < 1e-12
     assert cohen_kappa(truth, truth, keys) == 1.0 and cohen_kappa(truth, machine, []) is None
+
+
+def test_bootstrap_interval_of_a_share_matches_the_binomial_spread():
+    outcomes = [True] * 50 + [False] * 50
+    low, high = bootstrap_interval(share, outcomes)
+    # a share of 0.5 over 100 items: about 0.5 -+ 1.96 * 0.05
+    assert abs(low - 0.402) < 0.02 and abs(high - 0.598) < 0.02
+    assert bootstrap_interval(share, outcomes) == (low, high)  # the same seed, the same interval
+    narrow = bootstrap_interval(share, outcomes, level=0.5)
+    assert low < narrow[0] < 0.5 < narrow[1] < high
+    few = bootstrap_interval(share, outcomes[45:55])
+    assert few[0] < low and few[1] > high  # fewer items, a wider interval
+
+
+def test_bootstrap_interval_leaves_out_undefined_resamples_and_needs_items():
+    assert bootstrap_interval(share, []) is None
+    assert bootstrap_interval(share, [True], level=1.0) is None
+    # one answer of each kind: many resamples hold a single kind, where kappa is 0 or undefined
+    pairs = [(True, True), (False, False), (True, False)]
+    low, high = bootstrap_interval(kappa_of, pairs, resamples=500)
+    assert -1.0 <= low <= high <= 1.0
+    assert bootstrap_interval(lambda items: None, pairs) is None
+
+
+def test_kappa_of_pairs_is_the_kappa_of_the_sheet():
+    rng = random.Random(2)
+    keys = [(f"g{i}", f"c{j}") for i in range(3) for j in range(10)]
+    truth = {k: rng.random() < 0.5 for k in keys}
+    machine = {k: rng.random() < 0.5 for k in keys}
+    assert kappa_of([(truth[k], machine[k]) for k in keys]) == cohen_kappa(truth, machine, keys)
+    assert kappa_of([(True, True), (True, True)]) == 1.0 and kappa_of([]) is None

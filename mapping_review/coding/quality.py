@@ -8,15 +8,23 @@ a reader found, and guide-level agreement (Cohen's kappa) with a reader's sheet.
   were labelled (``origin=reader``), the share the machine now returns as evidence (scoring at least
   ``floor``).
 - **Kappa**: the machine's guide x code answers against the reader's sheet.
+- **Intervals**: a percentile bootstrap (:func:`bootstrap_interval`) over the items a figure is made of
+  (the present codes' best passages, the guide x code cells), so that a difference of a code or two can
+  be read against how much the figure moves by chance. Items of one guide are not independent, so for a
+  new guide the true uncertainty is wider still.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from mapping_review.coding.labels import SentenceLabel
 from mapping_review.coding.suggestions import Suggestion
+
+T = TypeVar("T")
 
 LabelIndex = Mapping[tuple[str, str, str], SentenceLabel]  # (guide, unit id, code) -> label
 
@@ -49,6 +57,7 @@ class PrecisionReport:
     k: int
     by_code: dict[str, Tally] = field(default_factory=dict)
     unlabelled_items: list[tuple[str, str, str]] = field(default_factory=list)  # (guide, code, unit id)
+    outcomes: list[bool] = field(default_factory=list)  # each labelled passage: supports or not, in order
 
     @property
     def overall(self) -> Tally:
@@ -71,6 +80,8 @@ def precision_at(k: int, ranked: Mapping[tuple[str, str], Sequence[Suggestion]],
             tally.add(label)
             if label is None:
                 report.unlabelled_items.append((guide, code, s.segment))
+            else:
+                report.outcomes.append(label.supports)
     return report
 
 
@@ -97,7 +108,11 @@ def recall_of(suggestions: Iterable[Suggestion], targets: Iterable[tuple[str, st
 def cohen_kappa(truth: Mapping[tuple[str, str], bool], machine: Mapping[tuple[str, str], bool],
                 keys: Iterable[tuple[str, str]]) -> float | None:
     """Cohen's kappa of two binary raters over ``keys``; None when undefined (no keys)."""
-    pairs = [(truth[k], machine.get(k, False)) for k in keys if k in truth]
+    return kappa_of([(truth[k], machine.get(k, False)) for k in keys if k in truth])
+
+
+def kappa_of(pairs: Sequence[tuple[bool, bool]]) -> float | None:
+    """Cohen's kappa of (first rater, second rater) answers; None when there are none."""
     n = len(pairs)
     if not n:
         return None
@@ -106,3 +121,26 @@ def cohen_kappa(truth: Mapping[tuple[str, str], bool], machine: Mapping[tuple[st
     p_machine = sum(b for _, b in pairs) / n
     expected = p_truth * p_machine + (1 - p_truth) * (1 - p_machine)
     return 1.0 if expected == 1 else (agree - expected) / (1 - expected)
+
+
+def share(outcomes: Sequence[bool]) -> float | None:
+    """The share of true outcomes; None when there are none."""
+    return sum(outcomes) / len(outcomes) if outcomes else None
+
+
+def bootstrap_interval(statistic: Callable[[Sequence[T]], float | None], items: Sequence[T], *, level: float = 0.95,
+                       resamples: int = 2000, seed: int = 0) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of ``statistic`` over ``items`` drawn with replacement (the same for the
+    same ``seed``); resamples on which the statistic is undefined are left out. None without items."""
+    if not items or not 0 < level < 1:
+        return None
+    rng = random.Random(seed)
+    n = len(items)
+    values = sorted(v for v in (statistic([items[rng.randrange(n)] for _ in range(n)]) for _ in range(resamples))
+                    if v is not None)
+    if not values:
+        return None
+    tail = (1 - level) / 2
+    low = values[int(tail * (len(values) - 1))]
+    high = values[round((1 - tail) * (len(values) - 1))]
+    return low, high
