@@ -1,10 +1,10 @@
 """Train the shipped evidence classifier from the development part's sentence labels.
 
 Codes the development guides with the rule coder, finds each labelled sentence again, fits the evidence
-classifier (``evidence-clf.v5``) on every labelled suggestion, reports cross-validated figures with each
+classifier (``evidence-clf.v6``) on every labelled suggestion, reports cross-validated figures with each
 family of sibling guides held out in turn (no guide, nor a sibling of it, helps to score it), and writes
-the model to mapping_review/coding/models/evidence-clf.v5.json and the report to
-data/coding/evidence-clf.v5.cv.csv. Test-part labels are never read.
+the model to mapping_review/coding/models/evidence-clf.v6.json and the report to
+data/coding/evidence-clf.v6.cv.csv. Test-part labels are never read.
 
 Usage: python benchmarks/train_evidence.py [--dry-run]
 """

@@ -122,7 +122,7 @@ def test_the_shipped_model_is_small_versioned_and_trained_on_the_development_par
     path = ROOT / "mapping_review" / "coding" / "models" / f"{MODEL}.json"
     assert path.stat().st_size < 1_000_000
     model = shipped_model()
-    assert isinstance(model, EvidenceModel) and model.name == MODEL == "evidence-clf.v5"
+    assert isinstance(model, EvidenceModel) and model.name == MODEL == "evidence-clf.v6"
     split = yaml.safe_load((ROOT / "data" / "coding" / "split.yaml").read_text())["guides"]
     dev = sorted(g["key"] for g in split if g["part"] == "dev")
     assert sorted(model.meta["trained_on"]) == dev
