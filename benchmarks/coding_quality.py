@@ -158,14 +158,20 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
         "recall": recall_of(suggestions, targets, floor=floor),
         "recall_any": recall_of(suggestions, targets),
         "kappa": cohen_kappa(devset.truth, machine, truth_keys),
-        # how far the figures move by chance: a bootstrap over the present codes' best passages, and over the cells
-        "p1_interval": bootstrap_interval(share, p1.outcomes),
-        "kappa_interval": bootstrap_interval(kappa_of, [(devset.truth[k], machine[k]) for k in truth_keys]),
+        **chance_intervals(p1, devset.truth, machine, truth_keys),
         "agree": sum(devset.truth[k] == machine[k] for k in truth_keys) / len(truth_keys),
         "n_present": len(present), "n_truth": sum(devset.truth[k] for k in truth_keys),
         "machine": machine,
         "by_family": by_family(devset, keys, ranked, present, index, machine),
     }
+
+
+def chance_intervals(p1: PrecisionReport, truth: dict[tuple[str, str], bool], machine: dict[tuple[str, str], bool],
+                     keys: Sequence[tuple[str, str]]) -> dict[str, tuple[float, float] | None]:
+    """How far the figures move by chance: a bootstrap over the present codes' best passages (precision at
+    1) and over the guide x code cells (kappa, the reader's answer against the machine's)."""
+    return {"p1_interval": bootstrap_interval(share, p1.outcomes),
+            "kappa_interval": bootstrap_interval(kappa_of, [(truth[k], machine[k]) for k in keys])}
 
 
 def by_family(devset: Devset, keys: Sequence[str], ranked: dict[tuple[str, str], list[Suggestion]],

@@ -229,3 +229,20 @@ def test_figures_by_family_count_each_family_on_its_own_guides(monkeypatch):
     assert (n, p1, labelled) == (2, 0.5, 2) and kappa == coding_quality.cohen_kappa(truth, machine, [
         ("a1", "c"), ("a1", "d"), ("a2", "c"), ("a2", "d")])
     assert out["b1"][:3] == (1, 1.0, 1)
+
+
+def test_chance_intervals_resample_the_best_passages_and_the_readers_cells(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import coding_quality
+
+    from mapping_review.coding.quality import PrecisionReport, bootstrap_interval, kappa_of, share
+
+    p1 = PrecisionReport(1, outcomes=[True, True, False, True])
+    keys = [("g", f"c{i}") for i in range(12)]
+    truth = {k: i % 2 == 0 for i, k in enumerate(keys)}
+    machine = {k: i % 3 == 0 for i, k in enumerate(keys)}
+    out = coding_quality.chance_intervals(p1, truth, machine, keys)
+    assert out["p1_interval"] == bootstrap_interval(share, [True, True, False, True])
+    assert out["kappa_interval"] == bootstrap_interval(kappa_of, [(truth[k], machine[k]) for k in keys])
+    assert out["kappa_interval"] != bootstrap_interval(kappa_of, [(machine[k], machine[k]) for k in keys])
+    assert out["kappa_interval"][0] < coding_quality.cohen_kappa(truth, machine, keys) < out["kappa_interval"][1]

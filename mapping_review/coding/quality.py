@@ -141,6 +141,5 @@ def bootstrap_interval(statistic: Callable[[Sequence[T]], float | None], items: 
     if not values:
         return None
     tail = (1 - level) / 2
-    low = values[int(tail * (len(values) - 1))]
-    high = values[round((1 - tail) * (len(values) - 1))]
-    return low, high
+    last = len(values) - 1
+    return values[round(tail * last)], values[round((1 - tail) * last)]
