@@ -178,9 +178,9 @@ def by_family(devset: Devset, keys: Sequence[str], ranked: dict[tuple[str, str],
               present: Sequence[tuple[str, str]], index: LabelIndex, machine: dict[tuple[str, str], bool],
               ) -> dict[str, tuple[int, float | None, int, float | None]]:
     """Per family of sibling guides: guides, precision at 1 (and its count of labelled passages), kappa."""
-    family = {g.key: g.family or g.key for g in devset.guides}
+    family = held_out_groups(devset, keys, "family")
     out = {}
-    for name in sorted({family[k] for k in keys}):
+    for name in sorted(set(family.values())):
         members = {k for k in keys if family[k] == name}
         p1 = precision_at(1, ranked, [k for k in present if k[0] in members], index).overall
         cells = [(g, c.id) for g in sorted(members) for c in devset.codebook.codes]
