@@ -35,6 +35,7 @@ from pathlib import Path
 
 from devset import Devset, load_devset
 
+from mapping_review.bootstrap import bootstrap_interval
 from mapping_review.coding.decide import Evidence, auto_codes, strength, summarise
 from mapping_review.coding.evidence import code_definitions, density_of, rank_evidence, shipped_model
 from mapping_review.coding.evidence_fit import Example, fit_evidence_model
@@ -42,7 +43,6 @@ from mapping_review.coding.labels import SentenceLabel, match_labels
 from mapping_review.coding.quality import (
     LabelIndex,
     PrecisionReport,
-    bootstrap_interval,
     cohen_kappa,
     kappa_of,
     precision_at,

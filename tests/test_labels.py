@@ -235,7 +235,8 @@ def test_chance_intervals_resample_the_best_passages_and_the_readers_cells(monke
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import coding_quality
 
-    from mapping_review.coding.quality import PrecisionReport, bootstrap_interval, kappa_of, share
+    from mapping_review.bootstrap import bootstrap_interval
+    from mapping_review.coding.quality import PrecisionReport, kappa_of, share
 
     p1 = PrecisionReport(1, outcomes=[True, True, False, True])
     keys = [("g", f"c{i}") for i in range(12)]

@@ -5,7 +5,7 @@ import random
 from sklearn.metrics import cohen_kappa_score
 
 from mapping_review.coding.labels import make_label
-from mapping_review.coding.quality import bootstrap_interval, cohen_kappa, kappa_of, precision_at, recall_of, share
+from mapping_review.coding.quality import cohen_kappa, kappa_of, precision_at, recall_of
 from mapping_review.coding.suggestions import Suggestion
 
 
@@ -44,39 +44,6 @@ def test_kappa_agrees_with_scikit_learn():
     expected = cohen_kappa_score([truth[k] for k in keys], [machine[k] for k in keys])
     assert abs(cohen_kappa(truth, machine, keys) - expected) < 1e-12
     assert cohen_kappa(truth, truth, keys) == 1.0 and cohen_kappa(truth, machine, []) is None
-
-
-def test_bootstrap_interval_of_a_share_matches_the_binomial_spread():
-    outcomes = [True] * 300 + [False] * 700
-    low, high = bootstrap_interval(share, outcomes, resamples=4000)
-    # a share of 0.3 over 1000 items: 0.3 -+ 1.96 * sqrt(0.3 * 0.7 / 1000) = 0.3 -+ 0.0284 (0.0238 at 90%)
-    assert abs(low - 0.2716) < 0.002 and abs(high - 0.3284) < 0.002
-    assert bootstrap_interval(share, outcomes, resamples=4000) == (low, high)  # the same seed, the same interval
-    narrow = bootstrap_interval(share, outcomes, level=0.5)
-    assert low < narrow[0] < 0.3 < narrow[1] < high
-    few = bootstrap_interval(share, outcomes[::20])
-    assert few[0] < low and few[1] > high  # fewer items, a wider interval
-
-
-def test_bootstrap_interval_takes_the_same_share_of_resamples_off_either_end():
-    counter = iter(range(1, 10**6))
-    # a statistic that ignores its items: the resamples' values are 1, 2, ... 2001, so the 95% interval
-    # leaves out 50 values at either end
-    assert bootstrap_interval(lambda items: next(counter), [True], resamples=2001) == (51, 1951)
-
-
-def test_bootstrap_interval_draws_every_item():
-    # one true item of five: some resample must draw it
-    assert bootstrap_interval(share, [False] * 4 + [True], level=0.99)[1] > 0
-
-
-def test_bootstrap_interval_leaves_out_undefined_resamples_and_needs_items():
-    assert bootstrap_interval(share, []) is None
-    assert bootstrap_interval(share, [True], level=1.0) is None
-    # a statistic undefined on about half the resamples: the interval is of the others
-    odd = bootstrap_interval(lambda items: None if items[0] else float(sum(items)), [True, False], resamples=500)
-    assert odd == (0.0, 1.0)
-    assert bootstrap_interval(lambda items: None, [True, False]) is None
 
 
 def test_kappa_of_pairs_is_the_kappa_of_the_sheet():

@@ -8,23 +8,19 @@ a reader found, and guide-level agreement (Cohen's kappa) with a reader's sheet.
   were labelled (``origin=reader``), the share the machine now returns as evidence (scoring at least
   ``floor``).
 - **Kappa**: the machine's guide x code answers against the reader's sheet.
-- **Intervals**: a percentile bootstrap (:func:`bootstrap_interval`) over the items a figure is made of
-  (the present codes' best passages, the guide x code cells), so that a difference of a code or two can
-  be read against how much the figure moves by chance. Items of one guide are not independent, so for a
-  new guide the true uncertainty is wider still.
+- **Intervals**: a percentile bootstrap (:func:`mapping_review.bootstrap.bootstrap_interval`) over the
+  items a figure is made of (the present codes' best passages, the guide x code cells), so that a
+  difference of a code or two can be read against how much the figure moves by chance. Items of one
+  guide are not independent, so for a new guide the true uncertainty is wider still.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from mapping_review.coding.labels import SentenceLabel
 from mapping_review.coding.suggestions import Suggestion
-
-T = TypeVar("T")
 
 LabelIndex = Mapping[tuple[str, str, str], SentenceLabel]  # (guide, unit id, code) -> label
 
@@ -128,18 +124,3 @@ def share(outcomes: Sequence[bool]) -> float | None:
     return sum(outcomes) / len(outcomes) if outcomes else None
 
 
-def bootstrap_interval(statistic: Callable[[Sequence[T]], float | None], items: Sequence[T], *, level: float = 0.95,
-                       resamples: int = 2000, seed: int = 0) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of ``statistic`` over ``items`` drawn with replacement (the same for the
-    same ``seed``); resamples on which the statistic is undefined are left out. None without items."""
-    if not items or not 0 < level < 1:
-        return None
-    rng = random.Random(seed)
-    n = len(items)
-    values = sorted(v for v in (statistic([items[rng.randrange(n)] for _ in range(n)]) for _ in range(resamples))
-                    if v is not None)
-    if not values:
-        return None
-    tail = (1 - level) / 2
-    last = len(values) - 1
-    return values[round(tail * last)], values[round((1 - tail) * last)]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mapping_review.bootstrap import mean_interval
 from mapping_review.errors import ConfigError
 from mapping_review.project.layout import Project
 from mapping_review.publish.evaluation import Evaluation, criterion_title, polarity
@@ -31,16 +32,7 @@ AGREEMENT_COLUMNS = ["criterion", "statistic", "raters", "n_units", "value"]
 def bootstrap_interval(values: Sequence[float], *, seed: int = SEED, resamples: int = RESAMPLES,
                        level: float = LEVEL) -> tuple[float, float]:
     """The percentile bootstrap interval of the mean of ``values``."""
-    import numpy as np
-
-    x = np.asarray(values, dtype=float)
-    if x.size == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, x.size, (resamples, x.size))].mean(axis=-1)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(low), float(high)
+    return mean_interval(values, level=level, resamples=resamples, seed=seed)
 
 
 @dataclass(frozen=True)
