@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,22 @@ def _no_figure_process_between_tests():
     stop_drawing_process()
     yield
     stop_drawing_process()
+
+
+# threads a library keeps for the life of the process once it is used (dask.distributed's event loop and
+# offload executor): the tests of the Dask scheduler come after those that need a build to fork
+PROCESS_WIDE_THREADS = ("IO loop", "Dask-Offload")
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_outlives_its_test():
+    """A build forks its workers only while the main thread runs alone (``forking.fork_is_safe``): a server or
+    pool thread a test leaves behind would change how every later test builds. Threads a test started must
+    be gone when it ends."""
+    before = set(threading.enumerate())
+    yield
+    left = [t for t in threading.enumerate() if t not in before and not t.name.startswith(PROCESS_WIDE_THREADS)]
+    for t in left:
+        t.join(timeout=10)
+    alive = [t.name for t in left if t.is_alive()]
+    assert not alive, f"threads still running after the test: {alive}"

@@ -28,11 +28,25 @@ from mapping_review.web.store import Store
 CLIENTS, DECISIONS = 4, 40
 
 
+class Serving:
+    """A real server on a thread of this process; :meth:`close` stops it and every thread it started, so that
+    a later test finds the main thread alone again (a build forks only then)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.thread = threading.Thread(target=server.run, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.close()
+        self.server.task_dispatcher.shutdown()
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive()
+
+
 def serving(project, threads=8):
     server = create_server(create_app(project), host="127.0.0.1", port=0, threads=threads)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    return server, f"http://127.0.0.1:{server.effective_port}"
+    return Serving(server), f"http://127.0.0.1:{server.effective_port}"
 
 
 @pytest.fixture()

@@ -109,6 +109,16 @@ class RichProgress(Progress):
         self.doc_task = self.page_task = None
 
 
+def some_failed(failed: int, total: int, *, done: str, thing: str = "guide", plural: str = "") -> str:
+    """How many of ``total`` things failed and what became of the others, e.g. "1 of 3 guides failed; the
+    others were built" or "all 2 guides failed; none was built"."""
+    things = thing if total == 1 else plural or f"{thing}s"
+    if failed >= total:
+        return f"the {thing} failed; it was not {done}" if total == 1 else f"all {total} {things} failed; none was {done}"
+    others = "the other was" if total - failed == 1 else "the others were"
+    return f"{failed} of {total} {things} failed; {others} {done}"
+
+
 def report_results(results: list[GuideResult]) -> int:
     """Print per-guide outcomes; return the number of failures."""
     failures = 0

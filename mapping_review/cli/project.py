@@ -8,7 +8,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from mapping_review.cli.common import console, err_console, library_errors, project_option
+from mapping_review.cli.common import console, err_console, library_errors, project_option, some_failed
 from mapping_review.coding.codebook import codebook_from_located
 from mapping_review.project import corpus as corpus_lib
 from mapping_review.project.layout import init_project, open_project
@@ -101,7 +101,7 @@ def corpus_fetch(keys: tuple[str, ...], force: bool, project_dir: Path) -> None:
             console.print(f"{escape(r.key)}: {r.status} {escape(r.message)}")
     failed = [r for r in results if r.status == "failed"]
     if failed:
-        raise click.ClickException(f"{len(failed)} guide(s) could not be fetched; the others were")
+        raise click.ClickException(some_failed(len(failed), len(results), done="fetched"))
 
 
 @corpus.command("verify")

@@ -20,6 +20,7 @@ from mapping_review.cli.common import (
     project_option,
     quiet_option,
     report_results,
+    some_failed,
 )
 from mapping_review.coding.stage import code_corpus
 from mapping_review.extract import DEFAULT_ENGINE, ENGINES
@@ -65,7 +66,8 @@ def build(project_dir: Path, engine: str | None, nlp_name: str | None, jobs: int
         err_console.print(f"{report.n_disagreements} open disagreement(s) between reviewers: "
                           "an adjudicator lists them with `mapping-review adjudicate -r NAME --export FILE`")
     if failures:
-        raise click.ClickException(f"{failures} guide(s) failed; the others were built")
+        failed = sum(r.failed for r in report.extract) + len({r.key for r in report.segment + report.code if r.failed})
+        raise click.ClickException(some_failed(failed, len(report.extract), done="built"))
 
 
 @click.command()
@@ -81,7 +83,7 @@ def extract(project_dir: Path, engine: str, jobs: int | None, quiet: bool) -> No
     failures = report_results(results)
     extract_summary(BuildReport(extract=results, segment=[]))
     if failures:
-        raise click.ClickException(f"{failures} guide(s) failed; the others were extracted")
+        raise click.ClickException(some_failed(failures, len(results), done="extracted"))
 
 
 @click.command()
@@ -100,7 +102,7 @@ def segment(project_dir: Path, engine: str, nlp_name: str, quiet: bool) -> None:
         if not r.failed:
             console.print(f"{escape(r.key)}: {r.status}, {r.n_segments} segments")
     if failures:
-        raise click.ClickException(f"{failures} guide(s) failed")
+        raise click.ClickException(some_failed(failures, len(results), done="segmented"))
 
 
 @click.command("inspect")

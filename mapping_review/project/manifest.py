@@ -76,6 +76,12 @@ class Manifest:
     def get(self, key: str) -> Guide | None:
         return next((g for g in self.guides if g.key == key), None)
 
+    @property
+    def listed_keys(self) -> set[str]:
+        """The keys of every entry, usable or not: a guide whose entry has a problem is still listed, so its
+        earlier outputs are kept until the entry is mended (or removed)."""
+        return {g.key for g in self.guides} | {p.key for p in self.problems if p.key not in ("", "?")}
+
 
 def describe_problem(error: Any, fields: list[str]) -> tuple[tuple[Any, ...], str]:
     """Where in an entry a pydantic error is, and what is wrong there, said for a person."""

@@ -43,7 +43,12 @@ def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tup
     rest. Without one, they are drawn here last, so that a figure that fails leaves the rest written."""
     from mapping_review.publish.figure_files import drawing_process_running, finish_figures
 
-    guides = list(load_manifest(state.project.manifest_path).guides)
+    manifest = load_manifest(state.project.manifest_path)
+    if not manifest.guides and manifest.problems:  # every entry has a problem: keep the outputs of the last build
+        return [], [f"no guide of {state.project.manifest_path} can be used ({len(manifest.problems)} entr"
+                    f"{'y' if len(manifest.problems) == 1 else 'ies'} with a problem, above): the review outputs "
+                    "were left as they were"]
+    guides = list(manifest.guides)
     keys = [g.key for g in guides]
     codes = present_codes(tables.rows)
     rows = summary_rows(state.codebook, keys, codes)
