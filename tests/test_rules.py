@@ -112,6 +112,16 @@ def test_contents_references_and_boilerplate_do_not_count():
     assert {s.segment for s in out} == {segs[2].id}  # only the section whose heading merely starts with a skip word
 
 
+def test_how_a_guideline_was_made_is_not_coded():
+    text = "Ask about suicide risk at every visit to the clinic."
+    segs = [sentence(text, section=("4 Considerations", "The evidence"), n=1),
+            sentence(text, section=("Gaps in the evidence",), n=2),
+            sentence(text, section=("Summary of the methods used to develop this guideline", "Key questions"), n=3),
+            sentence(text, section=("1.4 Safety considerations",), n=4)]
+    out = coder().code_segments(segs)
+    assert {s.segment for s in out} == {segs[3].id}  # a heading that only contains a skipped name is coded
+
+
 def test_headings_are_coded_as_weaker_evidence_and_paragraphs_are_not():
     section = Segment(id="g:4:s", guide="g", kind="section", role="heading", page=4, start=0, end_page=5, end=60,
                       section=("Home visits",), text="Home visits\n\nOffer home visits to every new mother.", bbox=None)
