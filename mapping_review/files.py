@@ -63,7 +63,11 @@ def check_pdf_file(path: Path) -> None:
         if lowered.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")) or b"<html" in lowered:
             msg = f"{path}: not a PDF but an HTML page saved as .pdf; download the PDF itself"
         else:
-            msg = f"{path}: not a PDF (no %PDF- header in the first 1024 bytes)"
+            start = head[:40].decode("utf-8", "replace")
+            shown = "".join(c if c.isprintable() else " " for c in start).strip()
+            what = f"it starts {shown!r}" if shown else "it holds no text"
+            msg = (f"{path}: not a PDF (no %PDF- header in the first 1024 bytes; {what}); check that it is the "
+                   "file you meant and download the PDF again")
         raise PdfError(msg, reason="not-a-pdf")
 
 

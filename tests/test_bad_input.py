@@ -118,6 +118,16 @@ def test_corpus_add_refuses_a_fake_pdf_and_keeps_the_manifest(project, tmp_path)
     assert project.manifest_path.read_text() == before
 
 
+def test_a_text_file_named_pdf_is_refused_with_what_it_holds_and_what_to_do(project, tmp_path):
+    fake = tmp_path / "fake.pdf"
+    fake.write_text("hello\n")
+    with pytest.raises(PdfError, match=r"not a PDF .*it starts 'hello'.*download the PDF again"):
+        add_guide(project, fake, key="x")
+    (tmp_path / "binary.pdf").write_bytes(bytes(range(1, 9)) * 4)
+    with pytest.raises(PdfError, match=r"it holds no text"):
+        add_guide(project, tmp_path / "binary.pdf", key="y")
+
+
 def test_a_changed_file_is_reported_not_used(project, tmp_path):
     pdf = make_pdf(tmp_path / "g.pdf", guide_pages())
     add_guide(project, pdf, key="g")
