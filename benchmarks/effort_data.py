@@ -43,7 +43,7 @@ def part_items(devset: Devset, part: str, coder: RuleCoder) -> list[Item]:
     """The labelled candidates of ``part`` (``dev`` or ``test``), in document order."""
     keys = devset.keys(part)
     index, _ = label_index(devset, keys)
-    by_guide = scored(devset, coded(devset, coder), index, part, rules_only=False)
+    by_guide = scored(devset, coded(devset, coder), part, rules_only=False)
     suggestion: dict[tuple[str, str, str], Suggestion] = {
         (s.guide, s.segment, s.code): s for k in keys for s in by_guide[k]}
     items = []

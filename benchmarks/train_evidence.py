@@ -1,12 +1,13 @@
-"""Train the shipped evidence classifier from the development part's sentence labels.
+"""Train the shipped evidence classifier from the sentence labels of the development part and the training guides.
 
-Codes the development guides with the rule coder, finds each labelled sentence again, fits the evidence
-classifier (``evidence-clf.v6``) on every labelled suggestion, reports cross-validated figures with each
-family of sibling guides held out in turn (no guide, nor a sibling of it, helps to score it), and writes
-the model to mapping_review/coding/models/evidence-clf.v6.json and the report to
-data/coding/evidence-clf.v6.cv.csv. Test-part labels are never read.
+Codes those guides with the rule coder, finds each labelled sentence again, fits the evidence classifier
+(``evidence-clf.v7``) on every labelled suggestion, reports cross-validated figures with each family of
+sibling guides held out in turn (no guide, nor a sibling of it, helps to score it), and writes the model to
+mapping_review/coding/models/evidence-clf.v7.json and the report to data/coding/evidence-clf.v7.cv.csv.
+Test-part labels are never read. ``--development-only`` learns from the development part alone (as
+``evidence-clf.v6`` did).
 
-Usage: python benchmarks/train_evidence.py [--dry-run]
+Usage: python benchmarks/train_evidence.py [--dry-run] [--development-only]
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ def _fmt(x: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="report only; write nothing")
-    parser.add_argument("--training-guides", action="store_true",
-                        help="also learn from the training guides' labels (split.yaml, part: train)")
+    parser.add_argument("--development-only", action="store_true",
+                        help="learn from the development part alone, not from the training guides' labels too "
+                             "(split.yaml, part: train)")
     args = parser.parse_args()
     devset = load_devset()
-    keys = devset.training_keys(training_guides=args.training_guides)
+    keys = devset.training_keys(training_guides=not args.development_only)
     coder = RuleCoder(devset.codebook, load_nlp("blank"))
     index, status = label_index(devset, keys)
     coded = {k: coder.code_segments(devset.segments[k]) for k in keys}

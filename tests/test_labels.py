@@ -1,6 +1,7 @@
 """Sentence labels: normalised keys that survive re-extraction, CSV round trip, and finding labels again."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import ROOT, need_corpus
@@ -179,13 +180,13 @@ def test_training_guides_train_the_classifier_only_when_asked_and_a_test_guide_n
     assert len(probe) < len(devset.keys("train"))
 
 
-def test_probe_figures_refuse_a_model_that_learnt_from_the_probe_guides(monkeypatch):
+def test_probe_guides_are_never_scored_by_a_model_that_learnt_from_their_family(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import coding_quality
     from devset import Devset, load_split
 
-    devset = Devset(codebook=None, guides=load_split())  # type: ignore[arg-type]
-    probe = devset.keys("probe")
+    devset = Devset(codebook=SimpleNamespace(codes=[]), guides=load_split())  # type: ignore[arg-type]
+    probe, family = devset.keys("probe"), {g.key: g.family or g.key for g in devset.guides}
 
     class Model:
         def __init__(self, trained_on):
@@ -194,12 +195,24 @@ def test_probe_figures_refuse_a_model_that_learnt_from_the_probe_guides(monkeypa
         def score(self, suggestions):
             return list(suggestions)
 
-    coded = {k: [] for k in probe}
+    coded = {g.key: [] for g in devset.guides}
     monkeypatch.setattr(coding_quality, "shipped_model", lambda: Model(devset.keys("dev")))
-    assert coding_quality.scored(devset, coded, {}, "probe", False) == coded  # scored by the shipped model
+    assert coding_quality.scored(devset, coded, "probe", False) == {k: [] for k in probe}  # the shipped model
+    fits = []
+    monkeypatch.setattr(coding_quality, "label_index", lambda d, keys: ({}, {}))
+    monkeypatch.setattr(coding_quality, "examples_of", lambda suggestions, index, group: [group])
+    monkeypatch.setattr(coding_quality, "fit_evidence_model", lambda train, definitions: fits.append(train) or Model([]))
     monkeypatch.setattr(coding_quality, "shipped_model", lambda: Model([*devset.keys("dev"), probe[0]]))
-    with pytest.raises(SystemExit, match=f"learnt from {probe[0]}: its probe figures would be in-sample"):
-        coding_quality.scored(devset, coded, {}, "probe", False)
+    assert coding_quality.scored(devset, coded, "probe", False) == {k: [] for k in probe}
+    # one fit per probe family, on the development and training guides of every other family
+    probe_families = {family[k] for k in probe}
+    assert len(fits) == len(probe_families) > 1
+    training = [family[k] for k in devset.training_keys(training_guides=True)]
+    for held_out, train in zip(sorted(probe_families), fits):
+        assert train == [f for f in training if f != held_out]
+    with pytest.raises(SystemExit, match="would be in-sample"):  # a test guide is never scored so
+        monkeypatch.setattr(coding_quality, "shipped_model", lambda: Model(devset.keys("test")[:1]))
+        coding_quality.scored(devset, coded, "test", False)
 
 
 def test_figures_by_family_count_each_family_on_its_own_guides(monkeypatch):
