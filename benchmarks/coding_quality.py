@@ -97,11 +97,13 @@ def scored(devset: Devset, coded: dict[str, list[Suggestion]], part: str, rules_
     """Evidence scores of the part's guides, never by a model that learnt from the guide or its siblings:
     test guides by the shipped model; each development guide by a model fitted on the other development
     guides (or, with ``hold_out="family"``, on those outside its family), with ``training_guides`` on the
-    training guides' labels too; probe guides by the shipped model when it did not learn from them, else
-    (or with ``training_guides``) each family by a model fitted on the same labels without that family."""
+    training guides' labels too; probe guides by the shipped model when it did not learn from them and
+    ``training_guides`` is off, else each family by a model fitted on those labels without that family."""
     keys = devset.keys(part)
     if rules_only:
         return {k: coded[k] for k in keys}
+    if part == "probe":
+        hold_out = "family"  # a probe guide is never scored by a model that learnt from its family
     if part in ("test", "probe") and not (part == "probe" and training_guides):
         model = shipped_model()
         if model is None:
@@ -113,7 +115,6 @@ def scored(devset: Devset, coded: dict[str, list[Suggestion]], part: str, rules_
         if part == "test":
             msg = f"the shipped evidence model learnt from {', '.join(seen)}: its {part} figures would be in-sample"
             raise SystemExit(msg)
-        training_guides, hold_out = True, "family"  # the shipped model learnt from the probe guides
     training = devset.training_keys(training_guides=training_guides)
     groups = held_out_groups(devset, [*training, *keys], hold_out)
     labels, _ = label_index(devset, training)

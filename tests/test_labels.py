@@ -203,13 +203,17 @@ def test_probe_guides_are_never_scored_by_a_model_that_learnt_from_their_family(
     monkeypatch.setattr(coding_quality, "examples_of", lambda suggestions, index, group: [group])
     monkeypatch.setattr(coding_quality, "fit_evidence_model", lambda train, definitions: fits.append(train) or Model([]))
     monkeypatch.setattr(coding_quality, "shipped_model", lambda: Model([*devset.keys("dev"), probe[0]]))
-    assert coding_quality.scored(devset, coded, "probe", False) == {k: [] for k in probe}
-    # one fit per probe family, on the development and training guides of every other family
-    probe_families = {family[k] for k in probe}
-    assert len(fits) == len(probe_families) > 1
-    training = [family[k] for k in devset.training_keys(training_guides=True)]
-    for held_out, train in zip(sorted(probe_families), fits):
-        assert train == [f for f in training if f != held_out]
+    probe_families = sorted({family[k] for k in probe})
+    for training_guides in (True, False):
+        fits.clear()
+        assert coding_quality.scored(devset, coded, "probe", False, training_guides=training_guides) == {
+            k: [] for k in probe}
+        # one fit per probe family, on the development (and training) guides of every other family
+        assert len(fits) == len(probe_families) > 1
+        training = [family[k] for k in devset.training_keys(training_guides=training_guides)]
+        assert any(f in probe_families for f in training) == training_guides
+        for held_out, train in zip(probe_families, fits):
+            assert train == [f for f in training if f != held_out]
     with pytest.raises(SystemExit, match="would be in-sample"):  # a test guide is never scored so
         monkeypatch.setattr(coding_quality, "shipped_model", lambda: Model(devset.keys("test")[:1]))
         coding_quality.scored(devset, coded, "test", False)

@@ -38,9 +38,13 @@ class Serving:
         self.thread.start()
 
     def close(self):
-        self.server.close()
+        def stop():  # in the server's own loop, so that no socket is closed under a select() call
+            for channel in list(self.server._map.values()):
+                channel.close()
+
+        self.server.trigger.pull_trigger(stop)
+        self.thread.join(timeout=10)  # the loop ends once its map is empty
         self.server.task_dispatcher.shutdown()
-        self.thread.join(timeout=10)
         assert not self.thread.is_alive()
 
 
