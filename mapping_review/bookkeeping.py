@@ -49,10 +49,11 @@ class GuideResult:
         return self.status == "failed"
 
 
-def save_state(out_dir: Path, state: dict[str, Any], known: set[str]) -> None:
-    """Drop the outputs of guides no longer in the manifest, then write ``state.json``."""
+def save_state(out_dir: Path, state: dict[str, Any], known: set[str] | None) -> None:
+    """Drop the outputs of guides no longer in the manifest (none when ``known`` is None), then write
+    ``state.json``."""
     for stale in out_dir.glob("*.jsonl"):
-        if stale.stem not in known:
+        if known is not None and stale.stem not in known:
             stale.unlink()
             state.pop(stale.stem, None)
     write_atomic(out_dir / "state.json", json.dumps(state, indent=2, sort_keys=True) + "\n")

@@ -80,8 +80,15 @@ def _no_figure_process_between_tests():
 
 
 # threads a library keeps for the life of the process once it is used (dask.distributed's event loop and
-# offload executor): the tests of the Dask scheduler come after those that need a build to fork
+# offload executor): the modules that start them run last (below), after every build that must fork
 PROCESS_WIDE_THREADS = ("IO loop", "Dask-Offload")
+LAST_MODULES = ("test_distributed.py",)
+
+
+def pytest_collection_modifyitems(items):
+    """Run the modules that leave process-wide threads behind after all the others, whatever the order of
+    the files or of the command line."""
+    items.sort(key=lambda item: item.path.name in LAST_MODULES)  # stable: the rest keep their order
 
 
 @pytest.fixture(autouse=True)

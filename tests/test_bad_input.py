@@ -105,7 +105,7 @@ def test_cli_exits_non_zero_with_a_summary_and_no_traceback(bad_project):
     result = CliRunner().invoke(main, ["build", str(bad_project.root), "-q", "--nlp", "blank", "-j", "1"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert "Error: 11 of 18 guides failed; the others were built" in result.output
+    assert "Error: 11 of 18 guides failed" in result.output
     assert "Error: html_page:" in result.output
 
 
@@ -189,27 +189,40 @@ def test_corpus_add_refuses_a_locked_or_broken_pdf_and_keeps_the_manifest(projec
 
 
 def test_a_broken_manifest_entry_keeps_the_outputs_of_its_last_build(project, tmp_path):
-    """A typo or a duplicate key sets the entry aside for the build, but it is still listed: its segments and
-    codings stay, and when no entry can be used at all the tables of the last build are kept too."""
+    """While an entry has a problem (a typo, a misspelt key field, a duplicate key) nothing is deleted: which
+    guide it means is for a person to say. When no entry can be used, the tables of the last build stay too."""
     for key in ("one", "two"):
         add_guide(project, make_pdf(tmp_path / f"{key}.pdf", guide_pages()), key=key)
     pipeline.build_project(project, nlp_name="blank", jobs=1)
-    outputs = [project.segments_dir / "one.jsonl", project.build_dir / "codings" / "one.jsonl",
-               project.build_dir / "tables" / "coding_sheet.csv"]
+    outputs = [project.segments_dir / f"{k}.jsonl" for k in ("one", "two")]
+    outputs += [project.build_dir / "codings" / f"{k}.jsonl" for k in ("one", "two")]
+    outputs.append(project.build_dir / "tables" / "coding_sheet.csv")
     before = {path: path.read_bytes() for path in outputs}
-    sheet = before[outputs[2]].decode()
-    assert "one" in sheet and "two" in sheet
+    assert "one" in before[outputs[-1]].decode() and "two" in before[outputs[-1]].decode()
     original = project.manifest_path.read_text()
+
     project.manifest_path.write_text(original.replace("key: two", "key: one"))  # both entries now say 'one'
     report = pipeline.build_project(project, nlp_name="blank", jobs=1)
-    assert [r.key for r in report.extract if r.failed] == ["one"]
-    assert any("can be used" in w and "left as they were" in w for w in report.warnings)
+    assert [r.key for r in report.extract if r.failed] == ["one"]  # one broken entry, reported once
+    assert any("can be used (1 entry with a problem" in w and "left as they were" in w for w in report.warnings)
     assert {path: path.read_bytes() for path in outputs} == before
-    assert not (project.segments_dir / "two.jsonl").exists()  # no entry says 'two' any more: its outputs go
-    project.manifest_path.write_text(original.replace("    file: one.pdf\n", "    file: one.pdf\n    titel: x\n"))
+
+    project.manifest_path.write_text(original.replace("key: two", "kye: two"))  # the key field misspelt
     report = pipeline.build_project(project, nlp_name="blank", jobs=1)
-    assert [r.key for r in report.extract if r.failed] == ["one"]
-    assert outputs[0].read_bytes() == before[outputs[0]] and outputs[1].read_bytes() == before[outputs[1]]
-    assert (project.segments_dir / "two.jsonl").exists()
-    sheet = outputs[2].read_text()
-    assert "two" in sheet and "one" not in sheet  # the tables are of the guides that can be used
+    assert [r.key for r in report.extract if r.failed] == ["?"]
+    assert all(path.read_bytes() == before[path] for path in outputs[:4])  # 'two' is still meant: kept
+    sheet = outputs[-1].read_text()
+    assert "one" in sheet and "two" not in sheet  # the tables are of the guides that can be used
+
+    project.manifest_path.write_text(original.replace("    file: one.pdf\n", "    file: one.pdf\n    titel: x\n"
+                                                                                      "    yeer: 2020\n"))
+    report = pipeline.build_project(project, nlp_name="blank", jobs=1)
+    failed = [r for r in report.extract if r.failed]
+    assert [r.key for r in failed] == ["one"] and "titel" in failed[0].message and "yeer" in failed[0].message
+    result = CliRunner().invoke(main, ["build", str(project.root), "-q", "--nlp", "blank", "-j", "1"])
+    assert "Error: 1 of 2 guides failed" in result.output  # one entry, however many problems it has
+
+    project.manifest_path.write_text(original.replace("  - key: two\n", "  - key: gone\n").replace(
+        "two.pdf", "missing.pdf"))
+    pipeline.build_project(project, nlp_name="blank", jobs=1)
+    assert not outputs[1].exists() and not outputs[3].exists()  # the manifest is sound again: 'two' is gone

@@ -60,3 +60,27 @@ def test_bootstrap_interval_leaves_out_undefined_resamples_and_needs_items():
     odd = bootstrap_interval(lambda items: None if items[0] else float(sum(items)), [True, False], resamples=500)
     assert odd == (0.0, 1.0)
     assert bootstrap_interval(lambda items: None, [True, False]) is None
+
+
+def test_the_drawing_and_the_percentiles_are_the_documented_ones():
+    # rows of item indices from numpy's default generator, bounds by linear interpolation: the evaluation
+    # tables' published intervals (bootstrap-percentile.v1) are made so, and must not change unannounced
+    values = [(i * 37 % 101) / 7 for i in range(23)]
+    rows = np.random.default_rng(11).integers(0, len(values), (700, len(values)))
+    means = np.asarray(values)[rows].mean(axis=-1)
+    expected = tuple(float(x) for x in np.percentile(means, [5.0, 95.0], method="linear"))
+    assert mean_interval(values, level=0.9, resamples=700, seed=11) == pytest.approx(expected, abs=1e-12)
+    medians = [float(np.median(np.asarray(values)[row])) for row in rows]
+    general = bootstrap_interval(lambda xs: float(np.median(xs)), values, level=0.9, resamples=700, seed=11)
+    assert general == pytest.approx(tuple(float(x) for x in np.percentile(medians, [5.0, 95.0])), abs=1e-12)
+
+
+def test_the_evaluation_tables_pass_their_settings_on():
+    from mapping_review.publish.results_tables import BOOTSTRAP, LEVEL, RESAMPLES, SEED
+    from mapping_review.publish.results_tables import bootstrap_interval as table_interval
+
+    values = [(i * 7 % 11) / 10 for i in range(40)]
+    assert (BOOTSTRAP, LEVEL, RESAMPLES) == ("bootstrap-percentile.v1", 0.95, 10_000)  # what v1 means
+    assert table_interval(values) == mean_interval(values, level=LEVEL, resamples=RESAMPLES, seed=SEED)
+    assert table_interval(values, level=0.5, resamples=300, seed=4) == mean_interval(
+        values, level=0.5, resamples=300, seed=4)

@@ -109,14 +109,12 @@ class RichProgress(Progress):
         self.doc_task = self.page_task = None
 
 
-def some_failed(failed: int, total: int, *, done: str, thing: str = "guide", plural: str = "") -> str:
-    """How many of ``total`` things failed and what became of the others, e.g. "1 of 3 guides failed; the
-    others were built" or "all 2 guides failed; none was built"."""
-    things = thing if total == 1 else plural or f"{thing}s"
+def some_failed(failed: int, total: int) -> str:
+    """How many of ``total`` guides failed ("1 of 3 guides failed", "all 2 guides failed", "the guide
+    failed"); what became of each is its own line above."""
     if failed >= total:
-        return f"the {thing} failed; it was not {done}" if total == 1 else f"all {total} {things} failed; none was {done}"
-    others = "the other was" if total - failed == 1 else "the others were"
-    return f"{failed} of {total} {things} failed; {others} {done}"
+        return "the guide failed" if total == 1 else f"all {total} guides failed"
+    return f"{failed} of {total} guides failed"
 
 
 def report_results(results: list[GuideResult]) -> int:

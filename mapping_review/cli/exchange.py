@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mapping_review.cli.common import console, err_console, library_errors, project_option, some_failed
+from mapping_review.cli.common import console, err_console, library_errors, project_option
 from mapping_review.exchange.export import export_qdc, export_qdpx
 from mapping_review.exchange.importer import QdaImport, import_qdc, import_qdpx
 from mapping_review.project.layout import open_project
@@ -40,8 +40,8 @@ def corpus_import(library: Path, files_dir: Path | None, update: bool, link: boo
     console.print(f"{done} guide(s) from {result.kind} library {library.name}"
                   + (f"; references in {result.references}" if result.references else ""))
     if result.errors:
-        raise click.ClickException(some_failed(len(result.errors), done + len(result.errors), done="imported",
-                                               thing="entry", plural="entries"))
+        n = len(result.errors)
+        raise click.ClickException(f"{n} {'entry was' if n == 1 else 'entries were'} not imported")
 
 
 @click.group("export")

@@ -101,7 +101,7 @@ def corpus_fetch(keys: tuple[str, ...], force: bool, project_dir: Path) -> None:
             console.print(f"{escape(r.key)}: {r.status} {escape(r.message)}")
     failed = [r for r in results if r.status == "failed"]
     if failed:
-        raise click.ClickException(some_failed(len(failed), len(results), done="fetched"))
+        raise click.ClickException(some_failed(len(failed), len(results)))
 
 
 @corpus.command("verify")

@@ -67,7 +67,7 @@ def build(project_dir: Path, engine: str | None, nlp_name: str | None, jobs: int
                           "an adjudicator lists them with `mapping-review adjudicate -r NAME --export FILE`")
     if failures:
         failed = sum(r.failed for r in report.extract) + len({r.key for r in report.segment + report.code if r.failed})
-        raise click.ClickException(some_failed(failed, len(report.extract), done="built"))
+        raise click.ClickException(some_failed(failed, len(report.extract)))
 
 
 @click.command()
@@ -83,7 +83,7 @@ def extract(project_dir: Path, engine: str, jobs: int | None, quiet: bool) -> No
     failures = report_results(results)
     extract_summary(BuildReport(extract=results, segment=[]))
     if failures:
-        raise click.ClickException(some_failed(failures, len(results), done="extracted"))
+        raise click.ClickException(some_failed(failures, len(results)))
 
 
 @click.command()
@@ -102,7 +102,7 @@ def segment(project_dir: Path, engine: str, nlp_name: str, quiet: bool) -> None:
         if not r.failed:
             console.print(f"{escape(r.key)}: {r.status}, {r.n_segments} segments")
     if failures:
-        raise click.ClickException(some_failed(failures, len(results), done="segmented"))
+        raise click.ClickException(some_failed(failures, len(results)))
 
 
 @click.command("inspect")

@@ -199,7 +199,7 @@ def code_corpus(project: Project, *, nlp_name: str = "auto", progress: Progress 
         state[key] = {"stamp": stamp, "n": n}
         results.append(GuideResult(key, "coded", n_segments=n))
         progress.document(key)
-    save_state(out_dir, state, manifest.listed_keys)
+    save_state(out_dir, state, manifest.kept_keys)
     progress.finish("code")
     return sorted(results, key=lambda r: r.key)
 

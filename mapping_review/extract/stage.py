@@ -79,7 +79,7 @@ def _count_pages(path: Path, password: str) -> int:
 
 def plan_extraction(project: Project, engine: str) -> tuple[list[GuideResult], list[_Job]]:
     manifest = load_manifest(project.manifest_path)
-    results = [GuideResult(p.key, "failed", p.message, "manifest") for p in manifest.problems]
+    results = [GuideResult(key, "failed", message, "manifest") for key, message in manifest.broken_entries]
     jobs: list[_Job] = []
     for guide in manifest.guides:
         if not guide.file:

@@ -73,7 +73,7 @@ def build_project(
     versions = library_versions()
     stamp = {"versions": versions, "stages": stage_versions(settings), "settings": settings.model_dump(mode="json")}
     outputs = [project.root / p for p in previous.get("outputs", [])]
-    unchanged = (previous and same_inputs(previous.get("inputs", {}), inputs)
+    unchanged = (previous and not previous.get("failed") and same_inputs(previous.get("inputs", {}), inputs)
                  and all(previous.get(k) == v for k, v in stamp.items())
                  and previous.get("stage_outputs") == stage_outputs(project, settings))
     if not force and unchanged and outputs and all(p.exists() for p in outputs):
@@ -81,6 +81,8 @@ def build_project(
     report = _stages(project, settings, jobs=jobs, progress=progress, scheduler=scheduler)
     run = {"inputs": inputs, **stamp, "stage_outputs": stage_outputs(project, settings),
            "outputs": sorted(project.relative(p) for p in report.tables),
+           # a build that failed for some guide is never "up to date": the next one says why again
+           "failed": sorted({r.key for r in [*report.extract, *report.segment, *report.code] if r.failed}),
            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     project.build_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(project.build_dir / RUN_FILE, json.dumps(run, indent=2, sort_keys=True) + "\n")

@@ -64,6 +64,7 @@ class ManifestProblem:
     line: int
     key: str
     message: str
+    entry: int = -1  # the entry's place in the list (-1: several entries, as for a duplicate key)
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,20 @@ class Manifest:
         return next((g for g in self.guides if g.key == key), None)
 
     @property
-    def listed_keys(self) -> set[str]:
-        """The keys of every entry, usable or not: a guide whose entry has a problem is still listed, so its
-        earlier outputs are kept until the entry is mended (or removed)."""
-        return {g.key for g in self.guides} | {p.key for p in self.problems if p.key not in ("", "?")}
+    def kept_keys(self) -> set[str] | None:
+        """The guides whose stage outputs are kept: those of the manifest, or every one (None) while an entry
+        has a problem - which guide a broken entry means (a misspelt ``key:`` field, a duplicate) is for a
+        person to say, so nothing is deleted until the manifest is mended."""
+        return None if self.problems else {g.key for g in self.guides}
+
+    @property
+    def broken_entries(self) -> list[tuple[str, str]]:
+        """(key, what is wrong) per guide that cannot be used: the several problems of an entry, or of the
+        entries sharing a key, are one; entries without a key (``?``) are each their own."""
+        by: dict[tuple[str, int], list[str]] = {}
+        for p in self.problems:
+            by.setdefault((p.key, p.entry) if p.key == "?" else (p.key, 0), []).append(p.message)
+        return [(key, "; ".join(messages)) for (key, _), messages in by.items()]
 
 
 def describe_problem(error: Any, fields: list[str]) -> tuple[tuple[Any, ...], str]:
@@ -102,7 +113,7 @@ def _check_entry(located: Located, index: int, raw: Any) -> tuple[Guide | None, 
     base = ("guides", index)
     line = located.line(base)
     if not isinstance(raw, dict):
-        return None, [ManifestProblem(line, "?", f"{located.path}:{line}: an entry must be a mapping of fields")]
+        return None, [ManifestProblem(line, "?", f"{located.path}:{line}: an entry must be a mapping of fields", index)]
     key = str(raw.get("key", "?"))
     try:
         return Guide.model_validate(raw), []
@@ -111,7 +122,7 @@ def _check_entry(located: Located, index: int, raw: Any) -> tuple[Guide | None, 
         for err in e.errors():
             loc, what = describe_problem(err, list(Guide.model_fields))
             where = located.line((*base, *loc))
-            problems.append(ManifestProblem(where, key, f"{located.path}:{where}: guide {key!r}: {what}"))
+            problems.append(ManifestProblem(where, key, f"{located.path}:{where}: guide {key!r}: {what}", index))
         return None, problems
 
 

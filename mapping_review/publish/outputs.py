@@ -45,9 +45,9 @@ def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tup
 
     manifest = load_manifest(state.project.manifest_path)
     if not manifest.guides and manifest.problems:  # every entry has a problem: keep the outputs of the last build
-        return [], [f"no guide of {state.project.manifest_path} can be used ({len(manifest.problems)} entr"
-                    f"{'y' if len(manifest.problems) == 1 else 'ies'} with a problem, above): the review outputs "
-                    "were left as they were"]
+        n = len(manifest.broken_entries)
+        return [], [f"no guide of {state.project.manifest_path} can be used ({n} entr{'y' if n == 1 else 'ies'} "
+                    "with a problem, above): the review outputs were left as they were"]
     guides = list(manifest.guides)
     keys = [g.key for g in guides]
     codes = present_codes(tables.rows)

@@ -50,8 +50,12 @@ def load_review(project: Project) -> ReviewState:
     guides = {g.key: g.sha256 for g in manifest.guides}
     files = read_reviews(project.reviews_dir)
     decisions, warnings = [], list(files.warnings)
+    broken = {k for k, _ in manifest.broken_entries}
     for d in files.decisions:
-        if d.guide not in guides:
+        if d.guide in broken:
+            warnings.append(f"reviews/{d.reviewer}.jsonl: guide {d.guide!r} has a problem in the corpus manifest "
+                            "(above); its decisions are kept, and left out of the tables until it is mended")
+        elif d.guide not in guides:
             warnings.append(f"reviews/{d.reviewer}.jsonl: guide {d.guide!r} is not in the corpus manifest; "
                             "its decisions are left out of the tables")
         elif d.code not in codebook.by_id:

@@ -182,7 +182,7 @@ def segment_corpus(
         state[guide.key], _, _ = _write_segments(doc, guide, out_dir, project.cache_dir, nlp_name, wanted_nlp)
         results.append(GuideResult(guide.key, "segmented", n_segments=int(state[guide.key]["n_segments"])))
         progress.document(guide.key)
-    save_state(out_dir, state, manifest.listed_keys)
+    save_state(out_dir, state, manifest.kept_keys)
     progress.finish("segment")
     return sorted(results, key=lambda r: r.key)
 
