@@ -9,7 +9,7 @@ import pytest
 
 from mapping_review import pipeline
 from mapping_review.extract import extract_document
-from mapping_review.segment.inspect import load_extracted, load_segments
+from mapping_review.segment.inspect import guide_outline, load_extracted, load_segments
 
 pytestmark = pytest.mark.corpus
 FOOTER = re.compile(r"All rights reserved|Notice of rights|Page \d+ of \d+|\bPage \d+ of\b")
@@ -69,6 +69,16 @@ def test_nice_recommendations_sit_in_their_numbered_sections(guides_build):
                                       "Risk assessment and management")
     assert ng222["1.2.8"].page == 11
     assert "• arrange help appropriate to the level of need" in ng222["1.2.8"].text  # bullets stay whole
+
+
+def test_the_outline_shows_a_heading_carried_on_to_the_next_page_once(guides_build):
+    project, _ = guides_build
+    outline = guide_outline(load_extracted(project, "nice_ng54_mh_learning_disabilities"))
+    title = "1.4 Support and interventions for family members and carers"
+    assert [(item.title, item.page) for item in outline if item.title.startswith("1.4 ")] == [(title, 12)]
+    assert "and carers" not in [item.title for item in outline]
+    # as the segments' section paths have it
+    assert any(title in seg.section for seg in load_segments(project, "nice_ng54_mh_learning_disabilities"))
 
 
 def test_no_running_header_or_footer_reaches_a_segment(guides_build, guides_dir):

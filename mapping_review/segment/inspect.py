@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mapping_review.errors import MappingReviewError
 from mapping_review.extract import DEFAULT_ENGINE, Document, Page
@@ -46,13 +46,18 @@ def load_segments(project: Project, key: str) -> list[Segment]:
 
 
 def guide_outline(doc: Document) -> list[OutlineItem]:
-    """The headings found in the guide, in reading order."""
-    return [
-        OutlineItem(level=b.level, title=b.text, page=page.number)
-        for page in doc.pages
-        for b in page.blocks
-        if b.kind == "heading"
-    ]
+    """The headings found in the guide, in reading order; a heading carried on to the next page is one
+    heading, at the page it starts on (as the segments' section paths have it)."""
+    items: list[OutlineItem] = []
+    after_heading = False
+    for page in doc.pages:
+        for b in page.blocks:
+            if b.kind == "heading" and after_heading and b.continues and items:
+                items[-1] = replace(items[-1], title=items[-1].title + ("" if b.glued else " ") + b.text)
+            elif b.kind == "heading":
+                items.append(OutlineItem(level=b.level, title=b.text, page=page.number))
+            after_heading = b.kind == "heading"
+    return items
 
 
 def page_of(doc: Document, number: int) -> Page:
