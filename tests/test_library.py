@@ -126,7 +126,7 @@ def test_metadata_only_several_pdfs_duplicates_and_key_clashes_are_reported_one_
     assert load_manifest(project.manifest_path).get("taken_2019").sha256 == manifest.get("taken_2019").sha256
 
 
-def test_bibtex_syntax_error_names_its_line_and_the_rest_is_imported(tmp_path, project):
+def test_bibtex_syntax_error_names_its_line_and_the_rest_is_imported(tmp_path, project, caplog):
     library = tmp_path / "broken.bib"
     library.write_text("@book{good_2020,\n  title = {Good},\n  year = {2020}\n}\n\n@book{bad_2020,\n  title = {Unclosed\n"
                        "  year = 2020\n}\n@book{later_2021, title = {Later}, year = {2021}}\n", encoding="utf-8")
@@ -134,9 +134,12 @@ def test_bibtex_syntax_error_names_its_line_and_the_rest_is_imported(tmp_path, p
     assert result.metadata_only == ["good_2020", "later_2021"]
     (error,) = result.errors
     assert error.startswith(f"{library}:6: BibTeX syntax error")
+    caplog.clear()
     out = CliRunner().invoke(main, ["corpus", "import", str(library), "-p", str(project.root)])
     flat = " ".join(out.output.split())
     assert out.exit_code == 1 and "broken.bib:6: BibTeX syntax error" in flat and "Traceback" not in flat
+    assert not [r for r in caplog.records if r.name.startswith("bibtexparser")]  # the parser's own log line
+    assert "Error: 1 entry was not imported" in flat
 
 
 def test_unreadable_attachments_change_nothing(tmp_path, project):

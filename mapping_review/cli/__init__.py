@@ -7,6 +7,8 @@ The verbs are registered here, in one place; no module of this package imports t
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from mapping_review.cli import codefirst, criteria, exchange, project, review, serve, stages
@@ -19,6 +21,8 @@ def main() -> None:
 
     Extract guideline PDFs, segment them, and (re)build the review with one command.
     """
+    # bibtexparser logs each entry it cannot parse; the import reports it as its own error, with its line
+    logging.getLogger("bibtexparser").setLevel(logging.ERROR)
 
 
 for command in (
