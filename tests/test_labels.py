@@ -255,12 +255,14 @@ def test_chance_intervals_resample_the_best_passages_and_the_readers_cells(monke
     from mapping_review.bootstrap import bootstrap_interval
     from mapping_review.coding.quality import PrecisionReport, kappa_of, share
 
-    p1 = PrecisionReport(1, outcomes=[True, True, False, True])
+    outcomes = [i % 3 != 0 for i in range(301)]  # enough items that another seed gives another interval
+    p1 = PrecisionReport(1, outcomes=outcomes)
     keys = [("g", f"c{i}") for i in range(12)]
     truth = {k: i % 2 == 0 for i, k in enumerate(keys)}
     machine = {k: i % 3 == 0 for i, k in enumerate(keys)}
     out = coding_quality.chance_intervals(p1, truth, machine, keys)
-    assert out["p1_interval"] == bootstrap_interval(share, [True, True, False, True])
+    assert out["p1_interval"] == bootstrap_interval(share, outcomes)
+    assert out["p1_interval"] != bootstrap_interval(share, outcomes, seed=1)
     assert out["kappa_interval"] == bootstrap_interval(kappa_of, [(truth[k], machine[k]) for k in keys])
     assert out["kappa_interval"] != bootstrap_interval(kappa_of, [(machine[k], machine[k]) for k in keys])
     assert out["kappa_interval"][0] < coding_quality.cohen_kappa(truth, machine, keys) < out["kappa_interval"][1]
