@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from mapping_review.errors import MappingReviewError
 from mapping_review.extract import DEFAULT_ENGINE, Document, Page
@@ -12,7 +12,7 @@ from mapping_review.files import file_sha256
 from mapping_review.project.corpus import resolve_file
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
-from mapping_review.segment.segments import Segment, read_segments
+from mapping_review.segment.segments import Segment, document_headings, read_segments
 
 
 @dataclass(frozen=True)
@@ -48,16 +48,7 @@ def load_segments(project: Project, key: str) -> list[Segment]:
 def guide_outline(doc: Document) -> list[OutlineItem]:
     """The headings found in the guide, in reading order; a heading carried on to the next page is one
     heading, at the page it starts on (as the segments' section paths have it)."""
-    items: list[OutlineItem] = []
-    after_heading = False
-    for page in doc.pages:
-        for b in page.blocks:
-            if b.kind == "heading" and after_heading and b.continues and items:
-                items[-1] = replace(items[-1], title=items[-1].title + ("" if b.glued else " ") + b.text)
-            elif b.kind == "heading":
-                items.append(OutlineItem(level=b.level, title=b.text, page=page.number))
-            after_heading = b.kind == "heading"
-    return items
+    return [OutlineItem(level=level, title=title, page=page) for level, title, page in document_headings(doc)]
 
 
 def page_of(doc: Document, number: int) -> Page:

@@ -152,6 +152,12 @@ def _groups(doc: Document) -> Iterator[_Group]:
         yield current
 
 
+def document_headings(doc: Document) -> list[tuple[int, str, int]]:
+    """(level, text, page it starts on) of each heading of ``doc`` in reading order, grouped and joined as
+    the segments group and join them (a heading carried on to the next page is one heading)."""
+    return [(g.parts[0].block.level, _join(g.parts)[0], g.parts[0].page) for g in _groups(doc) if g.role == "heading"]
+
+
 class _Ids:
     """Stable ids: guide, page and a digest of kind and text; repeats get ``~2``, ``~3``."""
 
