@@ -66,8 +66,7 @@ def build(project_dir: Path, engine: str | None, nlp_name: str | None, jobs: int
         err_console.print(f"{report.n_disagreements} open disagreement(s) between reviewers: "
                           "an adjudicator lists them with `mapping-review adjudicate -r NAME --export FILE`")
     if failures:
-        failed = sum(r.failed for r in report.extract) + len({r.key for r in report.segment + report.code if r.failed})
-        raise click.ClickException(some_failed(failed, len(report.extract)))
+        raise click.ClickException(some_failed(report.n_failed_guides, len(report.extract)))
 
 
 @click.command()

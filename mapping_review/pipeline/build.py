@@ -47,6 +47,11 @@ class BuildReport:
     def failures(self) -> list[GuideResult]:
         return [r for r in self.extract + self.segment + self.code if r.failed]
 
+    @property
+    def n_failed_guides(self) -> int:
+        """Guides that failed at some stage, each once (every broken manifest entry is one, keyed or not)."""
+        return sum(r.failed for r in self.extract) + len({r.key for r in self.segment + self.code if r.failed})
+
 
 def effective_settings(settings: Settings, *, engine: str | None, nlp_name: str | None,
                        calibrate: bool | None) -> Settings:
@@ -82,7 +87,7 @@ def build_project(
     run = {"inputs": inputs, **stamp, "stage_outputs": stage_outputs(project, settings),
            "outputs": sorted(project.relative(p) for p in report.tables),
            # a build that failed for some guide is never "up to date": the next one says why again
-           "failed": sorted({r.key for r in [*report.extract, *report.segment, *report.code] if r.failed}),
+           "failed": sorted({r.key for r in report.failures}),
            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     project.build_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(project.build_dir / RUN_FILE, json.dumps(run, indent=2, sort_keys=True) + "\n")
