@@ -93,12 +93,14 @@ def held_out_groups(devset: Devset, keys: Sequence[str], hold_out: str) -> dict[
 
 
 def scored(devset: Devset, coded: dict[str, list[Suggestion]], part: str, rules_only: bool,
-           hold_out: str = "guide", *, training_guides: bool = False) -> dict[str, list[Suggestion]]:
+           hold_out: str = "guide", *, training_guides: bool = False,
+           labels: LabelIndex | None = None) -> dict[str, list[Suggestion]]:
     """Evidence scores of the part's guides, never by a model that learnt from the guide or its siblings:
     test guides by the shipped model; each development guide by a model fitted on the other development
     guides (or, with ``hold_out="family"``, on those outside its family), with ``training_guides`` on the
     training guides' labels too; probe guides by the shipped model when it did not learn from them and
-    ``training_guides`` is off, else each family by a model fitted on those labels without that family."""
+    ``training_guides`` is off, else each family by a model fitted on those labels without that family.
+    ``labels``: the training guides' label index, when the caller has it already."""
     keys = devset.keys(part)
     if rules_only:
         return {k: coded[k] for k in keys}
@@ -117,7 +119,8 @@ def scored(devset: Devset, coded: dict[str, list[Suggestion]], part: str, rules_
             raise SystemExit(msg)
     training = devset.training_keys(training_guides=training_guides)
     groups = held_out_groups(devset, [*training, *keys], hold_out)
-    labels, _ = label_index(devset, training)
+    if labels is None:
+        labels, _ = label_index(devset, training)
     definitions = code_definitions(devset.codebook)
     out = {}
     for group in sorted({groups[k] for k in keys}):
@@ -136,7 +139,8 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
     # development labels train the held-out models of the development part; test labels are read only for the test
     training = devset.training_keys(training_guides=training_guides)
     index, status = label_index(devset, training if part == "dev" else keys)
-    scored_by_guide = scored(devset, coded, part, rules_only, hold_out, training_guides=training_guides)
+    scored_by_guide = scored(devset, coded, part, rules_only, hold_out, training_guides=training_guides,
+                             labels=index if part == "dev" else None)
     suggestions = [s for k in keys for s in scored_by_guide[k]]
     codebook = devset.codebook
     evidence = summarise(suggestions)
