@@ -14,7 +14,7 @@ A logistic regression over
   labelled sentences; new in ``v5``, where a passing mention reads unlike what supports the code).
 
 ``v6`` is ``v5``'s model trained on 778 more development labels (round 8); ``v7`` is the same model trained
-on the training guides' labels too (round 9: every label but the test part's).
+on the training guides' labels too (round 10: every label but the test part's).
 
 The fitted model is a small JSON file (vocabulary, idf, coefficients) read without scikit-learn;
 :mod:`evidence_fit` trains it from sentence labels and reports its cross-validated figures.

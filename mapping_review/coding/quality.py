@@ -122,5 +122,3 @@ def kappa_of(pairs: Sequence[tuple[bool, bool]]) -> float | None:
 def share(outcomes: Sequence[bool]) -> float | None:
     """The share of true outcomes; None when there are none."""
     return sum(outcomes) / len(outcomes) if outcomes else None
-
-
