@@ -1,9 +1,9 @@
 """Train the shipped evidence classifier from the sentence labels of the development part and the training guides.
 
 Codes those guides with the rule coder, finds each labelled sentence again, fits the evidence classifier
-(``evidence-clf.v7``) on every labelled suggestion, reports cross-validated figures with each family of
+(``evidence-clf.v8``) on every labelled suggestion, reports cross-validated figures with each family of
 sibling guides held out in turn (no guide, nor a sibling of it, helps to score it), and writes the model to
-mapping_review/coding/models/evidence-clf.v7.json and the report to data/coding/evidence-clf.v7.cv.csv.
+mapping_review/coding/models/evidence-clf.v8.json and the report to data/coding/evidence-clf.v8.cv.csv.
 Test-part labels are never read. ``--development-only`` learns from the development part alone (as
 ``evidence-clf.v6`` did).
 

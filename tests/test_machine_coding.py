@@ -55,7 +55,7 @@ def test_every_machine_code_has_evidence_a_reviewer_can_check(guides_build):
         assert scores == sorted(scores, reverse=True)  # best evidence first
         assert scores[0] >= rule.min_score or sum(s >= rule.min_weak for s in scores) >= rule.min_sections
         assert all(x["quote"] and x["page"] and x["segment_id"].startswith(r["guide"] + ":") for x in rows)
-        assert all(x["source"] == "rules.v3+evidence-clf.v7" and 0 <= float(x["score"]) <= 1 for x in rows)
+        assert all(x["source"] == "rules.v3+evidence-clf.v8" and 0 <= float(x["score"]) <= 1 for x in rows)
     quotes = [row["quote"] for row in evidence]
     assert not any("All rights reserved" in q or "intentionally left blank" in q.lower() for q in quotes)
     assert not any(any(0xE000 <= ord(ch) <= 0xF8FF for ch in q) and len(q.split()) < 4 for q in quotes)

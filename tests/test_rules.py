@@ -70,13 +70,44 @@ def test_wording_of_guides_the_codebook_was_not_written_from():
             sentence("Ask the person if they are experiencing fatigue or a change in their energy.", n=6),
             sentence("Start the new treatment only with their permission.", n=7)]
     out = coder().code_segments(segs)
-    for seg, code in [(segs[0], "modality/video"), (segs[1], "support/housing"),
-                      (segs[2], "professional_norms/privacy"), (segs[3], "methods/time_management"),
-                      (segs[4], "redirect_client"), (segs[5], "therapist_qualities/show_interest")]:
+    for seg, code, weight in [(segs[0], "modality/video", 0.5), (segs[1], "support/housing", 0.5),
+                              (segs[2], "professional_norms/privacy", 1.0),  # strong since round 11
+                              (segs[3], "methods/time_management", 0.5), (segs[4], "redirect_client", 0.5),
+                              (segs[5], "therapist_qualities/show_interest", 0.5)]:
         assert code in codes_of(out, seg.id), (code, seg.text)
-        assert next(s for s in out if s.segment == seg.id and s.code == code).weight == 0.5
+        assert next(s for s in out if s.segment == seg.id and s.code == code).weight == weight
     # consent to share information is privacy; a permission for treatment is not
     assert "professional_norms/privacy" not in codes_of(out, segs[6].id)
+
+
+def test_round_11_wording_for_the_codes_own_definitions():
+    # general wording for each code's definition (round 11), strong or weak as the codebook says
+    cases = [
+        ("Review the person with a multidisciplinary team every 3 to 6 months.", "methods/time_management", 1.0),
+        ("Set aside enough time to discuss the impact of the diagnosis.", "methods/time_management", 1.0),
+        ("Give verbal and printed discharge advice to the person and their carers.", "modality/text", 1.0),
+        ("Do not prescribe levodopa to manage dystonia.", "harmful_if_misapplied", 1.0),
+        ("Ensure that training is provided for people using electronic assistive technology.",
+         "modality/physical_objects", 1.0),
+        ("Discuss potential impulse control disorders at review appointments.", "dont_enable_mania", 1.0),
+        ("Explain advance care planning and lasting power of attorney.", "professional_norms/informed_consent", 1.0),
+        ("Provide a single point of contact within the service.", "methods/case_management", 1.0),
+        ("Be aware that most children born preterm go on to have a good outcome.",
+         "therapist_qualities/offer_hope", 1.0),
+        ("Assess factors that might worsen the spasticity, such as pain.", "methods/causal_understanding", 1.0),
+        ("Recognise and address any barriers to accessing primary care.", "therapist_qualities/treat_equally", 1.0),
+        ("Care for the baby in the neonatal unit until discharge.", "location/inpatient", 1.0),
+        ("Discuss with parents whether they have any concerns about development.",
+         "therapist_qualities/show_interest", 0.5),
+        ("Check that home adaptations have been made before the person leaves.", "support/housing", 0.5),
+        ("Offer prompt referral to educational support services.", "support/employment", 0.5),
+    ]
+    segs = [sentence(text, n=i) for i, (text, _, _) in enumerate(cases)]
+    out = coder().code_segments(segs)
+    for seg, (text, code, weight) in zip(segs, cases):
+        found = [s for s in out if s.segment == seg.id and s.code == code]
+        assert found, (code, text)
+        assert max(s.weight for s in found) == weight, (code, text)
 
 
 def test_token_pattern_matches_session_counts():

@@ -1,4 +1,4 @@
-"""``evidence-clf.v7``: how likely a rule suggestion is evidence that the guide addresses the code.
+"""``evidence-clf.v8``: how likely a rule suggestion is evidence that the guide addresses the code.
 
 A logistic regression over
 
@@ -14,7 +14,8 @@ A logistic regression over
   labelled sentences; new in ``v5``, where a passing mention reads unlike what supports the code).
 
 ``v6`` is ``v5``'s model trained on 778 more development labels (round 8); ``v7`` is the same model trained
-on the training guides' labels too (round 10: every label but the test part's).
+on the training guides' labels too (round 10: every label but the test part's); ``v8`` is ``v7``'s model
+trained again after round 11's wording gave new candidates (154 more labels).
 
 The fitted model is a small JSON file (vocabulary, idf, coefficients) read without scikit-learn;
 :mod:`evidence_fit` trains it from sentence labels and reports its cross-validated figures.
@@ -291,7 +292,7 @@ def load_model(path: Path) -> EvidenceModel:
 
 @lru_cache(maxsize=1)
 def shipped_model() -> EvidenceModel | None:
-    """The model shipped with the package (``mapping_review/coding/models/evidence-clf.v7.json``)."""
+    """The model shipped with the package (``mapping_review/coding/models/evidence-clf.v8.json``)."""
     path = resources.files("mapping_review.coding").joinpath("models", MODEL_FILE)
     if not path.is_file():
         return None

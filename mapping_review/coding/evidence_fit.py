@@ -1,4 +1,4 @@
-"""Fitting ``evidence-clf.v7`` from sentence labels, with cross-validation by guide.
+"""Fitting ``evidence-clf.v8`` from sentence labels, with cross-validation by guide.
 
 Training items are rule suggestions whose unit and code carry a label: ``supports`` is a positive,
 ``mentions``, ``wrong_sense`` and ``boilerplate`` are negatives. Each code's prototypes (the centroids of

@@ -4,7 +4,7 @@ classifier, kept in ``build/codings/``.
 The rule coder and the classifier may run where the segments were made (in the extraction workers,
 or on a cluster): the classifier's features are those of one guide's suggestions, so a guide scored
 alone scores as it does among the others. The classifier is the project's own
-(``build/models/evidence-clf.v7.json``, written by ``mapping-review learn`` when it beats the shipped
+(``build/models/evidence-clf.v8.json``, written by ``mapping-review learn`` when it beats the shipped
 one on the reviewers' labels) or else the one shipped with the package. A guide is coded again only
 when its segments, the codebook, the coder or the classifier changed.
 """

@@ -2,6 +2,6 @@
 ``build/run.json``); kept apart so that knowing them loads neither spaCy nor scikit-learn."""
 
 CODER = "rules.v3"  # the rule coder (coding/rules.py): candidates in sentences and headings, after the hygiene rules
-EVIDENCE_MODEL = "evidence-clf.v7"  # the evidence classifier (coding/evidence.py)
+EVIDENCE_MODEL = "evidence-clf.v8"  # the evidence classifier (coding/evidence.py)
 DECIDER = "decide.v3"  # the guide-level rule and the strength of its answer (coding/decide.py)
 RANKER = "tfidf-logreg.v1"  # the learnt ranker (coding/learn.py)
