@@ -14,7 +14,7 @@ passages, and over the guide x code cells): how far the figure would move by cha
 
 Precision at 1 counts the best passage of every code the machine says is present. Beside it, the codes
 decided by a strong passage (whose best passage is shown first as evidence) and those decided on weak
-evidence only (marked so by ``decide.v3``) are reported apart; the weak ones stay in the headline.
+evidence only (marked so by ``decide.v4``) are reported apart; the weak ones stay in the headline.
 
 Probe guides (``--part probe``) are training guides with a reader sheet that the codebook was not made
 from: each family of them is scored by a model fitted on the same labels without that family (by the
@@ -38,8 +38,8 @@ from pathlib import Path
 from devset import Devset, load_devset
 
 from mapping_review.bootstrap import bootstrap_interval
-from mapping_review.coding.decide import Evidence, auto_codes, strength, summarise
-from mapping_review.coding.evidence import code_definitions, density_of, rank_evidence, shipped_model
+from mapping_review.coding.decide import Evidence, auto_codes, rank_evidence, strength, summarise
+from mapping_review.coding.evidence import code_definitions, density_of, shipped_model
 from mapping_review.coding.evidence_fit import Example, fit_evidence_model
 from mapping_review.coding.labels import SentenceLabel, match_labels
 from mapping_review.coding.quality import (
@@ -149,7 +149,8 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
     ranked: dict[tuple[str, str], list[Suggestion]] = {}
     for s in suggestions:
         ranked.setdefault((s.guide, s.code), []).append(s)
-    ranked = {k: rank_evidence(v) for k, v in ranked.items()}
+    bars = {c.id: c.decision.min_score for c in codebook.codes}
+    ranked = {k: rank_evidence(v, bar=bars[k[1]]) for k, v in ranked.items()}
     p1, p3 = precision_at(1, ranked, present, index), precision_at(3, ranked, present, index)
     # a present code decided by weak evidence alone is marked "weak evidence only" (no quote reaches the
     # bar): P@1 above counts its best passage all the same; here the strong and weak codes apart

@@ -160,21 +160,27 @@ def test_jsonl_export_carries_the_supporting_guides_and_criteria_csv(shipped, tm
 
 
 def test_best_evidence_quote_and_page_per_supporting_guide(shipped):
+    from mapping_review.coding.codebook import load_codebook
     from mapping_review.coding.suggestions import Suggestion
     from mapping_review.publish.evaluation import Evaluation, best_evidence
 
     _, ev = shipped
 
-    def sug(guide, score, page, quote):
+    def sug(guide, score, page, quote, weight=1.0):
         return Suggestion(guide, "dont_enable_mania", f"{guide}:{page}:x", page, (), quote, "", 0, 0, 1.0, "rules.v2", "",
-                          evidence=score)
+                          evidence=score, weight=weight)
     mania_guide = "department_of_veterans_affairs_vadod_2023-1"
+    codebook = load_codebook(ROOT / "codebook.yaml")
     # ranked by the evidence classifier's probability; ties go to the earlier page
     best = best_evidence([sug(mania_guide, 0.4, 9, "weaker"), sug(mania_guide, 0.9, 40, "strongest"),
-                          sug(mania_guide, 0.9, 41, "later page")])
+                          sug(mania_guide, 0.9, 41, "later page")], codebook)
     with_evidence = Evaluation(ev.name, ev.criteria, ev.labels, best, ev.items, ev.min_support)
     assert with_evidence.support("dont_enable_mania") == [
         {"guide": mania_guide, "label": "VA/DoD bipolar (2023)", "page": 40, "quote": "strongest"}]
+    # below the code's bar (0.7), a passage matched by a strong phrase comes before a higher-scoring weak word
+    best = best_evidence([sug(mania_guide, 0.6, 9, "weak word", weight=0.5), sug(mania_guide, 0.4, 40, "phrase")],
+                         codebook)
+    assert best[("dont_enable_mania", mania_guide)].quote == "phrase"
 
 
 def test_inspect_dataset_loads_and_the_task_runs_offline(shipped, tmp_path):
@@ -291,13 +297,11 @@ def test_exports_are_byte_identical_and_the_cli_reports_errors(shipped, tmp_path
 @pytest.mark.corpus
 def test_criteria_csv_quotes_each_real_guides_strongest_evidence(guides_build):
     project, _ = guides_build
+    # evidence.csv lists each guide's evidence for a code best first, as the machine shows it
     best = {}
     for r in csv.DictReader((project.build_dir / "tables" / "evidence.csv").open()):
         if r["score"]:
-            key = (r["code"], r["guide"])
-            rank = (-float(r["score"]), int(r["page"]), r["segment_id"])
-            if key not in best or rank < best[key][0]:
-                best[key] = (rank, r["page"], r["quote"])
+            best.setdefault((r["code"], r["guide"]), (None, r["page"], r["quote"]))
     rows = list(csv.DictReader((project.build_dir / "criteria" / "criteria.csv").open()))
     quoted = [r for r in rows if r["quote"]]
     assert len(quoted) >= 50 and len({r["guide"] for r in quoted}) == 8

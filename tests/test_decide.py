@@ -3,14 +3,39 @@ import random
 from conftest import ROOT
 
 from mapping_review.coding.codebook import DecisionRule, load_codebook
-from mapping_review.coding.decide import Evidence, applies, calibrate, combined, fit_rule, strength, summarise
+from mapping_review.coding.decide import (
+    Evidence,
+    applies,
+    calibrate,
+    combined,
+    fit_rule,
+    rank_evidence,
+    strength,
+    summarise,
+)
 from mapping_review.coding.suggestions import Suggestion
 
 
-def sugg(guide, code, section, evidence, score=1.0):
+def sugg(guide, code, section, evidence, score=1.0, weight=1.0):
     return Suggestion(guide=guide, code=code, segment=f"{guide}:{section}:{evidence}", page=1, section=(section,),
                       quote="q", match="q", match_start=0, match_end=1, score=score, coder="rules.v2", text_hash="h",
-                      evidence=evidence)
+                      evidence=evidence, weight=weight)
+
+
+def test_the_passage_shown_first_reaches_the_bar_then_is_matched_by_a_strong_phrase():
+    weak_word_high = sugg("g", "c", "A", 0.95, weight=0.5)
+    phrase_over_bar = sugg("g", "c", "B", 0.72)
+    phrase_higher = sugg("g", "c", "C", 0.8)
+    weak_word_under = sugg("g", "c", "D", 0.6, weight=0.5)
+    phrase_under = sugg("g", "c", "E", 0.3)
+    phrase_under_tie = sugg("g", "c", "F", 0.3, score=2.0)
+    ranked = rank_evidence([phrase_under, weak_word_under, phrase_over_bar, weak_word_high, phrase_under_tie,
+                            phrase_higher], bar=0.7)
+    assert ranked == [phrase_higher, phrase_over_bar, weak_word_high, phrase_under_tie, phrase_under, weak_word_under]
+    # a passage under the bar never comes before one that reaches it, however it was matched
+    assert rank_evidence([phrase_under, weak_word_high], bar=0.7) == [weak_word_high, phrase_under]
+    # with the bar above every score, the strong phrase still comes first
+    assert rank_evidence([weak_word_high, phrase_under], bar=0.99) == [phrase_under, weak_word_high]
 
 
 def test_summarise_keeps_the_best_score_of_each_section():

@@ -6,6 +6,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
+from mapping_review.coding.decide import rank_evidence
 from mapping_review.coding.evidence import (
     MODEL,
     WINDOW,
@@ -13,7 +14,6 @@ from mapping_review.coding.evidence import (
     density_of,
     load_model,
     other_features,
-    rank_evidence,
     save_model,
     shipped_model,
     text_terms,
@@ -86,7 +86,7 @@ def test_a_fitted_model_tells_care_from_a_passing_word_and_round_trips(tmp_path)
     for s in (new_pos, new_neg):
         assert again.probability(s) == pytest.approx(model.probability(s), abs=1e-5)
     scored = again.score([new_neg, new_pos])
-    assert [s.model for s in scored] == [MODEL, MODEL] and rank_evidence(scored)[0].segment == new_pos.segment
+    assert [s.model for s in scored] == [MODEL, MODEL] and rank_evidence(scored, bar=0.7)[0].segment == new_pos.segment
 
 
 def test_terms_from_one_guide_only_are_not_learnt():

@@ -52,7 +52,10 @@ def test_every_machine_code_has_evidence_a_reviewer_can_check(guides_build):
         rule = codebook.by_id[r["code"]].decision
         scores = [float(x["score"]) for x in rows]
         assert len(rows) == int(r["n_evidence"]) >= rule.min_evidence
-        assert scores == sorted(scores, reverse=True)  # best evidence first
+        # best evidence first: every passage reaching the bar before those under it (within each, a strong
+        # phrase's match first, then by score: the match's weight is not in the table; tests/test_decide.py)
+        over = sum(x >= rule.min_score for x in scores)
+        assert all(x >= rule.min_score for x in scores[:over]) and all(x < rule.min_score for x in scores[over:])
         assert scores[0] >= rule.min_score or sum(s >= rule.min_weak for s in scores) >= rule.min_sections
         assert all(x["quote"] and x["page"] and x["segment_id"].startswith(r["guide"] + ":") for x in rows)
         assert all(x["source"] == "rules.v3+evidence-clf.v8" and 0 <= float(x["score"]) <= 1 for x in rows)

@@ -1,4 +1,4 @@
-"""From scored evidence to guide-level codes (``source=auto``), and fitting that rule (``decide.v3``).
+"""From scored evidence to guide-level codes (``source=auto``), and fitting that rule (``decide.v4``).
 
 Each suggestion carries an evidence score in [0, 1] (the evidence classifier's probability; the rule
 score when there is no classifier). The rule (``decision`` in the codebook, or its default):
@@ -13,6 +13,12 @@ A present code says how it was decided (:func:`strength`): ``strong`` when a pas
 up, in which case no passage reaches the bar and the code is marked "weak evidence only" (on the
 development part the best passage of such a code supports it about half the time, against more than
 eight in ten for a strong code).
+
+Which passage is shown first (:func:`evidence_key`, new in ``decide.v4``): one that reaches the bar before
+one that does not; within each, one matched by an unambiguous phrase of the code (a pattern group of
+weight 1) before one matched only by a word with other senses; then the evidence score. The classifier
+scores a passing use of an ambiguous word high now and then; a phrase that names the code's subject
+is less often beside the point.
 
 :func:`calibrate` fits one pooled rule across all codes to reviewers' guide-level answers, each guide
 held out in turn; a code gets a rule of its own only when that beats the pooled rule on held-out
@@ -29,8 +35,8 @@ from mapping_review.coding.codebook import Codebook, DecisionRule
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.coding.versions import DECIDER
 
-__all__ = ["DECIDER", "STRENGTHS", "Calibration", "Evidence", "applies", "auto_codes", "calibrate", "combined", "fit_rule",
-           "strength", "summarise"]
+__all__ = ["DECIDER", "STRENGTHS", "Calibration", "Evidence", "applies", "auto_codes", "calibrate", "combined",
+           "evidence_key", "fit_rule", "rank_evidence", "strength", "summarise"]
 
 STRENGTHS = ("strong", "weak")  # how a present code was decided; "" when absent
 
@@ -86,6 +92,19 @@ def strength(rule: DecisionRule, evidence: Evidence) -> str:
     if not applies(rule, evidence):
         return ""
     return "strong" if evidence.max_score >= rule.min_score else "weak"
+
+
+def evidence_key(s: Suggestion, *, bar: float) -> tuple[bool, bool, float]:
+    """Sort key, best evidence first: reaching ``bar`` (the code's ``min_score``), matched by a strong
+    pattern group, then the evidence score."""
+    return (s.rank < bar, s.weight < 1.0, -s.rank)
+
+
+def rank_evidence(suggestions: Sequence[Suggestion], *, bar: float) -> list[Suggestion]:
+    """The suggestions of one code, best evidence first (:func:`evidence_key`), then by rule score and
+    reading order."""
+    order = {id(s): i for i, s in enumerate(suggestions)}
+    return sorted(suggestions, key=lambda s: (*evidence_key(s, bar=bar), -s.score, order[id(s)]))
 
 
 def auto_codes(

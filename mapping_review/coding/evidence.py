@@ -297,9 +297,3 @@ def shipped_model() -> EvidenceModel | None:
     if not path.is_file():
         return None
     return EvidenceModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
-
-
-def rank_evidence(suggestions: Sequence[Suggestion]) -> list[Suggestion]:
-    """Best evidence first: by the classifier's probability (else the rule score), then reading order."""
-    order = {id(s): i for i, s in enumerate(suggestions)}
-    return sorted(suggestions, key=lambda s: (-s.rank, -s.score, order[id(s)]))

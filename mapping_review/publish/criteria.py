@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mapping_review.coding.codebook import Codebook
+from mapping_review.coding.decide import evidence_key
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.errors import ConfigError
 from mapping_review.publish.summary import SummaryRow
@@ -54,7 +55,8 @@ def criteria_from_summary(
             continue
         code = codebook.by_id[row.code]
         picked = sorted((s for s in by_code.get(row.code, []) if s.guide in row.guides),
-                        key=lambda s: (-s.rank, row.guides.index(s.guide), s.page, s.segment))[:quotes]
+                        key=lambda s: (*evidence_key(s, bar=code.decision.min_score), row.guides.index(s.guide),
+                                       s.page, s.segment))[:quotes]
         evidence = tuple({"guide": s.guide, "page": s.page, "section": " > ".join(s.section), "quote": s.quote}
                          for s in picked)
         out.append(Criterion(code.id, code.feature_label, code.label, code.definition, row.guides, evidence))

@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from mapping_review.coding.codebook import Codebook
+from mapping_review.coding.decide import evidence_key
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.files import write_atomic
 from mapping_review.project.layout import Project
@@ -37,10 +39,14 @@ def criterion_title(criterion: Criterion) -> str:
     return criterion.label if criterion.label == criterion.feature else f"{criterion.feature}: {criterion.label}"
 
 
-def best_evidence(suggestions: list[Suggestion]) -> dict[tuple[str, str], Suggestion]:
-    """The strongest suggestion of each (code, guide): highest evidence score, then earliest page and segment."""
+def best_evidence(suggestions: list[Suggestion], codebook: Codebook) -> dict[tuple[str, str], Suggestion]:
+    """The best suggestion of each (code, guide) of the codebook: ``evidence_key`` with the code's bar,
+    then earliest page and segment."""
+    bars = {c.id: c.decision.min_score for c in codebook.codes}
     best: dict[tuple[str, str], Suggestion] = {}
-    for s in sorted(suggestions, key=lambda s: (-s.rank, s.page, s.segment)):  # best evidence first
+    ordered = sorted((s for s in suggestions if s.code in bars),
+                     key=lambda s: (*evidence_key(s, bar=bars[s.code]), s.page, s.segment))
+    for s in ordered:  # best evidence first
         best.setdefault((s.code, s.guide), s)
     return best
 
@@ -88,7 +94,7 @@ def evaluation_of(state: ReviewState, tables: Tables, settings: Settings, *, ite
     criteria = criteria_from_summary(state.codebook, rows, state.suggestions, min_support=cfg.min_support,
                                      quotes=cfg.quotes)
     ev = Evaluation(state.codebook.model.name, tuple(criteria), {g.key: g.label or g.key for g in guides},
-                    best_evidence(state.suggestions), None, cfg.min_support)
+                    best_evidence(state.suggestions, state.codebook), None, cfg.min_support)
     return with_items_of(ev, state, items_path=items_path) if with_items else ev
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mapping_review.coding.decide import Evidence, auto_codes, strength
+from mapping_review.coding.decide import Evidence, auto_codes, rank_evidence, strength
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.errors import ConfigError
 from mapping_review.review.decisions import CONSENSUS, Decision, check_reviewer, guide_level, latest, now, own_answers
@@ -90,10 +90,11 @@ def _status(d: Decision | None) -> str:
     return "undecided" if d is None else "accepted" if d.value else "rejected"
 
 
-def best_quotes(suggestions: Sequence[Suggestion], own: Mapping[tuple[str, str], Decision], *, top: int) -> list[Quote]:
-    """The best evidence first (evidence score, then rule score, then reading order); at most ``top``."""
-    order = {id(s): i for i, s in enumerate(suggestions)}
-    ranked = sorted(suggestions, key=lambda s: (-s.rank, -s.score, order[id(s)]))[:top]
+def best_quotes(suggestions: Sequence[Suggestion], own: Mapping[tuple[str, str], Decision], *, top: int,
+                bar: float) -> list[Quote]:
+    """The suggestions of one code, best evidence first (``rank_evidence`` with the code's ``bar``); at
+    most ``top``."""
+    ranked = rank_evidence(suggestions, bar=bar)[:top]
     return [Quote(s.segment, s.page, s.section, s.quote, s.match, s.match_start, s.match_end, round(s.rank, 3),
                   _status(own.get((s.segment, s.code)))) for s in ranked]
 
@@ -123,7 +124,7 @@ def code_first(state: ReviewState, guide: str, reviewer: str, *, top: int = TOP)
         found = by_code.get(code.id, [])
         rows.append(CodeRow(code.id, code.label, code.feature_label, machine[(guide, code.id)],
                             answers.get((guide, code.id)), (guide, code.id) in explicit, len(found),
-                            best_quotes(found, own, top=top),
+                            best_quotes(found, own, top=top, bar=code.decision.min_score),
                             strength(code.decision, state.evidence.get((guide, code.id), Evidence()))))
     return CodeFirst(guide, reviewer, rows)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mapping_review.coding.codebook import Codebook, DecisionRule, load_codebook
-from mapping_review.coding.decide import Calibration, Evidence, auto_codes, calibrate, summarise
+from mapping_review.coding.decide import Calibration, Evidence, auto_codes, calibrate, rank_evidence, summarise
 from mapping_review.coding.stage import load_suggestions
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.project.layout import Project
@@ -197,10 +197,11 @@ def _evidence_rows(state: ReviewState) -> list[list[object]]:
         if d.action == "add":
             added.append(d)
     suggested = {(s.segment, s.code) for s in state.suggestions}
+    place = _evidence_places(state)
     rows: list[list[object]] = [
         [s.guide, s.code, s.segment, s.page, " > ".join(s.section), s.quote,
          f"{s.coder}+{s.model}" if s.model else s.coder, f"{s.rank:g}", "; ".join(said.get((s.segment, s.code), []))]
-        for s in state.suggestions
+        for s in sorted(state.suggestions, key=lambda s: place[id(s)])
     ]
     segments = segments_by_id(state.project, sorted({d.guide for d in added}))
     for d in added:
@@ -210,9 +211,20 @@ def _evidence_rows(state: ReviewState) -> list[list[object]]:
         quote = "" if seg is None else seg.text[d.start:d.end] if 0 <= d.start < d.end else seg.text
         rows.append([d.guide, d.code, d.segment, seg.page if seg else "", " > ".join(seg.section) if seg else "",
                      quote, f"reviewer:{d.reviewer}", "", "; ".join(said.get((d.segment, d.code), []))])
-    # best evidence first within each guide and code (reviewers' additions after the machine's)
-    rows.sort(key=lambda r: (order.get(str(r[0]), 0), str(r[1]), -float(str(r[7]) or -1), str(r[2]), str(r[6])))
+    # best evidence first within each guide and code, as the machine shows it (``rank_evidence``), the
+    # reviewers' additions after the machine's (a stable sort keeps the machine's order)
+    rows.sort(key=lambda r: (order.get(str(r[0]), 0), str(r[1]), str(r[6]).startswith("reviewer:"),
+                             "" if not str(r[6]).startswith("reviewer:") else f"{r[2]}|{r[6]}"))
     return rows
+
+
+def _evidence_places(state: ReviewState) -> dict[int, int]:
+    """Each suggestion's place among those of its guide and code, best evidence first."""
+    groups: dict[tuple[str, str], list[Suggestion]] = {}
+    for s in state.suggestions:
+        groups.setdefault((s.guide, s.code), []).append(s)
+    bars = {c.id: c.decision.min_score for c in state.codebook.codes}
+    return {id(s): i for key, group in groups.items() for i, s in enumerate(rank_evidence(group, bar=bars[key[1]]))}
 
 
 def agreement_by_code(
