@@ -38,7 +38,7 @@ from pathlib import Path
 from devset import Devset, load_devset
 
 from mapping_review.bootstrap import bootstrap_interval
-from mapping_review.coding.decide import Evidence, auto_codes, rank_evidence, strength, summarise
+from mapping_review.coding.decide import Evidence, auto_codes, ranked_by_cell, strength, summarise
 from mapping_review.coding.evidence import code_definitions, density_of, shipped_model
 from mapping_review.coding.evidence_fit import Example, fit_evidence_model
 from mapping_review.coding.labels import SentenceLabel, match_labels
@@ -146,11 +146,7 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
     evidence = summarise(suggestions)
     machine = auto_codes(codebook, keys, evidence)
     present = [k for k, v in machine.items() if v]
-    ranked: dict[tuple[str, str], list[Suggestion]] = {}
-    for s in suggestions:
-        ranked.setdefault((s.guide, s.code), []).append(s)
-    bars = {c.id: c.decision.min_score for c in codebook.codes}
-    ranked = {k: rank_evidence(v, bar=bars[k[1]]) for k, v in ranked.items()}
+    ranked = ranked_by_cell(suggestions, codebook)
     p1, p3 = precision_at(1, ranked, present, index), precision_at(3, ranked, present, index)
     # a present code decided by weak evidence alone is marked "weak evidence only" (no quote reaches the
     # bar): P@1 above counts its best passage all the same; here the strong and weak codes apart

@@ -36,7 +36,7 @@ from mapping_review.coding.suggestions import Suggestion
 from mapping_review.coding.versions import DECIDER
 
 __all__ = ["DECIDER", "STRENGTHS", "Calibration", "Evidence", "applies", "auto_codes", "calibrate", "combined",
-           "evidence_key", "fit_rule", "rank_evidence", "strength", "summarise"]
+           "evidence_key", "fit_rule", "rank_evidence", "ranked_by_cell", "strength", "summarise"]
 
 STRENGTHS = ("strong", "weak")  # how a present code was decided; "" when absent
 
@@ -105,6 +105,15 @@ def rank_evidence(suggestions: Sequence[Suggestion], *, bar: float) -> list[Sugg
     reading order."""
     order = {id(s): i for i, s in enumerate(suggestions)}
     return sorted(suggestions, key=lambda s: (*evidence_key(s, bar=bar), -s.score, order[id(s)]))
+
+
+def ranked_by_cell(suggestions: Iterable[Suggestion], codebook: Codebook) -> dict[tuple[str, str], list[Suggestion]]:
+    """(guide, code) -> its suggestions, best evidence first (:func:`rank_evidence` with the code's bar)."""
+    cells: dict[tuple[str, str], list[Suggestion]] = {}
+    for s in suggestions:
+        cells.setdefault((s.guide, s.code), []).append(s)
+    bars = {c.id: c.decision.min_score for c in codebook.codes}
+    return {key: rank_evidence(items, bar=bars[key[1]]) for key, items in cells.items()}
 
 
 def auto_codes(

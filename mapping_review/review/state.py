@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mapping_review.coding.codebook import Codebook, DecisionRule, load_codebook
-from mapping_review.coding.decide import Calibration, Evidence, auto_codes, calibrate, rank_evidence, summarise
+from mapping_review.coding.decide import Calibration, Evidence, auto_codes, calibrate, ranked_by_cell, summarise
 from mapping_review.coding.stage import load_suggestions
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.project.layout import Project
@@ -220,11 +220,8 @@ def _evidence_rows(state: ReviewState) -> list[list[object]]:
 
 def _evidence_places(state: ReviewState) -> dict[int, int]:
     """Each suggestion's place among those of its guide and code, best evidence first."""
-    groups: dict[tuple[str, str], list[Suggestion]] = {}
-    for s in state.suggestions:
-        groups.setdefault((s.guide, s.code), []).append(s)
-    bars = {c.id: c.decision.min_score for c in state.codebook.codes}
-    return {id(s): i for key, group in groups.items() for i, s in enumerate(rank_evidence(group, bar=bars[key[1]]))}
+    cells = ranked_by_cell(state.suggestions, state.codebook)
+    return {id(s): i for ranked in cells.values() for i, s in enumerate(ranked)}
 
 
 def agreement_by_code(
