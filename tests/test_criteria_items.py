@@ -171,7 +171,7 @@ def test_best_evidence_quote_and_page_per_supporting_guide(shipped):
                           evidence=score, weight=weight)
     mania_guide = "department_of_veterans_affairs_vadod_2023-1"
     codebook = load_codebook(ROOT / "codebook.yaml")
-    # ranked by the evidence classifier's probability; ties go to the earlier page
+    # ranked by the evidence classifier's probability; ties go to the passage read first
     best = best_evidence([sug(mania_guide, 0.4, 9, "weaker"), sug(mania_guide, 0.9, 40, "strongest"),
                           sug(mania_guide, 0.9, 41, "later page")], codebook)
     with_evidence = Evaluation(ev.name, ev.criteria, ev.labels, best, ev.items, ev.min_support)

@@ -16,11 +16,13 @@ a reader found, and guide-level agreement (Cohen's kappa) with a reader's sheet.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mapping_review.coding.labels import SentenceLabel
 from mapping_review.coding.suggestions import Suggestion
+from mapping_review.review.agreement import kappa_of_pairs
 
 LabelIndex = Mapping[tuple[str, str, str], SentenceLabel]  # (guide, unit id, code) -> label
 
@@ -108,15 +110,12 @@ def cohen_kappa(truth: Mapping[tuple[str, str], bool], machine: Mapping[tuple[st
 
 
 def kappa_of(pairs: Sequence[tuple[bool, bool]]) -> float | None:
-    """Cohen's kappa of (first rater, second rater) answers; None when there are none."""
-    n = len(pairs)
-    if not n:
+    """Cohen's kappa of (first rater, second rater) answers; None when there are none, 1.0 when both
+    raters give one and the same answer throughout (a bootstrap draw can)."""
+    if not pairs:
         return None
-    agree = sum(a == b for a, b in pairs) / n
-    p_truth = sum(a for a, _ in pairs) / n
-    p_machine = sum(b for _, b in pairs) / n
-    expected = p_truth * p_machine + (1 - p_truth) * (1 - p_machine)
-    return 1.0 if expected == 1 else (agree - expected) / (1 - expected)
+    kappa = kappa_of_pairs(pairs)
+    return 1.0 if math.isnan(kappa) else kappa
 
 
 def share(outcomes: Sequence[bool]) -> float | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mapping_review.coding.codebook import Codebook
-from mapping_review.coding.decide import evidence_key
+from mapping_review.coding.decide import ranked_by_cell
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.files import write_atomic
 from mapping_review.project.layout import Project
@@ -40,15 +40,11 @@ def criterion_title(criterion: Criterion) -> str:
 
 
 def best_evidence(suggestions: list[Suggestion], codebook: Codebook) -> dict[tuple[str, str], Suggestion]:
-    """The best suggestion of each (code, guide) of the codebook: ``evidence_key`` with the code's bar,
-    then earliest page and segment."""
-    bars = {c.id: c.decision.min_score for c in codebook.codes}
-    best: dict[tuple[str, str], Suggestion] = {}
-    ordered = sorted((s for s in suggestions if s.code in bars),
-                     key=lambda s: (*evidence_key(s, bar=bars[s.code]), s.page, s.segment))
-    for s in ordered:  # best evidence first
-        best.setdefault((s.code, s.guide), s)
-    return best
+    """The best suggestion of each (code, guide) of the codebook: the first of ``rank_evidence`` with the
+    code's bar, as ``evidence.csv`` lists them."""
+    known = {c.id for c in codebook.codes}
+    cells = ranked_by_cell((s for s in suggestions if s.code in known), codebook)
+    return {(code, guide): ranked[0] for (guide, code), ranked in sorted(cells.items())}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,11 @@ def percent_agreement(ratings: Ratings) -> float:
 
 def cohen_kappa(ratings: Ratings, a: str, b: str) -> float:
     """Cohen's kappa of raters ``a`` and ``b`` over the units both rated."""
-    pairs = [(r[a], r[b]) for r in ratings.values() if a in r and b in r]
+    return kappa_of_pairs([(r[a], r[b]) for r in ratings.values() if a in r and b in r])
+
+
+def kappa_of_pairs(pairs: Sequence[tuple[Hashable, Hashable]]) -> float:
+    """Cohen's kappa of (first rater, second rater) answers; ``nan`` when undefined."""
     n = len(pairs)
     if not n:
         return NAN
