@@ -43,8 +43,10 @@ from mapping_review.coding.evidence import code_definitions, density_of, shipped
 from mapping_review.coding.evidence_fit import Example, fit_evidence_model
 from mapping_review.coding.labels import SentenceLabel, match_labels
 from mapping_review.coding.quality import (
+    CellErrors,
     LabelIndex,
     PrecisionReport,
+    cell_errors,
     cohen_kappa,
     kappa_of,
     precision_at,
@@ -169,6 +171,7 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
         **chance_intervals(p1, devset.truth, machine, truth_keys),
         "agree": sum(devset.truth[k] == machine[k] for k in truth_keys) / len(truth_keys),
         "n_present": len(present), "n_truth": sum(devset.truth[k] for k in truth_keys),
+        "errors": cell_errors({k: devset.truth[k] for k in truth_keys}, machine, ranked, index, weak=weak),
         "machine": machine,
         "by_family": by_family(devset, keys, ranked, present, index, machine),
     }
@@ -227,6 +230,13 @@ def print_figures(result: dict[str, object]) -> None:
           f"as any candidate {_fmt(rec_any.recall)})")  # type: ignore[attr-defined]
     print(f"guide level: kappa {_fmt(result['kappa'])}, agreement {result['agree']:.3f}, "  # type: ignore[arg-type]
           f"machine present {result['n_present']}, reader present {result['n_truth']}")
+    e = result["errors"]
+    assert isinstance(e, CellErrors)
+    print(f"misses: {e.missed_judged + e.missed_unlabelled + e.missed_unfound} ({e.missed_judged} with a candidate "
+          f"labelled supports scored under the bar, {e.missed_unlabelled} with candidates none labelled supports, "
+          f"{e.missed_unfound} with no candidate); extra codes: {e.extra_weak + e.extra_strong} ({e.extra_weak} on "
+          f"weak evidence only, {e.extra_strong} on a strong passage; {e.extra_supported} of them with a candidate "
+          f"labelled supports); a perfect judge of the candidates: kappa {_fmt(e.ceiling)}")
     families = result["by_family"]
     assert isinstance(families, dict)
     print("by family: " + "; ".join(f"{name} ({n} guide{'s' if n > 1 else ''}) P@1 {_fmt(p)} ({m}), kappa {_fmt(k)}"

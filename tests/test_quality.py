@@ -5,7 +5,7 @@ import random
 from sklearn.metrics import cohen_kappa_score
 
 from mapping_review.coding.labels import make_label
-from mapping_review.coding.quality import cohen_kappa, kappa_of, precision_at, recall_of
+from mapping_review.coding.quality import cell_errors, cohen_kappa, kappa_of, precision_at, recall_of
 from mapping_review.coding.suggestions import Suggestion
 
 
@@ -53,3 +53,33 @@ def test_kappa_of_pairs_is_the_kappa_of_the_sheet():
     machine = {k: rng.random() < 0.5 for k in keys}
     assert kappa_of([(truth[k], machine[k]) for k in keys]) == cohen_kappa(truth, machine, keys)
     assert kappa_of([(True, True), (True, True)]) == 1.0 and kappa_of([]) is None
+
+
+def test_cell_errors_say_why_each_cell_is_answered_otherwise():
+    ranked = {("g", "judged"): [sugg("j1", "judged"), sugg("j2", "judged")],   # missed: j2 supports
+              ("g", "unlab"): [sugg("u1", "unlab")],                           # missed: only a mention
+              ("g", "weakx"): [sugg("w1", "weakx")],                           # extra, decided on weak evidence
+              ("g", "strongx"): [sugg("s1", "strongx")],                       # extra, strong, labelled supports
+              ("g", "hit"): [sugg("h1", "hit")]}                               # right: present both ways
+    labels = {("g", "j1", "judged"): make_label("g", 1, "j1", "judged", "mentions"),
+              ("g", "j2", "judged"): make_label("g", 1, "j2", "judged", "supports"),
+              ("g", "u1", "unlab"): make_label("g", 1, "u1", "unlab", "mentions"),
+              ("g", "s1", "strongx"): make_label("g", 1, "s1", "strongx", "supports"),
+              ("g", "h1", "hit"): make_label("g", 1, "h1", "hit", "supports")}
+    truth = {("g", "judged"): True, ("g", "unlab"): True, ("g", "unfound"): True, ("g", "weakx"): False,
+             ("g", "strongx"): False, ("g", "hit"): True, ("g", "none"): False}
+    machine = {("g", "weakx"): True, ("g", "strongx"): True, ("g", "hit"): True}
+    e = cell_errors(truth, machine, ranked, labels, weak=[("g", "weakx")])
+    assert (e.missed_judged, e.missed_unlabelled, e.missed_unfound) == (1, 1, 1)
+    assert (e.extra_weak, e.extra_strong, e.extra_supported) == (1, 1, 1)
+    # the perfect judge says present for judged, strongx and hit, absent for the rest
+    judge = {k: k[1] in ("judged", "strongx", "hit") for k in truth}
+    assert e.ceiling == cohen_kappa(truth, judge, list(truth))
+    assert 0 < e.ceiling < 1
+    # a label of another guide or code does not count as support
+    assert cell_errors(truth, machine, ranked, {("h", "j2", "judged"): labels[("g", "j2", "judged")],
+                                                 ("g", "j2", "other"): labels[("g", "j2", "judged")]},
+                       weak=[]).missed_judged == 0
+    right = cell_errors(truth, truth, ranked, labels)
+    assert (right.missed_judged, right.missed_unlabelled, right.missed_unfound, right.extra_weak,
+            right.extra_strong) == (0, 0, 0, 0, 0)

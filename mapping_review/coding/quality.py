@@ -121,3 +121,49 @@ def kappa_of(pairs: Sequence[tuple[bool, bool]]) -> float | None:
 def share(outcomes: Sequence[bool]) -> float | None:
     """The share of true outcomes; None when there are none."""
     return sum(outcomes) / len(outcomes) if outcomes else None
+
+
+@dataclass(frozen=True)
+class CellErrors:
+    """Where the machine's guide-level answers differ from the reader's sheet, and why.
+
+    Misses (the reader says present, the machine absent) are split by what the rule coder found: a
+    candidate labelled ``supports`` that the evidence score left under the bar (judging failed), only
+    candidates that are unlabelled or labelled otherwise, or no candidate at all (finding failed).
+    Extra codes (the machine says present, the reader absent) are split by how they were decided, and
+    counted apart when one of their candidates is labelled ``supports`` (the sentence labels and the
+    sheet disagree). ``ceiling`` is the kappa of a perfect judge of the candidates: a code present
+    exactly when one of its candidates is labelled ``supports``.
+    """
+
+    missed_judged: int
+    missed_unlabelled: int
+    missed_unfound: int
+    extra_weak: int
+    extra_strong: int
+    extra_supported: int
+    ceiling: float | None
+
+
+def cell_errors(truth: Mapping[tuple[str, str], bool], machine: Mapping[tuple[str, str], bool],
+                ranked: Mapping[tuple[str, str], Sequence[Suggestion]], labels: LabelIndex, *,
+                weak: Iterable[tuple[str, str]] = ()) -> CellErrors:
+    """The anatomy of the (guide, code) cells of ``truth`` that ``machine`` answers otherwise; ``weak``:
+    the present cells decided on weak evidence only."""
+    weak = set(weak)
+    supported = {
+        key: any((label := labels.get((key[0], s.segment, key[1]))) is not None and label.supports
+                 for s in ranked.get(key, ()))
+        for key in truth
+    }
+    missed = [key for key, value in truth.items() if value and not machine.get(key, False)]
+    extra = [key for key, value in truth.items() if not value and machine.get(key, False)]
+    return CellErrors(
+        missed_judged=sum(supported[k] for k in missed),
+        missed_unlabelled=sum(not supported[k] and bool(ranked.get(k)) for k in missed),
+        missed_unfound=sum(not ranked.get(k) for k in missed),
+        extra_weak=sum(k in weak for k in extra),
+        extra_strong=sum(k not in weak for k in extra),
+        extra_supported=sum(supported[k] for k in extra),
+        ceiling=kappa_of([(truth[k], supported[k]) for k in sorted(truth)]),
+    )
