@@ -71,6 +71,42 @@ def test_a_code_decided_on_weak_evidence_alone_is_marked_so():
     assert row(True, "strong").machine_words == "present"
     assert row(True, "weak").machine_words == "present, weak evidence only"
     assert row(False, "").machine_words == "absent"
+    unread = CodeRow("c", "C", "F", False, None, False, 0, [], "", read=False)
+    assert unread.machine_words.startswith("not read") and "PDF" in unread.machine_words
+
+
+def test_a_guide_the_machine_has_not_read_says_so_instead_of_absent(built, tmp_path):
+    (built.segments_dir / "tg2.jsonl").unlink()  # as for a guide whose PDF is not in the corpus
+    state = load_review(built)
+    assert state.unread == {"tg2"}
+    assert all(r.machine_words.startswith("not read") for r in code_first(state, "tg2", "alice").rows)
+    assert not any(r.machine_words.startswith("not read") for r in code_first(state, "tg1", "alice").rows)
+    runner, p = CliRunner(), ["-p", str(built.root)]
+    shown = runner.invoke(main, ["review", "codes", "tg2", "-r", "alice", *p])
+    assert shown.exit_code == 0 and "machine: not read" in shown.output and "machine: absent" not in shown.output
+    out = tmp_path / "alice.csv"
+    assert runner.invoke(main, ["sheet", "export", "-r", "alice", "-o", str(out), *p]).exit_code == 0
+    rows = {r["Natbib"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    machine_columns = [k for k in rows["tg1"] if k.endswith(" [machine]")]
+    assert machine_columns and all(rows["tg2"][k].startswith("not read") for k in machine_columns)
+    assert not any(rows["tg1"][k].startswith("not read") for k in machine_columns)
+    client = create_app(built).test_client()
+    _login(client, "alice")
+    sheet = client.get("/sheet").text
+    tg1, tg2 = sheet.split('id="row-tg1"')[1].split('id="row-tg2"')
+    assert "machine: not read" in tg2 and "machine: not read" not in tg1
+
+
+def test_a_sheet_counts_only_the_answers_given_of_a_feature_answered_in_part(built, tmp_path):
+    runner, p = CliRunner(), ["-p", str(built.root)]
+    given = runner.invoke(main, ["review", "answer", "tg1", "support/homework", "present", "-r", "alice", *p])
+    assert given.exit_code == 0, given.output
+    out = tmp_path / "alice.csv"
+    assert runner.invoke(main, ["sheet", "export", "-r", "alice", "-o", str(out), *p]).exit_code == 0
+    again = runner.invoke(main, ["sheet", "import", str(out), "-r", "alice", *p])
+    assert again.exit_code == 0, again.output
+    assert "0 decision(s) recorded for alice, 1 already given" in again.output
+    assert len(read_decisions(built.reviews_dir)) == 1
 
 
 def test_answers_record_only_what_the_reviewer_answered(built):

@@ -183,6 +183,16 @@ def test_cli_export_and_import_report(made, tmp_path):
     flat = " ".join(out.output.split())
     assert out.exit_code == 0 and "0 decision(s) would be recorded (dry run)" in flat and "unchanged" in flat
     assert "Source 'tg1' -> guide tg1" in flat
+    # each file given to the other verb says which verb reads it
+    out = runner.invoke(main, ["import", "qdc", str(tmp_path / "r.qdpx"), "-p", str(project.root)])
+    assert out.exit_code == 1 and "a ZIP archive, not XML" in out.output and "'import qdpx'" in out.output
+    out = runner.invoke(main, ["import", "qdpx", str(tmp_path / "r.qdc"), "-p", str(project.root)])
+    assert out.exit_code == 1 and "not a ZIP archive" in out.output and "'import qdc'" in out.output
+    # into a folder that does not exist yet: made, and no temporary file is left behind
+    out = runner.invoke(main, ["export", "qdpx", str(tmp_path / "new" / "r.qdpx"), "-p", str(project.root)])
+    assert out.exit_code == 0, out.output
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["r.qdpx"]
+    assert (tmp_path / "new" / "r.qdpx").read_bytes() == (tmp_path / "r.qdpx").read_bytes()
 
 
 def test_a_pdf_area_without_text_is_coded_on_the_paragraphs_it_covers(made, tmp_path):

@@ -77,7 +77,7 @@ def sheet_export(reviewer: str, output: Path | None, force: bool, project_dir: P
     tables = resolve_review(state, use_calibration=False)  # the machine's own answer, never fitted to others'
     path = _fresh(output or project.root / "reviews" / "sheets" / f"{reviewer}.csv", force)
     export_sheet(path, state.codebook, state.keys, reviewer=reviewer, decisions=state.decisions,
-                 machine=tables.auto, evidence=state.evidence)
+                 machine=tables.auto, evidence=state.evidence, unread=state.unread)
     console.print(f"Wrote {escape(str(path))}")
 
 

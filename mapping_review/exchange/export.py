@@ -17,7 +17,6 @@ of the same review differ only in the project's ``creationDateTime``.
 
 from __future__ import annotations
 
-import os
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from mapping_review.errors import MappingReviewError
 from mapping_review.exchange.codebook_xml import code_guid, codebook_to_codes
 from mapping_review.exchange.qdaxml import NS_CODEBOOK, NS_PROJECT, NS_XSI, SCHEMA_LOCATION, schema, stable_guid
 from mapping_review.exchange.text import GuideText, load_guide_text
+from mapping_review.files import replacing, write_bytes_atomic
 from mapping_review.project.corpus import resolve_file
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, load_manifest
@@ -84,7 +84,7 @@ def export_qdc(project: Project, out: Path) -> QdaExport:
     root.set(f"{{{NS_XSI}}}schemaLocation", SCHEMA_LOCATION[NS_CODEBOOK])
     root.append(codebook_to_codes(codebook, NS_CODEBOOK))
     _check(root, "Codebook.xsd")
-    _write_atomic(out, _xml_bytes(root))
+    write_bytes_atomic(out, _xml_bytes(root))
     return QdaExport(out)
 
 
@@ -286,19 +286,11 @@ def _xml_bytes(root: Any) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def _write_archive(path: Path, qde: bytes, files: dict[str, bytes]) -> None:
     """A ZIP with fixed dates and order, so equal content gives equal bytes."""
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with zipfile.ZipFile(tmp, "w") as archive:
+    with replacing(path) as tmp, zipfile.ZipFile(tmp, "w") as archive:
         for name, data in [("project.qde", qde), *((f"sources/{n}", files[n]) for n in sorted(files))]:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_STORED if name.endswith(".pdf") else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
-    tmp.replace(path)

@@ -55,6 +55,9 @@ def schema(name: str) -> Any:
 
 def parse_xml(data: bytes, where: str) -> Any:
     """The root element of ``data``; no entities, no network (files come from elsewhere)."""
+    if data.startswith(b"PK\x03\x04"):
+        msg = f"{where}: a ZIP archive, not XML; a REFI-QDA project (.qdpx) is read with 'import qdpx'"
+        raise ConfigError(msg)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False)
     try:
         return etree.fromstring(data, parser)
@@ -98,6 +101,11 @@ def element_text(element: Any, name: str, ns: str) -> str:
     return str(child.text or "") if child is not None else ""
 
 
+def _starts_as_xml(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
 class Archive:
     """A ``.qdpx`` opened for reading: its ``project.qde`` and the files it refers to."""
 
@@ -106,7 +114,8 @@ class Archive:
         if not path.is_file():
             raise ConfigError(f"{path}: file not found")
         if not zipfile.is_zipfile(path):
-            raise ConfigError(f"{path}: not a ZIP archive; a .qdpx is a ZIP holding project.qde and sources/")
+            hint = " (this is XML: a codebook .qdc is read with 'import qdc')" if _starts_as_xml(path) else ""
+            raise ConfigError(f"{path}: not a ZIP archive; a .qdpx is a ZIP holding project.qde and sources/{hint}")
         self.zip = zipfile.ZipFile(path)
         self.names = {n.lower(): n for n in self.zip.namelist()}
         root_qde = [n for n in self.zip.namelist() if "/" not in n.strip("/") and n.lower().endswith(".qde")]

@@ -50,10 +50,14 @@ class CodeRow:
     n_evidence: int
     quotes: list[Quote] = field(default_factory=list)
     strength: str = ""  # strong | weak (only weak evidence adding up: no quote reaches the bar) | "" (absent)
+    read: bool = True  # the machine has read the guide (it has text); else it has no answer
 
     @property
     def machine_words(self) -> str:
-        """The machine's answer as shown: "present", "present, weak evidence only" or "absent"."""
+        """The machine's answer as shown: "present", "present, weak evidence only", "absent", or "not read"
+        (the guide has no text yet: no PDF in the corpus, or not extracted)."""
+        if not self.read:
+            return "not read (no text: add the guide's PDF to the corpus and build)"
         if not self.machine:
             return "absent"
         return "present, weak evidence only" if self.strength == "weak" else "present"
@@ -125,7 +129,8 @@ def code_first(state: ReviewState, guide: str, reviewer: str, *, top: int = TOP)
         rows.append(CodeRow(code.id, code.label, code.feature_label, machine[(guide, code.id)],
                             answers.get((guide, code.id)), (guide, code.id) in explicit, len(found),
                             best_quotes(found, own, top=top, bar=code.decision.min_score),
-                            strength(code.decision, state.evidence.get((guide, code.id), Evidence()))))
+                            strength(code.decision, state.evidence.get((guide, code.id), Evidence())),
+                            guide not in state.unread))
     return CodeFirst(guide, reviewer, rows)
 
 

@@ -14,7 +14,7 @@ wrong; it records only cells the reviewer filled in or changed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from mapping_review.review.tables_io import read_table, write_table
 KEY_COLUMNS = ("Natbib", "key", "guide")
 EVIDENCE_SUFFIX = " [evidence]"  # hint columns of sheets exported by earlier versions
 MACHINE_SUFFIX = " [machine]"
+NOT_READ = "not read (no text of this guide yet)"  # a machine column of a guide without its PDF
 QUOTE_SUFFIX = " [quote]"  # a reviewer's supporting quotes, read by review.labels.quotes_to_decisions
 EXPORTED = "exported"  # when a reviewer's sheet was exported
 EXPORTED_FOR = "reviewer"  # whose sheet it is: importing it as anyone else is refused
@@ -82,8 +83,11 @@ def own_cell(feature: Feature, answers: Mapping[str, bool]) -> str:
 
 
 def machine_cell(feature: Feature, guide: str, machine: Mapping[tuple[str, str], bool],
-                 evidence: Mapping[tuple[str, str], Evidence]) -> str:
-    """The machine's suggestion as a hint (never an answer): what it would answer, and its evidence counts."""
+                 evidence: Mapping[tuple[str, str], Evidence], *, read: bool = True) -> str:
+    """The machine's suggestion as a hint (never an answer): what it would answer, and its evidence counts;
+    ``NOT_READ`` when it has no text of the guide."""
+    if not read:
+        return NOT_READ
     present = {c: machine.get((guide, c), False) for c in feature_codes(feature)}
     answer = cell_for(feature, present) or "No"
     counts = _evidence_cell(feature, guide, evidence)
@@ -93,13 +97,15 @@ def machine_cell(feature: Feature, guide: str, machine: Mapping[tuple[str, str],
 def export_sheet(
     path: Path, codebook: Codebook, guides: Sequence[str], *, reviewer: str, decisions: Sequence[Decision],
     machine: Mapping[tuple[str, str], bool], evidence: Mapping[tuple[str, str], Evidence],
+    unread: Collection[str] = (),
 ) -> Path:
     """Write ``reviewer``'s blind sheet: their own answers and nothing of anyone else's.
 
     A cell they have not decided is empty; the machine's suggestion stands beside each feature in a
     ``[machine]`` column, as a hint that import ignores. The ``exported`` column records when the
     sheet was made, so that importing it later never undoes an answer given since, and ``reviewer``
-    whose it is, so that it is never imported as another reviewer's answers.
+    whose it is, so that it is never imported as another reviewer's answers. A guide in ``unread`` has
+    no text yet: its machine columns say so instead of answering No.
     """
     check_reviewer(reviewer)
     own = own_answers(decisions, reviewer)
@@ -110,7 +116,8 @@ def export_sheet(
     for guide in guides:
         answers = {code: d.value for (g, code), d in own.items() if g == guide}
         rows.append([guide] + [own_cell(f, answers) for f in codebook.features]
-                    + [machine_cell(f, guide, machine, evidence) for f in codebook.features] + [time, reviewer])
+                    + [machine_cell(f, guide, machine, evidence, read=guide not in unread) for f in codebook.features]
+                    + [time, reviewer])
     return write_table(path, header, rows)
 
 
@@ -213,7 +220,7 @@ def read_sheet(
         for i, feature in columns.items():
             cell, exported = row[i].strip(), own_cell(feature, mine)
             if cell and cell == exported:
-                same += len(feature_codes(feature))  # as exported: nothing new was decided here
+                same += sum(code in mine for code in feature_codes(feature))  # as exported: nothing new here
                 continue
             if not cell and not complete:
                 undecided += not exported

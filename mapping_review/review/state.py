@@ -32,6 +32,7 @@ class ReviewState:
     suggestions: list[Suggestion]
     evidence: dict[tuple[str, str], Evidence]
     warnings: list[str] = field(default_factory=list)
+    unread: frozenset[str] = frozenset()  # guides with no text yet (no PDF, or not extracted): no machine answer
 
     @property
     def keys(self) -> list[str]:
@@ -65,8 +66,9 @@ def load_review(project: Project) -> ReviewState:
             decisions.append(d)
     suggestions = [s for s in load_suggestions(project, list(guides)) if s.code in codebook.by_id]
     warnings.extend(stale_decisions(project, decisions))
+    unread = frozenset(k for k in guides if not (project.segments_dir / f"{k}.jsonl").exists())
     return ReviewState(project, codebook, guides, decisions, suggestions, summarise(suggestions),
-                       sorted(set(warnings)))
+                       sorted(set(warnings)), unread)
 
 
 def segments_by_id(project: Project, keys: list[str]) -> dict[str, Segment]:

@@ -22,7 +22,7 @@ def sheet_view() -> Any:
     tables = resolve_review(state, use_calibration=False)  # the machine's own answer, never fitted to others'
     own = {key: d.value for key, d in own_answers(state.decisions, g.reviewer).items()}
     return render_template("sheet.html", guides=store().guides(), features=state.codebook.features, machine=tables.auto,
-                           mine=own, evidence=state.evidence, saved=request.args.get("saved", ""))
+                           mine=own, evidence=state.evidence, unread=state.unread, saved=request.args.get("saved", ""))
 
 
 def sheet_save(key: str) -> Any:

@@ -9,7 +9,7 @@ until their files change.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mapping_review.errors import MappingReviewError
@@ -76,8 +76,7 @@ class Store:
         files = read_reviews(self.project.reviews_dir)
         decisions = [d for d in files.decisions
                      if d.guide in cached.guides and d.code in cached.codebook.by_id]
-        return ReviewState(cached.project, cached.codebook, cached.guides, decisions, cached.suggestions,
-                           cached.evidence, sorted({*cached.warnings, *files.warnings}))
+        return replace(cached, decisions=decisions, warnings=sorted({*cached.warnings, *files.warnings}))
 
     def guides(self) -> list[Guide]:
         return list(load_manifest(self.project.manifest_path).guides)
