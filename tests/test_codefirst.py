@@ -84,6 +84,10 @@ def test_a_guide_the_machine_has_not_read_says_so_instead_of_absent(built, tmp_p
     runner, p = CliRunner(), ["-p", str(built.root)]
     shown = runner.invoke(main, ["review", "codes", "tg2", "-r", "alice", *p])
     assert shown.exit_code == 0 and "machine: not read" in shown.output and "machine: absent" not in shown.output
+    for command in (["review", "queue"], ["worksheet", "export", "-o", str(tmp_path / "w.csv")]):
+        said = runner.invoke(main, [*command, "-r", "alice", *p])
+        assert said.exit_code == 0 and "1 of 2 guide(s) have no text yet" in " ".join(said.output.split())
+        assert "tg2" in said.output and "Add their PDFs" in " ".join(said.output.split())
     out = tmp_path / "alice.csv"
     assert runner.invoke(main, ["sheet", "export", "-r", "alice", "-o", str(out), *p]).exit_code == 0
     rows = {r["Natbib"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
@@ -95,12 +99,16 @@ def test_a_guide_the_machine_has_not_read_says_so_instead_of_absent(built, tmp_p
     sheet = client.get("/sheet").text
     tg1, tg2 = sheet.split('id="row-tg1"')[1].split('id="row-tg2"')
     assert "machine: not read" in tg2 and "machine: not read" not in tg1
+    (built.segments_dir / "tg2.jsonl").touch()
+    quiet = runner.invoke(main, ["review", "queue", "-r", "alice", *p])
+    assert quiet.exit_code == 0 and "no text yet" not in quiet.output
 
 
 def test_a_sheet_counts_only_the_answers_given_of_a_feature_answered_in_part(built, tmp_path):
     runner, p = CliRunner(), ["-p", str(built.root)]
-    given = runner.invoke(main, ["review", "answer", "tg1", "support/homework", "present", "-r", "alice", *p])
+    given = runner.invoke(main, ["review", "answer", "tg1", "support/homework", "yes", "-r", "alice", *p])
     assert given.exit_code == 0, given.output
+    assert [(d.code, d.value) for d in read_decisions(built.reviews_dir)] == [("support/homework", True)]
     out = tmp_path / "alice.csv"
     assert runner.invoke(main, ["sheet", "export", "-r", "alice", "-o", str(out), *p]).exit_code == 0
     again = runner.invoke(main, ["sheet", "import", str(out), "-r", "alice", *p])

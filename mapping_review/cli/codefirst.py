@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from mapping_review.cli.common import console, library_errors, project_option
+from mapping_review.cli.common import console, library_errors, project_option, warn_unread
 from mapping_review.cli.review import reviewer_option
 from mapping_review.errors import ConfigError
 from mapping_review.project.layout import open_project
@@ -58,13 +58,14 @@ def codes_cmd(guide: str, reviewer: str, top: int, project_dir: Path) -> None:
 @review_group.command("answer")
 @click.argument("guide")
 @click.argument("code")
-@click.argument("answer", type=click.Choice(["present", "absent", "undecided"]))
+@click.argument("answer", type=click.Choice(["present", "absent", "undecided", "yes", "no"]))
 @reviewer_option
 @click.option("--note", default="", help="Why (kept with the decision).")
 @project_option
 @library_errors
 def answer_cmd(guide: str, code: str, answer: str, reviewer: str, note: str, project_dir: Path) -> None:
-    """Record REVIEWER's guide-level answer for GUIDE and CODE (undecided records nothing)."""
+    """Record REVIEWER's guide-level answer for GUIDE and CODE: present (yes), absent (no), or undecided
+    (records nothing)."""
     project = open_project(project_dir)
     state = load_review(project)
     decisions = answer_decisions(state, guide, code, answer, reviewer=reviewer, note=note, origin="cli:review")
@@ -141,6 +142,7 @@ def queue_cmd(reviewer: str, limit: int, codes: tuple[str, ...], guides: tuple[s
                       escape(c.text[:120]))
     console.print(table)
     console.print(f"{view.n_decided} of {view.n_candidates} suggestions decided by {escape(reviewer)}")
+    warn_unread(state.unread, guides or state.keys)
     for hint in view.hints:
         if hint.decided:
             console.print(f"{escape(hint.code)}: {hint.supporting} of {hint.decided} supported; {escape(hint.message())}")

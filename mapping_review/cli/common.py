@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -107,6 +107,17 @@ class RichProgress(Progress):
     def finish(self, stage: str) -> None:
         self.bars.stop()
         self.doc_task = self.page_task = None
+
+
+def warn_unread(unread: Collection[str], chosen: Collection[str]) -> None:
+    """Say which of the ``chosen`` guides the machine has no text of, so an empty list is not read as
+    "nothing to review"."""
+    missing = sorted(set(chosen) & set(unread))
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        err_console.print(f"[yellow]Warning:[/] {len(missing)} of {len(chosen)} guide(s) have no text yet, so no "
+                          f"suggestions: {escape(shown)}. Add their PDFs (corpus add, or corpus fetch for those "
+                          "with a URL) and build.")
 
 
 def some_failed(failed: int, total: int) -> str:

@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from mapping_review.cli.common import console, err_console, library_errors, project_option
+from mapping_review.cli.common import console, err_console, library_errors, project_option, warn_unread
 from mapping_review.errors import ConfigError
 from mapping_review.project.layout import open_project
 from mapping_review.review.adjudication import (
@@ -155,6 +155,7 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
     path = _fresh(output or project.root / "reviews" / "worksheets" / f"{reviewer}.csv", force)
     export_worksheet(path, ranked, reviewer=reviewer, decisions=state.decisions)
     console.print(f"Wrote {escape(str(path))} ({len(ranked)} suggestions)")
+    warn_unread(state.unread, guides or state.keys)
 
 
 @worksheet.command("import")
