@@ -14,7 +14,7 @@ passages, and over the guide x code cells): how far the figure would move by cha
 
 Precision at 1 counts the best passage of every code the machine says is present. Beside it, the codes
 decided by a strong passage (whose best passage is shown first as evidence) and those decided on weak
-evidence only (marked so by ``decide.v4``) are reported apart; the weak ones stay in the headline.
+evidence only (marked so by ``decide.v5``) are reported apart; the weak ones stay in the headline.
 
 Probe guides (``--part probe``) are training guides with a reader sheet that the codebook was not made
 from: each family of them is scored by a model fitted on the same labels without that family (by the
@@ -38,7 +38,7 @@ from pathlib import Path
 from devset import Devset, load_devset
 
 from mapping_review.bootstrap import bootstrap_interval
-from mapping_review.coding.decide import Evidence, auto_codes, ranked_by_cell, strength, summarise
+from mapping_review.coding.decide import guide_strengths, ranked_by_cell, summarise
 from mapping_review.coding.evidence import code_definitions, density_of, shipped_model
 from mapping_review.coding.evidence_fit import Example, fit_evidence_model
 from mapping_review.coding.labels import SentenceLabel, match_labels
@@ -146,14 +146,14 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
     suggestions = [s for k in keys for s in scored_by_guide[k]]
     codebook = devset.codebook
     evidence = summarise(suggestions)
-    machine = auto_codes(codebook, keys, evidence)
+    decided = guide_strengths(codebook, keys, evidence)
+    machine = {k: bool(how) for k, how in decided.items()}
     present = [k for k, v in machine.items() if v]
     ranked = ranked_by_cell(suggestions, codebook)
     p1, p3 = precision_at(1, ranked, present, index), precision_at(3, ranked, present, index)
     # a present code decided by weak evidence alone is marked "weak evidence only" (no quote reaches the
     # bar): P@1 above counts its best passage all the same; here the strong and weak codes apart
-    rule = {c.id: c.decision for c in codebook.codes}
-    weak = [(g, c) for g, c in present if strength(rule[c], evidence.get((g, c), Evidence())) == "weak"]
+    weak = [k for k in present if decided[k] == "weak"]
     strong = [k for k in present if k not in set(weak)]
     floor = codebook.model.decision.min_weak
     near = [k for k, v in ranked.items() if v and v[0].rank >= floor]
@@ -172,7 +172,7 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
         "agree": sum(devset.truth[k] == machine[k] for k in truth_keys) / len(truth_keys),
         "n_present": len(present), "n_truth": sum(devset.truth[k] for k in truth_keys),
         "errors": cell_errors({k: devset.truth[k] for k in truth_keys}, machine, ranked, index, weak=weak),
-        "machine": machine,
+        "machine": machine, "decided": decided,
         "by_family": by_family(devset, keys, ranked, present, index, machine),
     }
 
@@ -278,10 +278,9 @@ def write_errors(path: Path, devset: Devset, results: Sequence[dict[str, object]
     for r in results:
         if not str(r["part"]).startswith("dev"):
             continue
-        ranked, index, machine = r["ranked"], r["index"], r["machine"]
+        ranked, index, machine, decided = r["ranked"], r["index"], r["machine"], r["decided"]
         assert isinstance(ranked, dict) and isinstance(index, dict) and isinstance(machine, dict)
-        rule = {c.id: c.decision for c in devset.codebook.codes}
-        evidence = summarise(s for v in ranked.values() for s in v)
+        assert isinstance(decided, dict)
         for (guide, code), present in sorted(machine.items()):
             items = ranked.get((guide, code), [])
             if not present or not items:
@@ -293,7 +292,7 @@ def write_errors(path: Path, devset: Devset, results: Sequence[dict[str, object]
             first = next((i + 1 for i, s in enumerate(items)
                           if (lab := index.get((guide, s.segment, code))) and lab.supports), "")
             rows.append([r["part"], guide, code, label.label if label else "", f"{top.rank:.3f}",
-                         strength(rule[code], evidence.get((guide, code), Evidence())), devset.truth[(guide, code)],
+                         decided[(guide, code)], devset.truth[(guide, code)],
                          first, top.page, " > ".join(top.section), top.match, top.quote])
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)

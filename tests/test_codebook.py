@@ -72,6 +72,17 @@ def test_unknown_key_names_line_and_suggestion(tmp_path):
     assert "codebook.yaml:7: unknown key 'phrase' (did you mean 'phrases'?)" in str(e.value)
 
 
+def test_leading_codes_are_off_unless_set_and_checked_when_set(tmp_path):
+    assert load_codebook(write(tmp_path, BASE)).model.leading is None
+    leading = load_codebook(write(tmp_path, "leading:\n  share: 0.3\n  min_score: 0.5\n" + BASE)).model.leading
+    assert leading is not None and (leading.share, leading.min_score) == (0.3, 0.5)
+    with pytest.raises(ConfigError) as e:
+        load_codebook(write(tmp_path, "leading:\n  shre: 0.3\n  min_score: 0.5\n" + BASE))
+    assert "unknown key 'shre' (did you mean 'share'?)" in str(e.value)
+    with pytest.raises(ConfigError, match="leading"):
+        load_codebook(write(tmp_path, "leading:\n  share: 1.5\n  min_score: 0.5\n" + BASE))
+
+
 def test_duplicate_id_names_both_lines(tmp_path):
     text = BASE + "  - id: alliance\n    label: Again\n    definition: Twice.\n"
     with pytest.raises(ConfigError, match=r"codebook.yaml:17: duplicate feature id 'alliance' \(first at line 3\)"):

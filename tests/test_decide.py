@@ -2,13 +2,16 @@ import random
 
 from conftest import ROOT
 
-from mapping_review.coding.codebook import DecisionRule, load_codebook
+from mapping_review.coding.codebook import Codebook, DecisionRule, LeadingCodes, load_codebook
 from mapping_review.coding.decide import (
     Evidence,
     applies,
+    auto_codes,
     calibrate,
     combined,
     fit_rule,
+    guide_strengths,
+    leading_codes,
     rank_evidence,
     strength,
     summarise,
@@ -114,3 +117,41 @@ def test_a_code_gets_its_own_rule_only_when_it_wins_on_held_out_guides():
     cal = calibrate(codebook, evidence, truth)
     assert odd in cal.per_code
     assert cal.rules[odd] != cal.pooled and cal.rules["modality/text"] == cal.pooled
+
+
+def with_leading(share, min_score):
+    codebook = load_codebook(ROOT / "codebook.yaml")
+    model = codebook.model.model_copy(update={"leading": LeadingCodes(share=share, min_score=min_score)})
+    return Codebook(model)
+
+
+def test_a_guide_leads_with_the_share_of_codes_it_has_most_evidence_for():
+    codebook = with_leading(0.1, 0.4)  # 33 codes: the 3 best-scoring
+    codes = [c.id for c in codebook.codes]
+    assert round(0.1 * len(codes)) == 3
+    ev = {("g", codes[5]): Evidence(1, 1, 0.65, (0.65,)), ("g", codes[9]): Evidence(1, 1, 0.55, (0.55,)),
+          ("g", codes[1]): Evidence(1, 1, 0.41, (0.41,)), ("g", codes[2]): Evidence(1, 1, 0.39, (0.39,)),
+          ("g", codes[7]): Evidence(1, 1, 0.9, (0.9,)), ("h", codes[3]): Evidence(1, 1, 0.5, (0.5,))}
+    # the three best are codes 7, 5 and 9 (0.9, 0.65, 0.55); 1 and 2 are fourth and fifth
+    assert leading_codes(codebook, "g", ev) == {codes[7], codes[5], codes[9]}
+    assert leading_codes(codebook, "h", ev) == {codes[3]}  # another guide's evidence does not count
+    assert leading_codes(with_leading(0.1, 0.6), "g", ev) == {codes[7], codes[5]}  # under its floor: not present
+    assert leading_codes(with_leading(0.0, 0.1), "g", ev) == set()
+    assert leading_codes(Codebook(codebook.model.model_copy(update={"leading": None})), "g", ev) == set()
+    # ties go to the codebook's order
+    tied = {("g", codes[4]): Evidence(1, 1, 0.5, (0.5,)), ("g", codes[0]): Evidence(1, 1, 0.5, (0.5,)),
+            ("g", codes[8]): Evidence(1, 1, 0.5, (0.5,)), ("g", codes[6]): Evidence(1, 1, 0.5, (0.5,))}
+    assert leading_codes(codebook, "g", tied) == {codes[0], codes[4], codes[6]}
+    how = guide_strengths(codebook, ["g", "h"], ev)
+    # decided by a strong passage, by leading only (weak: no passage reaches the bar), or absent
+    assert how[("g", codes[7])] == "strong" and how[("g", codes[5])] == "weak" and how[("g", codes[9])] == "weak"
+    assert how[("g", codes[1])] == "" and how[("g", codes[2])] == "" and how[("h", codes[3])] == "weak"
+    assert auto_codes(codebook, ["g", "h"], ev) == {k: bool(v) for k, v in how.items()}
+    # a code's own (calibrated) rule still decides it first
+    strict = {c: DecisionRule(min_score=0.95, min_weak=0.99, min_total=0.99) for c in codes}
+    assert guide_strengths(codebook, ["g"], ev, rules=strict)[("g", codes[7])] == "weak"
+
+
+def test_the_shipped_codebook_leads_with_four_in_ten_codes_from_a_score_of_0_4():
+    codebook = load_codebook(ROOT / "codebook.yaml")
+    assert codebook.model.leading == LeadingCodes(share=0.4, min_score=0.4)

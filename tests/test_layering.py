@@ -18,7 +18,7 @@ NAME = "mapping_review"
 
 # Lowest first: a module may import its own layer and those listed before it, never a later one.
 LAYERS = [
-    ("base", ["errors", "files", "forking", "bookkeeping", "bootstrap"]),
+    ("base", ["errors", "files", "forking", "bookkeeping", "bootstrap", "kappa"]),
     ("project", ["project"]),
     ("extract", ["extract"]),
     ("segment", ["segment"]),

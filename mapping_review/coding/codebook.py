@@ -71,6 +71,16 @@ class DecisionRule(_Strict):
     min_evidence: int = Field(default=1, ge=1)
 
 
+class LeadingCodes(_Strict):
+    """Codes a guide leads with: a code whose best passage scores at least ``min_score`` is present when
+    it is among the ``share`` of the codebook's codes that score best in that guide, though its own rule
+    does not decide it. Scores run lower on guides unlike those the classifier learnt from; the codes a
+    guide has most evidence for are still the ones it is most likely to address."""
+
+    share: float = Field(ge=0, le=1)
+    min_score: float = Field(ge=0, le=1)
+
+
 class _Described(_Strict):
     id: str = Field(pattern=ID_PATTERN)
     label: str = Field(min_length=1)
@@ -102,6 +112,7 @@ class CodebookModel(_Strict):
     version: str = "1"
     description: str = ""
     decision: DecisionRule = DecisionRule()
+    leading: LeadingCodes | None = None  # off unless the codebook sets it
     skip_sections: tuple[str, ...] = ()  # matches under these headings do not count
     features: tuple[Feature, ...] = ()
 

@@ -1,4 +1,4 @@
-"""From scored evidence to guide-level codes (``source=auto``), and fitting that rule (``decide.v4``).
+"""From scored evidence to guide-level codes (``source=auto``), and fitting that rule (``decide.v5``).
 
 Each suggestion carries an evidence score in [0, 1] (the evidence classifier's probability; the rule
 score when there is no classifier). The rule (``decision`` in the codebook, or its default):
@@ -8,9 +8,16 @@ score when there is no classifier). The rule (``decision`` in the codebook, or i
   ``min_sections`` different sections, whose combined score ``1 - prod(1 - best score of each section)``
   reaches ``min_total``. A passage repeated in an appendix counts once (the coder keeps it once).
 
+- **a code the guide leads with** (new in ``decide.v5``, when the codebook sets ``leading``): its best
+  passage scores at least ``leading.min_score`` and it is among the ``leading.share`` of the codebook's
+  codes whose best passages score highest in that guide. Evidence scores run lower on a guide unlike
+  those the classifier learnt from, so a fixed bar misses codes there; the codes a guide has most
+  evidence for are still the ones it most likely addresses.
+
 A present code says how it was decided (:func:`strength`): ``strong`` when a passage reaches
 ``min_score`` - that passage is shown first as the evidence - or ``weak`` when only weak evidence adds
-up, in which case no passage reaches the bar and the code is marked "weak evidence only" (on the
+up or the guide leads with it, in which case no passage reaches the bar and the code is marked "weak
+evidence only" (on the
 development part the best passage of such a code supports it about half the time, against more than
 eight in ten for a strong code).
 
@@ -36,7 +43,8 @@ from mapping_review.coding.suggestions import Suggestion
 from mapping_review.coding.versions import DECIDER
 
 __all__ = ["DECIDER", "STRENGTHS", "Calibration", "Evidence", "applies", "auto_codes", "calibrate", "combined",
-           "evidence_key", "fit_rule", "rank_evidence", "ranked_by_cell", "strength", "summarise"]
+           "evidence_key", "fit_rule", "guide_strengths", "leading_codes", "rank_evidence", "ranked_by_cell",
+           "strength", "summarise"]
 
 STRENGTHS = ("strong", "weak")  # how a present code was decided; "" when absent
 
@@ -116,17 +124,41 @@ def ranked_by_cell(suggestions: Iterable[Suggestion], codebook: Codebook) -> dic
     return {key: rank_evidence(items, bar=bars[key[1]]) for key, items in cells.items()}
 
 
+def leading_codes(codebook: Codebook, guide: str, evidence: Mapping[tuple[str, str], Evidence]) -> set[str]:
+    """The codes ``guide`` leads with (``codebook.model.leading``; none when it is not set): among the
+    codebook's ``share`` whose best passages score highest in the guide (ties in codebook order), those
+    scoring at least its ``min_score``."""
+    leading = codebook.model.leading
+    if leading is None:
+        return set()
+    best = {c.id: evidence.get((guide, c.id), Evidence()).max_score for c in codebook.codes}
+    ranked = sorted(best, key=lambda code: -best[code])  # a stable sort: ties stay in codebook order
+    top = ranked[: round(leading.share * len(ranked))]
+    return {code for code in top if best[code] >= leading.min_score}
+
+
+def guide_strengths(
+    codebook: Codebook, guides: Sequence[str], evidence: Mapping[tuple[str, str], Evidence],
+    *, rules: Mapping[str, DecisionRule] | None = None,
+) -> dict[tuple[str, str], str]:
+    """How the machine decides every guide x code (:data:`STRENGTHS`, ``""`` when absent): by the code's
+    rule (``rules`` override a code's own), else ``weak`` when the guide leads with it."""
+    rules = rules or {}
+    out = {}
+    for g in guides:
+        leads = leading_codes(codebook, g, evidence)
+        for c in codebook.codes:
+            decided = strength(rules.get(c.id, c.decision), evidence.get((g, c.id), Evidence()))
+            out[(g, c.id)] = decided or ("weak" if c.id in leads else "")
+    return out
+
+
 def auto_codes(
     codebook: Codebook, guides: Sequence[str], evidence: Mapping[tuple[str, str], Evidence],
     *, rules: Mapping[str, DecisionRule] | None = None,
 ) -> dict[tuple[str, str], bool]:
     """The machine's guide-level decision for every guide x code."""
-    rules = rules or {}
-    return {
-        (g, c.id): applies(rules.get(c.id, c.decision), evidence.get((g, c.id), Evidence()))
-        for g in guides
-        for c in codebook.codes
-    }
+    return {key: bool(how) for key, how in guide_strengths(codebook, guides, evidence, rules=rules).items()}
 
 
 def _hits(rule: DecisionRule, items: Sequence[tuple[Evidence, bool]]) -> int:

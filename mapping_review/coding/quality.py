@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from mapping_review.coding.labels import SentenceLabel
 from mapping_review.coding.suggestions import Suggestion
-from mapping_review.review.agreement import kappa_of_pairs
+from mapping_review.kappa import kappa_of_pairs
 
 LabelIndex = Mapping[tuple[str, str, str], SentenceLabel]  # (guide, unit id, code) -> label
 

@@ -3,5 +3,5 @@
 
 CODER = "rules.v3"  # the rule coder (coding/rules.py): candidates in sentences and headings, after the hygiene rules
 EVIDENCE_MODEL = "evidence-clf.v8"  # the evidence classifier (coding/evidence.py)
-DECIDER = "decide.v4"  # the guide-level rule, the strength of its answer, which passage is shown first (coding/decide.py)
+DECIDER = "decide.v5"  # the guide-level rule, the strength of its answer, which passage is shown first (coding/decide.py)
 RANKER = "tfidf-logreg.v1"  # the learnt ranker (coding/learn.py)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+from mapping_review.kappa import kappa_of_pairs
+
 Ratings = Mapping[Any, Mapping[str, Any]]
 NAN = float("nan")
 
@@ -29,17 +31,6 @@ def percent_agreement(ratings: Ratings) -> float:
 def cohen_kappa(ratings: Ratings, a: str, b: str) -> float:
     """Cohen's kappa of raters ``a`` and ``b`` over the units both rated."""
     return kappa_of_pairs([(r[a], r[b]) for r in ratings.values() if a in r and b in r])
-
-
-def kappa_of_pairs(pairs: Sequence[tuple[Hashable, Hashable]]) -> float:
-    """Cohen's kappa of (first rater, second rater) answers; ``nan`` when undefined."""
-    n = len(pairs)
-    if not n:
-        return NAN
-    observed = sum(x == y for x, y in pairs) / n
-    count_a, count_b = Counter(x for x, _ in pairs), Counter(y for _, y in pairs)
-    expected = sum(count_a[c] * count_b[c] for c in count_a) / (n * n)
-    return (observed - expected) / (1 - expected) if expected < 1 else NAN
 
 
 def fleiss_kappa(ratings: Ratings, raters: Sequence[str]) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mapping_review.coding.decide import Evidence, auto_codes, rank_evidence, strength
+from mapping_review.coding.decide import guide_strengths, rank_evidence
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.errors import ConfigError
 from mapping_review.review.decisions import CONSENSUS, Decision, check_reviewer, guide_level, latest, now, own_answers
@@ -116,7 +116,7 @@ def code_first(state: ReviewState, guide: str, reviewer: str, *, top: int = TOP)
     if guide not in state.guides:
         msg = f"unknown guide {guide!r}; the guides are: {', '.join(state.keys)}"
         raise ConfigError(msg)
-    machine = auto_codes(state.codebook, [guide], state.evidence)
+    decided = guide_strengths(state.codebook, [guide], state.evidence)
     answers, explicit = reviewer_answers(state.decisions, reviewer)
     own = own_segment_decisions(state.decisions, reviewer)
     by_code: dict[str, list[Suggestion]] = {}
@@ -126,10 +126,10 @@ def code_first(state: ReviewState, guide: str, reviewer: str, *, top: int = TOP)
     rows = []
     for code in state.codebook.codes:
         found = by_code.get(code.id, [])
-        rows.append(CodeRow(code.id, code.label, code.feature_label, machine[(guide, code.id)],
+        how = decided[(guide, code.id)]
+        rows.append(CodeRow(code.id, code.label, code.feature_label, bool(how),
                             answers.get((guide, code.id)), (guide, code.id) in explicit, len(found),
-                            best_quotes(found, own, top=top, bar=code.decision.min_score),
-                            strength(code.decision, state.evidence.get((guide, code.id), Evidence())),
+                            best_quotes(found, own, top=top, bar=code.decision.min_score), how,
                             guide not in state.unread))
     return CodeFirst(guide, reviewer, rows)
 
