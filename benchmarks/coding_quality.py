@@ -16,6 +16,10 @@ Precision at 1 counts the best passage of every code the machine says is present
 decided by a strong passage (whose best passage is shown first as evidence) and those decided on weak
 evidence only (marked so by ``decide.v5``) are reported apart; the weak ones stay in the headline.
 
+Each part also says where its guide-level answers go wrong (``coding.quality.cell_errors``): missed codes
+with a candidate labelled supports under the bar, with other candidates only, or with none; added codes
+decided on weak evidence or on a strong passage; and the kappa of a perfect judge of the candidates.
+
 Probe guides (``--part probe``) are training guides with a reader sheet that the codebook was not made
 from: each family of them is scored by a model fitted on the same labels without that family (by the
 shipped model only when it did not learn from them), so they show how the machine does on wording it has
