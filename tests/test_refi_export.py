@@ -181,7 +181,7 @@ def test_cli_export_and_import_report(made, tmp_path):
     assert out.exit_code == 0 and (tmp_path / "r.qdc").exists()
     out = runner.invoke(main, ["import", "qdpx", str(tmp_path / "r.qdpx"), "--dry-run", "-p", str(project.root)])
     flat = " ".join(out.output.split())
-    assert out.exit_code == 0 and "0 decision(s) would be recorded (dry run)" in flat and "unchanged" in flat
+    assert out.exit_code == 0 and "0 decision(s) would be recorded (dry run); " in flat and "unchanged" in flat
     assert "Source 'tg1' -> guide tg1" in flat
     # each file given to the other verb says which verb reads it
     out = runner.invoke(main, ["import", "qdc", str(tmp_path / "r.qdpx"), "-p", str(project.root)])

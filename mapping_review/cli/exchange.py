@@ -103,8 +103,8 @@ def _report(result: QdaImport, *, recorded: bool, codings: bool = True) -> None:
     by_reviewer: dict[str, int] = {}
     for d in result.decisions:
         by_reviewer[d.reviewer] = by_reviewer.get(d.reviewer, 0) + 1
-    counts = ", ".join(f"{r} {n}" for r, n in sorted(by_reviewer.items())) or "none"
-    console.print(f"{len(result.decisions)} decision(s) {verb} ({counts}); {result.unchanged} unchanged; "
+    counts = f" ({', '.join(f'{r} {n}' for r, n in sorted(by_reviewer.items()))})" if by_reviewer else ""
+    console.print(f"{len(result.decisions)} decision(s) {verb}{counts}; {result.unchanged} unchanged; "
                   f"{len(result.unmatched)} coding(s) not recorded")
 
 
