@@ -50,10 +50,12 @@ from mapping_review.coding.quality import (
     CellErrors,
     LabelIndex,
     PrecisionReport,
+    ReaderAgreement,
     cell_errors,
     cohen_kappa,
     kappa_of,
     precision_at,
+    reader_agreement,
     recall_of,
     share,
 )
@@ -176,6 +178,7 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
         "agree": sum(devset.truth[k] == machine[k] for k in truth_keys) / len(truth_keys),
         "n_present": len(present), "n_truth": sum(devset.truth[k] for k in truth_keys),
         "errors": cell_errors({k: devset.truth[k] for k in truth_keys}, machine, ranked, index, weak=weak),
+        "readers": reader_agreement(devset.truth, devset.second, machine, truth_keys),
         "machine": machine, "decided": decided,
         "by_family": by_family(devset, keys, ranked, present, index, machine),
     }
@@ -241,6 +244,13 @@ def print_figures(result: dict[str, object]) -> None:
           f"{e.missed_unfound} with no candidate); extra codes: {e.extra_weak + e.extra_strong} ({e.extra_weak} on "
           f"weak evidence only, {e.extra_strong} on a strong passage; {e.extra_supported} of them with a candidate "
           f"labelled supports); a perfect judge of the candidates: kappa {_fmt(e.ceiling)}")
+    readers = result["readers"]
+    assert isinstance(readers, ReaderAgreement)
+    if readers.cells:
+        print(f"a second, blind reader ({readers.cells} cells): against the reader sheet kappa "
+              f"{_fmt(readers.readers)}; the machine against the second reader {_fmt(readers.machine_second)} "
+              f"(against the reader sheet {_fmt(readers.machine_first)}); on the {readers.agreed} cells the two "
+              f"readers answer alike, the machine {_fmt(readers.machine_agreed)}")
     families = result["by_family"]
     assert isinstance(families, dict)
     print("by family: " + "; ".join(f"{name} ({n} guide{'s' if n > 1 else ''}) P@1 {_fmt(p)} ({m}), kappa {_fmt(k)}"

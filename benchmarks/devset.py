@@ -28,6 +28,9 @@ from mapping_review.segment.segments import Segment, jsonl_to_segments  # noqa: 
 
 DATA = ROOT / "data" / "coding"
 SPLIT = DATA / "split.yaml"
+# second readers' sheets, written blind to the reader sheets, the labels and the machine: they measure how
+# far two careful readers agree, beside the machine's agreement; the figures are never measured against them
+SECOND_SHEETS = (DATA / "reader_sheet_test_second.csv",)
 CORPUS = ROOT.parent / "shared" / "corpus"
 BUILD = ROOT / "build" / "devset"
 
@@ -48,6 +51,7 @@ class Devset:
     segments: dict[str, list[Segment]] = field(default_factory=dict)
     labels: dict[str, list[SentenceLabel]] = field(default_factory=dict)
     truth: dict[tuple[str, str], bool] = field(default_factory=dict)  # reader sheets: (guide, code) -> present
+    second: dict[tuple[str, str], bool] = field(default_factory=dict)  # second, blind readers' sheets (never truth)
 
     def keys(self, part: str | None = None) -> list[str]:
         """The guides of ``part`` (all when None); ``probe``: the training guides that have a reader sheet."""
@@ -109,4 +113,6 @@ def load_devset(*, build: Path = BUILD, corpus: Path = CORPUS, nlp_name: str = "
         devset.labels[g.key] = read_labels(path) if path.exists() else []
     for sheet in sorted({g.reader_sheet for g in guides if g.reader_sheet}):
         devset.truth.update(read_reader_sheet(ROOT / sheet, codebook))
+    for path in SECOND_SHEETS:
+        devset.second.update(read_reader_sheet(path, codebook))
     return devset

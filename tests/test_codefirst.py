@@ -19,7 +19,7 @@ from mapping_review.review.codefirst import CodeRow, answer_decisions, code_firs
 from mapping_review.review.decisions import Decision, append_decisions, read_decisions
 from mapping_review.review.progress import review_progress
 from mapping_review.review.queue_state import rank_for_review
-from mapping_review.review.state import load_review, segments_by_id
+from mapping_review.review.state import load_review, resolve_review, segments_by_id
 from mapping_review.web.app import create_app
 
 
@@ -76,11 +76,17 @@ def test_a_code_decided_on_weak_evidence_alone_is_marked_so():
 
 
 def test_a_guide_the_machine_has_not_read_says_so_instead_of_absent(built, tmp_path):
-    (built.segments_dir / "tg2.jsonl").unlink()  # as for a guide whose PDF is not in the corpus
+    (built.build_dir / "codings" / "tg2.jsonl").unlink()  # as for a guide whose PDF is not in the corpus
     state = load_review(built)
     assert state.unread == {"tg2"}
     assert all(r.machine_words.startswith("not read") for r in code_first(state, "tg2", "alice").rows)
     assert not any(r.machine_words.startswith("not read") for r in code_first(state, "tg1", "alice").rows)
+    append_decisions(built.reviews_dir, [decision("bob", "tg2", "dont_stigmatize", True)])
+    rows = {(r.guide, r.code): r for r in resolve_review(load_review(built)).rows}
+    assert {r.source for (g, c), r in rows.items() if g == "tg2" and c != "dont_stigmatize"} == {"unread"}
+    assert rows[("tg2", "dont_stigmatize")].source == "reviewer:bob"  # a person's answer stands
+    assert {r.source for (g, _), r in rows.items() if g == "tg1"} == {"auto"}
+    assert not any(r.present for (g, c), r in rows.items() if g == "tg2" and c != "dont_stigmatize")
     runner, p = CliRunner(), ["-p", str(built.root)]
     shown = runner.invoke(main, ["review", "codes", "tg2", "-r", "alice", *p])
     assert shown.exit_code == 0 and "machine: not read" in shown.output and "machine: absent" not in shown.output
@@ -99,7 +105,7 @@ def test_a_guide_the_machine_has_not_read_says_so_instead_of_absent(built, tmp_p
     sheet = client.get("/sheet").text
     tg1, tg2 = sheet.split('id="row-tg1"')[1].split('id="row-tg2"')
     assert "machine: not read" in tg2 and "machine: not read" not in tg1
-    (built.segments_dir / "tg2.jsonl").touch()
+    (built.build_dir / "codings" / "tg2.jsonl").touch()  # coded, with no suggestions: read
     quiet = runner.invoke(main, ["review", "queue", "-r", "alice", *p])
     assert quiet.exit_code == 0 and "no text yet" not in quiet.output
 

@@ -309,3 +309,14 @@ def test_criteria_csv_quotes_each_real_guides_strongest_evidence(guides_build):
     for r in quoted:
         _, page, quote = best[(r["criterion"], r["guide"])]
         assert (r["page"], r["quote"]) == (page, quote)
+    # the criteria's own quotes: each guide's first is the one evidence.csv lists first
+    criteria = yaml.safe_load((project.build_dir / "criteria" / "criteria.yaml").read_text())
+    firsts = 0
+    for c in criteria["criteria"]:
+        seen = set()
+        for e in c["evidence"]:
+            if e["guide"] not in seen:
+                seen.add(e["guide"])
+                firsts += 1
+                assert (str(e["page"]), e["quote"]) == best[(c["id"], e["guide"])][1:], (c["id"], e["guide"])
+    assert firsts >= 20

@@ -91,8 +91,13 @@ def _team(codebook, guides, rng, threshold):
     return evidence, truth
 
 
-def test_calibration_fits_one_pooled_rule_from_two_guides():
+def without_leading():
     codebook = load_codebook(ROOT / "codebook.yaml")
+    return Codebook(codebook.model.model_copy(update={"leading": None}))
+
+
+def test_calibration_fits_one_pooled_rule_from_two_guides():
+    codebook = without_leading()
     evidence, truth = _team(codebook, ["g0", "g1"], random.Random(3), 0.9)  # a team stricter than the default
     cal = calibrate(codebook, evidence, truth)
     assert cal.pooled is not None and cal.pooled.min_score > codebook.model.decision.min_score
@@ -102,7 +107,7 @@ def test_calibration_fits_one_pooled_rule_from_two_guides():
 
 
 def test_a_code_gets_its_own_rule_only_when_it_wins_on_held_out_guides():
-    codebook = load_codebook(ROOT / "codebook.yaml")
+    codebook = without_leading()
     guides = [f"g{i}" for i in range(8)]
     evidence, truth = _team(codebook, guides, random.Random(5), 0.7)
     odd = "modality/video"
@@ -138,6 +143,13 @@ def test_a_guide_leads_with_the_share_of_codes_it_has_most_evidence_for():
     assert leading_codes(with_leading(0.1, 0.6), "g", ev) == {codes[7], codes[5]}  # under its floor: not present
     assert leading_codes(with_leading(0.0, 0.1), "g", ev) == set()
     assert leading_codes(Codebook(codebook.model.model_copy(update={"leading": None})), "g", ev) == set()
+    # a code with no passage is never led with, even with no floor
+    assert leading_codes(with_leading(0.5, 0.0), "g", ev) == {codes[i] for i in (1, 2, 5, 7, 9)}
+    # half-way rounds up whatever the count: 0.5 x 33 = 16.5 -> 17 codes; 1.5/33 of 33 -> 2
+    spread = {("g", c): Evidence(1, 1, round(0.99 - i / 100, 2), ()) for i, c in enumerate(codes)}
+    assert len(leading_codes(with_leading(0.5, 0.0), "g", spread)) == 17
+    assert len(leading_codes(with_leading(1.5 / 33, 0.0), "g", spread)) == 2
+    assert len(leading_codes(with_leading(2.5 / 33, 0.0), "g", spread)) == 3
     # ties go to the codebook's order
     tied = {("g", codes[4]): Evidence(1, 1, 0.5, (0.5,)), ("g", codes[0]): Evidence(1, 1, 0.5, (0.5,)),
             ("g", codes[8]): Evidence(1, 1, 0.5, (0.5,)), ("g", codes[6]): Evidence(1, 1, 0.5, (0.5,))}
@@ -155,3 +167,17 @@ def test_a_guide_leads_with_the_share_of_codes_it_has_most_evidence_for():
 def test_the_shipped_codebook_leads_with_four_in_ten_codes_from_a_score_of_0_4():
     codebook = load_codebook(ROOT / "codebook.yaml")
     assert codebook.model.leading == LeadingCodes(share=0.4, min_score=0.4)
+
+
+def test_calibration_measures_the_answers_the_build_gives_codes_a_guide_leads_with_included():
+    codebook = with_leading(0.4, 0.3)
+    guides = ["g0", "g1", "g2"]
+    evidence, truth = _team(codebook, guides, random.Random(7), 0.9)
+    cal = calibrate(codebook, evidence, truth)
+    for g in guides:
+        answers = auto_codes(codebook, [g], evidence)
+        cells = [(g, c.id) for c in codebook.codes]
+        assert cal.agreement_before[g] == sum(answers[k] == truth[k] for k in cells) / len(cells)
+    # a code the guide leads with is present whatever the rule, so the fit never sees it
+    assert any(leading_codes(codebook, g, evidence) for g in guides)
+    assert cal.agreement_before != calibrate(without_leading(), evidence, truth).agreement_before

@@ -5,7 +5,14 @@ import random
 from sklearn.metrics import cohen_kappa_score
 
 from mapping_review.coding.labels import make_label
-from mapping_review.coding.quality import cell_errors, cohen_kappa, kappa_of, precision_at, recall_of
+from mapping_review.coding.quality import (
+    cell_errors,
+    cohen_kappa,
+    kappa_of,
+    precision_at,
+    reader_agreement,
+    recall_of,
+)
 from mapping_review.coding.suggestions import Suggestion
 
 
@@ -83,3 +90,20 @@ def test_cell_errors_say_why_each_cell_is_answered_otherwise():
     right = cell_errors(truth, truth, ranked, labels)
     assert (right.missed_judged, right.missed_unlabelled, right.missed_unfound, right.extra_weak,
             right.extra_strong) == (0, 0, 0, 0, 0)
+
+
+def test_a_second_reader_is_compared_on_the_cells_both_readers_answered():
+    rng = random.Random(4)
+    keys = [(f"g{i}", f"c{j}") for i in range(4) for j in range(12)]
+    first = {k: rng.random() < 0.5 for k in keys}
+    second = {k: (v if rng.random() < 0.8 else not v) for k, v in first.items() if k[0] != "g3"}  # g3 unread
+    machine = {k: (v if rng.random() < 0.7 else not v) for k, v in first.items()}
+    r = reader_agreement(first, second, machine, keys)
+    both = [k for k in keys if k[0] != "g3"]
+    assert r.cells == len(both) == 36
+    assert r.readers == cohen_kappa(first, second, both)
+    assert r.machine_first == cohen_kappa(first, machine, both) != cohen_kappa(first, machine, keys)
+    assert r.machine_second == cohen_kappa(second, machine, both)
+    agreed = [k for k in both if first[k] == second[k]]
+    assert r.agreed == len(agreed) < 36 and r.machine_agreed == cohen_kappa(first, machine, agreed)
+    assert reader_agreement(first, {}, machine, keys).cells == 0

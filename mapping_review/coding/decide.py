@@ -127,14 +127,14 @@ def ranked_by_cell(suggestions: Iterable[Suggestion], codebook: Codebook) -> dic
 def leading_codes(codebook: Codebook, guide: str, evidence: Mapping[tuple[str, str], Evidence]) -> set[str]:
     """The codes ``guide`` leads with (``codebook.model.leading``; none when it is not set): among the
     codebook's ``share`` whose best passages score highest in the guide (ties in codebook order), those
-    scoring at least its ``min_score``."""
+    with a passage scoring at least its ``min_score``."""
     leading = codebook.model.leading
     if leading is None:
         return set()
-    best = {c.id: evidence.get((guide, c.id), Evidence()).max_score for c in codebook.codes}
-    ranked = sorted(best, key=lambda code: -best[code])  # a stable sort: ties stay in codebook order
-    top = ranked[: round(leading.share * len(ranked))]
-    return {code for code in top if best[code] >= leading.min_score}
+    found = {c.id: evidence.get((guide, c.id), Evidence()) for c in codebook.codes}
+    ranked = sorted(found, key=lambda code: -found[code].max_score)  # a stable sort: ties stay in codebook order
+    top = ranked[: math.floor(leading.share * len(ranked) + 0.5)]  # half-way rounds up, whatever the count
+    return {code for code in top if found[code].n_evidence and found[code].max_score >= leading.min_score}
 
 
 def guide_strengths(
@@ -214,8 +214,11 @@ class Calibration:
 
 def _items(codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
            guides: Iterable[str], code: str | None = None) -> list[tuple[Evidence, bool]]:
+    """The (evidence, answer) of the cells a rule decides: a code its guide leads with is present whatever
+    the rule, so it counts alike for every rule and is left out of the fit."""
     codes = [code] if code else [c.id for c in codebook.codes]
-    return [(evidence.get((g, c), Evidence()), truth[(g, c)]) for g in guides for c in codes if (g, c) in truth]
+    return [(evidence.get((g, c), Evidence()), truth[(g, c)]) for g in guides
+            for leads in [leading_codes(codebook, g, evidence)] for c in codes if (g, c) in truth and c not in leads]
 
 
 def _fit(codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
@@ -250,8 +253,9 @@ def calibrate(
         if not test:
             continue
         _, rules, _ = _fit(codebook, evidence, truth, [g for g in guides if g != held])
-        hits_before = sum(applies(c.decision, evidence.get((held, c.id), Evidence())) == truth[(held, c.id)] for c in test)
-        hits_after = sum(applies(rules[c.id], evidence.get((held, c.id), Evidence())) == truth[(held, c.id)] for c in test)
+        default, fitted = auto_codes(codebook, [held], evidence), auto_codes(codebook, [held], evidence, rules=rules)
+        hits_before = sum(default[(held, c.id)] == truth[(held, c.id)] for c in test)
+        hits_after = sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test)
         before[held], after[held] = hits_before / len(test), hits_after / len(test)
     pooled, rules, own = _fit(codebook, evidence, truth, guides)
     return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,

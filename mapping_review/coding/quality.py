@@ -167,3 +167,31 @@ def cell_errors(truth: Mapping[tuple[str, str], bool], machine: Mapping[tuple[st
         extra_supported=sum(supported[k] for k in extra),
         ceiling=kappa_of([(truth[k], supported[k]) for k in sorted(truth)]),
     )
+
+
+@dataclass(frozen=True)
+class ReaderAgreement:
+    """How a second, blind reader's sheet compares with the reader sheet the figures are measured
+    against, and the machine with each: what a kappa of the machine means beside two people's."""
+
+    cells: int
+    readers: float | None  # kappa of the two readers
+    machine_first: float | None  # the machine against the reader sheet (the headline)
+    machine_second: float | None  # the machine against the second reader
+    agreed: int  # cells both readers answer alike
+    machine_agreed: float | None  # the machine against them on those cells
+
+
+def reader_agreement(first: Mapping[tuple[str, str], bool], second: Mapping[tuple[str, str], bool],
+                     machine: Mapping[tuple[str, str], bool], keys: Iterable[tuple[str, str]]) -> ReaderAgreement:
+    """Agreement over the ``keys`` that both readers answered (a missing machine answer is absent)."""
+    cells = sorted(k for k in keys if k in first and k in second)
+    agreed = [k for k in cells if first[k] == second[k]]
+    return ReaderAgreement(
+        cells=len(cells),
+        readers=kappa_of([(first[k], second[k]) for k in cells]),
+        machine_first=kappa_of([(machine.get(k, False), first[k]) for k in cells]),
+        machine_second=kappa_of([(machine.get(k, False), second[k]) for k in cells]),
+        agreed=len(agreed),
+        machine_agreed=kappa_of([(machine.get(k, False), first[k]) for k in agreed]),
+    )

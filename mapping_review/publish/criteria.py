@@ -44,9 +44,12 @@ def criteria_from_summary(
 ) -> list[Criterion]:
     """Criteria for the codes at least ``min_support`` guides support, in codebook order.
 
-    Evidence quotes come from supporting guides only, strongest first.
+    Evidence quotes come from supporting guides only, strongest first: each guide's in the order of
+    ``rank_evidence`` (so its first quote is the one ``evidence.csv`` lists first), ties between guides
+    in the summary's order of guides.
     """
     by_code: dict[str, list[Suggestion]] = {}
+    order = {id(s): i for i, s in enumerate(suggestions)}
     for s in suggestions:
         by_code.setdefault(s.code, []).append(s)
     out = []
@@ -55,8 +58,8 @@ def criteria_from_summary(
             continue
         code = codebook.by_id[row.code]
         picked = sorted((s for s in by_code.get(row.code, []) if s.guide in row.guides),
-                        key=lambda s: (*evidence_key(s, bar=code.decision.min_score), row.guides.index(s.guide),
-                                       s.page, s.segment))[:quotes]
+                        key=lambda s: (*evidence_key(s, bar=code.decision.min_score), -s.score,
+                                       row.guides.index(s.guide), order[id(s)]))[:quotes]
         evidence = tuple({"guide": s.guide, "page": s.page, "section": " > ".join(s.section), "quote": s.quote}
                          for s in picked)
         out.append(Criterion(code.id, code.feature_label, code.label, code.definition, row.guides, evidence))

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from mapping_review.coding.codebook import Codebook
@@ -44,13 +44,16 @@ class Disagreement:
 
 def resolve(
     codebook: Codebook, guides: Sequence[str], decisions: Sequence[Decision],
-    auto: Mapping[tuple[str, str], bool], evidence: Mapping[tuple[str, str], Evidence],
+    auto: Mapping[tuple[str, str], bool], evidence: Mapping[tuple[str, str], Evidence], *,
+    unread: Collection[str] = (),
 ) -> tuple[list[GuideCode], list[Disagreement]]:
-    """The resolved guide x code table and the open disagreements."""
+    """The resolved guide x code table and the open disagreements. Where the machine would answer for a
+    guide in ``unread`` (not coded yet: no text), the cell is absent with source ``unread``, not ``auto``."""
     answers = guide_level(decisions)
     consensus = answers.pop(CONSENSUS, {})
     rows, open_ = [], []
     for guide in guides:
+        machine = "unread" if guide in unread else "auto"
         for code in codebook.codes:
             key = (guide, code.id)
             n = evidence.get(key, Evidence()).n_evidence
@@ -59,7 +62,7 @@ def resolve(
                 continue
             given = {r: a[key] for r, a in sorted(answers.items()) if key in a}
             if not given:
-                rows.append(GuideCode(guide, code.id, auto.get(key, False), "auto", n))
+                rows.append(GuideCode(guide, code.id, auto.get(key, False), machine, n))
                 continue
             values = set(given.values())
             if len(values) == 1:
@@ -72,5 +75,5 @@ def resolve(
                 side, who = (True, yes) if len(yes) > len(no) else (False, no)
                 rows.append(GuideCode(guide, code.id, side, "reviewer:" + "+".join(who), n))
             else:
-                rows.append(GuideCode(guide, code.id, auto.get(key, False), "auto", n))
+                rows.append(GuideCode(guide, code.id, auto.get(key, False), machine, n))
     return rows, open_

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mapping_review.coding.codebook import Codebook, DecisionRule, load_codebook
 from mapping_review.coding.decide import Calibration, Evidence, auto_codes, calibrate, ranked_by_cell, summarise
-from mapping_review.coding.stage import load_suggestions
+from mapping_review.coding.stage import codings_dir, load_suggestions
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
@@ -32,7 +32,7 @@ class ReviewState:
     suggestions: list[Suggestion]
     evidence: dict[tuple[str, str], Evidence]
     warnings: list[str] = field(default_factory=list)
-    unread: frozenset[str] = frozenset()  # guides with no text yet (no PDF, or not extracted): no machine answer
+    unread: frozenset[str] = frozenset()  # guides not coded yet (no PDF, not extracted or coded): no machine answer
 
     @property
     def keys(self) -> list[str]:
@@ -66,7 +66,7 @@ def load_review(project: Project) -> ReviewState:
             decisions.append(d)
     suggestions = [s for s in load_suggestions(project, list(guides)) if s.code in codebook.by_id]
     warnings.extend(stale_decisions(project, decisions))
-    unread = frozenset(k for k in guides if not (project.segments_dir / f"{k}.jsonl").exists())
+    unread = frozenset(k for k in guides if not (codings_dir(project) / f"{k}.jsonl").exists())
     return ReviewState(project, codebook, guides, decisions, suggestions, summarise(suggestions),
                        sorted(set(warnings)), unread)
 
@@ -143,7 +143,8 @@ def resolve_review(state: ReviewState, *, use_calibration: bool = True) -> Table
     calibration = calibration_of(state) if use_calibration else None
     rules = calibration.rules if calibration else {}
     auto = auto_codes(state.codebook, state.keys, state.evidence, rules=rules)
-    rows, disagreements = resolve(state.codebook, state.keys, state.decisions, auto, state.evidence)
+    rows, disagreements = resolve(state.codebook, state.keys, state.decisions, auto, state.evidence,
+                                  unread=state.unread)
     return Tables(rows, disagreements, calibration, rules, auto,
                   segment_disagreements(state.decisions, state.suggestions))
 
