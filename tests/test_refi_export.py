@@ -21,7 +21,7 @@ from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import init_project
 from mapping_review.project.manifest import Guide
 from mapping_review.project.manifest_edit import append_guide
-from mapping_review.review.decisions import Decision, append_decisions
+from mapping_review.review.decisions import Decision, append_decisions, read_decisions
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
 
@@ -61,6 +61,10 @@ def test_export_is_valid_and_the_same_apart_from_its_timestamp(made, tmp_path):
     root = etree.fromstring(a["project.qde"])
     cases = {c.get("name") for c in root.iterfind(".//q:Case", NS)}
     assert {"tg1", "paper_only_2020", "tg1 | carol", "tg1 | consensus"} <= cases
+    # the machine answers for a guide it has read; for one without text it gives no value, not false
+    values = {c.get("name"): len(c.findall("q:VariableValue", NS)) for c in root.iterfind(".//q:Case", NS)}
+    answered = {d.code for d in read_decisions(project.reviews_dir) if d.guide == "paper_only_2020" and d.level == "guide"}
+    assert values["tg1"] == 33 and values["paper_only_2020"] == len(answered) < 33
     pdf_source = root.find(".//q:PDFSource", NS)
     pdf_member = "sources/" + pdf_source.get("path").removeprefix("internal://")
     assert a[pdf_member] == (project.corpus_dir / "tg1.pdf").read_bytes()

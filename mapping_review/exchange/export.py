@@ -151,7 +151,8 @@ def _cases(root: Any, state: ReviewState, guides: list[Guide], current: list[Dec
     resolved = resolve_review(state).rows
     by_guide: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     for row in resolved:
-        by_guide[row.guide].append((row.code, row.present))
+        if row.source != "unread":  # no one has answered and the machine has no text: no value, not false
+            by_guide[row.guide].append((row.code, row.present))
     answers: dict[tuple[str, str], list[tuple[str, bool]]] = defaultdict(list)
     for d in current:
         if d.level == "guide" and d.code in state.codebook.by_id:
