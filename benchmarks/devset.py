@@ -30,7 +30,7 @@ DATA = ROOT / "data" / "coding"
 SPLIT = DATA / "split.yaml"
 # second readers' sheets, written blind to the reader sheets, the labels and the machine: they measure how
 # far two careful readers agree, beside the machine's agreement; the figures are never measured against them
-SECOND_SHEETS = (DATA / "reader_sheet_test_second.csv",)
+SECOND_SHEETS = (DATA / "reader_sheet_dev_second.csv", DATA / "reader_sheet_test_second.csv")
 CORPUS = ROOT.parent / "shared" / "corpus"
 BUILD = ROOT / "build" / "devset"
 
