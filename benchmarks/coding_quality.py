@@ -249,8 +249,9 @@ def print_figures(result: dict[str, object]) -> None:
     if readers.cells:
         print(f"a second, blind reader ({readers.cells} cells): against the reader sheet kappa "
               f"{_fmt(readers.readers)}; the machine against the second reader {_fmt(readers.machine_second)} "
-              f"(against the reader sheet {_fmt(readers.machine_first)}); on the {readers.agreed} cells the two "
-              f"readers answer alike, the machine {_fmt(readers.machine_agreed)}")
+              f"(against the reader sheet on these cells {_fmt(readers.machine_first)}); on the {readers.agreed} "
+              f"cells the two readers answer alike, the machine {_fmt(readers.machine_agreed)} "
+              "(benchmarks/reader_agreement.py: every pair of sheets)")
     families = result["by_family"]
     assert isinstance(families, dict)
     print("by family: " + "; ".join(f"{name} ({n} guide{'s' if n > 1 else ''}) P@1 {_fmt(p)} ({m}), kappa {_fmt(k)}"

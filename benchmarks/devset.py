@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,22 +72,43 @@ def load_split(path: Path = SPLIT) -> list[SplitGuide]:
             for g in data["guides"]]
 
 
-def read_reader_sheet(path: Path, codebook: Codebook) -> dict[tuple[str, str], bool]:
-    """A paper-shaped sheet as (guide, code) -> present, for every code of every row."""
+def read_reader_sheet(path: Path, codebook: Codebook, *, guides: Iterable[str] | None = None,
+                      ) -> dict[tuple[str, str], bool]:
+    """A paper-shaped sheet as (guide, code) -> present, for every code of every row. A column, cell or
+    guide (when ``guides`` are given) that the codebook or the split does not know stops the benchmark."""
     with path.open(encoding="utf-8", newline="") as fh:
         header, *rows = list(csv.reader(fh))
     by_label = {f.label: f for f in codebook.features}
+    unknown = [name for name in header[1:] if name not in by_label]
+    if unknown:
+        msg = f"{path}: row 1: unknown column(s) {', '.join(map(repr, unknown))}; the codebook's features are the columns"
+        raise SystemExit(msg)
+    known = None if guides is None else set(guides)
     out: dict[tuple[str, str], bool] = {}
-    for row in rows:
-        guide = row[0]
+    for number, row in enumerate(rows, start=2):
+        guide = row[0] if row else ""
+        if len(row) != len(header):
+            msg = f"{path}: row {number}: {len(row)} cells where the header has {len(header)}"
+            raise SystemExit(msg)
+        if known is not None and guide not in known:
+            msg = f"{path}: row {number}: guide {guide!r} is not in data/coding/split.yaml"
+            raise SystemExit(msg)
         for name, cell in zip(header[1:], row[1:]):
             feature = by_label[name]
+            value = cell.strip().casefold()
             if feature.codes:
-                chosen = {c.casefold() for c in split_cell(cell)}
+                chosen = {c.casefold() for c in split_cell(cell)} - {"no"}
+                labels = {c.label.casefold() for c in feature.codes}
+                if chosen - labels:
+                    msg = f"{path}: row {number}, column {name!r}: unknown value(s) {sorted(chosen - labels)}"
+                    raise SystemExit(msg)
                 for c in feature.codes:
                     out[(guide, f"{feature.id}/{c.id}")] = c.label.casefold() in chosen
             else:
-                out[(guide, feature.id)] = cell.strip().casefold() == "yes"
+                if value not in ("yes", "no", ""):
+                    msg = f"{path}: row {number}, column {name!r}: {cell!r} is not Yes, No or empty"
+                    raise SystemExit(msg)
+                out[(guide, feature.id)] = value == "yes"
     return out
 
 
@@ -111,8 +133,9 @@ def load_devset(*, build: Path = BUILD, corpus: Path = CORPUS, nlp_name: str = "
         devset.segments[g.key] = jsonl_to_segments((project.segments_dir / f"{g.key}.jsonl").read_text(encoding="utf-8"))
         path = DATA / "labels" / f"{g.key}.csv"
         devset.labels[g.key] = read_labels(path) if path.exists() else []
+    keys = [g.key for g in guides]
     for sheet in sorted({g.reader_sheet for g in guides if g.reader_sheet}):
-        devset.truth.update(read_reader_sheet(ROOT / sheet, codebook))
+        devset.truth.update(read_reader_sheet(ROOT / sheet, codebook, guides=keys))
     for path in SECOND_SHEETS:
-        devset.second.update(read_reader_sheet(path, codebook))
+        devset.second.update(read_reader_sheet(path, codebook, guides=keys))
     return devset

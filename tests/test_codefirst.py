@@ -19,7 +19,7 @@ from mapping_review.review.codefirst import CodeRow, answer_decisions, code_firs
 from mapping_review.review.decisions import Decision, append_decisions, read_decisions
 from mapping_review.review.progress import review_progress
 from mapping_review.review.queue_state import rank_for_review
-from mapping_review.review.state import load_review, resolve_review, segments_by_id
+from mapping_review.review.state import load_review, resolve_review, segments_by_id, write_tables
 from mapping_review.web.app import create_app
 
 
@@ -87,12 +87,20 @@ def test_a_guide_the_machine_has_not_read_says_so_instead_of_absent(built, tmp_p
     assert rows[("tg2", "dont_stigmatize")].source == "reviewer:bob"  # a person's answer stands
     assert {r.source for (g, _), r in rows.items() if g == "tg1"} == {"auto"}
     assert not any(r.present for (g, c), r in rows.items() if g == "tg2" and c != "dont_stigmatize")
+    append_decisions(built.reviews_dir, [decision("carol", "tg2", "dont_stigmatize", False)])  # a tie
+    state = load_review(built)
+    write_tables(state, resolve_review(state))
+    table = {(r["guide"], r["code"]): r for r in csv.DictReader((built.build_dir / "tables" / "guide_codes.csv").open())}
+    assert table[("tg2", "dont_stigmatize")]["source"] == "tied"
+    assert table[("tg2", "therapeutic_alliance")]["source"] == "unread"
+    split = [r for r in csv.DictReader((built.build_dir / "tables" / "disagreements.csv").open()) if r["guide"] == "tg2"]
+    assert [(r["code"], r["machine"]) for r in split] == [("dont_stigmatize", "")]
     runner, p = CliRunner(), ["-p", str(built.root)]
     shown = runner.invoke(main, ["review", "codes", "tg2", "-r", "alice", *p])
     assert shown.exit_code == 0 and "machine: not read" in shown.output and "machine: absent" not in shown.output
     for command in (["review", "queue"], ["worksheet", "export", "-o", str(tmp_path / "w.csv")]):
         said = runner.invoke(main, [*command, "-r", "alice", *p])
-        assert said.exit_code == 0 and "1 of 2 guide(s) have no text yet" in " ".join(said.output.split())
+        assert said.exit_code == 0 and "1 of 2 guide(s) are not coded yet" in " ".join(said.output.split())
         assert "tg2" in said.output and "Add their PDFs" in " ".join(said.output.split())
     out = tmp_path / "alice.csv"
     assert runner.invoke(main, ["sheet", "export", "-r", "alice", "-o", str(out), *p]).exit_code == 0
@@ -107,7 +115,7 @@ def test_a_guide_the_machine_has_not_read_says_so_instead_of_absent(built, tmp_p
     assert "machine: not read" in tg2 and "machine: not read" not in tg1
     (built.build_dir / "codings" / "tg2.jsonl").touch()  # coded, with no suggestions: read
     quiet = runner.invoke(main, ["review", "queue", "-r", "alice", *p])
-    assert quiet.exit_code == 0 and "no text yet" not in quiet.output
+    assert quiet.exit_code == 0 and "not coded yet" not in quiet.output
 
 
 def test_a_sheet_counts_only_the_answers_given_of_a_feature_answered_in_part(built, tmp_path):

@@ -46,6 +46,20 @@ def test_precedence_consensus_reviewers_machine():
     assert {(o.guide, o.code) for o in open_} == {("g", "dont_stigmatize"), ("g", "redirect_client")}
 
 
+def test_a_guide_the_machine_has_not_coded_has_no_machine_answer_in_the_table():
+    decisions = [d("alice", "u", "dont_stigmatize", True), d("bob", "u", "dont_stigmatize", False),
+                 d("alice", "u", "redirect_client", True), d("alice", "g", "dont_stigmatize", True),
+                 d("bob", "g", "dont_stigmatize", False)]
+    auto = {(g, c.id): False for g in ("g", "u") for c in CODEBOOK.codes}
+    rows, open_ = resolve(CODEBOOK, ["g", "u"], decisions, auto, {}, unread={"u"})
+    by = {(r.guide, r.code): r for r in rows}
+    assert (by[("u", "dont_stigmatize")].present, by[("u", "dont_stigmatize")].source) == (False, "tied")
+    assert (by[("u", "redirect_client")].present, by[("u", "redirect_client")].source) == (True, "reviewer:alice")
+    assert by[("u", "location/inpatient")].source == "unread"
+    assert by[("g", "dont_stigmatize")].source == "auto" and by[("g", "location/inpatient")].source == "auto"
+    assert {(o.guide, o.code) for o in open_} == {("g", "dont_stigmatize"), ("u", "dont_stigmatize")}
+
+
 def test_latest_decision_wins_and_segments_imply_guide_codes():
     decisions = [
         d("alice", "g", "dont_stigmatize", True), d("alice", "g", "dont_stigmatize", False),

@@ -110,12 +110,12 @@ class RichProgress(Progress):
 
 
 def warn_unread(unread: Collection[str], chosen: Collection[str]) -> None:
-    """Say which of the ``chosen`` guides the machine has no text of, so an empty list is not read as
+    """Say which of the ``chosen`` guides the machine has not coded, so an empty list is not read as
     "nothing to review"."""
     missing = sorted(set(chosen) & set(unread))
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        err_console.print(f"[yellow]Warning:[/] {len(missing)} of {len(chosen)} guide(s) have no text yet, so no "
+        err_console.print(f"[yellow]Warning:[/] {len(missing)} of {len(chosen)} guide(s) are not coded yet, so no "
                           f"suggestions: {escape(shown)}. Add their PDFs (corpus add, or corpus fetch for those "
                           "with a URL) and build.")
 

@@ -176,7 +176,7 @@ class ReaderAgreement:
 
     cells: int
     readers: float | None  # kappa of the two readers
-    machine_first: float | None  # the machine against the reader sheet (the headline)
+    machine_first: float | None  # the machine against the reader sheet, on these cells
     machine_second: float | None  # the machine against the second reader
     agreed: int  # cells both readers answer alike
     machine_agreed: float | None  # the machine against them on those cells

@@ -151,7 +151,7 @@ def _cases(root: Any, state: ReviewState, guides: list[Guide], current: list[Dec
     resolved = resolve_review(state).rows
     by_guide: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     for row in resolved:
-        if row.source != "unread":  # no one has answered and the machine has no text: no value, not false
+        if row.source not in ("unread", "tied"):  # no resolved answer (the machine has not coded the guide)
             by_guide[row.guide].append((row.code, row.present))
     answers: dict[tuple[str, str], list[tuple[str, bool]]] = defaultdict(list)
     for d in current:

@@ -50,14 +50,14 @@ class CodeRow:
     n_evidence: int
     quotes: list[Quote] = field(default_factory=list)
     strength: str = ""  # strong | weak (only weak evidence adding up: no quote reaches the bar) | "" (absent)
-    read: bool = True  # the machine has read the guide (it has text); else it has no answer
+    read: bool = True  # the machine has coded the guide; else it has no answer
 
     @property
     def machine_words(self) -> str:
         """The machine's answer as shown: "present", "present, weak evidence only", "absent", or "not read"
-        (the guide has no text yet: no PDF in the corpus, or not extracted)."""
+        (the guide is not coded yet: no PDF in the corpus, or not built)."""
         if not self.read:
-            return "not read (no text: add the guide's PDF to the corpus and build)"
+            return "not read (not coded yet: add the guide's PDF to the corpus, and build)"
         if not self.machine:
             return "absent"
         return "present, weak evidence only" if self.strength == "weak" else "present"

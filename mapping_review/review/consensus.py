@@ -48,12 +48,13 @@ def resolve(
     unread: Collection[str] = (),
 ) -> tuple[list[GuideCode], list[Disagreement]]:
     """The resolved guide x code table and the open disagreements. Where the machine would answer for a
-    guide in ``unread`` (not coded yet: no text), the cell is absent with source ``unread``, not ``auto``."""
+    guide in ``unread`` (not coded yet), it has no answer: a cell no one answered is absent with source
+    ``unread``, and a tie between reviewers is absent with source ``tied`` (not ``auto``)."""
     answers = guide_level(decisions)
     consensus = answers.pop(CONSENSUS, {})
     rows, open_ = [], []
     for guide in guides:
-        machine = "unread" if guide in unread else "auto"
+        read = guide not in unread
         for code in codebook.codes:
             key = (guide, code.id)
             n = evidence.get(key, Evidence()).n_evidence
@@ -62,7 +63,7 @@ def resolve(
                 continue
             given = {r: a[key] for r, a in sorted(answers.items()) if key in a}
             if not given:
-                rows.append(GuideCode(guide, code.id, auto.get(key, False), machine, n))
+                rows.append(GuideCode(guide, code.id, auto.get(key, False), "auto" if read else "unread", n))
                 continue
             values = set(given.values())
             if len(values) == 1:
@@ -75,5 +76,5 @@ def resolve(
                 side, who = (True, yes) if len(yes) > len(no) else (False, no)
                 rows.append(GuideCode(guide, code.id, side, "reviewer:" + "+".join(who), n))
             else:
-                rows.append(GuideCode(guide, code.id, auto.get(key, False), machine, n))
+                rows.append(GuideCode(guide, code.id, auto.get(key, False), "auto" if read else "tied", n))
     return rows, open_

@@ -28,7 +28,7 @@ from mapping_review.review.tables_io import read_table, write_table
 KEY_COLUMNS = ("Natbib", "key", "guide")
 EVIDENCE_SUFFIX = " [evidence]"  # hint columns of sheets exported by earlier versions
 MACHINE_SUFFIX = " [machine]"
-NOT_READ = "not read (no text of this guide yet)"  # a machine column of a guide without its PDF
+NOT_READ = "not read (the guide is not coded yet)"  # a machine column of a guide without its PDF, or not built
 QUOTE_SUFFIX = " [quote]"  # a reviewer's supporting quotes, read by review.labels.quotes_to_decisions
 EXPORTED = "exported"  # when a reviewer's sheet was exported
 EXPORTED_FOR = "reviewer"  # whose sheet it is: importing it as anyone else is refused
@@ -85,7 +85,7 @@ def own_cell(feature: Feature, answers: Mapping[str, bool]) -> str:
 def machine_cell(feature: Feature, guide: str, machine: Mapping[tuple[str, str], bool],
                  evidence: Mapping[tuple[str, str], Evidence], *, read: bool = True) -> str:
     """The machine's suggestion as a hint (never an answer): what it would answer, and its evidence counts;
-    ``NOT_READ`` when it has no text of the guide."""
+    ``NOT_READ`` when it has not coded the guide."""
     if not read:
         return NOT_READ
     present = {c: machine.get((guide, c), False) for c in feature_codes(feature)}
@@ -104,8 +104,8 @@ def export_sheet(
     A cell they have not decided is empty; the machine's suggestion stands beside each feature in a
     ``[machine]`` column, as a hint that import ignores. The ``exported`` column records when the
     sheet was made, so that importing it later never undoes an answer given since, and ``reviewer``
-    whose it is, so that it is never imported as another reviewer's answers. A guide in ``unread`` has
-    no text yet: its machine columns say so instead of answering No.
+    whose it is, so that it is never imported as another reviewer's answers. A guide in ``unread`` is
+    not coded yet: its machine columns say so instead of answering No.
     """
     check_reviewer(reviewer)
     own = own_answers(decisions, reviewer)

@@ -167,7 +167,8 @@ def write_tables(state: ReviewState, tables: Tables) -> list[Path]:
         write_table(out / "disagreements.csv", ["level", "guide", "code", "segment", "answers", "machine", "n_evidence"],
                     [[d.level, d.guide, d.code, d.segment,
                       "; ".join(f"{r}={'yes' if v else 'no'}" for r, v in d.answers.items()),
-                      "yes" if d.machine else "no", d.n_evidence] for d in tables.open]),
+                      "" if d.guide in state.unread else "yes" if d.machine else "no", d.n_evidence]
+                     for d in tables.open]),
     ]
     if tables.calibration is not None:
         cal = tables.calibration
