@@ -214,11 +214,8 @@ class Calibration:
 
 def _items(codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
            guides: Iterable[str], code: str | None = None) -> list[tuple[Evidence, bool]]:
-    """The (evidence, answer) of the cells a rule decides: a code its guide leads with is present whatever
-    the rule, so it counts alike for every rule and is left out of the fit."""
     codes = [code] if code else [c.id for c in codebook.codes]
-    return [(evidence.get((g, c), Evidence()), truth[(g, c)]) for g in guides
-            for leads in [leading_codes(codebook, g, evidence)] for c in codes if (g, c) in truth and c not in leads]
+    return [(evidence.get((g, c), Evidence()), truth[(g, c)]) for g in guides for c in codes if (g, c) in truth]
 
 
 def _fit(codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
@@ -246,17 +243,21 @@ def calibrate(
 ) -> Calibration:
     """Fit the rule to ``truth`` (reviewers' guide-level codes); agreement before and after, each guide held out."""
     guides = sorted({g for g, _ in truth})
+    # a code its guide leads with is present whatever the rule: it counts alike for every rule, so the
+    # fits leave it out (worked out once per guide); the agreement before and after counts it
+    leads = {g: leading_codes(codebook, g, evidence) for g in guides}
+    ruled = {key: value for key, value in truth.items() if key[1] not in leads[key[0]]}
     before: dict[str, float] = {}
     after: dict[str, float] = {}
     for held in guides:
         test = [c for c in codebook.codes if (held, c.id) in truth]
         if not test:
             continue
-        _, rules, _ = _fit(codebook, evidence, truth, [g for g in guides if g != held])
+        _, rules, _ = _fit(codebook, evidence, ruled, [g for g in guides if g != held])
         default, fitted = auto_codes(codebook, [held], evidence), auto_codes(codebook, [held], evidence, rules=rules)
         hits_before = sum(default[(held, c.id)] == truth[(held, c.id)] for c in test)
         hits_after = sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test)
         before[held], after[held] = hits_before / len(test), hits_after / len(test)
-    pooled, rules, own = _fit(codebook, evidence, truth, guides)
+    pooled, rules, own = _fit(codebook, evidence, ruled, guides)
     return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,
                        per_code=tuple(own))

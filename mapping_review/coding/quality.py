@@ -165,7 +165,7 @@ def cell_errors(truth: Mapping[tuple[str, str], bool], machine: Mapping[tuple[st
         extra_weak=sum(k in weak for k in extra),
         extra_strong=sum(k not in weak for k in extra),
         extra_supported=sum(supported[k] for k in extra),
-        ceiling=kappa_of([(truth[k], supported[k]) for k in sorted(truth)]),
+        ceiling=cohen_kappa(truth, supported, sorted(truth)),
     )
 
 
@@ -189,9 +189,9 @@ def reader_agreement(first: Mapping[tuple[str, str], bool], second: Mapping[tupl
     agreed = [k for k in cells if first[k] == second[k]]
     return ReaderAgreement(
         cells=len(cells),
-        readers=kappa_of([(first[k], second[k]) for k in cells]),
-        machine_first=kappa_of([(machine.get(k, False), first[k]) for k in cells]),
-        machine_second=kappa_of([(machine.get(k, False), second[k]) for k in cells]),
+        readers=cohen_kappa(first, second, cells),
+        machine_first=cohen_kappa(first, machine, cells),
+        machine_second=cohen_kappa(second, machine, cells),
         agreed=len(agreed),
-        machine_agreed=kappa_of([(machine.get(k, False), first[k]) for k in agreed]),
+        machine_agreed=cohen_kappa(first, machine, agreed),
     )
