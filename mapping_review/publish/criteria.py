@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mapping_review.coding.codebook import Codebook
-from mapping_review.coding.decide import evidence_key
+from mapping_review.coding.decide import rank_evidence
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.errors import ConfigError
 from mapping_review.publish.summary import SummaryRow
@@ -49,7 +49,6 @@ def criteria_from_summary(
     in the summary's order of guides.
     """
     by_code: dict[str, list[Suggestion]] = {}
-    order = {id(s): i for i, s in enumerate(suggestions)}
     for s in suggestions:
         by_code.setdefault(s.code, []).append(s)
     out = []
@@ -57,9 +56,10 @@ def criteria_from_summary(
         if len(row.guides) < min_support:
             continue
         code = codebook.by_id[row.code]
-        picked = sorted((s for s in by_code.get(row.code, []) if s.guide in row.guides),
-                        key=lambda s: (*evidence_key(s, bar=code.decision.min_score), -s.score,
-                                       row.guides.index(s.guide), order[id(s)]))[:quotes]
+        # in the summary's order of guides (a stable sort), so that rank_evidence breaks its last ties by it
+        chosen = sorted((s for s in by_code.get(row.code, []) if s.guide in row.guides),
+                        key=lambda s: row.guides.index(s.guide))
+        picked = rank_evidence(chosen, bar=code.decision.min_score)[:quotes]
         evidence = tuple({"guide": s.guide, "page": s.page, "section": " > ".join(s.section), "quote": s.quote}
                          for s in picked)
         out.append(Criterion(code.id, code.feature_label, code.label, code.definition, row.guides, evidence))
