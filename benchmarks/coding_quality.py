@@ -42,7 +42,8 @@ from pathlib import Path
 from devset import Devset, load_devset
 
 from mapping_review.bootstrap import bootstrap_interval
-from mapping_review.coding.decide import guide_strengths, ranked_by_cell, summarise
+from mapping_review.coding.calibration import calibrate
+from mapping_review.coding.decide import Evidence, guide_strengths, ranked_by_cell, summarise
 from mapping_review.coding.evidence import code_definitions, density_of, shipped_model
 from mapping_review.coding.evidence_fit import Example, fit_evidence_model
 from mapping_review.coding.labels import SentenceLabel, match_labels
@@ -179,9 +180,27 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
         "n_present": len(present), "n_truth": sum(devset.truth[k] for k in truth_keys),
         "errors": cell_errors({k: devset.truth[k] for k in truth_keys}, machine, ranked, index, weak=weak),
         "readers": reader_agreement(devset.truth, devset.second, machine, truth_keys),
+        "calibrated": calibrated(devset, evidence, machine, truth_keys),
         "machine": machine, "decided": decided,
         "by_family": by_family(devset, keys, ranked, present, index, machine),
     }
+
+
+def calibrated(devset: Devset, evidence: dict[tuple[str, str], Evidence], machine: dict[tuple[str, str], bool],
+               keys: Sequence[tuple[str, str]]) -> list[tuple[str, float | None, float | None, int, int, int]]:
+    """The build's calibration fitted to a part's sheets, each guide held out: what a team that has
+    reviewed the other guides would get on this one. For the reader sheets and, where there are any,
+    the second readers' sheets: (sheet, kappa before, kappa after, present before, after, by the sheet)."""
+    out = []
+    for name, sheet in (("reader sheets", devset.truth), ("second readers' sheets", devset.second)):
+        cells = [k for k in keys if k in sheet]
+        if len({g for g, _ in cells}) < 2:
+            continue
+        truth = {k: sheet[k] for k in cells}
+        after = calibrate(devset.codebook, evidence, truth).held_out
+        out.append((name, cohen_kappa(truth, machine, cells), cohen_kappa(truth, after, cells),
+                    sum(machine[k] for k in cells), sum(after[k] for k in cells), sum(truth.values())))
+    return out
 
 
 def chance_intervals(p1: PrecisionReport, truth: dict[tuple[str, str], bool], machine: dict[tuple[str, str], bool],
@@ -252,6 +271,9 @@ def print_figures(result: dict[str, object]) -> None:
               f"(against the reader sheet on these cells {_fmt(readers.machine_first)}); on the {readers.agreed} "
               f"cells the two readers answer alike, the machine {_fmt(readers.machine_agreed)} "
               "(benchmarks/reader_agreement.py: every pair of sheets)")
+    for name, before, after, n_before, n_after, n_sheet in result["calibrated"]:  # type: ignore[attr-defined]
+        print(f"calibrated to the {name}, each guide held out (the build's calibration): kappa {_fmt(before)} -> "
+              f"{_fmt(after)}, machine present {n_before} -> {n_after} ({n_sheet} by the sheets)")
     families = result["by_family"]
     assert isinstance(families, dict)
     print("by family: " + "; ".join(f"{name} ({n} guide{'s' if n > 1 else ''}) P@1 {_fmt(p)} ({m}), kappa {_fmt(k)}"

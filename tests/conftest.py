@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from mapping_review import pipeline
+from mapping_review.coding.codebook import Codebook, LeadingCodes, load_codebook
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import Project, init_project
 from mapping_review.project.manifest import Guide
@@ -21,6 +22,19 @@ from mapping_review.project.manifest_edit import append_guide
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
+
+
+def without_leading() -> Codebook:
+    """The shipped codebook without the codes a guide leads with."""
+    codebook = load_codebook(ROOT / "codebook.yaml")
+    return Codebook(codebook.model.model_copy(update={"leading": None}))
+
+
+def with_leading(share: float, min_score: float) -> Codebook:
+    """The shipped codebook leading with ``share`` of its codes from ``min_score``."""
+    codebook = load_codebook(ROOT / "codebook.yaml")
+    model = codebook.model.model_copy(update={"leading": LeadingCodes(share=share, min_score=min_score)})
+    return Codebook(model)
 
 
 def need_corpus(*parts: str) -> Path:

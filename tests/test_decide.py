@@ -1,15 +1,11 @@
-import random
-
-from conftest import ROOT
+from conftest import ROOT, with_leading
 
 from mapping_review.coding.codebook import Codebook, DecisionRule, LeadingCodes, load_codebook
 from mapping_review.coding.decide import (
     Evidence,
     applies,
     auto_codes,
-    calibrate,
     combined,
-    fit_rule,
     guide_strengths,
     leading_codes,
     rank_evidence,
@@ -71,65 +67,6 @@ def test_a_present_code_says_whether_one_passage_or_only_weak_evidence_decided_i
     assert strength(DecisionRule(min_score=0.9, min_weak=0.3, min_total=0.7), Evidence(2, 2, 0.8, (0.8, 0.4))) == "weak"
 
 
-def test_fit_keeps_the_default_on_noise_and_moves_on_a_clear_standard():
-    default = DecisionRule(min_score=0.7)
-    noisy = [(Evidence(1, 1, 0.8, (0.8,)), True), (Evidence(1, 1, 0.75, (0.75,)), False),
-             (Evidence(1, 1, 0.2, (0.2,)), False)]
-    assert fit_rule(noisy, default) == default
-    strict = [(Evidence(1, 1, s, (s,)), s >= 0.9) for s in (0.5, 0.6, 0.72, 0.75, 0.8, 0.85, 0.91, 0.95, 0.97, 0.99)]
-    rule = fit_rule(strict, default)
-    assert rule != default and all(applies(rule, e) == truth for e, truth in strict)
-
-
-def _team(codebook, guides, rng, threshold):
-    evidence, truth = {}, {}
-    for g in guides:
-        for code in codebook.codes:
-            s = round(rng.random(), 2)
-            evidence[(g, code.id)] = Evidence(1, 1, s, (s,))
-            truth[(g, code.id)] = s >= threshold
-    return evidence, truth
-
-
-def without_leading():
-    codebook = load_codebook(ROOT / "codebook.yaml")
-    return Codebook(codebook.model.model_copy(update={"leading": None}))
-
-
-def test_calibration_fits_one_pooled_rule_from_two_guides():
-    codebook = without_leading()
-    evidence, truth = _team(codebook, ["g0", "g1"], random.Random(3), 0.9)  # a team stricter than the default
-    cal = calibrate(codebook, evidence, truth)
-    assert cal.pooled is not None and cal.pooled.min_score > codebook.model.decision.min_score
-    assert cal.per_code == () and set(cal.rules.values()) == {cal.pooled}
-    assert cal.mean_after > cal.mean_before
-    assert set(cal.agreement_before) == {"g0", "g1"}
-
-
-def test_a_code_gets_its_own_rule_only_when_it_wins_on_held_out_guides():
-    codebook = without_leading()
-    guides = [f"g{i}" for i in range(8)]
-    evidence, truth = _team(codebook, guides, random.Random(5), 0.7)
-    odd = "modality/video"
-    for g in guides:  # the team wants much more for one code
-        s = evidence[(g, odd)].max_score
-        truth[(g, odd)] = s >= 0.95
-        evidence[(g, odd)] = Evidence(1, 1, s, (s,))
-    for i, g in enumerate(guides):  # make the odd code's evidence cover the range so the difference shows
-        s = 0.72 + 0.035 * i
-        evidence[(g, odd)] = Evidence(1, 1, round(s, 3), (round(s, 3),))
-        truth[(g, odd)] = s >= 0.95
-    cal = calibrate(codebook, evidence, truth)
-    assert odd in cal.per_code
-    assert cal.rules[odd] != cal.pooled and cal.rules["modality/text"] == cal.pooled
-
-
-def with_leading(share, min_score):
-    codebook = load_codebook(ROOT / "codebook.yaml")
-    model = codebook.model.model_copy(update={"leading": LeadingCodes(share=share, min_score=min_score)})
-    return Codebook(model)
-
-
 def test_a_guide_leads_with_the_share_of_codes_it_has_most_evidence_for():
     codebook = with_leading(0.1, 0.4)  # 33 codes: the 3 best-scoring
     codes = [c.id for c in codebook.codes]
@@ -167,17 +104,3 @@ def test_a_guide_leads_with_the_share_of_codes_it_has_most_evidence_for():
 def test_the_shipped_codebook_leads_with_four_in_ten_codes_from_a_score_of_0_4():
     codebook = load_codebook(ROOT / "codebook.yaml")
     assert codebook.model.leading == LeadingCodes(share=0.4, min_score=0.4)
-
-
-def test_calibration_measures_the_answers_the_build_gives_codes_a_guide_leads_with_included():
-    codebook = with_leading(0.4, 0.3)
-    guides = ["g0", "g1", "g2"]
-    evidence, truth = _team(codebook, guides, random.Random(7), 0.9)
-    cal = calibrate(codebook, evidence, truth)
-    for g in guides:
-        answers = auto_codes(codebook, [g], evidence)
-        cells = [(g, c.id) for c in codebook.codes]
-        assert cal.agreement_before[g] == sum(answers[k] == truth[k] for k in cells) / len(cells)
-    # a code the guide leads with is present whatever the rule, so the fit never sees it
-    assert any(leading_codes(codebook, g, evidence) for g in guides)
-    assert cal.agreement_before != calibrate(without_leading(), evidence, truth).agreement_before

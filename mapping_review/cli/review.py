@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mapping_review.cli.common import console, err_console, library_errors, project_option, warn_unread
+from mapping_review.coding.calibration import share_of
 from mapping_review.errors import ConfigError
 from mapping_review.project.layout import open_project
 from mapping_review.review.adjudication import (
@@ -286,7 +287,8 @@ def calibrate_cmd(project_dir: Path) -> None:
         table.add_row(guide, f"{cal.agreement_before[guide]:.3f}", f"{cal.agreement_after[guide]:.3f}")
     table.add_row("mean", f"{cal.mean_before:.3f}", f"{cal.mean_after:.3f}")
     console.print(table)
-    console.print(f"Pooled rule: {cal.pooled}; codes with their own rule: {', '.join(cal.per_code) or 'none'}")
+    console.print(f"Pooled rule ({cal.name}): {cal.pooled}; codes a guide leads with: {share_of(cal.leading)}; "
+                  f"codes with their own rule: {', '.join(cal.per_code) or 'none'}")
 
 
 @click.command("learn")

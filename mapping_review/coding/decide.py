@@ -27,9 +27,7 @@ weight 1) before one matched only by a word with other senses; then the evidence
 scores a passing use of an ambiguous word high now and then; a phrase that names the code's subject
 is less often beside the point.
 
-:func:`calibrate` fits one pooled rule across all codes to reviewers' guide-level answers, each guide
-held out in turn; a code gets a rule of its own only when that beats the pooled rule on held-out
-guides by ``MIN_GAIN`` guides.
+:mod:`calibration` fits the rule, and the share of codes a guide leads with, to reviewers' answers.
 """
 
 from __future__ import annotations
@@ -38,21 +36,14 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mapping_review.coding.codebook import Codebook, DecisionRule
+from mapping_review.coding.codebook import Codebook, DecisionRule, LeadingCodes
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.coding.versions import DECIDER
 
-__all__ = ["DECIDER", "STRENGTHS", "Calibration", "Evidence", "applies", "auto_codes", "calibrate", "combined",
-           "evidence_key", "fit_rule", "guide_strengths", "leading_codes", "rank_evidence", "ranked_by_cell",
-           "strength", "summarise"]
+__all__ = ["DECIDER", "STRENGTHS", "Evidence", "applies", "auto_codes", "combined", "evidence_key",
+           "guide_strengths", "leading_codes", "rank_evidence", "ranked_by_cell", "strength", "summarise"]
 
 STRENGTHS = ("strong", "weak")  # how a present code was decided; "" when absent
-
-SCORE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9)
-SECTION_GRID = (2, 3, 5)
-WEAK_GRID = (0.2, 0.3, 0.4)
-TOTAL_GRID = (0.7, 0.85, 0.95, 0.99)
-MIN_GAIN = 2  # held-out guides a per-code rule must get right beyond the pooled rule
 
 
 @dataclass(frozen=True)
@@ -124,11 +115,12 @@ def ranked_by_cell(suggestions: Iterable[Suggestion], codebook: Codebook) -> dic
     return {key: rank_evidence(items, bar=bars[key[1]]) for key, items in cells.items()}
 
 
-def leading_codes(codebook: Codebook, guide: str, evidence: Mapping[tuple[str, str], Evidence]) -> set[str]:
-    """The codes ``guide`` leads with (``codebook.model.leading``; none when it is not set): among the
-    codebook's ``share`` whose best passages score highest in the guide (ties in codebook order), those
-    with a passage scoring at least its ``min_score``."""
-    leading = codebook.model.leading
+def leading_codes(codebook: Codebook, guide: str, evidence: Mapping[tuple[str, str], Evidence], *,
+                  leading: LeadingCodes | None = None) -> set[str]:
+    """The codes ``guide`` leads with (``leading``, else ``codebook.model.leading``; none when neither is
+    set): among the codebook's ``share`` whose best passages score highest in the guide (ties in codebook
+    order), those with a passage scoring at least its ``min_score``."""
+    leading = leading if leading is not None else codebook.model.leading
     if leading is None:
         return set()
     found = {c.id: evidence.get((guide, c.id), Evidence()) for c in codebook.codes}
@@ -139,14 +131,15 @@ def leading_codes(codebook: Codebook, guide: str, evidence: Mapping[tuple[str, s
 
 def guide_strengths(
     codebook: Codebook, guides: Sequence[str], evidence: Mapping[tuple[str, str], Evidence],
-    *, rules: Mapping[str, DecisionRule] | None = None,
+    *, rules: Mapping[str, DecisionRule] | None = None, leading: LeadingCodes | None = None,
 ) -> dict[tuple[str, str], str]:
     """How the machine decides every guide x code (:data:`STRENGTHS`, ``""`` when absent): by the code's
-    rule (``rules`` override a code's own), else ``weak`` when the guide leads with it."""
+    rule (``rules`` override a code's own), else ``weak`` when the guide leads with it (``leading``
+    overrides the codebook's share)."""
     rules = rules or {}
     out = {}
     for g in guides:
-        leads = leading_codes(codebook, g, evidence)
+        leads = leading_codes(codebook, g, evidence, leading=leading)
         for c in codebook.codes:
             decided = strength(rules.get(c.id, c.decision), evidence.get((g, c.id), Evidence()))
             out[(g, c.id)] = decided or ("weak" if c.id in leads else "")
@@ -155,109 +148,8 @@ def guide_strengths(
 
 def auto_codes(
     codebook: Codebook, guides: Sequence[str], evidence: Mapping[tuple[str, str], Evidence],
-    *, rules: Mapping[str, DecisionRule] | None = None,
+    *, rules: Mapping[str, DecisionRule] | None = None, leading: LeadingCodes | None = None,
 ) -> dict[tuple[str, str], bool]:
     """The machine's guide-level decision for every guide x code."""
-    return {key: bool(how) for key, how in guide_strengths(codebook, guides, evidence, rules=rules).items()}
-
-
-def _hits(rule: DecisionRule, items: Sequence[tuple[Evidence, bool]]) -> int:
-    return sum(applies(rule, e) == truth for e, truth in items)
-
-
-def _grid(default: DecisionRule) -> Iterable[DecisionRule]:
-    yield default
-    for score in SCORE_GRID:
-        for sections in SECTION_GRID:
-            for weak in WEAK_GRID:
-                for total in TOTAL_GRID:
-                    yield DecisionRule(min_score=score, min_sections=sections, min_weak=weak, min_total=total,
-                                       min_evidence=default.min_evidence)
-
-
-def _distance(rule: DecisionRule, default: DecisionRule) -> float:
-    return (abs(rule.min_score - default.min_score) + abs(rule.min_weak - default.min_weak)
-            + abs(rule.min_total - default.min_total) + abs(rule.min_sections - default.min_sections) / 10)
-
-
-def fit_rule(items: Sequence[tuple[Evidence, bool]], default: DecisionRule) -> DecisionRule:
-    """The rule that agrees best with ``items`` (evidence, reviewers' answer); ties go to the rule
-    closest to ``default``, and the default stays unless a rule gets ``MIN_GAIN`` more answers right."""
-    if not items:
-        return default
-    base = _hits(default, items)
-    best, best_key = default, (base + MIN_GAIN - 0.5, 0.0)
-    for rule in _grid(default):
-        key = (float(_hits(rule, items)), -_distance(rule, default))
-        if key > best_key:
-            best, best_key = rule, key
-    return best
-
-
-@dataclass(frozen=True)
-class Calibration:
-    rules: dict[str, DecisionRule]
-    guides: list[str]
-    agreement_before: dict[str, float]  # held-out guide -> share of codes agreeing with reviewers
-    agreement_after: dict[str, float]
-    pooled: DecisionRule | None = None
-    per_code: tuple[str, ...] = ()  # codes whose own rule beat the pooled one on held-out guides
-
-    @property
-    def mean_before(self) -> float:
-        return sum(self.agreement_before.values()) / len(self.agreement_before) if self.agreement_before else 0.0
-
-    @property
-    def mean_after(self) -> float:
-        return sum(self.agreement_after.values()) / len(self.agreement_after) if self.agreement_after else 0.0
-
-
-def _items(codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
-           guides: Iterable[str], code: str | None = None) -> list[tuple[Evidence, bool]]:
-    codes = [code] if code else [c.id for c in codebook.codes]
-    return [(evidence.get((g, c), Evidence()), truth[(g, c)]) for g in guides for c in codes if (g, c) in truth]
-
-
-def _fit(codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
-         guides: Sequence[str]) -> tuple[DecisionRule, dict[str, DecisionRule], list[str]]:
-    """The pooled rule, and per-code rules where each beats the pooled rule on held-out guides."""
-    default = codebook.model.decision
-    pooled = fit_rule(_items(codebook, evidence, truth, guides), default)
-    rules = {c.id: pooled for c in codebook.codes}
-    own: list[str] = []
-    for code in codebook.codes:
-        gain = 0
-        for held in guides:
-            train = [g for g in guides if g != held]
-            rule = fit_rule(_items(codebook, evidence, truth, train, code.id), pooled)
-            test = _items(codebook, evidence, truth, [held], code.id)
-            gain += _hits(rule, test) - _hits(pooled, test)
-        if gain >= MIN_GAIN:
-            rules[code.id] = fit_rule(_items(codebook, evidence, truth, guides, code.id), pooled)
-            own.append(code.id)
-    return pooled, rules, own
-
-
-def calibrate(
-    codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
-) -> Calibration:
-    """Fit the rule to ``truth`` (reviewers' guide-level codes); agreement before and after, each guide held out."""
-    guides = sorted({g for g, _ in truth})
-    # a code its guide leads with is present whatever the rule: it counts alike for every rule, so the
-    # fits leave it out (worked out once per guide); the agreement before and after counts it
-    leads = {g: leading_codes(codebook, g, evidence) for g in guides}
-    ruled = {key: value for key, value in truth.items() if key[1] not in leads[key[0]]}
-    before: dict[str, float] = {}
-    after: dict[str, float] = {}
-    for held in guides:
-        test = [c for c in codebook.codes if (held, c.id) in truth]
-        if not test:
-            continue
-        _, rules, _ = _fit(codebook, evidence, ruled, [g for g in guides if g != held])
-        default, fitted = auto_codes(codebook, [held], evidence), auto_codes(codebook, [held], evidence, rules=rules)
-        hits_before = sum(default[(held, c.id)] == truth[(held, c.id)] for c in test)
-        hits_after = sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test)
-        before[held], after[held] = hits_before / len(test), hits_after / len(test)
-    pooled, rules, own = _fit(codebook, evidence, ruled, guides)
-    return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,
-                       per_code=tuple(own))
+    return {key: bool(how) for key, how in
+            guide_strengths(codebook, guides, evidence, rules=rules, leading=leading).items()}

@@ -36,6 +36,7 @@ from mapping_review.project.corpus import resolve_file
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, load_manifest
 from mapping_review.project.settings import load_settings
+from mapping_review.review.consensus import NO_ANSWER
 from mapping_review.review.decisions import Decision, latest, now
 from mapping_review.review.state import ReviewState, load_review, resolve_review
 
@@ -151,7 +152,7 @@ def _cases(root: Any, state: ReviewState, guides: list[Guide], current: list[Dec
     resolved = resolve_review(state).rows
     by_guide: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     for row in resolved:
-        if row.source not in ("unread", "tied"):  # no resolved answer (the machine has not coded the guide)
+        if row.source not in NO_ANSWER:  # the machine has not coded the guide, and no reviewer decides
             by_guide[row.guide].append((row.code, row.present))
     answers: dict[tuple[str, str], list[tuple[str, bool]]] = defaultdict(list)
     for d in current:

@@ -5,7 +5,8 @@
 - Otherwise the reviewers' answers: when they agree, that is the answer
   (``reviewer:alice+bob``); when they disagree, a strict majority decides
   until someone adjudicates, and the disagreement is listed.
-- Otherwise the machine's guide-level rule (``auto``).
+- Otherwise the machine's guide-level rule (``auto``); where the machine has not coded the guide, no
+  one has answered (``unread``), or the reviewers are tied (``tied``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from dataclasses import dataclass
 from mapping_review.coding.codebook import Codebook
 from mapping_review.coding.decide import Evidence
 from mapping_review.review.decisions import CONSENSUS, Decision, guide_level
+
+UNREAD = "unread"  # the source of a cell of a guide the machine has not coded, that no reviewer answered
+TIED = "tied"  # the source of a cell of such a guide whose reviewers are tied
+NO_ANSWER = frozenset((UNREAD, TIED))  # sources of cells with no resolved answer (present is False)
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ def resolve(
 ) -> tuple[list[GuideCode], list[Disagreement]]:
     """The resolved guide x code table and the open disagreements. Where the machine would answer for a
     guide in ``unread`` (not coded yet), it has no answer: a cell no one answered is absent with source
-    ``unread``, and a tie between reviewers is absent with source ``tied`` (not ``auto``)."""
+    :data:`UNREAD`, and a tie between reviewers is absent with source :data:`TIED` (not ``auto``)."""
     answers = guide_level(decisions)
     consensus = answers.pop(CONSENSUS, {})
     rows, open_ = [], []
@@ -63,7 +68,7 @@ def resolve(
                 continue
             given = {r: a[key] for r, a in sorted(answers.items()) if key in a}
             if not given:
-                rows.append(GuideCode(guide, code.id, auto.get(key, False), "auto" if read else "unread", n))
+                rows.append(GuideCode(guide, code.id, auto.get(key, False), "auto" if read else UNREAD, n))
                 continue
             values = set(given.values())
             if len(values) == 1:
@@ -76,5 +81,5 @@ def resolve(
                 side, who = (True, yes) if len(yes) > len(no) else (False, no)
                 rows.append(GuideCode(guide, code.id, side, "reviewer:" + "+".join(who), n))
             else:
-                rows.append(GuideCode(guide, code.id, auto.get(key, False), "auto" if read else "tied", n))
+                rows.append(GuideCode(guide, code.id, auto.get(key, False), "auto" if read else TIED, n))
     return rows, open_

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mapping_review.coding.calibration import Calibration, calibrate
 from mapping_review.coding.codebook import Codebook, DecisionRule, load_codebook
-from mapping_review.coding.decide import Calibration, Evidence, auto_codes, calibrate, ranked_by_cell, summarise
+from mapping_review.coding.decide import Evidence, auto_codes, ranked_by_cell, summarise
 from mapping_review.coding.stage import codings_dir, load_suggestions
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.project.layout import Project
@@ -142,7 +143,8 @@ class Tables:
 def resolve_review(state: ReviewState, *, use_calibration: bool = True) -> Tables:
     calibration = calibration_of(state) if use_calibration else None
     rules = calibration.rules if calibration else {}
-    auto = auto_codes(state.codebook, state.keys, state.evidence, rules=rules)
+    leading = calibration.leading if calibration else None
+    auto = auto_codes(state.codebook, state.keys, state.evidence, rules=rules, leading=leading)
     rows, disagreements = resolve(state.codebook, state.keys, state.decisions, auto, state.evidence,
                                   unread=state.unread)
     return Tables(rows, disagreements, calibration, rules, auto,
@@ -172,10 +174,12 @@ def write_tables(state: ReviewState, tables: Tables) -> list[Path]:
     ]
     if tables.calibration is not None:
         cal = tables.calibration
+        leading_cells = ["", ""] if cal.leading is None else [cal.leading.share, cal.leading.min_score]
         written.append(write_table(
-            out / "calibration.csv", ["code", "rule", "min_score", "min_sections", "min_weak", "min_total", "min_evidence"],
+            out / "calibration.csv", ["code", "rule", "min_score", "min_sections", "min_weak", "min_total", "min_evidence",
+                                      "leading_share", "leading_min_score"],
             [[c, "own" if c in cal.per_code else "pooled", r.min_score, r.min_sections, r.min_weak, r.min_total,
-              r.min_evidence] for c, r in sorted(cal.rules.items())],
+              r.min_evidence, *leading_cells] for c, r in sorted(cal.rules.items())],
         ))
         written.append(write_table(
             out / "calibration_by_guide.csv", ["held_out_guide", "agreement_before", "agreement_after"],

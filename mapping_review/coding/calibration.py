@@ -1,0 +1,189 @@
+"""Fitting the guide-level rule to reviewers' guide-level answers (``calibrate.v2``).
+
+:func:`calibrate` fits one pooled rule across all codes - the thresholds of :class:`DecisionRule` and,
+when the codebook sets ``leading``, the share of codes a guide leads with - each guide held out in turn to
+report agreement before and after. The grid loosens as well as tightens the codebook's rule: a team that
+reads "addresses" more broadly than the codebook's rule gets more codes, a stricter team fewer.
+
+The codebook's rule stays unless a fitted one gets more answers right by at least one per reviewed guide
+(and at least ``MIN_GAIN``): on a few guides most of a wide grid's gains are chance. A code gets a rule of
+its own only when that beats the pooled rule on held-out guides by ``MIN_GAIN`` answers.
+
+Every grid rule's answer for every reviewed cell is worked out once (:class:`_Grid`); a fit on any set
+of guides is then a sum over them, so that holding each guide out costs little.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mapping_review.coding.codebook import Codebook, DecisionRule, LeadingCodes
+from mapping_review.coding.decide import Evidence, applies, auto_codes, leading_codes
+
+CALIBRATOR = "calibrate.v2"
+
+SCORE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9)
+SECTION_GRID = (2, 3, 5)
+WEAK_GRID = (0.1, 0.2, 0.3, 0.4)
+TOTAL_GRID = (0.4, 0.5, 0.6, 0.7, 0.85, 0.95)
+SHARE_GRID = (0.0, 0.3, 0.4, 0.5, 0.6)  # of the codebook's codes a guide leads with (0: none)
+MIN_GAIN = 2  # answers a fitted rule must get right beyond the rule it would replace
+GAIN_PER_GUIDE = 1  # ... and, for the pooled rule, at least this many per reviewed guide
+
+
+@dataclass(frozen=True)
+class Calibration:
+    rules: dict[str, DecisionRule]
+    guides: list[str]
+    agreement_before: dict[str, float]  # held-out guide -> share of codes agreeing with reviewers
+    agreement_after: dict[str, float]
+    pooled: DecisionRule | None = None
+    per_code: tuple[str, ...] = ()  # codes whose own rule beat the pooled one on held-out guides
+    leading: LeadingCodes | None = None  # the fitted share of codes a guide leads with (None: the codebook sets none)
+    held_out: dict[tuple[str, str], bool] = field(default_factory=dict)  # each guide's answers, fitted without it
+    name: str = CALIBRATOR
+
+    @property
+    def mean_before(self) -> float:
+        return sum(self.agreement_before.values()) / len(self.agreement_before) if self.agreement_before else 0.0
+
+    @property
+    def mean_after(self) -> float:
+        return sum(self.agreement_after.values()) / len(self.agreement_after) if self.agreement_after else 0.0
+
+
+def grid_rules(default: DecisionRule) -> list[DecisionRule]:
+    """``default`` first, then every rule of the grid (keeping ``default``'s ``min_evidence``)."""
+    return [default] + [
+        DecisionRule(min_score=score, min_sections=sections, min_weak=weak, min_total=total,
+                     min_evidence=default.min_evidence)
+        for score in SCORE_GRID for sections in SECTION_GRID for weak in WEAK_GRID for total in TOTAL_GRID
+    ]
+
+
+def _distance(rule: DecisionRule, default: DecisionRule) -> float:
+    return (abs(rule.min_score - default.min_score) + abs(rule.min_weak - default.min_weak)
+            + abs(rule.min_total - default.min_total) + abs(rule.min_sections - default.min_sections) / 10)
+
+
+def _best(hits: np.ndarray, distance: np.ndarray, need: float) -> int | None:
+    """The index with the most hits (ties: the smallest distance, then the first) if it reaches ``need``."""
+    top = int(hits.max())
+    if top < need:
+        return None
+    candidates = np.flatnonzero(hits == top)
+    return int(candidates[np.argmin(distance[candidates])])
+
+
+def fit_rule(items: Sequence[tuple[Evidence, bool]], default: DecisionRule) -> DecisionRule:
+    """The grid rule that agrees best with ``items`` (evidence, reviewers' answer); ties go to the rule
+    closest to ``default``, and ``default`` stays unless a rule gets ``MIN_GAIN`` more answers right."""
+    if not items:
+        return default
+    rules = grid_rules(default)
+    hits = np.array([sum(applies(r, e) == answer for e, answer in items) for r in rules])
+    chosen = _best(hits, np.array([_distance(r, default) for r in rules]), int(hits[0]) + MIN_GAIN)
+    return default if chosen is None else rules[chosen]
+
+
+class _Grid:
+    """Every grid rule's answer, and every grid share's led codes, for every reviewed cell."""
+
+    def __init__(self, codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence],
+                 truth: Mapping[tuple[str, str], bool]) -> None:
+        default = codebook.model.decision
+        self.rules = grid_rules(default)
+        self.cells = sorted(truth)
+        self.truth = np.array([truth[k] for k in self.cells], dtype=bool)
+        self.guide = np.array([g for g, _ in self.cells])
+        self.code = np.array([c for _, c in self.cells])
+        self.answers = np.array([[applies(r, evidence.get(k, Evidence())) for k in self.cells] for r in self.rules],
+                                dtype=bool).reshape(len(self.rules), len(self.cells))
+        self.rule_distance = np.array([_distance(r, default) for r in self.rules])
+        own = codebook.model.leading
+        self.leadings: list[LeadingCodes | None] = [own]
+        if own is not None:
+            self.leadings += [LeadingCodes(share=share, min_score=own.min_score) for share in SHARE_GRID
+                              if share != own.share]
+        guides = sorted(set(self.guide.tolist()))
+        self.led = []
+        for leading in self.leadings:
+            sets = {g: leading_codes(codebook, g, evidence, leading=leading) for g in guides} if leading else {}
+            self.led.append(np.array([c in sets.get(g, ()) for g, c in self.cells], dtype=bool))
+        self.share_distance = np.array([0.0 if x is None or own is None else abs(x.share - own.share)
+                                        for x in self.leadings])
+
+    def pooled(self, guides: Sequence[str]) -> tuple[int, int]:
+        """(rule, leading) indices fitted on ``guides``; (0, 0) - the codebook's - unless a fit gets
+        ``GAIN_PER_GUIDE`` more answers right per guide (at least ``MIN_GAIN``)."""
+        mask = np.isin(self.guide, list(guides))
+        truth = self.truth[mask]
+        hits = np.stack([((self.answers[:, mask] | led[mask]) == truth).sum(axis=1) for led in self.led])
+        distance = self.share_distance[:, None] + self.rule_distance[None, :]
+        need = hits[0, 0] + max(MIN_GAIN, GAIN_PER_GUIDE * len(guides))
+        chosen = _best(hits.ravel(), distance.ravel(), need)
+        return (0, 0) if chosen is None else (chosen % len(self.rules), chosen // len(self.rules))
+
+    def own(self, code: str, guides: Sequence[str], pooled: int, leading: int) -> int:
+        """The rule index fitted to ``code`` on ``guides`` (cells the guide leads with left out: they are
+        present whatever the rule); ``pooled`` unless a rule gets ``MIN_GAIN`` more answers right."""
+        mask = (self.code == code) & np.isin(self.guide, list(guides)) & ~self.led[leading]
+        if not mask.any():
+            return pooled
+        hits = (self.answers[:, mask] == self.truth[mask]).sum(axis=1)
+        distance = np.array([_distance(r, self.rules[pooled]) for r in self.rules])
+        chosen = _best(hits, distance, hits[pooled] + MIN_GAIN)
+        return pooled if chosen is None else chosen
+
+    def hits(self, code: str, guides: Sequence[str], rule: int, leading: int) -> int:
+        mask = (self.code == code) & np.isin(self.guide, list(guides)) & ~self.led[leading]
+        return int((self.answers[rule, mask] == self.truth[mask]).sum())
+
+    def fit(self, codebook: Codebook, guides: Sequence[str]
+            ) -> tuple[DecisionRule, LeadingCodes | None, dict[str, DecisionRule], list[str]]:
+        """The pooled rule and share, and per-code rules where each beats the pooled rule on held-out guides."""
+        pooled, leading = self.pooled(guides)
+        rules = {c.id: self.rules[pooled] for c in codebook.codes}
+        own: list[str] = []
+        for code in codebook.codes:
+            gain = 0
+            for held in guides:
+                rule = self.own(code.id, [g for g in guides if g != held], pooled, leading)
+                gain += self.hits(code.id, [held], rule, leading) - self.hits(code.id, [held], pooled, leading)
+            if gain >= MIN_GAIN:
+                rules[code.id] = self.rules[self.own(code.id, guides, pooled, leading)]
+                own.append(code.id)
+        return self.rules[pooled], self.leadings[leading], rules, own
+
+
+def calibrate(
+    codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
+) -> Calibration:
+    """Fit the rule to ``truth`` (reviewers' guide-level codes); agreement before and after, each guide held out."""
+    grid = _Grid(codebook, evidence, truth)
+    guides = sorted({g for g, _ in truth})
+    before: dict[str, float] = {}
+    after: dict[str, float] = {}
+    held_out: dict[tuple[str, str], bool] = {}
+    for held in guides:
+        test = [c for c in codebook.codes if (held, c.id) in truth]
+        if not test:
+            continue
+        _, leading, rules, _ = grid.fit(codebook, [g for g in guides if g != held])
+        default = auto_codes(codebook, [held], evidence)
+        fitted = auto_codes(codebook, [held], evidence, rules=rules, leading=leading)
+        before[held] = sum(default[(held, c.id)] == truth[(held, c.id)] for c in test) / len(test)
+        after[held] = sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test) / len(test)
+        held_out.update(fitted)
+    pooled, leading, rules, own = grid.fit(codebook, guides)
+    return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,
+                       per_code=tuple(own), leading=leading, held_out=held_out)
+
+
+def share_of(leading: LeadingCodes | None) -> str:
+    """How a calibration's share reads in a report."""
+    return "none set" if leading is None else f"{leading.share:g} of the codes (from a score of {leading.min_score:g})"
+

@@ -1,0 +1,195 @@
+"""Calibration (``calibrate.v2``): one pooled rule and share fitted to reviewers, looser or stricter than the
+codebook's; the codebook's stays unless a fit wins by an answer per reviewed guide; per-code rules only when
+they win on held-out guides."""
+
+import random
+
+from conftest import with_leading, without_leading
+
+from mapping_review.coding.calibration import GAIN_PER_GUIDE, MIN_GAIN, calibrate, fit_rule
+from mapping_review.coding.codebook import DecisionRule, LeadingCodes
+from mapping_review.coding.decide import Evidence, applies, auto_codes, leading_codes
+
+
+def test_fit_keeps_the_default_on_noise_and_moves_on_a_clear_standard():
+    default = DecisionRule(min_score=0.7)
+    noisy = [(Evidence(1, 1, 0.8, (0.8,)), True), (Evidence(1, 1, 0.75, (0.75,)), False),
+             (Evidence(1, 1, 0.2, (0.2,)), False)]
+    assert fit_rule(noisy, default) == default
+    strict = [(Evidence(1, 1, s, (s,)), s >= 0.9) for s in (0.5, 0.6, 0.72, 0.75, 0.8, 0.85, 0.91, 0.95, 0.97, 0.99)]
+    rule = fit_rule(strict, default)
+    assert rule != default and all(applies(rule, e) == truth for e, truth in strict)
+
+
+def _team(codebook, guides, rng, threshold):
+    evidence, truth = {}, {}
+    for g in guides:
+        for code in codebook.codes:
+            s = round(rng.random(), 2)
+            evidence[(g, code.id)] = Evidence(1, 1, s, (s,))
+            truth[(g, code.id)] = s >= threshold
+    return evidence, truth
+
+
+def test_calibration_fits_one_pooled_rule_from_two_guides():
+    codebook = without_leading()
+    evidence, truth = _team(codebook, ["g0", "g1"], random.Random(3), 0.9)  # a team stricter than the default
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.pooled is not None and cal.pooled.min_score > codebook.model.decision.min_score
+    assert cal.per_code == () and set(cal.rules.values()) == {cal.pooled}
+    assert cal.mean_after > cal.mean_before
+    assert set(cal.agreement_before) == {"g0", "g1"}
+
+
+def test_a_code_gets_its_own_rule_only_when_it_wins_on_held_out_guides():
+    codebook = without_leading()
+    guides = [f"g{i}" for i in range(8)]
+    evidence, truth = _team(codebook, guides, random.Random(5), 0.7)
+    odd = "modality/video"
+    for g in guides:  # the team wants much more for one code
+        s = evidence[(g, odd)].max_score
+        truth[(g, odd)] = s >= 0.95
+        evidence[(g, odd)] = Evidence(1, 1, s, (s,))
+    for i, g in enumerate(guides):  # make the odd code's evidence cover the range so the difference shows
+        s = 0.72 + 0.035 * i
+        evidence[(g, odd)] = Evidence(1, 1, round(s, 3), (round(s, 3),))
+        truth[(g, odd)] = s >= 0.95
+    cal = calibrate(codebook, evidence, truth)
+    assert odd in cal.per_code
+    assert cal.rules[odd] != cal.pooled and cal.rules["modality/text"] == cal.pooled
+
+
+def test_calibration_measures_the_answers_the_build_gives_codes_a_guide_leads_with_included():
+    codebook = with_leading(0.4, 0.3)
+    guides = ["g0", "g1", "g2"]
+    evidence, truth = _team(codebook, guides, random.Random(7), 0.9)
+    cal = calibrate(codebook, evidence, truth)
+    for g in guides:
+        answers = auto_codes(codebook, [g], evidence)
+        cells = [(g, c.id) for c in codebook.codes]
+        assert cal.agreement_before[g] == sum(answers[k] == truth[k] for k in cells) / len(cells)
+    # a code the guide leads with is present whatever the rule, so the fit never sees it
+    assert any(leading_codes(codebook, g, evidence) for g in guides)
+    assert cal.agreement_before != calibrate(without_leading(), evidence, truth).agreement_before
+
+
+def test_calibration_loosens_the_rule_for_a_team_that_reads_more_broadly():
+    codebook = without_leading()
+    guides = [f"g{i}" for i in range(4)]
+    evidence, truth = _team(codebook, guides, random.Random(11), 0.5)  # present from a score of 0.5, not 0.7
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.pooled is not None and cal.pooled.min_score < codebook.model.decision.min_score
+    assert cal.mean_after > cal.mean_before
+    fitted = auto_codes(codebook, guides, evidence, rules=cal.rules)
+    assert sum(fitted.values()) > sum(auto_codes(codebook, guides, evidence).values())
+
+
+def test_weak_evidence_floors_can_go_under_the_codebooks():
+    codebook = without_leading()  # decision: min_weak 0.2, min_total 0.6
+    default = codebook.model.decision
+    guides = [f"g{i}" for i in range(4)]
+    evidence, truth = {}, {}
+    rng = random.Random(2)
+    for g in guides:  # no passage reaches 0.2; the team counts five sections of 0.15-0.19 as enough
+        for code in codebook.codes:
+            low = round(rng.uniform(0.15, 0.19), 2)
+            scores = (low,) * 5 if rng.random() < 0.5 else (low,)
+            evidence[(g, code.id)] = Evidence(len(scores), len(scores), low, scores)
+            truth[(g, code.id)] = len(scores) == 5
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.pooled is not None and cal.pooled.min_weak < default.min_weak
+    assert cal.pooled.min_total < default.min_total
+    assert all(applies(cal.pooled, evidence[k]) == truth[k] for k in truth)
+    assert cal.mean_after == 1.0 > cal.mean_before
+
+
+def _stricter_team(codebook, guides, n_between):
+    """Scores far from every bar, but for ``n_between`` cells at 0.75 that the team says are absent."""
+    evidence, truth = {}, {}
+    codes = [c.id for c in codebook.codes]
+    between = {(guides[k % len(guides)], codes[k // len(guides)]) for k in range(n_between)}  # spread over guides
+    for i, (g, code) in enumerate((g, c) for g in guides for c in codes):
+        s = 0.75 if (g, code) in between else (0.95 if i % 3 else 0.05)
+        evidence[(g, code)] = Evidence(1, 1, s, (s,))
+        truth[(g, code)] = s >= 0.8
+    return evidence, truth
+
+
+def test_the_pooled_rule_must_win_an_answer_per_reviewed_guide():
+    codebook = without_leading()
+    default = codebook.model.decision
+    guides = [f"g{i}" for i in range(6)]
+    # a stricter bar (0.8) would get five more answers right: more than MIN_GAIN, fewer than one a guide
+    evidence, truth = _stricter_team(codebook, guides, len(guides) - 1)
+    assert len(guides) - 1 > MIN_GAIN
+    assert calibrate(codebook, evidence, truth).pooled == default
+    # one a guide: the fit moves
+    evidence, truth = _stricter_team(codebook, guides, GAIN_PER_GUIDE * len(guides))
+    assert calibrate(codebook, evidence, truth).pooled.min_score == 0.8
+
+
+def test_the_share_of_codes_a_guide_leads_with_is_fitted():
+    codebook = with_leading(0.4, 0.3)
+    codes = [c.id for c in codebook.codes]
+    guides = [f"g{i}" for i in range(4)]
+    evidence, truth = {}, {}
+    rng = random.Random(9)
+    for g in guides:  # one passage each, all under every bar: only leading decides; the team reads 60%
+        scores = rng.sample([round(0.31 + i * 0.005, 3) for i in range(len(codes))], len(codes))
+        for code, s in zip(codes, scores):
+            evidence[(g, code)] = Evidence(1, 1, s, (s,))
+        top = sorted(codes, key=lambda c: -evidence[(g, c)].max_score)[: round(0.6 * len(codes))]
+        for code in codes:
+            truth[(g, code)] = code in top
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.leading == LeadingCodes(share=0.6, min_score=0.3)  # the codebook's floor kept
+    assert cal.held_out == truth  # each guide answered by the share fitted on the others
+    assert cal.mean_after == 1.0 > cal.mean_before
+    assert all(leading_codes(codebook, g, evidence, leading=cal.leading) == {c for c in codes if truth[(g, c)]}
+               for g in guides)
+    # the build answers with the fitted share
+    assert auto_codes(codebook, guides, evidence, rules=cal.rules, leading=cal.leading) == truth
+    # a share of 0 leads with no code
+    assert not any(auto_codes(codebook, guides, evidence, leading=LeadingCodes(share=0.0, min_score=0.3)).values())
+
+
+def test_without_leading_in_the_codebook_none_is_fitted():
+    codebook = without_leading()
+    evidence, truth = _team(codebook, ["g0", "g1", "g2"], random.Random(3), 0.5)
+    assert calibrate(codebook, evidence, truth).leading is None
+
+
+def test_the_review_tables_answer_unreviewed_guides_with_the_fitted_share(tmp_path):
+    from mapping_review.coding.suggestions import Suggestion
+    from mapping_review.project.layout import init_project
+    from mapping_review.review.decisions import Decision
+    from mapping_review.review.state import ReviewState, resolve_review, write_tables
+
+    codebook = with_leading(0.4, 0.3)
+    codes = [c.id for c in codebook.codes]
+    reviewed, fresh = [f"g{i}" for i in range(4)], "new"
+    evidence, decisions, suggestions = {}, [], []
+    rng = random.Random(9)
+    for g in [*reviewed, fresh]:  # one passage per code, under every bar: the share alone decides
+        for code, s in zip(codes, rng.sample([round(0.31 + i * 0.005, 3) for i in range(len(codes))], len(codes))):
+            evidence[(g, code)] = Evidence(1, 1, s, (s,))
+            suggestions.append(Suggestion(guide=g, code=code, segment=f"{g}:1:{code}", page=1, section=("A",),
+                                          quote="q", match="q", match_start=0, match_end=1, score=1.0,
+                                          coder="rules.v3", text_hash="h", evidence=s))
+        top = sorted(codes, key=lambda c: -evidence[(g, c)].max_score)[: round(0.6 * len(codes))]
+        if g in reviewed:  # the team reads 60% of the codes into every guide
+            decisions += [Decision(reviewer="alice", time="2026-01-01T00:00:00Z", level="guide", guide=g, code=c,
+                                   value=c in top, action="set") for c in codes]
+    state = ReviewState(project=init_project(tmp_path / "review"), codebook=codebook,
+                        guides=dict.fromkeys([*reviewed, fresh], ""), decisions=decisions, suggestions=suggestions,
+                        evidence=evidence)
+    tables = resolve_review(state)
+    assert tables.calibration is not None and tables.calibration.leading.share == 0.6
+    fitted = {r.code for r in tables.rows if r.guide == fresh and r.present}
+    assert {r.source for r in tables.rows if r.guide == fresh} == {"auto"}
+    assert fitted == set(top) and len(fitted) == round(0.6 * len(codes))
+    uncalibrated = resolve_review(state, use_calibration=False)
+    assert len({r.code for r in uncalibrated.rows if r.guide == fresh and r.present}) == round(0.4 * len(codes))
+    write_tables(state, tables)
+    rows = (state.project.build_dir / "tables" / "calibration.csv").read_text().splitlines()
+    assert rows[0].endswith("leading_share,leading_min_score") and rows[1].endswith(",0.6,0.3")
