@@ -4,6 +4,7 @@ they win on held-out guides."""
 
 import random
 
+import numpy as np
 from conftest import with_leading, without_leading
 
 from mapping_review.coding.calibration import GAIN_PER_GUIDE, MIN_GAIN, calibrate, fit_rule
@@ -193,3 +194,15 @@ def test_the_review_tables_answer_unreviewed_guides_with_the_fitted_share(tmp_pa
     write_tables(state, tables)
     rows = (state.project.build_dir / "tables" / "calibration.csv").read_text().splitlines()
     assert rows[0].endswith("leading_share,leading_min_score") and rows[1].endswith(",0.6,0.3")
+
+
+def test_a_step_either_side_of_the_codebooks_value_is_as_far():
+    from mapping_review.coding.calibration import _best
+
+    # 0.4 - 0.3 and 0.5 - 0.4 differ in the last bits of a float; equally good and equally far: the first wins
+    looser, stricter = abs(0.5 - 0.4), abs(0.3 - 0.4)
+    assert looser != stricter
+    assert _best(np.array([5, 5]), np.array([looser, stricter]), need=5) == 0
+    assert _best(np.array([5, 5]), np.array([stricter, looser]), need=5) == 0
+    assert _best(np.array([4, 5]), np.array([0.0, 0.3]), need=5) == 1  # more hits beat a smaller distance
+    assert _best(np.array([4, 4]), np.array([0.0, 0.3]), need=5) is None  # short of the gain: no fit

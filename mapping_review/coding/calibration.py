@@ -43,7 +43,7 @@ class Calibration:
     pooled: DecisionRule | None = None
     per_code: tuple[str, ...] = ()  # codes whose own rule beat the pooled one on held-out guides
     leading: LeadingCodes | None = None  # the fitted share of codes a guide leads with (None: the codebook sets none)
-    held_out: dict[tuple[str, str], bool] = field(default_factory=dict)  # each guide's answers, fitted without it
+    held_out: dict[tuple[str, str], bool] = field(default_factory=dict)  # reviewed cells, fitted without their guide
     name: str = CALIBRATOR
 
     @property
@@ -70,12 +70,13 @@ def _distance(rule: DecisionRule, default: DecisionRule) -> float:
 
 
 def _best(hits: np.ndarray, distance: np.ndarray, need: float) -> int | None:
-    """The index with the most hits (ties: the smallest distance, then the first) if it reaches ``need``."""
+    """The index with the most hits (ties: the smallest distance, then the first) if it reaches ``need``.
+    Distances are rounded first: a step either side of the codebook's value is as far, whatever the floats say."""
     top = int(hits.max())
     if top < need:
         return None
     candidates = np.flatnonzero(hits == top)
-    return int(candidates[np.argmin(distance[candidates])])
+    return int(candidates[np.argmin(np.round(distance[candidates], 9))])
 
 
 def fit_rule(items: Sequence[tuple[Evidence, bool]], default: DecisionRule) -> DecisionRule:
@@ -177,7 +178,7 @@ def calibrate(
         fitted = auto_codes(codebook, [held], evidence, rules=rules, leading=leading)
         before[held] = sum(default[(held, c.id)] == truth[(held, c.id)] for c in test) / len(test)
         after[held] = sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test) / len(test)
-        held_out.update(fitted)
+        held_out.update({(held, c.id): fitted[(held, c.id)] for c in test})
     pooled, leading, rules, own = grid.fit(codebook, guides)
     return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,
                        per_code=tuple(own), leading=leading, held_out=held_out)
