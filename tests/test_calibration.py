@@ -206,3 +206,35 @@ def test_a_step_either_side_of_the_codebooks_value_is_as_far():
     assert _best(np.array([5, 5]), np.array([stricter, looser]), need=5) == 0
     assert _best(np.array([4, 5]), np.array([0.0, 0.3]), need=5) == 1  # more hits beat a smaller distance
     assert _best(np.array([4, 4]), np.array([0.0, 0.3]), need=5) is None  # short of the gain: no fit
+
+
+def test_a_codes_own_rule_is_judged_on_guides_it_was_not_fitted_on():
+    codebook = without_leading()
+    for seed in (0, 3, 4):  # answers that follow the codebook's bar, a quarter of them flipped at random
+        rng = random.Random(seed)
+        evidence, truth = {}, {}
+        for i in range(8):
+            for code in codebook.codes:
+                s = round(rng.random(), 2)
+                evidence[(f"g{i}", code.id)] = Evidence(1, 1, s, (s,))
+                truth[(f"g{i}", code.id)] = (s >= 0.7) != (rng.random() < 0.25)
+        # a rule fitted to each code's noise gets more right on the guides it saw, never on the others
+        assert calibrate(codebook, evidence, truth).per_code == ()
+
+
+def test_a_held_out_guides_answers_never_depend_on_its_own_reviewers():
+    codebook = without_leading()
+    guides = [f"g{i}" for i in range(6)]
+    for seed in (0, 1, 3):
+        rng = random.Random(seed)
+        evidence, truth = {}, {}
+        for g in guides:  # a broader team than the codebook, with a few answers flipped
+            for code in codebook.codes:
+                s = round(rng.random(), 2)
+                evidence[(g, code.id)] = Evidence(1, 1, s, (s,))
+                truth[(g, code.id)] = (s >= 0.5) != (rng.random() < 0.1)
+        held_out = calibrate(codebook, evidence, truth).held_out
+        for g in guides:  # the reviewers of g say the opposite of everything: g's held-out answers stay
+            flipped = {k: v != (k[0] == g) for k, v in truth.items()}
+            again = calibrate(codebook, evidence, flipped).held_out
+            assert {k: v for k, v in again.items() if k[0] == g} == {k: v for k, v in held_out.items() if k[0] == g}

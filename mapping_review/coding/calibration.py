@@ -116,46 +116,46 @@ class _Grid:
             self.led.append(np.array([c in sets.get(g, ()) for g, c in self.cells], dtype=bool))
         self.share_distance = np.array([0.0 if x is None or own is None else abs(x.share - own.share)
                                         for x in self.leadings])
+        self.right = self.answers == self.truth  # rules x cells: each rule's answer is the reviewers'
+        self.right_led = [(self.answers | led) == self.truth for led in self.led]  # ... with the led cells present
 
     def pooled(self, guides: Sequence[str]) -> tuple[int, int]:
         """(rule, leading) indices fitted on ``guides``; (0, 0) - the codebook's - unless a fit gets
         ``GAIN_PER_GUIDE`` more answers right per guide (at least ``MIN_GAIN``)."""
         mask = np.isin(self.guide, list(guides))
-        truth = self.truth[mask]
-        hits = np.stack([((self.answers[:, mask] | led[mask]) == truth).sum(axis=1) for led in self.led])
+        hits = np.stack([right[:, mask].sum(axis=1) for right in self.right_led])
         distance = self.share_distance[:, None] + self.rule_distance[None, :]
         need = hits[0, 0] + max(MIN_GAIN, GAIN_PER_GUIDE * len(guides))
         chosen = _best(hits.ravel(), distance.ravel(), need)
         return (0, 0) if chosen is None else (chosen % len(self.rules), chosen // len(self.rules))
 
-    def own(self, code: str, guides: Sequence[str], pooled: int, leading: int) -> int:
-        """The rule index fitted to ``code`` on ``guides`` (cells the guide leads with left out: they are
-        present whatever the rule); ``pooled`` unless a rule gets ``MIN_GAIN`` more answers right."""
-        mask = (self.code == code) & np.isin(self.guide, list(guides)) & ~self.led[leading]
-        if not mask.any():
-            return pooled
-        hits = (self.answers[:, mask] == self.truth[mask]).sum(axis=1)
-        distance = np.array([_distance(r, self.rules[pooled]) for r in self.rules])
+    def _own(self, hits: np.ndarray, pooled: int, distance: np.ndarray) -> int:
+        """The rule with the most ``hits`` for one code; ``pooled`` unless it gets ``MIN_GAIN`` more right."""
         chosen = _best(hits, distance, hits[pooled] + MIN_GAIN)
         return pooled if chosen is None else chosen
 
-    def hits(self, code: str, guides: Sequence[str], rule: int, leading: int) -> int:
-        mask = (self.code == code) & np.isin(self.guide, list(guides)) & ~self.led[leading]
-        return int((self.answers[rule, mask] == self.truth[mask]).sum())
-
     def fit(self, codebook: Codebook, guides: Sequence[str]
             ) -> tuple[DecisionRule, LeadingCodes | None, dict[str, DecisionRule], list[str]]:
-        """The pooled rule and share, and per-code rules where each beats the pooled rule on held-out guides."""
+        """The pooled rule and share, and per-code rules where each beats the pooled rule on held-out guides
+        (cells a guide leads with left out of a code's fit: they are present whatever the rule)."""
         pooled, leading = self.pooled(guides)
+        distance = np.array([_distance(r, self.rules[pooled]) for r in self.rules])
+        usable = np.isin(self.guide, list(guides)) & ~self.led[leading]
         rules = {c.id: self.rules[pooled] for c in codebook.codes}
         own: list[str] = []
         for code in codebook.codes:
+            cells = np.flatnonzero(usable & (self.code == code.id))
+            if not len(cells):
+                continue
+            total = self.right[:, cells].sum(axis=1)  # every rule's right answers for the code on all of guides
             gain = 0
-            for held in guides:
-                rule = self.own(code.id, [g for g in guides if g != held], pooled, leading)
-                gain += self.hits(code.id, [held], rule, leading) - self.hits(code.id, [held], pooled, leading)
+            for held in np.unique(self.guide[cells]):  # a guide without cells of the code gains nothing
+                held_cells = cells[self.guide[cells] == held]
+                on_held = self.right[:, held_cells].sum(axis=1)
+                rule = self._own(total - on_held, pooled, distance)
+                gain += int(on_held[rule]) - int(on_held[pooled])
             if gain >= MIN_GAIN:
-                rules[code.id] = self.rules[self.own(code.id, guides, pooled, leading)]
+                rules[code.id] = self.rules[self._own(total, pooled, distance)]
                 own.append(code.id)
         return self.rules[pooled], self.leadings[leading], rules, own
 
