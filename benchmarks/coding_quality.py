@@ -56,6 +56,7 @@ from mapping_review.coding.quality import (
     cohen_kappa,
     kappa_of,
     precision_at,
+    precision_by_score,
     reader_agreement,
     recall_of,
     share,
@@ -171,6 +172,7 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
         "part": part if part != "dev" or rules_only else f"{part} (held out by {hold_out})", "guides": keys,
         "labels": status, "p1": p1, "p3": p3, "p3_near": p3_near,
         "p1_strong": precision_at(1, ranked, strong, index), "p1_weak": precision_at(1, ranked, weak, index),
+        "by_score": precision_by_score(ranked, present, index),
         "ranked": ranked, "index": index,
         "recall": recall_of(suggestions, targets, floor=floor),
         "recall_any": recall_of(suggestions, targets),
@@ -251,6 +253,9 @@ def print_figures(result: dict[str, object]) -> None:
           f"({strong.supports}/{strong.labelled}); present on weak evidence only (marked so, no quote shown as "
           f"evidence): {weak.labelled + weak.unlabelled} codes, whose best passage supports in "
           f"{weak.supports}/{weak.labelled}")
+    print("P@1 of the present codes whose best passage scores at least " + "; ".join(
+        f"{band.bar:g}: {_fmt(band.tally.precision)} ({band.tally.supports}/{band.tally.labelled}, {band.codes} codes)"
+        for band in result["by_score"]))  # type: ignore[attr-defined]
     rec, rec_any = result["recall"], result["recall_any"]
     print(f"evidence recall on reader-found passages: {_fmt(rec.recall)} ({rec.found}/{rec.total}; "  # type: ignore[attr-defined]
           f"as any candidate {_fmt(rec_any.recall)})")  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from mapping_review.coding.quality import (
     cohen_kappa,
     kappa_of,
     precision_at,
+    precision_by_score,
     reader_agreement,
     recall_of,
 )
@@ -32,6 +33,23 @@ def test_precision_counts_only_labelled_passages_and_lists_the_others():
     assert (p3.overall.supports, p3.overall.other, p3.overall.unlabelled) == (1, 2, 1)
     assert p3.unlabelled_items == [("g", "c", "x")] and "z" not in p3.by_code
     assert p1.outcomes == [True, False] and sorted(p3.outcomes) == [False, False, True]
+
+
+def test_precision_by_score_counts_the_best_passage_of_present_codes_over_each_bar():
+    ranked = {("g", "c"): [sugg("a", evidence=0.95), sugg("b", evidence=0.99)], ("g", "d"): [sugg("e", "d", 0.75)],
+              ("g", "f"): [sugg("u", "f", 0.85)], ("g", "z"): [sugg("q", "z", 0.99)], ("g", "n"): []}
+    labels = {("g", "a", "c"): make_label("g", 1, "a", "c", "supports"),
+              ("g", "b", "c"): make_label("g", 1, "b", "c", "mentions"),  # second: never counted at 1
+              ("g", "e", "d"): make_label("g", 1, "e", "d", "mentions"),
+              ("g", "q", "z"): make_label("g", 1, "q", "z", "mentions")}
+    present = [("g", "c"), ("g", "d"), ("g", "f"), ("g", "n")]  # z is absent; n has no passage
+    bands = precision_by_score(ranked, present, labels, bars=(0.7, 0.8, 0.9, 0.96))
+    assert [b.codes for b in bands] == [3, 2, 1, 0]
+    assert [(b.tally.supports, b.tally.other, b.tally.unlabelled) for b in bands] == [
+        (1, 1, 1), (1, 0, 1), (1, 0, 0), (0, 0, 0)]
+    assert bands[0].tally.precision == 0.5 and bands[2].tally.precision == 1.0 and bands[3].tally.precision is None
+    # the bar itself counts
+    assert precision_by_score(ranked, [("g", "d")], labels, bars=(0.75,))[0].codes == 1
 
 
 def test_recall_counts_reader_passages_returned_above_the_floor():

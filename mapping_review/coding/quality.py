@@ -8,6 +8,8 @@ a reader found, and guide-level agreement (Cohen's kappa) with a reader's sheet.
   were labelled (``origin=reader``), the share the machine now returns as evidence (scoring at least
   ``floor``).
 - **Kappa**: the machine's guide x code answers against the reader's sheet.
+- **Precision by score**: precision at 1 of the present codes whose best passage scores at least each of
+  a few bars, and how many codes that is: what a reviewer who trusts only quotes above a bar gets.
 - **Intervals**: a percentile bootstrap (:func:`mapping_review.bootstrap.bootstrap_interval`) over the
   items a figure is made of (the present codes' best passages, the guide x code cells), so that a
   difference of a code or two can be read against how much the figure moves by chance. Items of one
@@ -82,6 +84,29 @@ def precision_at(k: int, ranked: Mapping[tuple[str, str], Sequence[Suggestion]],
                 report.outcomes.append(label.supports)
     return report
 
+
+SCORE_BARS = (0.7, 0.8, 0.9)  # evidence scores at which precision at 1 is reported apart
+
+
+@dataclass(frozen=True)
+class ScoreBand:
+    bar: float
+    tally: Tally  # the best passages of the present codes whose best passage scores at least ``bar``
+    codes: int  # how many present codes that is
+
+
+def precision_by_score(ranked: Mapping[tuple[str, str], Sequence[Suggestion]], present: Iterable[tuple[str, str]],
+                       labels: LabelIndex, *, bars: Sequence[float] = SCORE_BARS) -> list[ScoreBand]:
+    """Precision at 1 of the present codes whose best passage scores at least each of ``bars``."""
+    best = [items[0] for key in sorted(present) if (items := list(ranked.get(key, ())))]
+    bands = []
+    for bar in bars:
+        tally = Tally()
+        shown = [s for s in best if s.rank >= bar]
+        for s in shown:
+            tally.add(labels.get((s.guide, s.segment, s.code)))
+        bands.append(ScoreBand(bar, tally, len(shown)))
+    return bands
 
 @dataclass(frozen=True)
 class RecallReport:
