@@ -10,6 +10,7 @@ from conftest import with_leading, without_leading
 from mapping_review.coding.calibration import GAIN_PER_GUIDE, MIN_GAIN, calibrate, fit_rule
 from mapping_review.coding.codebook import DecisionRule, LeadingCodes
 from mapping_review.coding.decide import Evidence, applies, auto_codes, leading_codes
+from mapping_review.kappa import kappa_of_pairs
 
 
 def test_fit_keeps_the_default_on_noise_and_moves_on_a_clear_standard():
@@ -80,7 +81,12 @@ def test_calibration_loosens_the_rule_for_a_team_that_reads_more_broadly():
     evidence, truth = _team(codebook, guides, random.Random(11), 0.5)  # present from a score of 0.5, not 0.7
     cal = calibrate(codebook, evidence, truth)
     assert cal.pooled is not None and cal.pooled.min_score < codebook.model.decision.min_score
-    assert cal.mean_after > cal.mean_before
+    assert cal.mean_after > cal.mean_before and cal.replaced and cal.default == codebook.model.decision
+    assert cal.truth == truth and cal.kappa_after > cal.kappa_before
+    by_codebook = auto_codes(codebook, guides, evidence)
+    assert cal.before == by_codebook
+    assert cal.kappa_before == kappa_of_pairs([(truth[k], by_codebook[k]) for k in sorted(truth)])
+    assert cal.kappa_after == kappa_of_pairs([(truth[k], cal.held_out[k]) for k in sorted(truth)])
     fitted = auto_codes(codebook, guides, evidence, rules=cal.rules)
     assert sum(fitted.values()) > sum(auto_codes(codebook, guides, evidence).values())
 
@@ -123,7 +129,10 @@ def test_the_pooled_rule_must_win_an_answer_per_reviewed_guide():
     # a stricter bar (0.8) would get five more answers right: more than MIN_GAIN, fewer than one a guide
     evidence, truth = _stricter_team(codebook, guides, len(guides) - 1)
     assert len(guides) - 1 > MIN_GAIN
-    assert calibrate(codebook, evidence, truth).pooled == default
+    kept = calibrate(codebook, evidence, truth)
+    assert kept.pooled == default
+    # all five cells are one code's, which wins a rule of its own on held-out guides: that alone replaces
+    assert kept.per_code == (codebook.codes[0].id,) and kept.replaced
     # one a guide: the fit moves
     evidence, truth = _stricter_team(codebook, guides, GAIN_PER_GUIDE * len(guides))
     assert calibrate(codebook, evidence, truth).pooled.min_score == 0.8
@@ -219,7 +228,8 @@ def test_a_codes_own_rule_is_judged_on_guides_it_was_not_fitted_on():
                 evidence[(f"g{i}", code.id)] = Evidence(1, 1, s, (s,))
                 truth[(f"g{i}", code.id)] = (s >= 0.7) != (rng.random() < 0.25)
         # a rule fitted to each code's noise gets more right on the guides it saw, never on the others
-        assert calibrate(codebook, evidence, truth).per_code == ()
+        cal = calibrate(codebook, evidence, truth)
+        assert cal.per_code == () and cal.replaced == (cal.pooled != codebook.model.decision)
 
 
 def test_a_held_out_guides_answers_never_depend_on_its_own_reviewers():
@@ -238,3 +248,27 @@ def test_a_held_out_guides_answers_never_depend_on_its_own_reviewers():
             flipped = {k: v != (k[0] == g) for k, v in truth.items()}
             again = calibrate(codebook, evidence, flipped).held_out
             assert {k: v for k, v in again.items() if k[0] == g} == {k: v for k, v in held_out.items() if k[0] == g}
+
+
+def test_answers_reviewers_gave_differently_wait_to_be_settled(tmp_path):
+    from mapping_review.coding.suggestions import Suggestion
+    from mapping_review.project.layout import init_project
+    from mapping_review.review.decisions import Decision
+    from mapping_review.review.state import ReviewState, unsettled_cells
+
+    codebook = without_leading()
+    codes = [c.id for c in codebook.codes]
+
+    def answer(who, guide, code, value):
+        return Decision(reviewer=who, time="2026-01-01T00:00:00Z", level="guide", guide=guide, code=code,
+                        value=value, action="set")
+
+    decisions = [answer("alice", "g", c, True) for c in codes[:6]] + [answer("bob", "g", c, i < 3)
+                                                                    for i, c in enumerate(codes[:6])]
+    decisions += [answer("alice", "u", codes[0], True), answer("bob", "u", codes[0], False)]  # u: not coded
+    decisions += [answer("consensus", "g", codes[5], False)]  # settled by a consensus
+    seen = [Suggestion(guide="g", code=codes[0], segment="g:1:x", page=1, section=("A",), quote="q", match="q",
+                       match_start=0, match_end=1, score=1.0, coder="rules.v3", text_hash="h", evidence=0.9)]
+    state = ReviewState(project=init_project(tmp_path / "review"), codebook=codebook,
+                        guides=dict.fromkeys(["g", "u"], ""), decisions=decisions, suggestions=seen, evidence={})
+    assert unsettled_cells(state) == 2  # codes 3 and 4 of g; code 5 has a consensus, u has no machine evidence

@@ -19,7 +19,7 @@ from mapping_review.exchange import export_qdc, export_qdpx, import_qdc, import_
 from mapping_review.exchange.qdaxml import SCHEMAS
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import init_project
-from mapping_review.project.manifest import Guide
+from mapping_review.project.manifest import Guide, load_manifest
 from mapping_review.project.manifest_edit import append_guide
 from mapping_review.review.decisions import Decision, append_decisions, read_decisions
 
@@ -237,6 +237,9 @@ def test_cases_named_key_and_reviewer_become_that_reviewers_guide_level_answers(
     (decision,) = result.decisions
     assert (decision.reviewer, decision.level, decision.guide, decision.code, decision.value) == \
         ("Jane_Doe", "guide", "tg1", "dont_stigmatize", True)
+    # recorded with the hash of the guide it was made on, as a sheet's answers are
+    sha = next(g.sha256 for g in load_manifest(project.manifest_path).guides if g.key == "tg1")
+    assert decision.text_hash == sha and len(sha) == 64
     assert any("case 'tg1': 1 answer(s) without a reviewer are not recorded" in w for w in result.warnings)
     assert any(line.startswith("case 'nobody | x': 1 answer(s) not recorded") for line in result.unmatched)
 

@@ -11,8 +11,9 @@ from sklearn.metrics import cohen_kappa_score
 from mapping_review import pipeline
 from mapping_review.cli import main
 from mapping_review.project.corpus import add_guide
-from mapping_review.project.layout import init_project
+from mapping_review.project.layout import init_project, open_project
 from mapping_review.review.decisions import read_decisions, segment_labels
+from mapping_review.review.state import calibration_of, load_review
 from mapping_review.review.tables_io import read_table, write_table
 
 pytestmark = pytest.mark.corpus
@@ -71,7 +72,6 @@ def test_round_trip(reviewed, tmp_path):
         assert out.exit_code == 0 and "33 decision(s) recorded" in out.output, out.output
     # a third reviewer's hint is the machine's own rule, never fitted to alice's and bob's answers
     from mapping_review.coding.decide import auto_codes
-    from mapping_review.review.state import load_review
 
     state = load_review(reviewed)
     machine = auto_codes(state.codebook, state.keys, state.evidence)
@@ -177,6 +177,10 @@ def test_round_trip(reviewed, tmp_path):
     # calibration and the learnt ranker report
     cal = run("calibrate", "-p", root)
     assert cal.exit_code == 0 and "mean" in cal.output
+    fitted = calibration_of(load_review(open_project(root)))
+    flat = " ".join(cal.output.split())
+    assert f"Fitted to the {len(fitted.truth)} guide x code answers the reviewers settled" in flat
+    assert "Cohen's kappa" in flat and ("the build now answers with it" in flat) == fitted.replaced
     blind = run("learn", "-p", root)  # two coders: the consensus's decisions alone, by default
     assert "Learning from the decisions of consensus" in blind.output
     learn = run("learn", "--from", "all", "-p", root)

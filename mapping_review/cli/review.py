@@ -35,6 +35,7 @@ from mapping_review.review.state import (
     resolve_review,
     segments_by_guide,
     segments_by_id,
+    unsettled_cells,
     write_tables,
 )
 from mapping_review.review.tables_io import write_table
@@ -282,13 +283,22 @@ def calibrate_cmd(project_dir: Path) -> None:
     if cal is None:
         msg = f"calibration needs reviewer decisions on at least {MIN_CALIBRATION_GUIDES} guides that have machine evidence"
         raise ConfigError(msg)
+    unsettled = unsettled_cells(state)
+    console.print(f"Fitted to the {len(cal.truth)} guide x code answers the reviewers settled (a consensus, or every "
+                  "reviewer alike)" + (f"; {unsettled} answered differently are left out until settled" if unsettled
+                                       else "") + ". Each guide held out in turn, the machine's agreement with them:")
     table = Table("held-out guide", "agreement before", "agreement after")
     for guide in sorted(cal.agreement_before):
         table.add_row(guide, f"{cal.agreement_before[guide]:.3f}", f"{cal.agreement_after[guide]:.3f}")
     table.add_row("mean", f"{cal.mean_before:.3f}", f"{cal.mean_after:.3f}")
+    table.add_row("Cohen's kappa", *("n/a" if k is None else f"{k:.3f}" for k in (cal.kappa_before, cal.kappa_after)))
     console.print(table)
+    verdict = ("the build now answers with it" if cal.replaced
+               else "the codebook's rule and share stay: no fit got enough more answers right")
     console.print(f"Pooled rule ({cal.name}): {cal.pooled}; codes a guide leads with: {share_of(cal.leading)}; "
-                  f"codes with their own rule: {', '.join(cal.per_code) or 'none'}")
+                  f"codes with their own rule: {', '.join(cal.per_code) or 'none'}; {verdict}"
+                  + (f" (the codebook's: {cal.default}; codes a guide leads with: {share_of(cal.default_leading)})"
+                     if cal.replaced else ""))
 
 
 @click.command("learn")

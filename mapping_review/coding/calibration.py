@@ -22,6 +22,7 @@ import numpy as np
 
 from mapping_review.coding.codebook import Codebook, DecisionRule, LeadingCodes
 from mapping_review.coding.decide import Evidence, applies, auto_codes, leading_codes
+from mapping_review.kappa import kappa_of_pairs
 
 CALIBRATOR = "calibrate.v2"
 
@@ -44,6 +45,10 @@ class Calibration:
     per_code: tuple[str, ...] = ()  # codes whose own rule beat the pooled one on held-out guides
     leading: LeadingCodes | None = None  # the fitted share of codes a guide leads with (None: the codebook sets none)
     held_out: dict[tuple[str, str], bool] = field(default_factory=dict)  # reviewed cells, fitted without their guide
+    truth: dict[tuple[str, str], bool] = field(default_factory=dict)  # the reviewers' answers it was fitted to
+    before: dict[tuple[str, str], bool] = field(default_factory=dict)  # the codebook rule's answers on those cells
+    default: DecisionRule | None = None  # the codebook's rule and share
+    default_leading: LeadingCodes | None = None
     name: str = CALIBRATOR
 
     @property
@@ -53,6 +58,22 @@ class Calibration:
     @property
     def mean_after(self) -> float:
         return sum(self.agreement_after.values()) / len(self.agreement_after) if self.agreement_after else 0.0
+
+    @property
+    def kappa_before(self) -> float | None:
+        """Cohen's kappa of the codebook's rule against the reviewers, on every reviewed cell."""
+        return kappa_of_pairs([(self.truth[k], self.before[k]) for k in sorted(self.before)])
+
+    @property
+    def kappa_after(self) -> float | None:
+        """Cohen's kappa of the fitted rules against the reviewers, each guide held out."""
+        return kappa_of_pairs([(self.truth[k], self.held_out[k]) for k in sorted(self.held_out)])
+
+    @property
+    def replaced(self) -> bool:
+        """Whether the fit answers otherwise than the codebook's rule and share anywhere."""
+        return (self.pooled != self.default or self.leading != self.default_leading
+                or any(r != self.default for r in self.rules.values()))
 
 
 def grid_rules(default: DecisionRule) -> list[DecisionRule]:
@@ -169,6 +190,7 @@ def calibrate(
     before: dict[str, float] = {}
     after: dict[str, float] = {}
     held_out: dict[tuple[str, str], bool] = {}
+    codebook_answers: dict[tuple[str, str], bool] = {}
     for held in guides:
         test = [c for c in codebook.codes if (held, c.id) in truth]
         if not test:
@@ -179,9 +201,11 @@ def calibrate(
         before[held] = sum(default[(held, c.id)] == truth[(held, c.id)] for c in test) / len(test)
         after[held] = sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test) / len(test)
         held_out.update({(held, c.id): fitted[(held, c.id)] for c in test})
+        codebook_answers.update({(held, c.id): default[(held, c.id)] for c in test})
     pooled, leading, rules, own = grid.fit(codebook, guides)
     return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,
-                       per_code=tuple(own), leading=leading, held_out=held_out)
+                       per_code=tuple(own), leading=leading, held_out=held_out, truth=dict(truth),
+                       before=codebook_answers, default=codebook.model.decision, default_leading=codebook.model.leading)
 
 
 def share_of(leading: LeadingCodes | None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -170,7 +171,7 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
                 result.warnings.append(f"source {source.name!r}: {source.text_path} is missing from the archive; "
                                        "its selections are matched by their own text only")
             context.source(source, guide, text, theirs)
-        context.cases(by_source, {g.key for g in guides})
+        context.cases(by_source, {g.key: g.sha256 for g in guides})
         decisions = _changed(context.decisions, state.decisions, result)  # the files were read with the state
         decisions = _settled(decisions, state, settled_by, result)
         result.decisions = decisions
@@ -312,8 +313,9 @@ class _Context:
             self.result.unmatched.append(f"{decision.guide}: {decision.code!r}: {decision.reviewer!r} cannot be a "
                                          "reviewer name (letters, digits, '_', '-' and '.')")
 
-    def cases(self, by_source: dict[str, str], keys: set[str]) -> None:
-        """``KEY | REVIEWER`` cases: that reviewer's guide-level answers (Boolean code variables)."""
+    def cases(self, by_source: dict[str, str], keys: Mapping[str, str]) -> None:
+        """``KEY | REVIEWER`` cases: that reviewer's guide-level answers (Boolean code variables), recorded
+        with the hash of the guide (``keys``: guide key -> sha256) as a sheet's answers are."""
         variables = self._variables()
         for case in self.qda.cases:
             key, _, reviewer = (p.strip() for p in case.name.partition("|"))
@@ -335,7 +337,8 @@ class _Context:
             for code, value in sorted(answers.items()):
                 truth = value.strip().casefold() in ("true", "1", "yes")
                 if value.strip().casefold() in ("true", "1", "yes", "false", "0", "no"):
-                    self._add(Decision(who, now(), "guide", key, code, truth, "set", origin=self.origin))
+                    self._add(Decision(who, now(), "guide", key, code, truth, "set", text_hash=keys[key],
+                                       origin=self.origin))
 
     def _variables(self) -> dict[str, str]:
         """Variable GUID -> code id: ours by GUID, others by a ``Code id:`` in the description."""

@@ -11,7 +11,9 @@ from mapping_review.project.manifest import HEADER
 PACKAGED_CODEBOOK = Path(__file__).parent / "data" / "codebook.yaml"
 REVIEWS_README = """\
 Human input to the review: reviewers' decisions and imported coding sheets.
-Files here are written append-only and are never changed by a machine step.
+The decision files (<reviewer>.jsonl) are written append-only and are never changed by a machine step.
+`sheet export` and `worksheet export` write sheets for reviewers to fill in under sheets/ and
+worksheets/ (a sheet is written only where none is, unless given --force).
 """
 GITIGNORE = "build/\n"
 CORPUS_GITIGNORE = "# Guideline PDFs are often copyrighted: commit the manifest, not the files.\n*.pdf\n"

@@ -116,6 +116,14 @@ def human_truth(decisions: list[Decision]) -> dict[tuple[str, str], bool]:
     return truth
 
 
+def unsettled_cells(state: ReviewState) -> int:
+    """Guide x code cells of coded guides that reviewers answered differently and no consensus settled:
+    calibration leaves them out until they are settled."""
+    coded = set(state.coded_guides)
+    answered = {k for a in guide_level(state.decisions).values() for k in a if k[0] in coded}
+    return len(answered - set(human_truth(state.decisions)))
+
+
 def calibration_of(state: ReviewState) -> Calibration | None:
     """Rules fitted to the reviewers when enough reviewed guides also have machine evidence."""
     coded = set(state.coded_guides)
