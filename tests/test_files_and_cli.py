@@ -179,6 +179,18 @@ def test_verify_fails_when_there_is_nothing_to_verify(project):
     assert out.exit_code == 1 and "nothing was verified" in out.output
 
 
+
+def test_verify_counts_guides_without_a_hash_apart_from_guides_without_a_file(project, tmp_path):
+    add_guide(project, make_pdf(tmp_path / "a.pdf", guide_pages()), key="a")
+    pdf = make_pdf(tmp_path / "b.pdf", guide_pages(2))
+    append_guide(project.manifest_path, Guide(key="b", title="No hash recorded", file=str(pdf)))
+    append_guide(project.manifest_path, Guide(key="c", title="Metadata only"))
+    out = run("corpus", "verify", "-p", project.root)
+    assert out.exit_code == 0, out.output
+    flat = " ".join(out.output.split())
+    assert "1 guide(s) verified, 1 without a recorded sha256, 1 without a file to check" in flat
+    assert "no sha256 recorded, so not verified: b" in flat
+
 def _built_guide(tmp_path, *, n_pages):
     """A project of one made guide ``g1``, built."""
     project = init_project(tmp_path / "review")

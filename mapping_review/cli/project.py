@@ -126,4 +126,6 @@ def corpus_verify(project_dir: Path) -> None:
         msg = (f"nothing was verified: none of the {len(states)} guide(s) has a file with a recorded sha256 "
                "(add the PDFs with `mapping-review corpus add` or `corpus fetch`)")
         raise click.ClickException(msg)
-    console.print(f"{len(verified)} guide(s) verified, {len(states) - len(verified)} without a file to check")
+    unchecked = len(states) - len(verified) - len(unpinned)
+    console.print(f"{len(verified)} guide(s) verified" + (f", {len(unpinned)} without a recorded sha256" if unpinned else "")
+                  + f", {unchecked} without a file to check")
