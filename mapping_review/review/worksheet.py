@@ -69,6 +69,26 @@ def _header(path: Path, header: list[str]) -> dict[str, int]:
     return index
 
 
+def _row_actions(where: str, verdict: str, code: str, added: str, codebook: Codebook,
+                 problems: list[str]) -> list[tuple[str, str]]:
+    """The (code, action) pairs a row asks for - its decision on its code, and the codes it adds; what is
+    wrong with them goes to ``problems``."""
+    wanted: list[tuple[str, str]] = []
+    if verdict:
+        if verdict not in ACCEPT | REJECT:
+            problems.append(f"{where}: decision {verdict!r} is not accept or reject")
+        elif code not in codebook.by_id:
+            problems.append(f"{where}: unknown code {code!r}{suggest(code, codebook.by_id)}")
+        else:
+            wanted.append((code, "accept" if verdict in ACCEPT else "reject"))
+    for extra in split_cell(added):
+        if extra not in codebook.by_id:
+            problems.append(f"{where}: add_codes: unknown code {extra!r}{suggest(extra, codebook.by_id)}")
+        else:
+            wanted.append((extra, "add"))
+    return wanted
+
+
 def read_worksheet(
     path: Path, codebook: Codebook, *, segments: Mapping[str, Segment], guides: Sequence[str], reviewer: str,
     previous: Sequence[Decision] = (),
@@ -113,19 +133,7 @@ def read_worksheet(
             problems.append(f"{where}: no segment id; a decision is about one segment (copy its id from another row "
                             "or from 'mapping-review inspect GUIDE --page N')")
             continue
-        wanted: list[tuple[str, str]] = []
-        if verdict:
-            if verdict not in ACCEPT | REJECT:
-                problems.append(f"{where}: decision {verdict!r} is not accept or reject")
-            elif code not in codebook.by_id:
-                problems.append(f"{where}: unknown code {code!r}{suggest(code, codebook.by_id)}")
-            else:
-                wanted.append((code, "accept" if verdict in ACCEPT else "reject"))
-        for extra in split_cell(added):
-            if extra not in codebook.by_id:
-                problems.append(f"{where}: add_codes: unknown code {extra!r}{suggest(extra, codebook.by_id)}")
-            else:
-                wanted.append((extra, "add"))
+        wanted = _row_actions(where, verdict, code, added, codebook, problems)
         seg = segments.get(seg_id)
         exported_hash = cell(row, "text_hash")
         changed = seg is None or (bool(exported_hash) and exported_hash != text_hash(seg.text))
