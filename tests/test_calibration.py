@@ -272,3 +272,16 @@ def test_answers_reviewers_gave_differently_wait_to_be_settled(tmp_path):
     state = ReviewState(project=init_project(tmp_path / "review"), codebook=codebook,
                         guides=dict.fromkeys(["g", "u"], ""), decisions=decisions, suggestions=seen, evidence={})
     assert unsettled_cells(state) == 2  # codes 3 and 4 of g; code 5 has a consensus, u has no machine evidence
+
+
+def test_an_undefined_kappa_reads_n_a():
+    import math
+
+    from mapping_review.coding.calibration import Calibration
+    from mapping_review.review.agreement import fmt
+
+    cell = {("g", "a"): True}  # one answer, the same on every side: kappa is undefined
+    cal = Calibration(rules={}, guides=["g"], agreement_before={"g": 1.0}, agreement_after={"g": 1.0},
+                      held_out=cell, truth=cell, before=cell)
+    assert math.isnan(cal.kappa_before) and math.isnan(cal.kappa_after)
+    assert fmt(cal.kappa_before) == "n/a"

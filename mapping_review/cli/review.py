@@ -291,7 +291,7 @@ def calibrate_cmd(project_dir: Path) -> None:
     for guide in sorted(cal.agreement_before):
         table.add_row(guide, f"{cal.agreement_before[guide]:.3f}", f"{cal.agreement_after[guide]:.3f}")
     table.add_row("mean", f"{cal.mean_before:.3f}", f"{cal.mean_after:.3f}")
-    table.add_row("Cohen's kappa", *("n/a" if k is None else f"{k:.3f}" for k in (cal.kappa_before, cal.kappa_after)))
+    table.add_row("Cohen's kappa", fmt(cal.kappa_before), fmt(cal.kappa_after))
     console.print(table)
     verdict = ("the build now answers with it" if cal.replaced
                else "the codebook's rule and share stay: no fit got enough more answers right")

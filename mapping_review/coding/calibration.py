@@ -60,13 +60,13 @@ class Calibration:
         return sum(self.agreement_after.values()) / len(self.agreement_after) if self.agreement_after else 0.0
 
     @property
-    def kappa_before(self) -> float | None:
-        """Cohen's kappa of the codebook's rule against the reviewers, on every reviewed cell."""
+    def kappa_before(self) -> float:
+        """Cohen's kappa of the codebook's rule against the reviewers, on every reviewed cell (nan when undefined)."""
         return kappa_of_pairs([(self.truth[k], self.before[k]) for k in sorted(self.before)])
 
     @property
-    def kappa_after(self) -> float | None:
-        """Cohen's kappa of the fitted rules against the reviewers, each guide held out."""
+    def kappa_after(self) -> float:
+        """Cohen's kappa of the fitted rules against the reviewers, each guide held out (nan when undefined)."""
         return kappa_of_pairs([(self.truth[k], self.held_out[k]) for k in sorted(self.held_out)])
 
     @property
