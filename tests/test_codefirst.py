@@ -155,6 +155,8 @@ def test_next_undecided_goes_across_codes_and_guides(built):
     assert next_undecided(state, "alice", after=("tg2", codes[3])) == ("tg1", codes[0])  # wraps round
     append_decisions(built.reviews_dir, [decision("alice", "tg1", codes[0], True)])
     assert next_undecided(load_review(built), "alice") is None
+    out = CliRunner().invoke(main, ["review", "next", "-r", "alice", "-p", str(built.root)])
+    assert "Next unanswered: none - alice has answered every guide and code." in " ".join(out.output.split())
 
 
 def test_progress_shows_disagreements_to_adjudicators_only(built):

@@ -113,7 +113,8 @@ def next_cmd(reviewer: str, after: str | None, project_dir: Path) -> None:
 
 def _print_next(state: ReviewState, reviewer: str, after: tuple[str, str] | None) -> None:
     cell = next_undecided(state, reviewer, after=after)
-    console.print("Every guide and code is answered." if cell is None else f"Next: {escape(cell[0])} {escape(cell[1])}")
+    console.print(f"Next unanswered: none - {escape(reviewer)} has answered every guide and code." if cell is None
+                  else f"Next: {escape(cell[0])} {escape(cell[1])}")
 
 
 @review_group.command("queue")
