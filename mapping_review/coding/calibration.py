@@ -100,6 +100,13 @@ def _best(hits: np.ndarray, distance: np.ndarray, need: float) -> int | None:
     return int(candidates[np.argmin(np.round(distance[candidates], 9))])
 
 
+def _one_rule(hits: np.ndarray, distance: np.ndarray, base: int) -> int:
+    """The rule with the most ``hits`` (ties: the one nearest ``base``); ``base`` unless it gets ``MIN_GAIN``
+    more answers right."""
+    chosen = _best(hits, distance, hits[base] + MIN_GAIN)
+    return base if chosen is None else chosen
+
+
 def fit_rule(items: Sequence[tuple[Evidence, bool]], default: DecisionRule) -> DecisionRule:
     """The grid rule that agrees best with ``items`` (evidence, reviewers' answer); ties go to the rule
     closest to ``default``, and ``default`` stays unless a rule gets ``MIN_GAIN`` more answers right."""
@@ -107,8 +114,7 @@ def fit_rule(items: Sequence[tuple[Evidence, bool]], default: DecisionRule) -> D
         return default
     rules = grid_rules(default)
     hits = np.array([sum(applies(r, e) == answer for e, answer in items) for r in rules])
-    chosen = _best(hits, np.array([_distance(r, default) for r in rules]), int(hits[0]) + MIN_GAIN)
-    return default if chosen is None else rules[chosen]
+    return rules[_one_rule(hits, np.array([_distance(r, default) for r in rules]), 0)]
 
 
 class _Grid:
@@ -123,7 +129,7 @@ class _Grid:
         self.guide = np.array([g for g, _ in self.cells])
         self.code = np.array([c for _, c in self.cells])
         self.answers = np.array([[applies(r, evidence.get(k, Evidence())) for k in self.cells] for r in self.rules],
-                                dtype=bool).reshape(len(self.rules), len(self.cells))
+                                dtype=bool)
         self.rule_distance = np.array([_distance(r, default) for r in self.rules])
         own = codebook.model.leading
         self.leadings: list[LeadingCodes | None] = [own]
@@ -135,8 +141,8 @@ class _Grid:
         for leading in self.leadings:
             sets = {g: leading_codes(codebook, g, evidence, leading=leading) for g in guides} if leading else {}
             self.led.append(np.array([c in sets.get(g, ()) for g, c in self.cells], dtype=bool))
-        self.share_distance = np.array([0.0 if x is None or own is None else abs(x.share - own.share)
-                                        for x in self.leadings])
+        share_distance = np.array([0.0 if x is None or own is None else abs(x.share - own.share) for x in self.leadings])
+        self.distance = share_distance[:, None] + self.rule_distance[None, :]  # (share, rule) from the codebook's
         self.right = self.answers == self.truth  # rules x cells: each rule's answer is the reviewers'
         self.right_led = [(self.answers | led) == self.truth for led in self.led]  # ... with the led cells present
 
@@ -145,15 +151,9 @@ class _Grid:
         ``GAIN_PER_GUIDE`` more answers right per guide (at least ``MIN_GAIN``)."""
         mask = np.isin(self.guide, list(guides))
         hits = np.stack([right[:, mask].sum(axis=1) for right in self.right_led])
-        distance = self.share_distance[:, None] + self.rule_distance[None, :]
         need = hits[0, 0] + max(MIN_GAIN, GAIN_PER_GUIDE * len(guides))
-        chosen = _best(hits.ravel(), distance.ravel(), need)
+        chosen = _best(hits.ravel(), self.distance.ravel(), need)
         return (0, 0) if chosen is None else (chosen % len(self.rules), chosen // len(self.rules))
-
-    def _own(self, hits: np.ndarray, pooled: int, distance: np.ndarray) -> int:
-        """The rule with the most ``hits`` for one code; ``pooled`` unless it gets ``MIN_GAIN`` more right."""
-        chosen = _best(hits, distance, hits[pooled] + MIN_GAIN)
-        return pooled if chosen is None else chosen
 
     def fit(self, codebook: Codebook, guides: Sequence[str]
             ) -> tuple[DecisionRule, LeadingCodes | None, dict[str, DecisionRule], list[str]]:
@@ -173,10 +173,10 @@ class _Grid:
             for held in np.unique(self.guide[cells]):  # a guide without cells of the code gains nothing
                 held_cells = cells[self.guide[cells] == held]
                 on_held = self.right[:, held_cells].sum(axis=1)
-                rule = self._own(total - on_held, pooled, distance)
+                rule = _one_rule(total - on_held, distance, pooled)
                 gain += int(on_held[rule]) - int(on_held[pooled])
             if gain >= MIN_GAIN:
-                rules[code.id] = self.rules[self._own(total, pooled, distance)]
+                rules[code.id] = self.rules[_one_rule(total, distance, pooled)]
                 own.append(code.id)
         return self.rules[pooled], self.leadings[leading], rules, own
 
