@@ -19,6 +19,9 @@ evidence only (marked so by ``decide.v5``) are reported apart; the weak ones sta
 Each part also says where its guide-level answers go wrong (``coding.quality.cell_errors``): missed codes
 with a candidate labelled supports under the bar, with other candidates only, or with none; added codes
 decided on weak evidence or on a strong passage; and the kappa of a perfect judge of the candidates.
+Where precision at 1 is lost (``coding.quality.first_passage_errors``): present codes whose best passage is
+not evidence while a candidate labelled supports is ranked lower, or with no such candidate (the reader
+sheet saying absent, or present); and precision at 1 under a perfect order of each code's candidates.
 
 Probe guides (``--part probe``) are training guides with a reader sheet that the codebook was not made
 from: each family of them is scored by a model fitted on the same labels without that family (by the
@@ -49,11 +52,13 @@ from mapping_review.coding.evidence_fit import Example, fit_evidence_model
 from mapping_review.coding.labels import SentenceLabel, match_labels
 from mapping_review.coding.quality import (
     CellErrors,
+    FirstPassageErrors,
     LabelIndex,
     PrecisionReport,
     ReaderAgreement,
     cell_errors,
     cohen_kappa,
+    first_passage_errors,
     kappa_of,
     precision_at,
     precision_by_score,
@@ -173,6 +178,7 @@ def figures(devset: Devset, part: str, coded: dict[str, list[Suggestion]], *, ru
         "labels": status, "p1": p1, "p3": p3, "p3_near": p3_near,
         "p1_strong": precision_at(1, ranked, strong, index), "p1_weak": precision_at(1, ranked, weak, index),
         "by_score": precision_by_score(ranked, present, index),
+        "first_errors": first_passage_errors(ranked, present, index, devset.truth),
         "ranked": ranked, "index": index,
         "recall": recall_of(suggestions, targets, floor=floor),
         "recall_any": recall_of(suggestions, targets),
@@ -256,6 +262,12 @@ def print_figures(result: dict[str, object]) -> None:
     print("P@1 of the present codes whose best passage scores at least " + "; ".join(
         f"{band.bar:g}: {_fmt(band.tally.precision)} ({band.tally.supports}/{band.tally.labelled}, {band.codes} codes)"
         for band in result["by_score"]))  # type: ignore[attr-defined]
+    f = result["first_errors"]
+    assert isinstance(f, FirstPassageErrors)
+    print(f"best passage not evidence: {f.lower + f.none_absent + f.none_other} of {f.labelled} ({f.lower} with a "
+          f"candidate labelled supports ranked lower; none labelled supports: {f.none_absent} where the reader sheet "
+          f"says absent, {f.none_other} where it says present); a perfect order of the candidates: P@1 "
+          f"{_fmt(f.ceiling)}")
     rec, rec_any = result["recall"], result["recall_any"]
     print(f"evidence recall on reader-found passages: {_fmt(rec.recall)} ({rec.found}/{rec.total}; "  # type: ignore[attr-defined]
           f"as any candidate {_fmt(rec_any.recall)})")  # type: ignore[attr-defined]

@@ -10,6 +10,8 @@ a reader found, and guide-level agreement (Cohen's kappa) with a reader's sheet.
 - **Kappa**: the machine's guide x code answers against the reader's sheet.
 - **Precision by score**: precision at 1 of the present codes whose best passage scores at least each of
   a few bars, and how many codes that is: what a reviewer who trusts only quotes above a bar gets.
+- **Where precision at 1 is lost** (:func:`first_passage_errors`): a supporting passage ranked lower, or
+  none among the candidates; and precision at 1 under a perfect order of the candidates.
 - **Intervals**: a percentile bootstrap (:func:`mapping_review.bootstrap.bootstrap_interval`) over the
   items a figure is made of (the present codes' best passages, the guide x code cells), so that a
   difference of a code or two can be read against how much the figure moves by chance. Items of one
@@ -192,6 +194,42 @@ def cell_errors(truth: Mapping[tuple[str, str], bool], machine: Mapping[tuple[st
         extra_supported=sum(supported[k] for k in extra),
         ceiling=cohen_kappa(truth, supported, sorted(truth)),
     )
+
+
+@dataclass(frozen=True)
+class FirstPassageErrors:
+    """Why the best passage of a present code is not evidence, among the present codes whose best passage
+    is labelled: a candidate labelled ``supports`` is ranked lower (ordering failed), or none of its
+    candidates is, split by the reader sheet's answer for the cell (absent: the code should not have been
+    present; present or not on the sheet: the supporting passage is unlabelled or was not found).
+    ``ceiling`` is precision at 1 with a perfect order of each present code's candidates: a labelled
+    supporting candidate shown first wherever there is one."""
+
+    labelled: int  # present codes whose best passage is labelled
+    lower: int
+    none_absent: int
+    none_other: int
+    ceiling: float | None
+
+
+def first_passage_errors(ranked: Mapping[tuple[str, str], Sequence[Suggestion]], present: Iterable[tuple[str, str]],
+                         labels: LabelIndex, truth: Mapping[tuple[str, str], bool]) -> FirstPassageErrors:
+    """The anatomy of precision at 1's misses (:class:`FirstPassageErrors`)."""
+    labelled = right = lower = none_absent = 0
+    for key in sorted(present):
+        items = list(ranked.get(key, ()))
+        first = labels.get((key[0], items[0].segment, key[1])) if items else None
+        if first is None:
+            continue
+        labelled += 1
+        if first.supports:
+            right += 1
+        elif any((label := labels.get((key[0], s.segment, key[1]))) is not None and label.supports for s in items):
+            lower += 1
+        elif truth.get(key) is False:
+            none_absent += 1
+    return FirstPassageErrors(labelled, lower, none_absent, labelled - right - lower - none_absent,
+                              (right + lower) / labelled if labelled else None)
 
 
 @dataclass(frozen=True)
