@@ -129,31 +129,33 @@ def test_a_second_reader_is_compared_on_the_cells_both_readers_answered():
 
 
 def test_first_passage_errors_say_why_a_best_passage_is_not_evidence():
-    ranked = {("g", "right"): [sugg("r1", "right"), sugg("r2", "right")],      # best passage supports
-              ("g", "lower"): [sugg("l1", "lower"), sugg("l2", "lower")],      # l2 supports, ranked second
-              ("g", "absent"): [sugg("a1", "absent")],                         # a mention; the sheet says absent
-              ("g", "present"): [sugg("p1", "present")],                       # a mention; the sheet says present
-              ("g", "unlab"): [sugg("u1", "unlab"), sugg("u2", "unlab")],      # best passage unlabelled: not counted
-              ("g", "quiet"): [sugg("q1", "quiet")]}                           # not present: not counted
-    labels = {("g", "r1", "right"): make_label("g", 1, "r1", "right", "supports"),
-              ("g", "r2", "right"): make_label("g", 1, "r2", "right", "mentions"),
-              ("g", "l1", "lower"): make_label("g", 1, "l1", "lower", "wrong_sense"),
-              ("g", "l2", "lower"): make_label("g", 1, "l2", "lower", "supports"),
-              ("g", "a1", "absent"): make_label("g", 1, "a1", "absent", "mentions"),
-              ("g", "p1", "present"): make_label("g", 1, "p1", "present", "boilerplate"),
-              ("g", "u2", "unlab"): make_label("g", 1, "u2", "unlab", "supports"),
-              ("g", "q1", "quiet"): make_label("g", 1, "q1", "quiet", "mentions")}
-    truth = {("g", "right"): True, ("g", "lower"): True, ("g", "absent"): False, ("g", "present"): True}
-    present = [("g", "right"), ("g", "lower"), ("g", "absent"), ("g", "present"), ("g", "unlab")]
+    ranked = {("g", "right"): [sugg("r1", "right"), sugg("r2", "right")],           # best passage supports
+              ("g", "lower"): [sugg("l1", "lower"), sugg("l2", "lower"), sugg("l3", "lower")],  # l3 supports
+              ("g", "lowabs"): [sugg("x1", "lowabs"), sugg("x2", "lowabs")],        # x2 supports; sheet: absent
+              ("g", "absent1"): [sugg("a1", "absent1")],                            # a mention; sheet: absent
+              ("g", "absent2"): [sugg("b1", "absent2")],                            # a mention; sheet: absent
+              ("g", "present"): [sugg("p1", "present")],                            # boilerplate; sheet: present
+              ("g", "unlab"): [sugg("u1", "unlab"), sugg("u2", "unlab")],           # best passage unlabelled
+              ("g", "quiet"): [sugg("q1", "quiet")]}                                # not present
+    kinds = {("r1", "right"): "supports", ("r2", "right"): "supports", ("l1", "lower"): "wrong_sense",
+             ("l3", "lower"): "supports", ("x1", "lowabs"): "mentions", ("x2", "lowabs"): "supports",
+             ("a1", "absent1"): "mentions", ("a9", "absent1"): "supports",  # a9: labelled, but not a candidate
+             ("b1", "absent2"): "mentions", ("p1", "present"): "boilerplate", ("u2", "unlab"): "supports",
+             ("q1", "quiet"): "mentions"}
+    labels = {("g", unit, code): make_label("g", 1, unit, code, kind) for (unit, code), kind in kinds.items()}
+    truth = {("g", "right"): True, ("g", "lower"): True, ("g", "lowabs"): False, ("g", "absent1"): False,
+             ("g", "absent2"): False, ("g", "present"): True}
+    present = [("g", "right"), ("g", "lower"), ("g", "lowabs"), ("g", "absent1"), ("g", "absent2"),
+               ("g", "present"), ("g", "unlab"), ("g", "gone")]  # gone: present, with no candidate at all
     e = first_passage_errors(ranked, present, labels, truth)
-    assert (e.labelled, e.lower, e.none_absent, e.none_other) == (4, 1, 1, 1)
+    assert (e.labelled, e.lower, e.none_absent, e.none_other) == (6, 2, 2, 1)
     assert e.labelled == precision_at(1, ranked, present, labels).overall.labelled
-    assert e.ceiling == 2 / 4  # right, and lower once its supporting passage is shown first
+    assert e.ceiling == 3 / 6  # right, and the two lower ones once their supporting passage is shown first
     # a supporting label of another code or guide is not a supporting candidate of this one
-    other = {**labels, ("g", "l2", "lower"): make_label("g", 1, "l2", "lower", "mentions"),
-             ("g", "l2", "right"): make_label("g", 1, "l2", "right", "supports"),
-             ("h", "l2", "lower"): make_label("h", 1, "l2", "lower", "supports")}
-    assert first_passage_errors(ranked, present, other, truth).lower == 0
+    other = {**labels, ("g", "l3", "lower"): make_label("g", 1, "l3", "lower", "mentions"),
+             ("g", "l3", "right"): make_label("g", 1, "l3", "right", "supports"),
+             ("h", "l3", "lower"): make_label("h", 1, "l3", "lower", "supports")}
+    assert first_passage_errors(ranked, present, other, truth).lower == 1
     # a cell the sheet does not answer is not counted as absent
     assert first_passage_errors(ranked, present, labels, {}).none_absent == 0
     assert first_passage_errors({}, [], labels, truth).ceiling is None

@@ -203,7 +203,8 @@ class FirstPassageErrors:
     candidates is, split by the reader sheet's answer for the cell (absent: the code should not have been
     present; present or not on the sheet: the supporting passage is unlabelled or was not found).
     ``ceiling`` is precision at 1 with a perfect order of each present code's candidates: a labelled
-    supporting candidate shown first wherever there is one."""
+    supporting candidate shown first wherever there is one, over the same present codes (those whose best
+    passage is labelled today)."""
 
     labelled: int  # present codes whose best passage is labelled
     lower: int
