@@ -9,7 +9,14 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
-from mapping_review.review.agreement import cohen_kappa, fleiss_kappa, krippendorff_alpha, percent_agreement
+from mapping_review.review.agreement import (
+    agreement,
+    cohen_kappa,
+    fleiss_kappa,
+    fmt,
+    krippendorff_alpha,
+    percent_agreement,
+)
 
 
 def test_cohen_worked_example():
@@ -80,3 +87,36 @@ def test_alpha_with_missing_matches_the_krippendorff_package():
     ratings = {u: {f"r{r}": rel[r, u] for r in range(3) if not np.isnan(rel[r, u])} for u in range(6)}
     expected = krippendorff.alpha(reliability_data=rel, level_of_measurement="nominal")
     assert krippendorff_alpha(ratings) == pytest.approx(expected, abs=1e-9)
+
+
+def test_percent_agreement_counts_only_units_two_raters_rated():
+    ratings = {"u1": {"a": 1, "b": 0}, "u2": {"a": 1}, "u3": {"b": 0}}
+    assert percent_agreement(ratings) == 0.0
+    assert math.isnan(percent_agreement({"u1": {"a": 1}}))
+    assert math.isnan(percent_agreement({}))
+
+
+def test_cohen_kappa_leaves_out_units_one_of_the_pair_did_not_rate():
+    pairs = [(1, 1), (1, 0), (0, 0), (0, 0), (1, 1)]
+    ratings = {i: {"a": x, "b": y} for i, (x, y) in enumerate(pairs)}
+    ratings[9] = {"a": 1, "c": 0}  # b did not rate unit 9: not a No of b's
+    assert cohen_kappa(ratings, "a", "b") == pytest.approx(cohen_kappa_score(*zip(*pairs)))
+
+
+def test_fleiss_kappa_of_one_rater_is_nan():
+    assert math.isnan(fleiss_kappa({"u1": {"a": 1}, "u2": {"a": 0}}, ["a"]))
+
+
+def test_agreement_of_chosen_raters_ignores_the_others():
+    ratings = {"u1": {"a": 1, "b": 1, "c": 0}, "u2": {"a": 0, "b": 0, "c": 1}, "u3": {"a": 1, "c": 1},
+               "u4": {"b": 1, "c": 0}}
+    two = agreement(ratings, ["a", "b"])
+    assert (two.n_units, two.percent, two.n_pairs) == (2, 1.0, {("a", "b"): 2})
+    assert math.isnan(two.fleiss)  # two raters: Cohen's kappa, not Fleiss'
+    three = agreement(ratings, ["a", "b", "c"])
+    assert three.n_units == 4 and three.n_pairs == {("a", "b"): 2, ("a", "c"): 3, ("b", "c"): 3}
+    assert three.percent == pytest.approx(1 / 4)
+
+
+def test_fmt():
+    assert (fmt(0.4), fmt(-0.12345), fmt(float("nan"))) == ("0.400", "-0.123", "n/a")

@@ -100,3 +100,15 @@ def test_concurrent_appends_lose_nothing(tmp_path):
     lines = (tmp_path / "alice.jsonl").read_text().splitlines()
     assert len(lines) == 600 and all(json.loads(line)["reviewer"] == "alice" for line in lines)
     assert len(read_decisions(tmp_path)) == 800
+
+
+def test_a_majority_no_decides_and_the_disagreement_keeps_the_machines_answer():
+    decisions = [d("alice", "g", "dont_stigmatize", True), d("bob", "g", "dont_stigmatize", False),
+                 d("carol", "g", "dont_stigmatize", False)]
+    auto = {("g", c.id): False for c in CODEBOOK.codes}
+    auto[("g", "dont_stigmatize")] = True
+    rows, open_ = resolve(CODEBOOK, ["g"], decisions, auto, {})
+    by = {r.code: r for r in rows}
+    assert (by["dont_stigmatize"].present, by["dont_stigmatize"].source) == (False, "reviewer:bob+carol")
+    assert [(o.code, o.answers, o.machine) for o in open_] == [
+        ("dont_stigmatize", {"alice": True, "bob": False, "carol": False}, True)]

@@ -59,3 +59,12 @@ def test_flagged_decisions_are_not_learnt_from():
     decisions = [Decision(reviewer="alice", time="t", level="segment", guide="g", code="c", value=True,
                           action="accept", segment="s", needs_review=True)]
     assert segment_labels(decisions) == {}
+
+
+def test_the_consensus_overrides_reviewers_whatever_the_order():
+    def seg_decision(reviewer, value):
+        return Decision(reviewer=reviewer, time="t", level="segment", guide="g", code="c", value=value,
+                        action="accept" if value else "reject", segment="s")
+
+    assert segment_labels([seg_decision("consensus", False), seg_decision("alice", True)]) == {("s", "c"): False}
+    assert segment_labels([seg_decision("alice", False), seg_decision("consensus", True)]) == {("s", "c"): True}

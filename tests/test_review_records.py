@@ -3,6 +3,7 @@ misread, blind sheets, agreement on what both reviewers decided, and settlements
 
 import json
 import multiprocessing
+import os
 import threading
 
 import pytest
@@ -10,6 +11,9 @@ from click.testing import CliRunner
 from sklearn.metrics import cohen_kappa_score
 
 from mapping_review.cli import main
+from mapping_review.coding.codebook import load_codebook
+from mapping_review.coding.decide import summarise
+from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.errors import ConfigError, RoleError
 from mapping_review.files import file_lock
 from mapping_review.project.settings import ReviewSettings
@@ -19,11 +23,20 @@ from mapping_review.review.decisions import (
     Decision,
     append_decisions,
     guide_level,
+    newer_than,
     read_decisions,
     read_reviews,
 )
-from mapping_review.review.state import agreement_by_code, load_review
+from mapping_review.review.state import (
+    MIN_CALIBRATION_GUIDES,
+    ReviewState,
+    agreement_by_code,
+    calibration_of,
+    load_review,
+    stale_decisions,
+)
 from mapping_review.review.tables_io import read_table, write_table
+from mapping_review.segment.segments import Segment
 
 
 def d(reviewer, guide, code, value, **kw):
@@ -47,6 +60,20 @@ def test_an_append_after_a_line_without_newline_starts_a_new_line(tmp_path):
     files = read_reviews(tmp_path)
     assert [(x.code, x.value) for x in files.decisions] == [("dont_stigmatize", True), ("redirect_client", False)]
     assert files.warnings == []
+
+
+def test_an_append_is_flushed_and_synced_to_disk_before_it_returns(tmp_path, monkeypatch):
+    path = tmp_path / "alice.jsonl"
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append(path.read_text())  # what is on disk when the file is synced
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    append_decisions(tmp_path, [d("alice", "g", "dont_stigmatize", True)])
+    assert len(synced) == 1 and json.loads(synced[0])["code"] == "dont_stigmatize"
 
 
 def test_decisions_glued_by_an_older_version_are_both_read(tmp_path):
@@ -343,3 +370,53 @@ def test_the_consensus_is_not_a_coder_and_an_agreed_sheet_names_its_recorder(rev
     ok = run("sheet", "import", sheet, "-r", "consensus", "--complete", "--by", "carol", "-p", root)
     assert ok.exit_code == 0, ok.output
     assert {x.settled_by for x in read_decisions(review.reviews_dir)} == {"carol"}
+
+
+def test_a_decision_made_in_the_second_a_sheet_was_exported_counts_as_newer():
+    """An old sheet must not undo an answer given in the same second it was exported (times are to the second)."""
+    exported = "2026-03-01T10:00:00Z"
+    assert newer_than(d("alice", "g", "c", True, time="2026-03-01T10:00:00Z"), exported)
+    assert newer_than(d("alice", "g", "c", True, time="2026-03-01T10:00:01Z"), exported)
+    assert not newer_than(d("alice", "g", "c", True, time="2026-03-01T09:59:59Z"), exported)
+    assert not newer_than(d("alice", "g", "c", True, time="t"), exported)
+
+
+def test_a_segment_decision_is_stale_only_when_its_text_changed(review):
+    seg = Segment(id="g1:1:a", guide="g1", kind="sentence", role="text", page=1, start=0, end_page=1, end=10,
+                  section=(), text="Ask first.", bbox=None)
+    review.segments_dir.mkdir(parents=True, exist_ok=True)
+    (review.segments_dir / "g1.jsonl").write_text(json.dumps(seg.to_dict()) + "\n")
+    same = d("alice", "g1", "dont_stigmatize", True, level="segment", segment="g1:1:a", action="accept",
+             text_hash=text_hash("Ask first."))
+    changed = d("bob", "g1", "dont_stigmatize", True, level="segment", segment="g1:1:a", action="accept",
+                text_hash=text_hash("Ask later."))
+    warnings = stale_decisions(review, [same, changed])
+    assert len(warnings) == 1 and warnings[0].startswith("reviews/bob.jsonl:") and "changed since" in warnings[0]
+
+
+def test_decisions_on_a_guide_whose_manifest_entry_is_broken_are_kept_out_and_said_why(review):
+    with review.manifest_path.open("a", encoding="utf-8") as fh:
+        fh.write("  - key: g1\n    title: Again\n")  # a duplicate key: g1 cannot be used until it is mended
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
+                                          d("alice", "g2", "dont_stigmatize", True)])
+    state = load_review(review)
+    assert [(x.guide, x.code) for x in state.decisions] == [("g2", "dont_stigmatize")]
+    assert any("guide 'g1' has a problem in the corpus manifest" in w for w in state.warnings), state.warnings
+    assert len(read_decisions(review.reviews_dir)) == 2  # kept on disk
+
+
+def test_calibration_runs_from_two_reviewed_guides_with_machine_evidence(review):
+    codebook = load_codebook(review.codebook_path)
+    code = codebook.codes[0].id
+
+    def state(guides):
+        suggestions = [Suggestion(guide=g, code=code, segment=f"{g}:1:a", page=1, section=(), quote="q", match="q",
+                                  match_start=0, match_end=1, score=1.0, coder="rules.v3", text_hash="h")
+                       for g in ("g1", "g2")]  # both guides are coded
+        decisions = [d("alice", g, code, True) for g in guides]
+        return ReviewState(review, codebook, {"g1": "", "g2": ""}, decisions, suggestions, summarise(suggestions))
+
+    assert MIN_CALIBRATION_GUIDES == 2
+    assert calibration_of(state(["g1"])) is None
+    fitted = calibration_of(state(["g1", "g2"]))
+    assert fitted is not None and set(fitted.truth) == {("g1", code), ("g2", code)}
