@@ -116,6 +116,44 @@ def test_one_item_settled_twice_in_a_file_is_refused(tmp_path):
     assert "Nothing was recorded" in str(e.value)
 
 
+
+def test_a_settled_guide_level_item_is_no_longer_open():
+    decisions = [d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", False),
+                 d("consensus", "g1", "dont_stigmatize", True, settled_by="carol")]
+    review = _review(decisions)
+    assert review.open == {}
+    with pytest.raises(ConfigError, match="no open disagreement"):
+        adjudicate(review, "g1", "dont_stigmatize", False, by="erin")  # settled once, never overwritten
+
+
+def test_someone_who_codes_only_another_guide_may_settle_this_one():
+    decisions = [d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", False),
+                 d("erin", "g2", "redirect_client", True)]
+    settled = adjudicate(_review(decisions), "g1", "dont_stigmatize", True, by="erin")
+    assert (settled.guide, settled.code, settled.settled_by) == ("g1", "dont_stigmatize", "erin")
+    with pytest.raises(RoleError, match="erin answered"):
+        adjudicate(_review(decisions), "g2", "redirect_client", True, by="erin")  # her own guide: she is a party
+
+
+def test_a_segment_both_reviewers_accepted_is_not_open():
+    seg = {"level": "segment", "segment": SEG.id, "action": "accept"}
+    decisions = [d("alice", "g1", "therapeutic_alliance", True, **seg), d("bob", "g1", "therapeutic_alliance", True, **seg)]
+    assert open_items(decisions, []) == {}
+
+
+def test_a_segment_settlement_carries_the_segments_hash_and_names_the_right_guide():
+    seg = {"level": "segment", "segment": SEG.id}
+    decisions = [d("alice", "g1", "therapeutic_alliance", True, action="accept", **seg),
+                 d("bob", "g1", "therapeutic_alliance", False, action="reject", **seg)]
+    review = Review(CODEBOOK, {"g1": "guide-hash", "g2": "guide-hash-2"}, decisions,
+                    {SEG.id: ("g1", "segment-hash")}, ReviewSettings(), open_items(decisions, []))
+    settled = adjudicate(review, "g1", "therapeutic_alliance", True, by="erin", segment=SEG.id)
+    assert (settled.level, settled.segment, settled.action, settled.text_hash) == (
+        "segment", SEG.id, "accept", "segment-hash")
+    with pytest.raises(ConfigError, match=f"no segment '{SEG.id}' in guide 'g2'"):
+        adjudicate(review, "g2", "therapeutic_alliance", True, by="erin", segment=SEG.id)
+
+
 # -- decisions that could be lost ----------------------------------------------------------------------
 
 def test_a_worksheet_row_without_a_segment_is_refused_not_recorded_unreadably(tmp_path, review):

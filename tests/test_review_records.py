@@ -33,7 +33,9 @@ from mapping_review.review.state import (
     agreement_by_code,
     calibration_of,
     load_review,
+    resolve_review,
     stale_decisions,
+    write_tables,
 )
 from mapping_review.review.tables_io import read_table, write_table
 from mapping_review.segment.segments import Segment
@@ -203,6 +205,54 @@ def test_the_consensus_is_not_a_rater(review):
     assert overall.percent == 1.0 and by_code["dont_stigmatize"].n_units == 2
 
 
+
+def test_segment_agreement_is_per_code_between_the_chosen_human_raters(review):
+    seg = {"level": "segment", "segment": "g1:2:abc"}
+    append_decisions(review.reviews_dir, [
+        d("alice", "g1", "therapeutic_alliance", True, action="accept", **seg),
+        d("bob", "g1", "therapeutic_alliance", False, action="reject", **seg),
+        d("consensus", "g1", "therapeutic_alliance", True, action="accept", settled_by="erin", **seg),
+        d("alice", "g1", "dont_stigmatize", True, action="add", **seg),
+        d("dave", "g1", "dont_stigmatize", True, action="add", **seg),
+        d("carol", "g1", "dont_stigmatize", True)])  # a guide-level answer is no segment unit
+    by_code, overall, raters = agreement_by_code(load_review(review), level="segment")
+    assert raters == ["alice", "bob", "dave"]
+    assert overall.n_units == 2 and overall.percent == 0.5
+    assert (by_code["therapeutic_alliance"].n_units, by_code["therapeutic_alliance"].percent) == (1, 0.0)
+    assert (by_code["dont_stigmatize"].n_units, by_code["dont_stigmatize"].percent) == (1, 1.0)
+    by_code, overall, raters = agreement_by_code(load_review(review), level="segment", reviewers=["alice", "bob"])
+    assert raters == ["alice", "bob"] and overall.n_units == 1 and by_code["dont_stigmatize"].n_units == 0
+
+
+def test_the_tables_carry_every_open_disagreement_and_each_reviewers_decision(review):
+    seg = Segment(id="g1:2:abc", guide="g1", kind="sentence", role="text", page=2, start=0, end_page=2, end=30,
+                  section=("Care",), text="Build a trusting relationship.", bbox=None)
+    review.segments_dir.mkdir(parents=True, exist_ok=True)
+    (review.segments_dir / "g1.jsonl").write_text(json.dumps(seg.to_dict()) + "\n")
+    on_seg = {"level": "segment", "segment": seg.id, "text_hash": text_hash(seg.text)}
+    append_decisions(review.reviews_dir, [
+        d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", False),
+        d("alice", "g1", "therapeutic_alliance", True, action="accept", **on_seg),
+        d("bob", "g1", "therapeutic_alliance", False, action="reject", **on_seg),
+        d("carol", "g1", "therapeutic_alliance", True, action="add", **on_seg),  # suggested already: no row of its own
+        d("alice", "g1", "redirect_client", True, action="add", start=0, end=5, **on_seg)])
+    state = load_review(review)
+    state.suggestions = [Suggestion("g1", "therapeutic_alliance", seg.id, 2, ("Care",), seg.text,
+                                    "trusting relationship", 8, 29, 1.0, "rules.v1", text_hash(seg.text))]
+    state.evidence = summarise(state.suggestions)
+    write_tables(state, resolve_review(state))
+    tables = review.build_dir / "tables"
+    header, rows = read_table(tables / "disagreements.csv")
+    found = {(r[header.index("level")], r[header.index("code")]): r[header.index("answers")] for r in rows}
+    assert found == {("guide", "dont_stigmatize"): "alice=yes; bob=no",
+                     ("segment", "therapeutic_alliance"): "alice=yes; bob=no; carol=yes"}
+    header, rows = read_table(tables / "evidence.csv")
+    col = {n: i for i, n in enumerate(header)}
+    assert [(r[col["code"]], r[col["source"]], r[col["quote"]], r[col["decisions"]]) for r in rows] == [
+        ("redirect_client", "reviewer:alice", "Build", "alice=added"),  # the words marked (0 to 5)
+        ("therapeutic_alliance", "rules.v1", seg.text, "alice=accepted; bob=rejected; carol=added"),
+    ]
+
 # -- blind sheets -----------------------------------------------------------------------------------
 
 def test_sheets_are_blind_and_an_untouched_sheet_records_nothing(review, tmp_path):
@@ -257,6 +307,13 @@ def test_parties_of_guide_and_segment_items():
                  d("carol", "g", "c", True, level="segment", segment="s1", action="accept")]
     assert parties(decisions, level="guide", guide="g", code="c") == {"alice", "bob", "carol"}  # carol: implied
     assert parties(decisions, level="segment", guide="g", code="c", segment="s1") == {"carol"}
+
+
+def test_parties_of_a_segment_item_are_only_those_who_answered_that_segment():
+    decisions = [d("alice", "g", "c", True, level="segment", segment="s1", action="accept"),
+                 d("bob", "g", "c", False, level="segment", segment="s2", action="reject")]
+    assert parties(decisions, level="segment", guide="g", code="c", segment="s1") == {"alice"}
+    assert parties(decisions, level="segment", guide="g", code="c", segment="s2") == {"bob"}
 
 
 def test_guide_level_settlement_from_the_cli_respects_roles(review, tmp_path):

@@ -7,8 +7,8 @@ from conftest import ROOT, SHARED, need_corpus
 from mapping_review.coding.codebook import load_codebook, split_cell
 from mapping_review.errors import ConfigError
 from mapping_review.project.manifest import load_manifest
-from mapping_review.review.decisions import append_decisions, read_decisions
-from mapping_review.review.sheets import read_sheet, sheet_rows
+from mapping_review.review.decisions import Decision, append_decisions, now, read_decisions
+from mapping_review.review.sheets import NOT_READ, export_sheet, read_sheet, sheet_rows
 from mapping_review.review.tables_io import read_table, write_table
 
 CODEBOOK = load_codebook(ROOT / "codebook.yaml")
@@ -81,3 +81,65 @@ def test_xlsx_sheet_imports_like_csv(tmp_path):
                           previous=[])
     assert {(d.guide, d.code, d.value) for d in from_xlsx.decisions} == \
            {(d.guide, d.code, d.value) for d in from_csv.decisions}
+
+
+def answer(guide, code, value, time="2020-01-01T00:00:00+00:00"):
+    return Decision(reviewer="alice", time=time, level="guide", guide=guide, code=code, value=value, action="set")
+
+
+def test_an_exported_sheet_shows_what_the_reviewer_decided_and_which_guides_are_not_read(tmp_path):
+    mine = [answer("g1", "location/inpatient", False),
+            *(answer("g2", f"location/{c}", False) for c in ("inpatient", "outpatient", "client_home"))]
+    path = export_sheet(tmp_path / "alice.csv", CODEBOOK, ["g1", "g2"], reviewer="alice", decisions=mine, machine={},
+                        evidence={}, unread=("g2",))
+    header, rows = read_table(path)
+    col = {h: i for i, h in enumerate(header)}
+    assert [r[col["Location"]] for r in rows] == ["", "No"]  # one sub-value answered No is not the feature's No
+    assert rows[0][col["Location [machine]"]].startswith("No (evidence: Inpatient: 0")
+    assert rows[1][col["Location [machine]"]] == NOT_READ
+
+
+def test_a_feature_in_two_columns_is_refused(tmp_path):
+    path = write_table(tmp_path / "sheet.csv", ["Natbib", "Location", "location"], [["g1", "Inpatient", "Outpatient"]])
+    with pytest.raises(ConfigError, match=r"row 1, column 3: column 'location' appears twice"):
+        read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="alice", previous=[])
+
+
+def test_a_sub_value_called_none_is_that_sub_value_not_no(tmp_path):
+    book = tmp_path / "codebook.yaml"
+    book.write_text("name: t\nversion: '1'\nfeatures:\n  - id: side_effects\n    label: Side effects\n"
+                    "    definition: Side effects the guide names.\n    codes:\n"
+                    "      - {id: none, label: None, definition: No side effects.}\n"
+                    "      - {id: mild, label: Mild, definition: Mild ones.}\n")
+    path = write_table(tmp_path / "sheet.csv", ["Natbib", "Side effects"], [["g1", "None"], ["g2", "No"]])
+    result = read_sheet(path, load_codebook(book), guides={"g1": "h", "g2": "h"}, reviewer="alice", previous=[])
+    assert {(x.guide, x.code): x.value for x in result.decisions} == {
+        ("g1", "side_effects/none"): True, ("g1", "side_effects/mild"): False,
+        ("g2", "side_effects/none"): False, ("g2", "side_effects/mild"): False}
+
+
+def test_a_sheet_may_repeat_an_answer_given_after_it_was_exported_but_not_undo_it(tmp_path):
+    path = export_sheet(tmp_path / "alice.csv", CODEBOOK, ["g1"], reviewer="alice", decisions=[], machine={},
+                        evidence={})
+    later = [answer("g1", "location/inpatient", True, time=now())]  # answered elsewhere since the export
+    header, rows = read_table(path)
+    rows[0][header.index("Location")] = "Inpatient, Outpatient"
+    write_table(path, header, rows)
+    result = read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="alice", previous=later)
+    assert {(x.code, x.value) for x in result.decisions} == {("location/outpatient", True),
+                                                             ("location/client_home", False)}
+    rows[0][header.index("Location")] = "Outpatient"
+    write_table(path, header, rows)
+    with pytest.raises(ConfigError, match="you answered location/inpatient again at"):
+        read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="alice", previous=later)
+
+
+def test_an_emptied_cell_keeps_the_answer_and_is_counted_apart_from_undecided_ones(tmp_path):
+    mine = [answer("g1", "dont_stigmatize", True)]
+    path = export_sheet(tmp_path / "alice.csv", CODEBOOK, ["g1", "g2"], reviewer="alice", decisions=mine, machine={},
+                        evidence={})
+    header, rows = read_table(path)
+    rows[0][header.index("Don't Stigmatize")] = ""
+    write_table(path, header, rows)
+    result = read_sheet(path, CODEBOOK, guides={"g1": "h", "g2": "h"}, reviewer="alice", previous=mine)
+    assert (result.decisions, result.kept, result.undecided) == ([], 1, 2 * len(CODEBOOK.features) - 1)

@@ -4,6 +4,7 @@ from conftest import ROOT
 from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.rules import Suggestion, text_hash
 from mapping_review.errors import ConfigError
+from mapping_review.review.decisions import Decision, now
 from mapping_review.review.tables_io import read_table, write_table
 from mapping_review.review.worksheet import COLUMNS, export_worksheet, read_worksheet
 from mapping_review.segment.segments import Segment
@@ -68,3 +69,60 @@ def test_duplicate_rows_and_misspelt_columns(tmp_path):
     write_table(tmp_path / "ws.csv", ["guide", "segment", "code", "decison"], [])
     with pytest.raises(ConfigError, match=r"unknown column 'decison' \(did you mean 'decision'\?\)"):
         read_worksheet(tmp_path / "ws.csv", CODEBOOK, segments={}, guides=["g"], reviewer="alice")
+
+
+def on_seg(reviewer, value, time="2020-01-01T00:00:00+00:00", **kw):
+    return Decision(reviewer=reviewer, time=time, level="segment", guide="g", code="therapeutic_alliance", value=value,
+                    action="accept" if value else "reject", segment=SEG.id, text_hash=text_hash(SEG.text), **kw)
+
+
+def test_a_worksheet_shows_its_reviewers_own_decisions_only(tmp_path):
+    s = Suggestion("g", "therapeutic_alliance", SEG.id, 2, ("Care",), SEG.text, "trusting relationship", 8, 29,
+                   1.0, "rules.v1", text_hash(SEG.text))
+    others = [on_seg("alice", False, note="alice's reason"), on_seg("bob", True, note="bob's reason")]
+    for reviewer, shown in (("carol", ("", "")), ("alice", ("reject", "alice's reason"))):
+        header, rows = read_table(export_worksheet(tmp_path / f"{reviewer}.csv", [s], reviewer=reviewer,
+                                                   decisions=others))
+        assert (rows[0][header.index("decision")], rows[0][header.index("note")]) == shown
+
+
+def test_another_reviewers_decision_never_stands_for_mine(tmp_path):
+    header, rows = exported(tmp_path)
+    rows[0][header.index("decision")] = "accept"
+    write_table(tmp_path / "ws.csv", header, rows)
+    bob = [on_seg("bob", True, time=now())]  # bob accepted the same segment, even after alice's export
+    result = read_worksheet(tmp_path / "ws.csv", CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice",
+                            previous=bob)
+    assert [(d.reviewer, d.action) for d in result.decisions] == [("alice", "accept")] and result.unchanged == 0
+
+
+def test_a_segment_is_decided_under_its_own_guide_only(tmp_path):
+    header, rows = exported(tmp_path)
+    rows[0][header.index("decision")] = "accept"
+    rows[0][header.index("guide")] = "h"
+    write_table(tmp_path / "ws.csv", header, rows)
+    with pytest.raises(ConfigError, match=f"row 2: segment '{SEG.id}' belongs to guide 'g', not 'h'"):
+        read_worksheet(tmp_path / "ws.csv", CODEBOOK, segments={SEG.id: SEG}, guides=["g", "h"], reviewer="alice")
+
+
+def test_the_same_answer_on_changed_text_is_recorded_again_for_re_review(tmp_path):
+    header, rows = exported(tmp_path)
+    rows[0][header.index("decision")] = "accept"
+    rows[0][header.index("text_hash")] = "0" * 16  # the text changed since export
+    write_table(tmp_path / "ws.csv", header, rows)
+    result = read_worksheet(tmp_path / "ws.csv", CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice",
+                            previous=[on_seg("alice", True)])
+    (decision,) = result.decisions
+    assert decision.needs_review and decision.value and result.unchanged == 0 and "has new text" in result.needs_review[0]
+
+
+def test_a_worksheet_may_change_an_older_decision_but_not_undo_a_newer_one(tmp_path):
+    header, rows = exported(tmp_path)
+    rows[0][header.index("decision")] = "reject"
+    write_table(tmp_path / "ws.csv", header, rows)
+    changed = read_worksheet(tmp_path / "ws.csv", CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice",
+                             previous=[on_seg("alice", True)])  # decided before the export
+    assert [(d.action, d.value) for d in changed.decisions] == [("reject", False)]
+    with pytest.raises(ConfigError, match="after this worksheet was exported"):
+        read_worksheet(tmp_path / "ws.csv", CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice",
+                       previous=[on_seg("alice", True, time=now())])
