@@ -2,6 +2,7 @@
 
 import csv
 
+import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 from pdfmaker import guide_pages, make_pdf
@@ -9,8 +10,16 @@ from pdfmaker import guide_pages, make_pdf
 from mapping_review.cli import main
 from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.suggestions import Suggestion, text_hash
+from mapping_review.errors import ConfigError
 from mapping_review.review.decisions import Decision, read_decisions
-from mapping_review.review.labels import MIN_AUC_GAIN, decisions_to_labels, learn_evidence_model
+from mapping_review.review.labels import (
+    MIN_AUC_GAIN,
+    MIN_QUOTE_CHARS,
+    decisions_to_labels,
+    find_quote,
+    learn_evidence_model,
+    quotes_to_decisions,
+)
 from mapping_review.segment.segments import Segment
 
 CODEBOOK = load_codebook(ROOT / "codebook.yaml")
@@ -127,3 +136,46 @@ def test_learning_is_blind_to_other_coders_unless_asked():
     with pytest.raises(ConfigError, match=r"no reviewer 'carol' has decisions to learn from; choose from all, "
                                           r"consensus, alice, bob"):
         learning_decisions([alice, bob], sources=("carol",))
+
+
+def test_a_quote_is_placed_in_the_sentence_that_holds_it_or_that_it_holds():
+    short, long_ = seg(1, "See p. 4."), seg(2, "Offer a home visit to every new mother after birth.")
+    units = [short, long_]
+    assert find_quote("home visit to every new", units) == long_  # inside a sentence
+    assert find_quote("Offer a home-\nvisit to every new mother after birth. Then call.", units) == long_  # spans it
+    assert len("seep4") < MIN_QUOTE_CHARS
+    assert find_quote("See p. 4.", units) is None  # too short to place: it could be anywhere
+    assert find_quote("See p. 4. Then ask again", units) is None  # a short sentence inside a quote is no match
+    assert find_quote("words that are nowhere at all", units) is None
+
+
+def _quote_sheet(path, header, row):
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["Natbib", *header], row])
+    return path
+
+
+def test_sheet_quotes_name_a_sub_value_a_known_guide_a_feature_and_a_reviewer(tmp_path):
+    units = {"g": [seg(1, "Offer a home visit to every new mother after birth.")]}
+    place = {"segments": units, "guides": {"g": "h"}}
+    ok = _quote_sheet(tmp_path / "ok.csv", ["Location [quote]"], ["g", "Client's home: a home visit to every new mother"])
+    got = quotes_to_decisions(ok, CODEBOOK, reviewer="alice", **place)
+    assert got.n_quotes == 1 and [(d.guide, d.code, d.segment, d.action) for d in got.decisions] == [
+        ("g", "location/client_home", "g:1:1", "add")]
+    for name, header, row, message in (
+        ("sub", ["Location [quote]"], ["g", "Client's home"], "start the quote with the sub-value"),
+        ("guide", ["Location [quote]"], ["x", "Client's home: a home visit to every new mother"], "unknown guide 'x'"),
+        ("column", ["Locations [quote]"], ["g", "a home visit to every new mother"], "is not a feature's quote column"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            quotes_to_decisions(_quote_sheet(tmp_path / f"{name}.csv", header, row), CODEBOOK, reviewer="alice", **place)
+    with pytest.raises(ConfigError):
+        quotes_to_decisions(ok, CODEBOOK, reviewer="Alice Smith!", **place)
+
+
+def test_a_decision_flagged_for_review_is_no_label():
+    a = seg(1, "Offer a home visit to every new mother.")
+    flagged = Decision(reviewer="alice", time="t", level="segment", guide="g", code="location/client_home", value=True,
+                       action="accept", segment=a.id, text_hash=text_hash(a.text), needs_review=True)
+    assert decisions_to_labels([flagged], {a.id: a}) == []
+    assert len(decisions_to_labels([decide("alice", a, "location/client_home", True)], {a.id: a})) == 1
