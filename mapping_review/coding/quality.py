@@ -172,17 +172,18 @@ class CellErrors:
     ceiling: float | None
 
 
+def _has_support(key: tuple[str, str], items: Iterable[Suggestion], labels: LabelIndex) -> bool:
+    """Whether one of ``items`` (candidates of the (guide, code) ``key``) is labelled ``supports`` for that code."""
+    return any((label := labels.get((key[0], s.segment, key[1]))) is not None and label.supports for s in items)
+
+
 def cell_errors(truth: Mapping[tuple[str, str], bool], machine: Mapping[tuple[str, str], bool],
                 ranked: Mapping[tuple[str, str], Sequence[Suggestion]], labels: LabelIndex, *,
                 weak: Iterable[tuple[str, str]] = ()) -> CellErrors:
     """The anatomy of the (guide, code) cells of ``truth`` that ``machine`` answers otherwise; ``weak``:
     the present cells decided on weak evidence only."""
     weak = set(weak)
-    supported = {
-        key: any((label := labels.get((key[0], s.segment, key[1]))) is not None and label.supports
-                 for s in ranked.get(key, ()))
-        for key in truth
-    }
+    supported = {key: _has_support(key, ranked.get(key, ()), labels) for key in truth}
     missed = [key for key, value in truth.items() if value and not machine.get(key, False)]
     extra = [key for key, value in truth.items() if not value and machine.get(key, False)]
     return CellErrors(
@@ -225,7 +226,7 @@ def first_passage_errors(ranked: Mapping[tuple[str, str], Sequence[Suggestion]],
         labelled += 1
         if first.supports:
             right += 1
-        elif any((label := labels.get((key[0], s.segment, key[1]))) is not None and label.supports for s in items):
+        elif _has_support(key, items, labels):
             lower += 1
         elif truth.get(key) is False:
             none_absent += 1
