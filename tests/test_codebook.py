@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SHARED, need_corpus
 
-from mapping_review.coding.codebook import load_codebook
+from mapping_review.coding.codebook import load_codebook, split_cell
+from mapping_review.coding.decide import Evidence, applies
 from mapping_review.errors import ConfigError
 from mapping_review.project.layout import PACKAGED_CODEBOOK
 
@@ -135,3 +136,133 @@ def test_the_shipped_codebook_has_no_single_guide_phrases():
         assert phrase not in phrases, phrase
     causal = {p for g in codebook.by_id["methods/causal_understanding"].patterns if g.weight >= 1 for p in g.phrases}
     assert "thoughts, feelings and behaviour" in causal and "thoughts" not in causal
+
+
+def refused(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as e:
+        load_codebook(write(tmp_path, text))
+    return str(e.value)
+
+
+def test_an_empty_codebook_file_asks_for_a_name(tmp_path):
+    assert refused(tmp_path, "").endswith("codebook.yaml:1: missing key 'name'")
+
+
+def test_a_zero_weight_is_refused_with_its_line_and_value(tmp_path):
+    message = refused(tmp_path, BASE.replace("      phrases: [rapport]", "      phrases: [rapport]\n      weight: 0"))
+    assert "codebook.yaml:8: weight: Input should be greater than 0 (got 0)" in message
+
+
+def test_an_empty_label_is_refused_with_its_line(tmp_path):
+    message = refused(tmp_path, BASE.replace("label: Alliance", "label: ''"))
+    assert "codebook.yaml:4: label: String should have at least 1 character (got '')" in message
+
+
+def test_an_id_with_a_hyphen_is_refused(tmp_path):
+    message = refused(tmp_path, BASE.replace("id: alliance", "id: alliance-1"))
+    assert "codebook.yaml:3: id 'alliance-1' must be lower case letters, digits and '_'" in message
+
+
+def test_a_wrong_item_in_a_phrase_list_names_the_list_and_the_value(tmp_path):
+    message = refused(tmp_path, BASE.replace("[rapport]", "[rapport, 1]"))
+    assert "codebook.yaml:7: phrases: Input should be a valid string (got 1)" in message
+
+
+def test_an_unknown_key_in_a_context_suggests_the_known_one(tmp_path):
+    text = BASE.replace("    patterns:\n      phrases: [rapport]",
+                        "    context: {require: [clinician]}\n    patterns:\n      phrases: [rapport]")
+    assert "codebook.yaml:6: unknown key 'require' (did you mean 'require_any'?)" in refused(tmp_path, text)
+
+
+def test_an_unknown_code_suggests_the_nearest(tmp_path):
+    codebook = load_codebook(write(tmp_path, BASE))
+    with pytest.raises(ConfigError, match=r"unknown code 'place/hom' \(did you mean 'place/home'\?\)"):
+        codebook.code("place/hom")
+
+
+def test_without_a_decision_block_one_passage_at_half_decides(tmp_path):
+    rule = load_codebook(write(tmp_path, BASE)).by_id["alliance"].decision
+    assert applies(rule, Evidence(n_evidence=1, n_sections=1, max_score=0.5, section_scores=(0.5,)))
+    assert not applies(rule, Evidence(n_evidence=1, n_sections=1, max_score=0.49, section_scores=(0.49,)))
+
+
+def test_decision_rules_pass_from_codebook_to_feature_to_sub_value(tmp_path):
+    text = ("decision: {min_score: 0.9}\n" + BASE).replace(
+        "    definition: Where.\n", "    definition: Where.\n    decision: {min_score: 0.7}\n").replace(
+        "matters.\n", "matters.\n    decision: {min_score: 0.8}\n")
+    text += ("      - id: clinic\n        label: Clinic\n        definition: At a clinic.\n"
+             "        decision: {min_score: 0.6}\n        patterns:\n          phrases: [clinic]\n"
+             "  - id: hope\n    label: Hope\n    definition: Hope.\n    patterns:\n      phrases: [hope]\n")
+    codebook = load_codebook(write(tmp_path, text))
+    assert {c.id: c.decision.min_score for c in codebook.codes} == {
+        "alliance": 0.8, "place/home": 0.7, "place/clinic": 0.6, "hope": 0.9}
+
+
+def test_every_repeat_of_a_feature_id_points_to_the_first(tmp_path):
+    again = "  - id: alliance\n    label: Again\n    definition: Twice.\n"
+    message = refused(tmp_path, BASE + again + again)
+    assert "codebook.yaml:17: duplicate feature id 'alliance' (first at line 3)" in message
+    assert "codebook.yaml:20: duplicate feature id 'alliance' (first at line 3)" in message
+
+
+HOME_AGAIN = "      - id: home\n        label: Home again\n        definition: Twice.\n"
+
+
+def test_a_duplicate_sub_value_names_the_code_and_both_lines(tmp_path):
+    assert "codebook.yaml:17: duplicate code id place/home (first at line 12)" in refused(tmp_path, BASE + HOME_AGAIN)
+
+
+def test_the_same_sub_value_under_two_features_is_fine(tmp_path):
+    text = BASE + "  - id: setting\n    label: Setting\n    definition: Where else.\n    codes:\n" + HOME_AGAIN
+    assert [c.id for c in load_codebook(write(tmp_path, text)).codes] == ["alliance", "place/home", "setting/home"]
+
+
+def test_a_context_on_a_feature_with_sub_values_is_refused(tmp_path):
+    text = BASE.replace("    definition: Where.\n", "    definition: Where.\n    context: {exclude_any: [not]}\n")
+    assert "feature 'place' has sub-values: put its patterns on the sub-values" in refused(tmp_path, text)
+
+
+def test_a_token_error_in_a_list_of_groups_names_the_tokens_line(tmp_path):
+    groups = "      - phrases: [rapport]\n      - tokens:\n          - [{LEMMMA: build}]"
+    message = refused(tmp_path, BASE.replace("      phrases: [rapport]", groups))
+    assert "codebook.yaml:9: token pattern does not compile: - [pattern -> 0 -> LEMMMA]" in message
+
+
+def test_a_sub_values_token_patterns_are_compiled_too(tmp_path):
+    text = BASE.replace("          phrases: [home visit]", "          tokens:\n            - [{LEMMMA: visit}]")
+    assert "codebook.yaml:17: token pattern does not compile" in refused(tmp_path, text)
+
+
+@pytest.mark.parametrize("phrases", ["phrases: [rapport, ' ']", "phrases: [rapport]\n      exclude_any: ['']"])
+def test_a_blank_phrase_is_refused(tmp_path, phrases):
+    assert "codebook.yaml:6: empty phrase in patterns" in refused(tmp_path, BASE.replace("phrases: [rapport]", phrases))
+
+
+@pytest.mark.parametrize(("items", "parts"), [
+    ("thoughts, feelings and behaviour", "'thoughts', 'feelings and behaviour'"),  # at the start of the list
+    ("rapport, anxiety, depression or stress", "'rapport', 'anxiety', 'depression or stress'"),  # with "or"
+    ("thoughts, feelings, behaviour and mood", "'thoughts', 'feelings', 'behaviour and mood'"),  # back to the first item
+])
+def test_a_split_phrase_is_caught_wherever_it_starts(tmp_path, items, parts):
+    message = refused(tmp_path, BASE.replace("[rapport]", f"[{items}]"))
+    assert f"codebook.yaml:7: {parts} look like one phrase split at its commas; write it in quotes (\"{items}\")" in message
+
+
+@pytest.mark.parametrize("where", ["      lemmas: [{}]", "      phrases: [rapport]\n      require_any: [{}]"])
+def test_a_split_phrase_is_caught_in_lemmas_and_context_lists(tmp_path, where):
+    text = BASE.replace("      phrases: [rapport]", where.format("thought, feeling and behaviour"))
+    assert "'thought', 'feeling and behaviour' look like one phrase" in refused(tmp_path, text)
+
+
+def test_quoting_either_item_marks_them_as_meant_apart(tmp_path):
+    load_codebook(write(tmp_path, BASE.replace("[rapport]", '["thoughts", feelings and behaviour]')))
+    load_codebook(write(tmp_path, BASE.replace("[rapport]", '[thoughts, "feelings and behaviour"]')))
+
+
+def test_a_split_phrase_in_a_list_over_several_lines_names_its_own_line(tmp_path):
+    text = BASE.replace("[rapport]", "[good rapport,\n                thoughts, feelings and behaviour]")
+    assert "codebook.yaml:8: 'thoughts', 'feelings and behaviour' look like one phrase" in refused(tmp_path, text)
+
+
+def test_a_cell_splits_into_its_labels_without_empty_ones():
+    assert split_cell(" Inpatient , , Outpatient, ") == ["Inpatient", "Outpatient"]
