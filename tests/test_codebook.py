@@ -219,7 +219,9 @@ def test_the_same_sub_value_under_two_features_is_fine(tmp_path):
 
 def test_a_context_on_a_feature_with_sub_values_is_refused(tmp_path):
     text = BASE.replace("    definition: Where.\n", "    definition: Where.\n    context: {exclude_any: [not]}\n")
-    assert "feature 'place' has sub-values: put its patterns on the sub-values" in refused(tmp_path, text)
+    message = refused(tmp_path, text)
+    assert "codebook.yaml:11: feature 'place' has sub-values: put its context on the sub-values" in message
+    assert "put its patterns" not in message
 
 
 def test_a_token_error_in_a_list_of_groups_names_the_tokens_line(tmp_path):
@@ -236,6 +238,29 @@ def test_a_sub_values_token_patterns_are_compiled_too(tmp_path):
 @pytest.mark.parametrize("phrases", ["phrases: [rapport, ' ']", "phrases: [rapport]\n      exclude_any: ['']"])
 def test_a_blank_phrase_is_refused(tmp_path, phrases):
     assert "codebook.yaml:6: empty phrase in patterns" in refused(tmp_path, BASE.replace("phrases: [rapport]", phrases))
+
+
+@pytest.mark.parametrize("where", ["feature", "sub-value"])
+@pytest.mark.parametrize("context", ["{require_any: ['']}", "{exclude_any: [not, ' ']}"])
+def test_a_blank_phrase_in_a_codes_context_is_refused(tmp_path, where, context):
+    # An empty phrase occurs in every sentence: in require_any it would silently switch the requirement off.
+    if where == "feature":
+        text = BASE.replace("    definition: The relationship matters.\n",
+                            f"    definition: The relationship matters.\n    context: {context}\n")
+        line = 6
+    else:
+        home = "          phrases: [home visit]"
+        text = BASE.replace(home, f"{home}\n        context: {context}")
+        line = 17
+    message = refused(tmp_path, text)
+    assert f"codebook.yaml:{line}: empty phrase in context" in message
+
+
+def test_a_codes_context_with_phrases_is_accepted(tmp_path):
+    context = "    context: {require_any: [client], exclude_any: [not]}\n"
+    definition = "    definition: The relationship matters.\n"
+    text = BASE.replace(definition, definition + context)
+    assert load_codebook(write(tmp_path, text)).codes[0].context.require_any == ("client",)
 
 
 @pytest.mark.parametrize(("items", "parts"), [

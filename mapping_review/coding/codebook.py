@@ -216,10 +216,11 @@ def _check_ids(model: CodebookModel, located: Located) -> list[str]:
                 msg = f"duplicate code id {feature.id}/{code.id} (first at line {sub_seen[code.id]})"
                 problems.append(f"{located.path}:{line}: {msg}")
             sub_seen.setdefault(code.id, line)
-        if feature.codes and (feature.patterns or feature.context != Context()):
-            line = located.line(("features", i, "patterns"))
-            msg = f"feature {feature.id!r} has sub-values: put its patterns on the sub-values"
-            problems.append(f"{located.path}:{line}: {msg}")
+        for key, given in (("patterns", bool(feature.patterns)), ("context", feature.context != Context())):
+            if feature.codes and given:
+                line = located.line(("features", i, key))
+                msg = f"feature {feature.id!r} has sub-values: put its {key} on the sub-values"
+                problems.append(f"{located.path}:{line}: {msg}")
     return problems
 
 
@@ -233,9 +234,12 @@ def _check_patterns(codebook: Codebook, located: Located, *, compile_tokens: boo
 
         vocab = Vocab()  # a pattern compiles or not whatever the language (and a pipeline costs a tenth of a second)
     for i, feature in enumerate(codebook.model.features):
-        owners: list[tuple[tuple[Any, ...], PatternGroups]] = [(("features", i), feature.patterns)]
-        owners += [(("features", i, "codes", j), c.patterns) for j, c in enumerate(feature.codes)]
-        for loc, groups in owners:
+        owners: list[tuple[tuple[Any, ...], PatternGroups, Context]] = [(("features", i), feature.patterns, feature.context)]
+        owners += [(("features", i, "codes", j), c.patterns, c.context) for j, c in enumerate(feature.codes)]
+        for loc, groups, context in owners:
+            if any(not phrase.strip() for phrase in (*context.require_any, *context.exclude_any)):
+                problems.append(f"{located.path}:{located.line((*loc, 'context'))}: empty phrase in context "
+                                "(it would match every sentence): remove it or write the phrase")
             for g, group in enumerate(groups):
                 where: tuple[Any, ...] = (*loc, "patterns", g) if len(groups) > 1 else (*loc, "patterns")
                 for k, pattern in enumerate(group.tokens if compile_tokens else ()):
