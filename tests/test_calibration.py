@@ -80,7 +80,7 @@ def test_calibration_loosens_the_rule_for_a_team_that_reads_more_broadly():
     guides = [f"g{i}" for i in range(4)]
     evidence, truth = _team(codebook, guides, random.Random(11), 0.5)  # present from a score of 0.5, not 0.7
     cal = calibrate(codebook, evidence, truth)
-    assert cal.pooled is not None and cal.pooled.min_score < codebook.model.decision.min_score
+    assert cal.pooled is not None and cal.pooled.min_score == 0.5  # the grid's loosest bar, the team's
     assert cal.mean_after > cal.mean_before and cal.replaced and cal.default == codebook.model.decision
     assert cal.truth == truth and cal.kappa_after > cal.kappa_before
     by_codebook = auto_codes(codebook, guides, evidence)
@@ -285,3 +285,109 @@ def test_an_undefined_kappa_reads_n_a():
                       held_out=cell, truth=cell, before=cell)
     assert math.isnan(cal.kappa_before) and math.isnan(cal.kappa_after)
     assert fmt(cal.kappa_before) == "n/a"
+
+
+def _one(s):
+    return Evidence(1, 1, s, (s,))
+
+
+def _clear_team(codebook, guides):
+    """Every score far from every bar (0.95 present, 0.05 absent): no rule answers better than another."""
+    evidence, truth = {}, {}
+    for i, g in enumerate(guides):
+        for j, code in enumerate(codebook.codes):
+            s = 0.95 if (i + j) % 2 else 0.05
+            evidence[(g, code.id)], truth[(g, code.id)] = _one(s), s >= 0.9
+    return evidence, truth
+
+
+def test_a_fit_moves_on_two_more_answers_and_keeps_every_setting_the_answers_do_not_touch():
+    default = DecisionRule(min_score=0.7, min_sections=5, min_weak=0.4, min_total=0.95, min_evidence=2)
+    # present from 0.8: the codebook's 0.7 gets 0.75 and 0.78 wrong, a bar of 0.8 all five right
+    items = [(Evidence(2, 1, s, (s,)), s >= 0.8) for s in (0.05, 0.75, 0.78, 0.85, 0.95)]
+    assert fit_rule(items, default) == default.model_copy(update={"min_score": 0.8})
+    assert fit_rule(items[:2] + items[3:], default) == default  # one answer more is not enough
+
+
+def test_the_pooled_rule_moves_on_six_guides_with_six_answers_more():
+    codebook = without_leading()
+    guides = [f"g{i}" for i in range(6)]
+    evidence, truth = _stricter_team(codebook, guides, 6)
+    assert calibrate(codebook, evidence, truth).pooled.min_score == 0.8
+
+
+def test_one_answer_on_one_guide_never_moves_the_rule_for_the_guide_held_out():
+    codebook = without_leading()
+    codes = [c.id for c in codebook.codes]
+    evidence, truth = _clear_team(codebook, ["g0", "g1"])
+    for g, code in (("g0", codes[0]), ("g1", codes[1])):  # one passage of 0.75 each that the team calls absent
+        evidence[(g, code)], truth[(g, code)] = _one(0.75), False
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.pooled.min_score == 0.8  # two guides, two answers more: the pooled rule moves
+    # fitted on the other guide alone, one answer more is short of two: the codebook's answer stays
+    assert cal.held_out[("g0", codes[0])] and cal.held_out[("g1", codes[1])]
+
+
+def test_a_code_gets_its_own_rule_on_exactly_two_held_out_answers_and_fitted_on_every_guide():
+    codebook = without_leading()
+    code = codebook.codes[0].id
+    evidence, truth = _clear_team(codebook, ["g0", "g1", "g2", "g3"])
+    for g, s in (("g0", 0.75), ("g2", 0.75), ("g3", 0.85)):  # the team calls them absent
+        evidence[(g, code)], truth[(g, code)] = _one(s), False
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.pooled == codebook.model.decision  # three answers more over four guides: short of one a guide
+    # each held out: g0 and g2 answered right by a bar of 0.9 fitted on the others; g3's 0.85 is not (on g0 and
+    # g2 alone 0.8 does as well and is nearer); g1 has nothing to gain: two answers, enough
+    assert cal.per_code == (code,)
+    assert cal.rules[code] == codebook.model.decision.model_copy(update={"min_score": 0.9})  # right on all four
+
+
+def test_a_codes_own_rule_moves_from_the_pooled_rule_only_as_far_as_its_answers_call_for():
+    codebook = without_leading()
+    code = codebook.codes[0].id
+    guides = [f"g{i}" for i in range(6)]
+    evidence, truth = _team(codebook, guides, random.Random(1), 0.5)  # a broader team: the pooled bar is 0.5
+    for i, g in enumerate(guides):  # ... but for one code, where 0.55 is not enough
+        s = 0.55 if i < 4 else 0.95
+        evidence[(g, code)], truth[(g, code)] = _one(s), s >= 0.7
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.pooled.min_score == 0.5 and cal.per_code == (code,)
+    assert cal.rules[code] == cal.pooled.model_copy(update={"min_score": 0.6})  # 0.6 to 0.9 all do: the nearest
+
+
+def test_a_code_a_guide_leads_with_gets_no_rule_of_its_own_from_those_cells():
+    codebook = with_leading(0.1, 0.4)  # the 3 best-scoring codes of a guide, from 0.4
+    codes = [c.id for c in codebook.codes]
+    evidence, truth = {}, {}
+    for g in [f"g{i}" for i in range(4)]:  # codes 1 and 2 strong, code 0 at 0.5: led with, and the team agrees
+        for j, code in enumerate(codes):
+            evidence[(g, code)], truth[(g, code)] = _one(0.95 if j in (1, 2) else 0.5 if j == 0 else 0.05), j < 3
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.mean_before == 1.0 == cal.mean_after
+    assert cal.per_code == () and not cal.replaced
+
+
+def test_a_fitted_share_moves_no_further_from_the_codebooks_than_the_answers_call_for():
+    codebook = with_leading(0.4, 0.4)  # 13 of the 33 codes
+    guides = ["g0", "g1", "g2"]
+    evidence, truth = {}, {}
+    for g in guides:  # ten codes strong, three more between 0.4 and the bar that the team calls absent
+        for j, code in enumerate(c.id for c in codebook.codes):
+            evidence[(g, code)], truth[(g, code)] = _one(0.9 if j < 10 else 0.5 if j < 13 else 0.05), j < 10
+    cal = calibrate(codebook, evidence, truth)
+    # leading with none or with 10 of 33 (share 0.3) are as right: 0.3 is nearer the codebook's 0.4
+    assert cal.leading == LeadingCodes(share=0.3, min_score=0.4)
+    assert cal.pooled == codebook.model.decision and cal.replaced  # a new share alone replaces the codebook's
+
+
+def test_answers_a_codes_own_rule_loses_on_held_out_guides_count_against_it():
+    codebook = without_leading()
+    code = codebook.codes[0].id
+    evidence, truth = _clear_team(codebook, [f"g{i}" for i in range(5)])
+    for g, s, present in (("g0", 0.75, False), ("g1", 0.75, False), ("g2", 0.85, False), ("g3", 0.85, False),
+                          ("g4", 0.85, True)):
+        evidence[(g, code)], truth[(g, code)] = _one(s), present
+    cal = calibrate(codebook, evidence, truth)
+    # each held out: a bar of 0.9 fitted on the others gets g0 and g1 right but g4 wrong; for g2 and g3 the
+    # others call for 0.8, no better on them than the codebook's 0.7: one answer more in all, short of two
+    assert cal.pooled == codebook.model.decision and cal.per_code == ()

@@ -1,6 +1,6 @@
 from conftest import ROOT, with_leading
 
-from mapping_review.coding.codebook import Codebook, DecisionRule, LeadingCodes, load_codebook
+from mapping_review.coding.codebook import Codebook, CodebookModel, DecisionRule, Feature, LeadingCodes, load_codebook
 from mapping_review.coding.decide import (
     Evidence,
     applies,
@@ -9,6 +9,7 @@ from mapping_review.coding.decide import (
     guide_strengths,
     leading_codes,
     rank_evidence,
+    ranked_by_cell,
     strength,
     summarise,
 )
@@ -104,3 +105,47 @@ def test_a_guide_leads_with_the_share_of_codes_it_has_most_evidence_for():
 def test_the_shipped_codebook_leads_with_four_in_ten_codes_from_a_score_of_0_4():
     codebook = load_codebook(ROOT / "codebook.yaml")
     assert codebook.model.leading == LeadingCodes(share=0.4, min_score=0.4)
+
+
+def test_each_bar_is_reached_by_a_score_equal_to_it():
+    rule = DecisionRule(min_score=0.7, min_sections=2, min_weak=0.3, min_total=0.75)
+    assert applies(rule, Evidence(2, 2, 0.65, (0.65, 0.3)))  # 0.3 is weak evidence: 1 - 0.35 * 0.7 = 0.755
+    assert applies(rule, Evidence(2, 2, 0.5, (0.5, 0.5)))  # 1 - 0.5 * 0.5 = 0.75, the total itself
+    assert strength(rule, Evidence(2, 2, 0.5, (0.5, 0.5))) == "weak"
+
+
+def test_a_passage_just_under_the_bar_is_not_rounded_up_to_it():
+    evidence = summarise([sugg("g", "c", "A", 0.696)])[("g", "c")]
+    assert evidence.max_score == 0.696
+    assert strength(DecisionRule(min_score=0.7), evidence) == ""
+
+
+def test_the_combined_score_is_a_chance_whatever_the_scores():
+    assert combined([1.5, 0.2]) == 1.0  # a score over 1 counts as 1
+    assert combined([-0.5, 0.5]) == 0.5  # ... and under 0 as 0
+    assert combined([]) == 0.0
+
+
+def test_a_passage_scoring_the_bar_itself_is_shown_before_one_under_it():
+    at_bar_word = sugg("g", "c", "A", 0.7, weight=0.5)
+    phrase_under = sugg("g", "c", "B", 0.69)
+    assert rank_evidence([phrase_under, at_bar_word], bar=0.7) == [at_bar_word, phrase_under]
+
+
+def test_evidence_is_ordered_by_each_codes_own_bar():
+    strict = Feature(id="strict", label="Strict", definition="d", decision=DecisionRule(min_score=0.9))
+    plain = Feature(id="plain", label="Plain", definition="d")
+    codebook = Codebook(CodebookModel(name="t", decision=DecisionRule(min_score=0.7), features=(strict, plain)))
+    items = [sugg("g", code, s, rank, weight=w) for code in ("strict", "plain")
+             for s, rank, w in (("A", 0.95, 0.5), ("B", 0.8, 1.0))]  # a word with other senses, a phrase of the code
+    ranked = ranked_by_cell(items, codebook)
+    assert [s.rank for s in ranked[("g", "strict")]] == [0.95, 0.8]  # only the word reaches strict's 0.9
+    assert [s.rank for s in ranked[("g", "plain")]] == [0.8, 0.95]  # both reach 0.7: the phrase first
+
+
+def test_a_code_scoring_the_leading_floor_itself_is_led_with():
+    codebook = with_leading(0.1, 0.4)  # the 3 best-scoring codes, from a score of 0.4
+    codes = [c.id for c in codebook.codes]
+    ev = {("g", codes[3]): Evidence(1, 1, 0.4, (0.4,)), ("g", codes[8]): Evidence(1, 1, 0.39, (0.39,))}
+    assert leading_codes(codebook, "g", ev) == {codes[3]}
+    assert guide_strengths(codebook, ["g"], ev)[("g", codes[3])] == "weak"
