@@ -1,9 +1,12 @@
 """REFI-QDA export on a small made project: schema-valid, stable GUIDs, the same bytes apart from the
-timestamp; bad .qdpx and .qdc input refused with file and line, and nothing written to reviews/."""
+timestamp; which decisions become codings or notes, and where their passages are; the code tree written
+and read back; bad .qdpx and .qdc input refused with file and line, and nothing written to reviews/."""
 
 from __future__ import annotations
 
 import re
+import shutil
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -13,15 +16,19 @@ from refi_helpers import assert_valid, make_decisions, members, need_reference, 
 
 from mapping_review import pipeline
 from mapping_review.cli import main
+from mapping_review.coding.codebook import load_codebook
+from mapping_review.coding.stage import load_suggestions
 from mapping_review.coding.versions import CODER
 from mapping_review.errors import ConfigError
 from mapping_review.exchange import export_qdc, export_qdpx, import_qdc, import_qdpx
-from mapping_review.exchange.qdaxml import SCHEMAS
+from mapping_review.exchange.codebook_xml import PALETTE, Described, code_description, code_guid, parse_description
+from mapping_review.exchange.export import selection_name, user_guid
+from mapping_review.exchange.qdaxml import SCHEMAS, decode_text, parse_xml
 from mapping_review.project.corpus import add_guide
-from mapping_review.project.layout import init_project
+from mapping_review.project.layout import Project, init_project
 from mapping_review.project.manifest import Guide, load_manifest
 from mapping_review.project.manifest_edit import append_guide
-from mapping_review.review.decisions import Decision, append_decisions, read_decisions
+from mapping_review.review.decisions import Decision, append_decisions, latest, read_decisions
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
 
@@ -263,3 +270,280 @@ def test_a_consensus_written_otherwise_is_the_consensus_and_needs_by(made, tmp_p
 
     (agreed,) = import_qdpx(project, path, dry_run=True, settled_by="dana").decisions
     assert (agreed.reviewer, agreed.settled_by, agreed.code, agreed.value) == ("consensus", "dana", "dont_stigmatize", True)
+
+
+# --- what an export promises, checked on copies of the made project (each test changes its own copy)
+
+Q = "{urn:QDA-XML:project:1.0}"
+
+
+def _copy(made, tmp_path) -> Project:
+    project, _ = made
+    shutil.copytree(project.root, tmp_path / "review")
+    return Project(tmp_path / "review")
+
+
+def _root(result):
+    return etree.fromstring(members(result.path)["project.qde"])
+
+
+def _content(note) -> str:
+    return note.findtext("q:PlainTextContent", namespaces=NS)
+
+
+def test_the_same_timestamp_gives_the_same_archive_byte_for_byte(made, tmp_path):
+    project, _ = made
+    stamp = "2025-01-01T00:00:00Z"
+    first = export_qdpx(project, tmp_path / "a.qdpx", timestamp=stamp)
+    second = export_qdpx(project, tmp_path / "b.qdpx", timestamp=stamp)
+    assert first.path.read_bytes() == second.path.read_bytes()
+    assert _root(first).get("creationDateTime") == stamp
+
+
+def test_users_are_the_reviewers_by_name_then_the_machine_coders(made, tmp_path):
+    project = _copy(made, tmp_path)
+    append_decisions(project.reviews_dir, [Decision(name, "2025-04-01T00:00:00Z", "guide", "tg1", "dont_stigmatize",
+                                                    True, "set") for name in ("zoe", "mike", "yann", "ben", "quinn")])
+    users = [(u.get("name"), u.get("id")) for u in _root(export_qdpx(project, tmp_path / "r.qdpx")).iter(f"{Q}User")]
+    reviewers = sorted({d.reviewer for d in read_decisions(project.reviews_dir)})
+    machines = sorted({s.coder for s in load_suggestions(project)})
+    assert machines and len(reviewers) > 5
+    assert users == [(r, r) for r in reviewers] + [(m, f"machine:{m}") for m in machines]
+
+
+def test_a_project_with_no_guides_and_no_decisions_exports_a_valid_file(tmp_path):
+    project = init_project(tmp_path / "empty")
+    result = export_qdpx(project, tmp_path / "empty.qdpx")
+    assert_valid(members(result.path)["project.qde"], "Project.xsd")
+    assert (result.users, result.sources, result.codings, result.notes) == ([], [], 0, [])
+
+
+def test_only_a_reviewers_latest_decision_is_exported(made, tmp_path):
+    project = _copy(made, tmp_path)
+    first = next(d for d in read_decisions(project.reviews_dir) if d.reviewer == "alice" and d.value)
+    append_decisions(project.reviews_dir, [replace(first, time="2025-06-01T00:00:00Z", value=False, action="reject",
+                                                   note="")])
+    root = _root(export_qdpx(project, tmp_path / "r.qdpx"))
+    name = selection_name(first.segment, first.start, first.end)
+    (selection,) = [s for s in root.iter(f"{Q}PlainTextSelection") if s.get("name") == name]
+    by_alice = [c.find("q:CodeRef", NS).get("targetGUID") for c in selection.iterfind("q:Coding", NS)
+                if c.get("creatingUser") == user_guid("alice")]
+    assert code_guid(first.code) not in by_alice  # she took it back: no coding, a rejection instead
+    notes = {n.get("guid"): n for n in root.iter(f"{Q}Note")}
+    attached = [notes[r.get("targetGUID")] for r in selection.iterfind("q:NoteRef", NS)]
+    assert any(n.get("name").startswith("rejected:") and _content(n).endswith(f"Code id: {first.code}") for n in attached)
+
+
+def test_every_guid_is_unique_and_every_reference_names_something_in_the_file(made, tmp_path):
+    project, _ = made
+    root = _root(export_qdpx(project, tmp_path / "r.qdpx", suggestions=True))
+    declared = [e.get("guid") for e in root.iter() if e.get("guid")]
+    assert len(declared) == len(set(declared))
+    referenced = [e.get(a) for e in root.iter() for a in ("targetGUID", "creatingUser") if e.get(a)]
+    assert referenced and set(referenced) <= set(declared)
+    notes = {n.get("guid") for n in root.iter(f"{Q}Note")}
+    assert notes and notes <= {r.get("targetGUID") for r in root.iter(f"{Q}NoteRef")}  # no note left hanging
+
+
+def test_a_guide_whose_pdf_is_not_extracted_yet_is_a_source_without_text(made, tmp_path):
+    project = _copy(made, tmp_path)
+    add_guide(project, make_pdf(tmp_path / "tg2.pdf", guide_pages(2, title="Another Guideline")), key="tg2",
+              title="Another Guideline", year=2023)
+    result = export_qdpx(project, tmp_path / "r.qdpx")
+    assert "tg2" in result.sources and "tg2" not in result.cases_only
+    (source,) = [s for s in _root(result).iter(f"{Q}PDFSource") if s.get("name") == "tg2"]
+    assert source.find("q:Representation", NS) is None
+    assert any(n.startswith("tg2: not extracted yet") for n in result.notes)
+
+
+def test_a_review_whose_decisions_fit_its_text_exports_with_nothing_to_report(made, tmp_path):
+    project, _ = made
+    assert export_qdpx(project, tmp_path / "r.qdpx").notes == []
+
+
+def test_a_decision_on_a_segment_gone_since_extraction_is_reported_not_exported(made, tmp_path):
+    project = _copy(made, tmp_path)
+    gone = "tg1:9:0000000000000000"
+    append_decisions(project.reviews_dir, [Decision("alice", "2025-06-01T00:00:00Z", "segment", "tg1", "client_centered",
+                                                    True, "add", gone, origin="test")])
+    result = export_qdpx(project, tmp_path / "r.qdpx")
+    (note,) = [n for n in result.notes if gone in n]
+    assert note.startswith("tg1: alice's add 'client_centered'") and "is not exported" in note
+    assert gone not in members(result.path)["project.qde"].decode()
+
+
+def test_every_selection_quotes_the_part_of_its_segment_its_name_gives(made, tmp_path):
+    project = _copy(made, tmp_path)
+    sentence = next(s for s in _segments(project) if s.kind == "sentence" and len(s.text) > 60)
+    append_decisions(project.reviews_dir, [Decision("erin", "2025-06-01T00:00:00Z", "segment", "tg1", "client_centered",
+                                                    True, "add", sentence.id, start=0, end=20, origin="test")])
+    files = members(export_qdpx(project, tmp_path / "r.qdpx").path)
+    rep = etree.fromstring(files["project.qde"]).find(".//q:Representation", NS)
+    text = files["sources/" + rep.get("plainTextPath").removeprefix("internal://")].decode()
+    segments = {s.id: s for s in _segments(project)}
+    names = set()
+    for sel in rep.iterfind("q:PlainTextSelection", NS):
+        names.add(sel.get("name"))
+        seg_id, _, span = sel.get("name").partition(" [")
+        start, end = (int(n) for n in span.rstrip("]").split(":")) if span else (None, None)
+        assert text[int(sel.get("startPosition")) : int(sel.get("endPosition"))] == segments[seg_id].text[start:end]
+    assert f"{sentence.id} [0:20]" in names
+
+
+def test_selections_are_written_in_the_order_of_the_text(made, tmp_path):
+    project, _ = made
+    rep = _root(export_qdpx(project, tmp_path / "r.qdpx", suggestions=True)).find(".//q:Representation", NS)
+    spans = [(int(s.get("startPosition")), int(s.get("endPosition"))) for s in rep.iterfind("q:PlainTextSelection", NS)]
+    assert len(spans) > 10 and spans == sorted(spans)
+
+
+def test_accepts_are_codings_with_their_time_and_note_and_rejections_are_notes(made, tmp_path):
+    project, _ = made
+    result = export_qdpx(project, tmp_path / "r.qdpx")
+    root, codebook = _root(result), load_codebook(project.codebook_path)
+    selections = {s.get("name"): s for s in root.iter(f"{Q}PlainTextSelection")}
+    notes = {n.get("guid"): n for n in root.iter(f"{Q}Note")}
+    decided = [d for d in latest(read_decisions(project.reviews_dir)).values() if d.level == "segment"]
+    assert {d.value for d in decided} == {True, False} and any(d.note for d in decided)
+    for d in decided:
+        selection = selections[selection_name(d.segment, d.start, d.end)]
+        codings = [c for c in selection.iterfind("q:Coding", NS) if c.get("creatingUser") == user_guid(d.reviewer)
+                   and c.find("q:CodeRef", NS).get("targetGUID") == code_guid(d.code)]
+        if d.value:
+            (coding,) = codings
+            assert coding.get("creationDateTime") == d.time
+            attached = [_content(notes[r.get("targetGUID")]) for r in coding.iterfind("q:NoteRef", NS)]
+            assert attached == ([d.note] if d.note else [])
+            continue
+        assert codings == []
+        code = codebook.by_id[d.code]
+        label = f"{code.feature_label}: {code.label}" if code.is_sub_value else code.label
+        (rejection,) = [notes[r.get("targetGUID")] for r in selection.iterfind("q:NoteRef", NS)
+                        if notes[r.get("targetGUID")].get("creatingUser") == user_guid(d.reviewer)
+                        and notes[r.get("targetGUID")].get("name") == f"rejected: {label}"]
+        assert d.note in _content(rejection) and _content(rejection).endswith(f"Code id: {d.code}")
+    assert result.codings == len(list(root.iter(f"{Q}Coding")))
+
+
+def test_our_own_export_read_back_finds_every_decision_as_it_is(made, tmp_path):
+    project, _ = made
+    out = export_qdpx(project, tmp_path / "r.qdpx", suggestions=True)
+    back = import_qdpx(project, out.path, dry_run=True)
+    assert back.decisions == [] and back.unmatched == []
+    assert back.unchanged == len(latest(read_decisions(project.reviews_dir)))
+    assert CODER not in back.reviewers
+
+
+# --- the code tree: written from codebook.yaml, read from other programs' codebooks
+
+
+def _codebook_file(tmp_path, codes: str):
+    path = tmp_path / "theirs.qdc"
+    path.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="Other 2"><Codes>{codes}</Codes></CodeBook>')
+    return path
+
+
+def _code(n: int, name: str, description: str = "", inner: str = "") -> str:
+    about = f"<Description>{description}</Description>" if description else ""
+    return f'<Code guid="A0000000-0000-4000-8000-0000000000{n:02d}" name="{name}" isCodable="true">{about}{inner}</Code>'
+
+
+def test_feature_colours_repeat_once_the_palette_runs_out(tmp_path):
+    features = "".join(f"  - id: f{i}\n    label: Feature {i}\n    definition: The {i}th feature.\n"
+                       for i in range(len(PALETTE) + 1))
+    (tmp_path / "codebook.yaml").write_text(f"name: many\nfeatures:\n{features}")
+    project = init_project(tmp_path / "review", codebook=tmp_path / "codebook.yaml")
+    qdc = export_qdc(project, tmp_path / "many.qdc").path.read_bytes()
+    assert_valid(qdc, "Codebook.xsd")
+    colours = [c.get("color") for c in etree.fromstring(qdc).find("{*}Codes")]
+    assert len(set(colours)) == len(PALETTE) and colours[-1] == colours[0]
+
+
+def test_a_feature_holding_sub_values_is_not_codable_and_its_sub_values_are(made, tmp_path):
+    project, _ = made
+    tops = {c.get("guid"): c for c in etree.fromstring(export_qdc(project, tmp_path / "c.qdc").path.read_bytes())
+            .find("{*}Codes")}
+    for feature in load_codebook(project.codebook_path).features:
+        code = tops[code_guid(feature.id)]
+        assert code.get("isCodable") == ("false" if feature.codes else "true")
+        assert [sub.get("isCodable") for sub in code.findall("{*}Code")] == ["true"] * len(feature.codes)
+    assert any(f.codes for f in load_codebook(project.codebook_path).features)
+
+
+def test_a_description_reads_back_into_its_parts():
+    written = code_description("A definition\n  over lines.", ("in one",), ("out one", "out two"), ("an example",), "f/s")
+    assert parse_description(written) == Described("A definition over lines.", ("in one",), ("out one", "out two"),
+                                                   ("an example",), "f/s")
+    assert parse_description("Theirs.\n\nINCLUDE:\n- shouted").include == ("shouted",)
+
+
+def test_text_after_a_list_heading_that_is_not_a_dash_item_is_not_lost():
+    about = parse_description("Theirs.\n\nInclude:\n* a starred item\n\nA closing remark.")
+    assert about.include == ("a starred item",)
+    assert about.definition == "Theirs. A closing remark."
+
+
+def test_a_double_colon_splits_only_a_top_level_name(project, tmp_path):
+    path = _codebook_file(tmp_path, _code(1, "Location", inner=_code(2, "Ward::Day")) + _code(3, "Place::Room"))
+    result = import_qdc(project, path)
+    assert sorted(result.unmapped) == ["Location > Ward::Day", "Place", "Place > Room"]
+
+
+def test_code_names_that_differ_only_in_letter_case_are_duplicates(project, tmp_path):
+    result = import_qdc(project, _codebook_file(tmp_path, _code(1, "Memos") + _code(2, "MEMOS")))
+    assert any("duplicate code name 'MEMOS'" in w for w in result.warnings)
+
+
+def test_a_code_id_line_naming_no_code_of_ours_maps_nothing(project, tmp_path):
+    result = import_qdc(project, _codebook_file(tmp_path, _code(1, "Retired", "Gone.\n\nCode id: retired_code")))
+    assert result.mapped == {} and result.unmapped == ["Retired"]
+
+
+def test_our_guids_map_in_any_letter_case_and_braces(project, tmp_path):
+    theirs = "{" + code_guid("location").lower() + "}"
+    path = _codebook_file(tmp_path, f'<Code guid="{theirs}" name="Ort" isCodable="false"/>')
+    assert import_qdc(project, path).mapped == {"Ort": "location"}
+
+
+def test_a_draft_codebook_is_never_written_over_an_existing_file(made, tmp_path):
+    project, _ = made
+    qdc = export_qdc(project, tmp_path / "ours.qdc").path
+    draft = tmp_path / "draft.yaml"
+    draft.write_text("mine\n")
+    with pytest.raises(ConfigError, match=r"draft\.yaml exists"):
+        import_qdc(project, qdc, draft=draft)
+    assert draft.read_text() == "mine\n"
+
+
+def test_a_draft_that_is_no_valid_codebook_is_not_left_behind(project, tmp_path):
+    draft = tmp_path / "draft.yaml"
+    with pytest.raises(ConfigError, match=r"does not make a valid codebook\.yaml"):
+        import_qdc(project, _codebook_file(tmp_path, _code(1, "")), draft=draft)
+    assert not draft.exists()
+
+
+def test_a_draft_gives_two_codes_claiming_one_id_distinct_ids(project, tmp_path):
+    codes = _code(1, "Alpha", "First.\n\nCode id: shared") + _code(2, "Beta", "Second.\n\nCode id: shared")
+    result = import_qdc(project, _codebook_file(tmp_path, codes), draft=tmp_path / "draft.yaml")
+    assert [f.id for f in load_codebook(result.draft).features] == ["shared", "beta"]
+
+
+def test_a_draft_from_our_own_codebook_keeps_our_ids(made, tmp_path):
+    project, _ = made
+    qdc = export_qdc(project, tmp_path / "ours.qdc").path
+    draft = import_qdc(project, qdc, draft=tmp_path / "draft.yaml").draft
+    assert [c.id for c in load_codebook(draft).codes] == [c.id for c in load_codebook(project.codebook_path).codes]
+
+
+def test_xml_entities_are_never_resolved(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the codebook")
+    data = (f'<!DOCTYPE CodeBook [<!ENTITY s SYSTEM "{secret.as_uri()}">]>'
+            '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes><Code guid="A0000000-0000-4000-8000-000000000001" '
+            'name="Memo" isCodable="true"><Description>&s;</Description></Code></Codes></CodeBook>').encode()
+    assert b"not for the codebook" not in etree.tostring(parse_xml(data, "theirs.qdc"))
+
+
+def test_a_byte_order_mark_is_not_part_of_a_text():
+    assert decode_text("\ufeffÄrzte".encode()) == "Ärzte"
+    assert decode_text("Ärzte".encode("utf-16")) == "Ärzte"  # Python writes the BOM itself

@@ -52,6 +52,9 @@ class Described:
     code_id: str = ""
 
 
+_BULLETS = ("- ", "* ", "\u2022 ")  # list items as we write them, and as other programs' users often do
+
+
 def parse_description(text: str) -> Described:
     """The parts of a description written by :func:`code_description`; any other text is the definition."""
     definition: list[str] = []
@@ -64,9 +67,10 @@ def parse_description(text: str) -> Described:
             code_id = found.group(1)
         elif stripped.casefold() in _SECTIONS:
             current = _SECTIONS[stripped.casefold()]
-        elif current and stripped.startswith("- "):
+        elif current and stripped[:2] in _BULLETS:
             lists[current].append(stripped[2:].strip())
-        elif stripped and not current:
+        elif stripped:  # any other text (a list ends at a line that is not an item): the definition, never lost
+            current = ""
             definition.append(stripped)
     return Described(" ".join(definition), tuple(lists["include"]), tuple(lists["exclude"]),
                      tuple(lists["examples"]), code_id)

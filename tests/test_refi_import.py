@@ -1,0 +1,416 @@
+"""REFI-QDA import on a small made guide, with small project files written here the way other
+programs write them: which codings become whose decisions, where another program's positions land
+in the guide's segments, and what is left out rather than guessed."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+
+import pytest
+from pdfmaker import HEIGHT, guide_pages, make_pdf
+from refi_helpers import write_zip
+
+from mapping_review import pipeline
+from mapping_review.coding.suggestions import text_hash
+from mapping_review.errors import RoleError
+from mapping_review.exchange import import_qdpx
+from mapping_review.exchange.codebook_xml import code_guid
+from mapping_review.exchange.export import variable_guid
+from mapping_review.exchange.importer import reviewer_names
+from mapping_review.exchange.matching import best_reading, match_selection
+from mapping_review.exchange.reading import QdaProject, QdaSelection
+from mapping_review.exchange.text import GuideText, load_guide_text
+from mapping_review.project.corpus import add_guide
+from mapping_review.project.layout import Project, init_project
+from mapping_review.project.manifest import load_manifest
+from mapping_review.project.settings import load_settings
+from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, append_decisions
+from mapping_review.review.state import load_review
+
+_serial = itertools.count(100)
+JANE, BOB, MACHINE, SOURCE = (f"A0000000-0000-4000-8000-{n:012d}" for n in range(1, 5))
+CODES = ("client_centered", "hospitalize_when_necessary", "dont_stigmatize")
+PREFERENCES = "Consider their preferences when planning care:"
+
+
+def new_guid() -> str:
+    return f"B0000000-0000-4000-8000-{next(_serial):012d}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Project:
+    base = tmp_path_factory.mktemp("import")
+    project = init_project(base / "review")
+    add_guide(project, make_pdf(base / "tg.pdf", guide_pages(3)), key="tg1", title="A Test Guideline", year=2024)
+    assert not pipeline.build_project(project, nlp_name="blank", jobs=1).failures
+    return project
+
+
+@pytest.fixture(scope="module")
+def gt(built) -> GuideText:
+    guide = load_manifest(built.manifest_path).guides[0]
+    text = load_guide_text(built, guide, engine=load_settings(built.root).build.engine)
+    assert text is not None
+    return text
+
+
+@pytest.fixture()
+def fresh(built, tmp_path) -> Project:
+    """A copy of the built project, for tests that record decisions."""
+    shutil.copytree(built.root, tmp_path / "copy")
+    return Project(tmp_path / "copy")
+
+
+def sentence_at(gt: GuideText, start: int, end: int):
+    return next(s for s in gt.segments if s.kind == "sentence" and gt.spans[s.id] == (start, end))
+
+
+def nth(text: str, piece: str, n: int) -> int:
+    at = -1
+    for _ in range(n + 1):
+        at = text.index(piece, at + 1)
+    return at
+
+
+# --- small REFI-QDA projects, written the way other programs write them
+
+
+def coding(code: str, user: str | None = JANE, time: str = "") -> str:
+    who = f' creatingUser="{user}"' if user else ""
+    when = f' creationDateTime="{time}"' if time else ""
+    return f'<Coding guid="{new_guid()}"{who}{when}><CodeRef targetGUID="{code_guid(code)}"/></Coding>'
+
+
+def selection(start: int, end: int, *inner: str, name: str = "", user: str = "") -> str:
+    extra = (f' name="{name}"' if name else "") + (f' creatingUser="{user}"' if user else "")
+    return (f'<PlainTextSelection guid="{new_guid()}"{extra} startPosition="{start}" endPosition="{end}">'
+            f'{"".join(inner)}</PlainTextSelection>')
+
+
+def text_source(*inner: str, user: str = "") -> str:
+    who = f' creatingUser="{user}"' if user else ""
+    return f'<TextSource guid="{SOURCE}" name="tg1" plainTextPath="internal://tg1.txt"{who}>{"".join(inner)}</TextSource>'
+
+
+def rejection(note: str, user: str, code: str, why: str) -> str:
+    return (f'<Note guid="{note}" name="rejected: {code}" creatingUser="{user}"><PlainTextContent>Jane Doe rejected '
+            f"'{code}' on this passage. {why}\n\nCode id: {code}</PlainTextContent></Note>")
+
+
+def project_xml(sources: str, *, variables: str = "", cases: str = "", notes: str = "", creating: str = "") -> bytes:
+    users = (f'<Users><User guid="{JANE}" name="Jane Doe"/><User guid="{BOB}" name="Bob"/>'
+             f'<User guid="{MACHINE}" name="tfidf" id="machine:tfidf"/></Users>')
+    codes = "".join(f'<Code guid="{code_guid(c)}" name="{c}" isCodable="true"/>' for c in CODES)
+    parts = [users, f"<CodeBook><Codes>{codes}</Codes></CodeBook>"]
+    parts += [f"<Variables>{variables}</Variables>" if variables else "", f"<Cases>{cases}</Cases>" if cases else ""]
+    parts += [f"<Sources>{sources}</Sources>", f"<Notes>{notes}</Notes>" if notes else ""]
+    creator = f' creatingUserGUID="{creating}"' if creating else ""
+    return (f'<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="theirs" '
+            f'origin="Other QDA 2"{creator}>{"".join(parts)}</Project>').encode()
+
+
+def qdpx(tmp_path, xml: bytes, text: str | None, **files: bytes):
+    """An archive whose text source is ``text`` (the guide's own text, so positions are ours)."""
+    members = {"project.qde": xml, **{f"sources/{n}": d for n, d in files.items()}}
+    if text is not None:
+        members["sources/tg1.txt"] = text.encode()
+    return write_zip(tmp_path / f"theirs{next(_serial)}.qdpx", members)
+
+
+def imported(project: Project, tmp_path, gt: GuideText, sources: str, **kw):
+    return import_qdpx(project, qdpx(tmp_path, project_xml(sources, **kw), gt.text), dry_run=True)
+
+
+# --- who decided
+
+
+def test_users_with_the_same_name_stay_different_reviewers():
+    qda = QdaProject(users={"u1": ("Jane Doe", ""), "u2": ("Jane Doe", ""), "u3": ("Jane  Doe", "")})
+    names = reviewer_names(qda)
+    assert len(set(names.values())) == 3
+    assert all(REVIEWER_PATTERN.match(n) and n.startswith("Jane_Doe") for n in names.values())
+
+
+def test_machine_coders_are_neither_reviewers_nor_deciders(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    result = imported(built, tmp_path, gt, text_source(selection(
+        *gt.spans[first.id], coding("hospitalize_when_necessary"), coding("client_centered", MACHINE))))
+    assert "tfidf" not in result.reviewers.values() and result.reviewers["Jane Doe"] == "Jane_Doe"
+    assert [(d.reviewer, d.code) for d in result.decisions] == [("Jane_Doe", "hospitalize_when_necessary")]
+
+
+def test_a_coding_without_a_user_is_the_project_creators(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    result = imported(built, tmp_path, gt, text_source(selection(*gt.spans[first.id], coding("client_centered", None))),
+                      creating=BOB)
+    assert [d.reviewer for d in result.decisions] == ["Bob"]
+
+
+def test_a_coding_without_a_user_is_its_selections_users(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    sel = selection(*gt.spans[first.id], coding("client_centered", None), user=BOB)
+    result = imported(built, tmp_path, gt, text_source(sel, user=JANE))
+    assert [d.reviewer for d in result.decisions] == ["Bob"]
+
+
+def test_a_coding_keeps_the_time_it_was_made(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    made = "2024-11-05T09:30:00Z"
+    result = imported(built, tmp_path, gt, text_source(selection(*gt.spans[first.id], coding("client_centered", time=made))))
+    assert [d.time for d in result.decisions] == [made]
+
+
+# --- which guide
+
+
+def test_a_pdf_is_known_by_its_bytes_whatever_its_name(built, gt, tmp_path):
+    pdf = (built.corpus_dir / "tg1.pdf").read_bytes()
+    sources = ('<PDFSource guid="C0000000-0000-4000-8000-000000000001" name="download (3)" path="internal://a.pdf"/>'
+               '<PDFSource guid="C0000000-0000-4000-8000-000000000002" name="download (4)" path="internal://b.pdf"/>')
+    archive = qdpx(tmp_path, project_xml(sources), None, **{"a.pdf": pdf, "b.pdf": pdf.replace(b"Offer", b"Deny ")})
+    result = import_qdpx(built, archive, dry_run=True)
+    assert result.sources == {"download (3)": "tg1"}
+    assert any("'download (4)' matches no guide" in w for w in result.warnings)
+
+
+def test_a_coding_of_the_whole_source_is_an_answer_for_the_guide_on_its_text(built, gt, tmp_path):
+    sha = load_manifest(built.manifest_path).guides[0].sha256
+    (answer,) = imported(built, tmp_path, gt, text_source(coding("dont_stigmatize"))).decisions
+    assert (answer.reviewer, answer.level, answer.guide, answer.code, answer.value) == \
+        ("Jane_Doe", "guide", "tg1", "dont_stigmatize", True)
+    assert answer.text_hash == sha
+
+
+# --- what each coding says
+
+
+def test_a_suggested_sentence_coded_whole_is_accepted_and_coded_in_part_is_added(built, gt, tmp_path):
+    suggested = {s.segment for s in load_review(built).suggestions if s.code == "client_centered"}
+    whole, part = [s for s in gt.segments if s.id in suggested and s.kind == "sentence" and len(s.text) > 80][:2]
+    a, _ = gt.spans[part.id]
+    result = imported(built, tmp_path, gt, text_source(selection(*gt.spans[whole.id], coding("client_centered")),
+                                                       selection(a + 6, a + 30, coding("client_centered"))))
+    actions = {d.segment: (d.action, d.start, d.end) for d in result.decisions}
+    assert actions == {whole.id: ("accept", -1, -1), part.id: ("add", 6, 30)}
+
+
+def test_a_segment_decision_records_the_hash_of_the_text_it_was_made_on(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    (decision,) = imported(built, tmp_path, gt, text_source(selection(*gt.spans[first.id], coding("client_centered")))
+                           ).decisions
+    assert decision.segment == first.id and decision.text_hash == text_hash(first.text)
+
+
+def test_a_rejection_alone_on_a_passage_is_recorded_with_its_note(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    note = new_guid()
+    sel = selection(*gt.spans[first.id], f'<NoteRef targetGUID="{note}"/>')
+    result = imported(built, tmp_path, gt, text_source(sel),
+                      notes=rejection(note, JANE, "client_centered", "Too vague to count."))
+    assert [(d.reviewer, d.segment, d.code, d.value, d.action, d.note) for d in result.decisions] == \
+        [("Jane_Doe", first.id, "client_centered", False, "reject", "Too vague to count.")]
+
+
+def test_a_rejection_of_a_code_not_in_the_codebook_is_not_recorded(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    note = new_guid()
+    sel = selection(*gt.spans[first.id], f'<NoteRef targetGUID="{note}"/>')
+    result = imported(built, tmp_path, gt, text_source(sel), notes=rejection(note, JANE, "no_such_code", "Off topic."))
+    assert result.decisions == []
+
+
+# --- what is already there
+
+
+def test_a_changed_answer_is_recorded_not_taken_for_the_one_before(fresh, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-01-01T10:00:00Z", "segment", "tg1", "client_centered",
+                                                  False, "reject", first.id, text_hash(first.text))])
+    result = imported(fresh, tmp_path, gt, text_source(selection(*gt.spans[first.id], coding("client_centered"))))
+    assert [(d.segment, d.value) for d in result.decisions] == [(first.id, True)] and result.unchanged == 0
+
+
+def test_a_coding_moved_within_a_sentence_is_recorded_again(fresh, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    a, _ = gt.spans[first.id]
+    append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-01-01T10:00:00Z", "segment", "tg1", "dont_stigmatize",
+                                                  True, "add", first.id, text_hash(first.text), start=4, end=30)])
+    result = imported(fresh, tmp_path, gt, text_source(selection(a + 6, a + 30, coding("dont_stigmatize"))))
+    assert [(d.segment, d.start, d.end) for d in result.decisions] == [(first.id, 6, 30)] and result.unchanged == 0
+
+
+# --- guide-level answers in cases
+
+
+def case(name: str, values: dict[str, str], *refs: str) -> str:
+    cells = "".join(f'<VariableValue><VariableRef targetGUID="{v}"/><BooleanValue>{value}</BooleanValue></VariableValue>'
+                    for v, value in values.items())
+    sources = "".join(f'<SourceRef targetGUID="{r}"/>' for r in refs)
+    return f'<Case guid="{new_guid()}" name="{name}">{cells}{sources}</Case>'
+
+
+def variable(guid: str, description: str) -> str:
+    return (f'<Variable guid="{guid}" name="v{guid[-3:]}" typeOfVariable="Boolean">'
+            f"<Description>{description}</Description></Variable>")
+
+
+def answers(result) -> list[tuple]:
+    return sorted((d.reviewer, d.level, d.guide, d.code, d.value) for d in result.decisions)
+
+
+def test_a_case_named_otherwise_finds_its_guide_by_its_source(built, gt, tmp_path):
+    ours = variable_guid("dont_stigmatize")
+    result = imported(built, tmp_path, gt, text_source(), variables=variable(ours, "Stigma"),
+                      cases=case("A Test Guideline | Jane Doe", {ours: "true"}, SOURCE))
+    assert answers(result) == [("Jane_Doe", "guide", "tg1", "dont_stigmatize", True)] and result.unmatched == []
+
+
+def test_case_values_written_as_1_and_0_are_yes_and_no(built, gt, tmp_path):
+    yes, no = variable_guid("dont_stigmatize"), variable_guid("hospitalize_when_necessary")
+    result = imported(built, tmp_path, gt, text_source(), variables=variable(yes, "a") + variable(no, "b"),
+                      cases=case("tg1 | Jane Doe", {yes: "1", no: "0"}))
+    assert answers(result) == [("Jane_Doe", "guide", "tg1", "dont_stigmatize", True),
+                               ("Jane_Doe", "guide", "tg1", "hospitalize_when_necessary", False)]
+
+
+def test_another_programs_variable_is_read_by_the_code_id_in_its_description(built, gt, tmp_path):
+    theirs = new_guid()
+    result = imported(built, tmp_path, gt, text_source(),
+                      variables=variable(theirs, "Does the guide avoid stigma? Code id: dont_stigmatize"),
+                      cases=case("tg1 | Bob", {theirs: "true"}))
+    assert answers(result) == [("Bob", "guide", "tg1", "dont_stigmatize", True)]
+
+
+def test_a_coder_in_the_file_may_not_settle_what_they_answered_in_it(built, gt, tmp_path):
+    v = variable_guid("dont_stigmatize")
+    cases = case("tg1 | Jane Doe", {v: "true"}) + case("tg1 | Bob", {v: "false"}) + case("tg1 | consensus", {v: "true"})
+    archive = qdpx(tmp_path, project_xml(text_source(), variables=variable(v, "x"), cases=cases), gt.text)
+    with pytest.raises(RoleError, match="Jane_Doe"):  # the project holds no answers: Jane's are in this file
+        import_qdpx(built, archive, dry_run=True, settled_by="Jane_Doe")
+    agreed = [d for d in import_qdpx(built, archive, dry_run=True, settled_by="dana").decisions if d.reviewer == "consensus"]
+    assert [(d.code, d.value, d.settled_by) for d in agreed] == [("dont_stigmatize", True, "dana")]
+
+
+# --- where a selection lands
+
+
+def test_a_selection_at_the_very_start_of_the_text_is_placed(built, gt, tmp_path):
+    first = next(s for s in gt.segments if gt.spans[s.id][0] == 0)
+    a, b = gt.spans[first.id]
+    result = imported(built, tmp_path, gt, text_source(selection(a, b, coding("client_centered"))))
+    assert result.unmatched == [] and [d.segment for d in result.decisions] == [first.id]
+
+
+def test_a_selection_is_placed_by_its_text_not_by_a_stale_segment_name(built, gt, tmp_path):
+    named = next(s for s in gt.segments if s.kind == "sentence")  # the name our export gave, now wrong
+    at = nth(gt.text, PREFERENCES, 1)
+    there = sentence_at(gt, at, at + len(PREFERENCES))
+    result = imported(built, tmp_path, gt, text_source(selection(at, at + len(PREFERENCES), coding("client_centered"),
+                                                                 name=named.id)))
+    assert [d.segment for d in result.decisions] == [there.id]
+
+
+def pdf_source(*selections: str) -> str:
+    return f'<PDFSource guid="{SOURCE}" name="tg1">{"".join(selections)}</PDFSource>'
+
+
+def pdf_area(page: int, box: tuple[float, float, float, float], *inner: str) -> str:
+    """A PDF area on ``page`` (1-based) around ``box`` (our points from the top left)."""
+    x0, top, x1, bottom = box
+    return (f'<PDFSelection guid="{new_guid()}" page="{page - 1}" firstX="{int(x0)}" firstY="{int(HEIGHT - bottom)}" '
+            f'secondX="{int(x1)}" secondY="{int(HEIGHT - top)}">{"".join(inner)}</PDFSelection>')
+
+
+def test_a_pdf_areas_own_text_is_found_on_its_page(built, gt, tmp_path):
+    """The words recur on every page; an area that gives its text is placed by it, on its own page."""
+    words = "Offer people with depression a choice of treatment"
+    area = pdf_area(2, (0, 0, 10, 10), f"<Representation guid=\"{new_guid()}\"><PlainTextContent>{words}"
+                    "</PlainTextContent></Representation>", coding("client_centered"))
+    result = import_qdpx(built, qdpx(tmp_path, project_xml(pdf_source(area)), None), dry_run=True)
+    pages = {s.id: s.page for s in gt.segments}
+    assert [pages[d.segment] for d in result.decisions] == [2]
+
+
+def test_a_pdf_area_takes_only_the_paragraphs_it_mostly_covers(built, gt, tmp_path):
+    one, two = [s for s in gt.segments if s.kind == "paragraph" and s.page == 1][:2]
+    x0, top, x1, _ = one.bbox
+    reach = two.bbox[1] + 0.2 * (two.bbox[3] - two.bbox[1])  # a fifth of the next paragraph
+    area = pdf_area(1, (x0 - 2, top - 2, x1 + 2, reach), coding("client_centered"))
+    result = import_qdpx(built, qdpx(tmp_path, project_xml(pdf_source(area)), None), dry_run=True)
+    assert [d.segment for d in result.decisions] == [one.id]
+
+
+# --- another program's reading of the text
+
+
+def at(start: int, end: int) -> QdaSelection:
+    """A text selection by its positions alone."""
+    return QdaSelection("g", "", start, end, 0, None, "", "", (), (), 0)
+
+
+def test_a_convention_is_chosen_on_evidence_and_code_points_otherwise():
+    theirs = "Alpha beta\r\ngamma delta"
+    assert best_reading(theirs, [at(0, 5)], None).convention == "code points"  # both read "Alpha"
+    counted_lf = best_reading(theirs, [at(11, 16)], None)  # "gamma" when a line end is one character
+    assert counted_lf.convention == "a line end as one character" and counted_lf.text_of(at(11, 16)) == "gamma"
+
+
+def test_offsets_in_utf16_units_read_the_selected_text():
+    theirs = "\N{GRINNING FACE} Offer care now."  # the face is two UTF-16 units
+    reading = best_reading(theirs, [at(3, 8)], None)
+    assert reading.convention == "UTF-16 units" and reading.text_of(at(3, 8)) == "Offer"
+
+
+def test_their_positions_are_scaled_to_ours_to_pick_the_nearest_repeat(gt):
+    starts = [*gt.page_starts, len(gt.text) + 2]
+    pages = [gt.text[a : b - 2] for a, b in itertools.pairwise(starts)]
+    furniture = "A Test Guideline (TG1)\n{}\n(c) Test Institute 2024. All rights reserved. Subject to Notice of rights."
+    theirs = "\n\n".join(furniture.format(p) for p in pages)  # their text keeps running headers and footers
+    k = 4  # the fifth of nine repeats, in the middle of the guide
+    where = nth(theirs, PREFERENCES, k)
+    found = match_selection(at(where, where + len(PREFERENCES)), best_reading(theirs, [], gt), gt)
+    ours = nth(gt.text, PREFERENCES, k)
+    assert found is not None and [gt.spans[s.id] for s in found.segments] == [(ours, ours + len(PREFERENCES))]
+
+
+# --- finding text in the guide
+
+
+def test_a_loose_match_is_the_repeat_nearest_the_hint_and_spans_exactly_its_words(gt):
+    wanted = PREFERENCES.rstrip(":").lower()  # differs in letter case, so found by letters and digits
+    on_page_2 = nth(gt.text, PREFERENCES, 3)  # three repeats on each page
+    assert gt.page_at(on_page_2) == 2
+    assert gt.locate(wanted, on_page_2 + 5) == (on_page_2, on_page_2 + len(wanted))
+
+
+def test_a_loose_match_after_a_ligature_spans_exactly_its_words():
+    fi = "\N{LATIN SMALL LIGATURE FI}"  # one character in the PDF's text, two letters in theirs
+    ours = GuideText("g", f"The {fi}rst step: offer the {fi}rst-line treatment.", [0], [])
+    a, b = ours.locate("first-line\ntreatment", -1)
+    assert ours.text[a:b] == f"{fi}rst-line treatment"
+
+
+def test_a_short_selection_is_not_searched_for_loosely(gt):
+    assert gt.locate("Care", -1) is None  # four letters would be found almost anywhere
+
+
+def test_the_first_character_of_a_page_is_on_that_page(gt):
+    assert [gt.page_at(a) for a in gt.page_starts] == [1, 2, 3]
+    assert gt.page_at(gt.page_starts[1] - 1) == 1
+
+
+def test_a_span_takes_the_sentences_it_mostly_covers(gt):
+    first, second = [s for s in gt.segments if s.kind == "sentence" and s.page == 1][:2]
+    a, b = gt.spans[first.id]
+    _, end = gt.spans[second.id]
+    found = gt.segments_at(b - (b - a) * 3 // 10, end)  # the last 30% of one sentence and all of the next
+    assert found is not None and found.segments == (second,)
+
+
+def test_a_span_at_the_start_of_a_sentence_is_that_part_of_it(gt):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    a, b = gt.spans[first.id]
+    found = gt.segments_at(a, a + (b - a) // 3)
+    assert found is not None and found.segments == (first,)
+    assert first.text[found.start : found.end] == gt.text[a : a + (b - a) // 3] and found.start == 0
