@@ -358,3 +358,31 @@ def test_rank_for_review_lists_decided_ones_likeliest_first():
     decisions = [decided("alice", s[1], False), decided("alice", s[4], True)]  # equal scores: the words decide
     ranked = rank_for_review(s, segments={}, decisions=decisions, reviewer="alice")
     assert ranked[-2:] == [s[4], s[1]]
+
+
+def test_an_updated_queue_and_a_rebuilt_one_agree_on_a_changed_decision():
+    # The workbench updates its queue; `review queue` rebuilds it: both must give the same stopping hint.
+    s = suggestions(HOUSING)
+    made = [decided("alice", s[0], True), decided("alice", s[1], True), decided("alice", s[0], False)]
+    rebuilt = build_queue(s, made, "alice").stopping("support/housing", window=1)
+    updated = refresh(build_queue(s, made[:2], "alice"), made, "alice").stopping("support/housing", window=1)
+    counts = [(h.decided, h.supporting, h.since_last, h.left) for h in (rebuilt, updated)]
+    assert counts[0] == counts[1] == (2, 1, 1, 4)  # the last decision made is the reject of s[0]
+
+
+def test_a_later_decision_flagged_for_review_leaves_the_sentence_undecided():
+    s = suggestions(HOUSING)
+    made = [decided("alice", s[0], True), decided("alice", s[0], False, needs_review=True), decided("alice", s[1], True)]
+    assert list(decisions_in_order(made, "alice")) == [(s[1].segment, s[1].code)]
+    assert build_queue(s, made, "alice").labels_ == {1: True}
+    assert rank_for_review(s, segments={}, decisions=made, reviewer="alice")[-1] is s[1]
+
+
+def test_refresh_unlearns_a_decision_later_flagged_for_review():
+    s = suggestions(HOUSING)
+    made = [decided("alice", s[0], True), decided("alice", s[1], True)]
+    queue = build_queue(s, made, "alice")
+    flagged = [*made, decided("alice", s[0], True, needs_review=True)]
+    again = refresh(queue, flagged, "alice")
+    assert again.labels_ == {1: True}
+    assert np.allclose(again.probabilities(), build_queue(s, flagged, "alice").probabilities())

@@ -170,8 +170,9 @@ class LearningQueue:
         if not new:
             return self
         for i, v in new:
-            if i not in self.labels_:
-                self.order_.append(i)
+            if i in self.labels_:  # a changed decision counts where it was last made
+                self.order_.remove(i)
+            self.order_.append(i)
             self.labels_[i] = v
         fresh = [i for i, _ in new]
         earlier = [i for i in self.labels_ if i not in set(fresh)]

@@ -35,12 +35,14 @@ def reviewer_settled(decisions: Sequence[Decision], reviewer: str) -> set[tuple[
 
 
 def decisions_in_order(decisions: Sequence[Decision], reviewer: str) -> dict[Key, bool]:
-    """The reviewer's segment decisions in the order they were made (a later one on the same item moves it)."""
+    """The reviewer's segment decisions in the order they were made (a later one on the same item moves it;
+    a later one flagged for review, made on text that has changed, leaves the item undecided)."""
     out: dict[Key, bool] = {}
     for d in decisions:
-        if d.reviewer == reviewer and d.level == "segment" and not d.needs_review:
+        if d.reviewer == reviewer and d.level == "segment":
             out.pop((d.segment, d.code), None)
-            out[(d.segment, d.code)] = d.value
+            if not d.needs_review:
+                out[(d.segment, d.code)] = d.value
     return out
 
 
@@ -49,7 +51,11 @@ def build_queue(suggestions: Sequence[Suggestion], decisions: Sequence[Decision]
     """A fitted queue for ``reviewer``: their decisions replayed in the order they made them."""
     queue = LearningQueue(strategy=strategy).fit([candidate_of(s) for s in suggestions],
                                                  settled=reviewer_settled(decisions, reviewer))
-    for key, value in decisions_in_order(decisions, reviewer).items():
+    return _replayed(queue, decisions_in_order(decisions, reviewer))
+
+
+def _replayed(queue: LearningQueue, labels: Mapping[Key, bool]) -> LearningQueue:
+    for key, value in labels.items():
         queue.update({key: value})
     return queue
 
@@ -57,8 +63,14 @@ def build_queue(suggestions: Sequence[Suggestion], decisions: Sequence[Decision]
 def refresh(queue: LearningQueue, decisions: Sequence[Decision], reviewer: str) -> LearningQueue:
     """Teach ``queue`` the reviewer's decisions it has not seen yet (incremental: nothing is refitted)."""
     known = {queue.candidates_[i].key: v for i, v in queue.labels_.items()}
-    fresh = {k: v for k, v in decisions_in_order(decisions, reviewer).items() if known.get(k) != v}
-    return queue.update(fresh, settled=reviewer_settled(decisions, reviewer))
+    labels = decisions_in_order(decisions, reviewer)
+    settled = reviewer_settled(decisions, reviewer)
+    if any(k not in labels for k in known):  # a decision it learnt is now flagged for review: it cannot unlearn
+        params = {name: getattr(queue, name) for name in ("strategy", "prior_strength", "alpha", "relevance_weight",
+                                                          "known_penalty", "replay", "random_state")}
+        return _replayed(LearningQueue(**params).fit(queue.candidates_, settled=settled), labels)
+    fresh = {k: v for k, v in labels.items() if known.get(k) != v}
+    return queue.update(fresh, settled=settled)
 
 
 @dataclass(frozen=True)
