@@ -7,19 +7,31 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 from pdfmaker import guide_pages, make_pdf
 
 from mapping_review import pipeline
 from mapping_review.cli import main
-from mapping_review.coding.decide import Evidence, strength
+from mapping_review.coding.codebook import load_codebook
+from mapping_review.coding.decide import Evidence, strength, summarise
+from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.errors import ConfigError
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import init_project
-from mapping_review.review.codefirst import CodeRow, answer_decisions, code_first, next_undecided
+from mapping_review.review.codefirst import (
+    TOP,
+    CodeRow,
+    answer_decisions,
+    code_first,
+    find_segment,
+    next_undecided,
+    quote_decision,
+)
 from mapping_review.review.decisions import Decision, append_decisions, read_decisions
 from mapping_review.review.progress import review_progress
 from mapping_review.review.queue_state import rank_for_review
-from mapping_review.review.state import load_review, resolve_review, segments_by_id, write_tables
+from mapping_review.review.state import ReviewState, load_review, resolve_review, segments_by_id, write_tables
+from mapping_review.segment.segments import Segment
 from mapping_review.web.app import create_app
 
 
@@ -303,3 +315,140 @@ def test_dashboard_shows_disagreements_only_to_adjudicators(built):
     _login(client, "carol")
     adjudicator = client.get("/").text
     assert "alice yes, bob no, carol yes" in adjudicator and "1 disagreement(s) between other reviewers" in adjudicator
+
+
+# -- small review states built in memory: what each row, quote and answer holds ---------------------------
+
+def passage(guide, code, n, *, evidence=-1.0, score=0.5, weight=1.0, section=("Care",)):
+    text = f"Passage {n} of {guide} about {code}."
+    return Suggestion(guide=guide, code=code, segment=f"{guide}:1:s{n}", page=1, section=section, quote=text,
+                      match="Passage", match_start=0, match_end=7, score=score, coder="rules.v3",
+                      text_hash=text_hash(text), weight=weight, evidence=evidence)
+
+
+CODEBOOK = load_codebook(ROOT / "codebook.yaml")
+
+
+def small_state(tmp_path, suggestions=(), decisions=()):
+    return ReviewState(init_project(tmp_path / "small"), CODEBOOK, {"tg1": "hash1", "tg2": "hash2"},
+                       list(decisions), list(suggestions), summarise(suggestions))
+
+
+SEG = Segment(id="tg1:1:s1", guide="tg1", kind="sentence", role="text", page=1, start=0, end_page=1, end=21,
+              section=("Care",), text="Keep a warm alliance.", bbox=None)
+
+
+def row_of(view, code):
+    return next(r for r in view.rows if r.code == code)
+
+
+def test_a_code_shows_its_best_few_quotes_and_counts_all_its_evidence(tmp_path):
+    code = "dont_stigmatize"
+    probabilities = [0.31, 0.42, 0.53, 0.64, 0.75, 0.86, 0.97]  # in reading order: the best come last
+    state = small_state(tmp_path, [passage("tg1", code, i, evidence=p) for i, p in enumerate(probabilities)])
+    row = row_of(code_first(state, "tg1", "alice"), code)
+    assert row.n_evidence == len(probabilities)
+    assert [q.evidence for q in row.quotes] == sorted(probabilities, reverse=True)[:TOP]
+    two = row_of(code_first(state, "tg1", "alice", top=2), code)
+    assert [q.evidence for q in two.quotes] == sorted(probabilities, reverse=True)[:2]
+
+
+def test_a_quote_shows_its_passage_and_the_classifiers_probability(tmp_path):
+    s = passage("tg1", "dont_stigmatize", 1, evidence=0.9, score=0.4)
+    quote = row_of(code_first(small_state(tmp_path, [s]), "tg1", "alice"), s.code).quotes[0]
+    assert (quote.segment, quote.text, quote.match, quote.evidence) == (s.segment, s.quote, s.match, 0.9)
+
+
+def test_a_quote_reaching_the_codes_bar_comes_before_a_stronger_phrase_below_it(tmp_path):
+    code = CODEBOOK.by_id["dont_stigmatize"]
+    bar = code.decision.min_score
+    below = passage("tg1", code.id, 1, evidence=bar - 0.05, weight=1.0)  # an unambiguous phrase, below the bar
+    above = passage("tg1", code.id, 2, evidence=bar + 0.05, weight=0.5)  # an ambiguous word, reaching it
+    state = small_state(tmp_path, [below, above])
+    assert [q.segment for q in row_of(code_first(state, "tg1", "alice"), code.id).quotes] == [above.segment,
+                                                                                             below.segment]
+
+
+def test_a_guides_codes_show_only_that_guides_suggestions(tmp_path):
+    code = "dont_stigmatize"
+    state = small_state(tmp_path, [passage("tg1", code, 1), passage("tg2", code, 2), passage("tg2", code, 3)])
+    row = row_of(code_first(state, "tg1", "alice"), code)
+    assert row.n_evidence == 1 and [q.segment for q in row.quotes] == ["tg1:1:s1"]
+
+
+def test_weak_evidence_adding_up_across_sections_makes_the_machine_say_present(tmp_path):
+    rule = CODEBOOK.by_id["dont_stigmatize"].decision
+    weak = (rule.min_score + rule.min_weak) / 2  # each passage below the bar, two of them adding up past it
+    assert weak < rule.min_score and 1 - (1 - weak) ** 2 >= rule.min_total
+    state = small_state(tmp_path, [passage("tg1", "dont_stigmatize", 1, evidence=weak, section=("A",)),
+                                            passage("tg1", "dont_stigmatize", 2, evidence=weak, section=("B",))])
+    row = row_of(code_first(state, "tg1", "alice"), "dont_stigmatize")
+    assert row.machine is True and row.machine_words == "present, weak evidence only"
+
+
+def test_the_consensus_and_badly_named_reviewers_cannot_review_code_first(tmp_path):
+    state = small_state(tmp_path)
+    for name in ("consensus", "al ice"):
+        with pytest.raises(ConfigError):
+            code_first(state, "tg1", name)
+        with pytest.raises(ConfigError):
+            answer_decisions(state, "tg1", "dont_stigmatize", "present", reviewer=name)
+        with pytest.raises(ConfigError):
+            quote_decision(SEG, "dont_stigmatize", "accept", reviewer=name)
+
+
+def test_next_after_a_cell_not_in_the_review_starts_from_the_first(tmp_path):
+    state = small_state(tmp_path)
+    first = ("tg1", state.codebook.codes[0].id)
+    assert next_undecided(state, "alice", after=("tg1", "no_such_code")) == first
+    assert next_undecided(state, "alice", after=("tg9", first[1])) == first
+
+
+def test_a_code_answered_by_an_accepted_quote_is_not_next(tmp_path):
+    codes = [c.id for c in CODEBOOK.codes]
+    accepted = decision("alice", "tg1", codes[0], True, level="segment", segment="tg1:1:s1", action="accept")
+    state = small_state(tmp_path, decisions=[accepted])
+    assert next_undecided(state, "alice") == ("tg1", codes[1])
+    assert next_undecided(state, "bob") == ("tg1", codes[0])  # alice's quote answers nothing for bob
+
+
+def test_an_answer_for_a_guide_or_code_not_in_the_review_is_refused(tmp_path):
+    state = small_state(tmp_path)
+    with pytest.raises(ConfigError, match="unknown guide 'tg9'"):
+        answer_decisions(state, "tg9", "dont_stigmatize", "present", reviewer="alice")
+    with pytest.raises(ConfigError, match="unknown code 'nope'"):
+        answer_decisions(state, "tg1", "nope", "present", reviewer="alice")
+
+
+def test_an_answer_keeps_its_note_and_a_repeated_answer_with_a_note_is_recorded(tmp_path):
+    state = small_state(tmp_path)
+    made = answer_decisions(state, "tg1", "dont_stigmatize", "present", reviewer="alice", note="p. 3")
+    assert [(d.value, d.note, d.text_hash) for d in made] == [(True, "p. 3", "hash1")]
+    state = small_state(tmp_path / "again", decisions=made)
+    again = answer_decisions(state, "tg1", "dont_stigmatize", "present", reviewer="alice", note="also p. 5")
+    assert [(d.value, d.note) for d in again] == [(True, "also p. 5")]
+    assert answer_decisions(state, "tg1", "dont_stigmatize", "present", reviewer="alice") == []
+
+
+def test_a_sheet_answer_after_an_accepted_quote_is_recorded(tmp_path):
+    accepted = decision("alice", "tg1", "dont_stigmatize", True, level="segment", segment="tg1:1:s1", action="accept")
+    state = small_state(tmp_path, decisions=[accepted])
+    made = answer_decisions(state, "tg1", "dont_stigmatize", "present", reviewer="alice")
+    assert [(d.level, d.guide, d.code, d.value) for d in made] == [("guide", "tg1", "dont_stigmatize", True)]
+
+
+def test_a_quote_decision_records_whether_the_code_applies_and_its_span(tmp_path):
+    values = {a: quote_decision(SEG, "dont_stigmatize", a, reviewer="alice").value for a in ("accept", "reject", "add")}
+    assert values == {"accept": True, "reject": False, "add": True}
+    whole = quote_decision(SEG, "dont_stigmatize", "add", reviewer="alice", start=0, end=len(SEG.text))
+    assert (whole.segment, whole.start, whole.end, whole.value) == (SEG.id, 0, len(SEG.text), True)
+    for start, end in ((3, 3), (0, len(SEG.text) + 1), (-1, 4)):
+        with pytest.raises(ConfigError, match="not inside the segment"):
+            quote_decision(SEG, "dont_stigmatize", "add", reviewer="alice", start=start, end=end)
+
+
+def test_a_segment_is_found_only_in_its_own_guide():
+    segments = {SEG.id: SEG}
+    assert find_segment(segments, "tg1", SEG.id) is SEG
+    with pytest.raises(ConfigError, match=f"no segment '{SEG.id}' in guide 'tg2'"):
+        find_segment(segments, "tg2", SEG.id)
