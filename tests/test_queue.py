@@ -386,3 +386,13 @@ def test_refresh_unlearns_a_decision_later_flagged_for_review():
     again = refresh(queue, flagged, "alice")
     assert again.labels_ == {1: True}
     assert np.allclose(again.probabilities(), build_queue(s, flagged, "alice").probabilities())
+
+
+def test_get_params_gives_an_unfitted_queue_with_every_parameter():
+    q = LearningQueue(strategy="relevance", prior_strength=3.0, alpha=0.01, relevance_weight=0.5, known_penalty=0.2,
+                      replay=7, random_state=4)
+    twin = LearningQueue(**q.get_params())
+    assert twin.get_params() == q.get_params()
+    assert q.get_params() == {"strategy": "relevance", "prior_strength": 3.0, "alpha": 0.01, "relevance_weight": 0.5,
+                              "known_penalty": 0.2, "replay": 7, "random_state": 4}
+    assert not hasattr(twin, "labels_")

@@ -18,6 +18,7 @@ last (by probability). Strategy ``relevance`` ranks by probability alone (ASRevi
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -121,6 +122,12 @@ class LearningQueue:
         self.alpha = alpha
         self.replay = replay
         self.random_state = random_state
+
+    def get_params(self) -> dict[str, Any]:
+        """The parameters given to ``__init__`` (the scikit-learn contract): ``LearningQueue(**q.get_params())``
+        is an unfitted queue like ``q``."""
+        return {name: getattr(self, name) for name in inspect.signature(LearningQueue.__init__).parameters
+                if name != "self"}
 
     # -- fitting ---------------------------------------------------------------------------------
     def fit(self, candidates: Sequence[Candidate], labels: Mapping[Key, bool] | None = None,

@@ -66,9 +66,7 @@ def refresh(queue: LearningQueue, decisions: Sequence[Decision], reviewer: str) 
     labels = decisions_in_order(decisions, reviewer)
     settled = reviewer_settled(decisions, reviewer)
     if any(k not in labels for k in known):  # a decision it learnt is now flagged for review: it cannot unlearn
-        params = {name: getattr(queue, name) for name in ("strategy", "prior_strength", "alpha", "relevance_weight",
-                                                          "known_penalty", "replay", "random_state")}
-        return _replayed(LearningQueue(**params).fit(queue.candidates_, settled=settled), labels)
+        return _replayed(LearningQueue(**queue.get_params()).fit(queue.candidates_, settled=settled), labels)
     fresh = {k: v for k, v in labels.items() if known.get(k) != v}
     return queue.update(fresh, settled=settled)
 
