@@ -148,24 +148,18 @@ def test_an_empty_codebook_file_asks_for_a_name(tmp_path):
     assert refused(tmp_path, "").endswith("codebook.yaml:1: missing key 'name'")
 
 
-def test_a_zero_weight_is_refused_with_its_line_and_value(tmp_path):
-    message = refused(tmp_path, BASE.replace("      phrases: [rapport]", "      phrases: [rapport]\n      weight: 0"))
-    assert "codebook.yaml:8: weight: Input should be greater than 0 (got 0)" in message
-
-
-def test_an_empty_label_is_refused_with_its_line(tmp_path):
-    message = refused(tmp_path, BASE.replace("label: Alliance", "label: ''"))
-    assert "codebook.yaml:4: label: String should have at least 1 character (got '')" in message
-
-
-def test_an_id_with_a_hyphen_is_refused(tmp_path):
-    message = refused(tmp_path, BASE.replace("id: alliance", "id: alliance-1"))
-    assert "codebook.yaml:3: id 'alliance-1' must be lower case letters, digits and '_'" in message
-
-
-def test_a_wrong_item_in_a_phrase_list_names_the_list_and_the_value(tmp_path):
-    message = refused(tmp_path, BASE.replace("[rapport]", "[rapport, 1]"))
-    assert "codebook.yaml:7: phrases: Input should be a valid string (got 1)" in message
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    pytest.param("      phrases: [rapport]", "      phrases: [rapport]\n      weight: 0",
+                 "codebook.yaml:8: weight: Input should be greater than 0 (got 0)", id="zero weight"),
+    pytest.param("label: Alliance", "label: ''",
+                 "codebook.yaml:4: label: String should have at least 1 character (got '')", id="empty label"),
+    pytest.param("id: alliance", "id: alliance-1",
+                 "codebook.yaml:3: id 'alliance-1' must be lower case letters, digits and '_'", id="hyphen in an id"),
+    pytest.param("[rapport]", "[rapport, 1]",  # the list and the value, not a list index
+                 "codebook.yaml:7: phrases: Input should be a valid string (got 1)", id="wrong item in a phrase list"),
+])
+def test_a_bad_value_is_refused_with_its_line_field_and_value(tmp_path, old, new, expected):
+    assert expected in refused(tmp_path, BASE.replace(old, new))
 
 
 def test_an_unknown_key_in_a_context_suggests_the_known_one(tmp_path):
