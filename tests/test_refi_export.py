@@ -140,7 +140,8 @@ def test_a_source_file_missing_from_the_archive_is_reported_not_dropped(made, tm
     assert any("is missing from the archive" in w for w in result.warnings)
     n_codings = good["project.qde"].count(b"<Coding ") - good["project.qde"].count(b'creatingUser="' +
                                                                                     _machine_guid(good) + b'"')
-    assert len(result.unmatched) == n_codings and not result.decisions
+    n_rejections = good["project.qde"].count(b'name="rejected: ')
+    assert n_rejections and len(result.unmatched) == n_codings + n_rejections and not result.decisions
     assert all("no segment has this text" in line for line in result.unmatched)
 
 
@@ -541,7 +542,21 @@ def test_xml_entities_are_never_resolved(tmp_path):
     data = (f'<!DOCTYPE CodeBook [<!ENTITY s SYSTEM "{secret.as_uri()}">]>'
             '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes><Code guid="A0000000-0000-4000-8000-000000000001" '
             'name="Memo" isCodable="true"><Description>&s;</Description></Code></Codes></CodeBook>').encode()
-    assert b"not for the codebook" not in etree.tostring(parse_xml(data, "theirs.qdc"))
+    with pytest.raises(ConfigError, match=r"theirs\.qdc:1: the XML uses the entity &s;") as refused:
+        parse_xml(data, "theirs.qdc")
+    assert "not for the codebook" not in str(refused.value)
+
+
+def test_an_internal_entity_is_refused_with_its_line_not_a_schema_crash(project, tmp_path):
+    """An entity left unresolved would vanish from the description; lxml's schema check then failed
+    with an internal error and a traceback."""
+    path = tmp_path / "theirs.qdc"
+    path.write_text('<?xml version="1.0"?>\n<!DOCTYPE CodeBook [<!ENTITY org "WHO">]>\n'
+                    '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>\n'
+                    '<Code guid="A0000000-0000-4000-8000-000000000001" name="Memo" isCodable="true">\n'
+                    '<Description>From &org;.</Description></Code></Codes></CodeBook>')
+    with pytest.raises(ConfigError, match=r"theirs\.qdc:5: the XML uses the entity &org;.*replace it"):
+        import_qdc(project, path)
 
 
 def test_a_byte_order_mark_is_not_part_of_a_text():

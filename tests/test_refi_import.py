@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from dataclasses import replace
 
 import pytest
 from pdfmaker import HEIGHT, guide_pages, make_pdf
@@ -14,7 +15,7 @@ from refi_helpers import write_zip
 from mapping_review import pipeline
 from mapping_review.coding.suggestions import text_hash
 from mapping_review.errors import RoleError
-from mapping_review.exchange import import_qdpx
+from mapping_review.exchange import export_qdpx, import_qdpx
 from mapping_review.exchange.codebook_xml import code_guid
 from mapping_review.exchange.export import variable_guid
 from mapping_review.exchange.importer import reviewer_names
@@ -25,7 +26,7 @@ from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import Project, init_project
 from mapping_review.project.manifest import load_manifest
 from mapping_review.project.settings import load_settings
-from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, append_decisions
+from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, append_decisions, latest
 from mapping_review.review.state import load_review
 
 _serial = itertools.count(100)
@@ -98,7 +99,8 @@ def rejection(note: str, user: str, code: str, why: str) -> str:
             f"'{code}' on this passage. {why}\n\nCode id: {code}</PlainTextContent></Note>")
 
 
-def project_xml(sources: str, *, variables: str = "", cases: str = "", notes: str = "", creating: str = "") -> bytes:
+def project_xml(sources: str, *, variables: str = "", cases: str = "", notes: str = "", creating: str = "",
+                modified: str = "") -> bytes:
     users = (f'<Users><User guid="{JANE}" name="Jane Doe"/><User guid="{BOB}" name="Bob"/>'
              f'<User guid="{MACHINE}" name="tfidf" id="machine:tfidf"/></Users>')
     codes = "".join(f'<Code guid="{code_guid(c)}" name="{c}" isCodable="true"/>' for c in CODES)
@@ -106,6 +108,7 @@ def project_xml(sources: str, *, variables: str = "", cases: str = "", notes: st
     parts += [f"<Variables>{variables}</Variables>" if variables else "", f"<Cases>{cases}</Cases>" if cases else ""]
     parts += [f"<Sources>{sources}</Sources>", f"<Notes>{notes}</Notes>" if notes else ""]
     creator = f' creatingUserGUID="{creating}"' if creating else ""
+    creator += f' modifiedDateTime="{modified}"' if modified else ""
     return (f'<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="theirs" '
             f'origin="Other QDA 2"{creator}>{"".join(parts)}</Project>').encode()
 
@@ -238,6 +241,96 @@ def test_a_coding_moved_within_a_sentence_is_recorded_again(fresh, gt, tmp_path)
                                                   True, "add", first.id, text_hash(first.text), start=4, end=30)])
     result = imported(fresh, tmp_path, gt, text_source(selection(a + 6, a + 30, coding("dont_stigmatize"))))
     assert [(d.segment, d.start, d.end) for d in result.decisions] == [(first.id, 6, 30)] and result.unchanged == 0
+
+
+def test_a_coding_older_than_the_reviewers_current_decision_does_not_undo_it(fresh, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-03-01T10:00:00Z", "segment", "tg1", "client_centered",
+                                                  False, "reject", first.id, text_hash(first.text))])
+    for made, recorded in (("2025-02-01T10:00:00Z", False), ("2025-03-01T10:00:01Z", True),
+                           ("2025-02-01T10:00:00", False), ("2025-03-01T11:00:00+02:00", False)):  # no zone is UTC
+        result = imported(fresh, tmp_path, gt, text_source(selection(*gt.spans[first.id],
+                                                                     coding("client_centered", time=made))))
+        assert bool(result.decisions) is recorded, made
+        assert any("older than Jane_Doe's current decision, No made 2025-03-01T10:00:00Z; the newer decision stands"
+                   in line and first.id in line for line in result.unmatched) is not recorded
+
+
+def test_a_coding_without_a_time_is_as_old_as_the_file_that_holds_it(fresh, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-03-01T10:00:00Z", "segment", "tg1", "client_centered",
+                                                  False, "reject", first.id, text_hash(first.text))])
+    sources = text_source(selection(*gt.spans[first.id], coding("client_centered")))
+    assert not imported(fresh, tmp_path, gt, sources, modified="2025-02-01T00:00:00Z").decisions
+    (later,) = imported(fresh, tmp_path, gt, sources, modified="2025-04-01T00:00:00Z").decisions
+    assert later.time == "2025-04-01T00:00:00Z" and later.value
+
+
+def test_our_own_older_export_brought_back_leaves_every_later_decision_standing(fresh, gt, tmp_path):
+    """Bob accepts, Jane answers Yes on her sheet, the review is exported; both then change their minds.
+    Importing the export must not bring the old answers back."""
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    sha = load_manifest(fresh.manifest_path).guides[0].sha256
+    before = [Decision("Bob", "2025-01-01T10:00:00Z", "segment", "tg1", "client_centered", True, "add", first.id,
+                       text_hash(first.text)),
+              Decision("Jane_Doe", "2025-01-01T10:00:00Z", "guide", "tg1", "dont_stigmatize", True, text_hash=sha)]
+    append_decisions(fresh.reviews_dir, before)
+    archive = export_qdpx(fresh, tmp_path / "old.qdpx", timestamp="2025-02-01T00:00:00Z").path
+    after = [replace(d, time="2025-03-01T10:00:00Z", value=False, action="reject" if d.level == "segment" else "set")
+             for d in before]
+    append_decisions(fresh.reviews_dir, after)
+    result = import_qdpx(fresh, archive)
+    assert result.decisions == [] and len([line for line in result.unmatched if "the newer decision stands" in line]) == 2
+    current = latest(load_review(fresh).decisions)
+    assert {(who, d.code): d.value for (who, _), d in current.items()} == \
+        {("Bob", "client_centered"): False, ("Jane_Doe", "dont_stigmatize"): False}
+
+
+def test_several_codings_of_one_code_in_one_sentence_are_one_decision_covering_them(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence" and len(s.text) > 60)
+    a, _ = gt.spans[first.id]
+    result = imported(built, tmp_path, gt, text_source(selection(a + 30, a + 50, coding("dont_stigmatize")),
+                                                       selection(a + 4, a + 20, coding("dont_stigmatize"))))
+    assert [(d.segment, d.value, d.action, d.start, d.end) for d in result.decisions] == \
+        [(first.id, True, "add", 4, 50)]
+    assert len(result.merged) == 1 and "2 codings in one sentence recorded as one, on characters 4-50" in result.merged[0]
+
+
+def test_a_coding_and_a_rejection_of_one_sentence_leave_the_later_and_report_the_other(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    note = new_guid()
+    later = f'<Note guid="{note}" name="rejected: x" creatingUser="{JANE}" creationDateTime="2025-05-01T00:00:00Z">' \
+            "<PlainTextContent>Jane Doe rejected it on this passage.\n\nCode id: client_centered</PlainTextContent></Note>"
+    sel = selection(*gt.spans[first.id], coding("client_centered", time="2025-04-01T00:00:00Z"),
+                    f'<NoteRef targetGUID="{note}"/>')
+    result = imported(built, tmp_path, gt, text_source(sel), notes=later)
+    assert [(d.value, d.time) for d in result.decisions] == [(False, "2025-05-01T00:00:00Z")]
+    assert [line for line in result.unmatched if "Yes made 2025-04-01T00:00:00Z is contradicted in the same file by "
+            "No made 2025-05-01T00:00:00Z" in line]
+
+
+def test_a_rejection_that_cannot_be_placed_is_reported(built, gt, tmp_path):
+    note, other = new_guid(), new_guid()
+    text = "Nothing like this passage is in the guide at all, anywhere."
+    sel = selection(0, len(text), f'<NoteRef targetGUID="{note}"/>', f'<NoteRef targetGUID="{other}"/>')
+    source = (f'<TextSource guid="{SOURCE}" name="tg1"><PlainTextContent>{text}</PlainTextContent>{sel}</TextSource>')
+    result = imported(built, tmp_path, gt, source, notes=rejection(note, JANE, "client_centered", "No.") +
+                      rejection(other, JANE, "no_such_code", "No."))
+    assert result.decisions == []
+    assert [line for line in result.unmatched if "rejection of 'client_centered' by Jane_Doe: no segment has this text"
+            in line]
+    assert [line for line in result.unmatched if "rejection of 'no_such_code' by Jane_Doe: code is not in codebook.yaml"
+            in line]
+
+
+def test_a_rejection_on_a_source_that_matches_no_guide_is_reported(built, gt, tmp_path):
+    note = new_guid()
+    sel = selection(0, 10, f'<NoteRef targetGUID="{note}"/>')
+    source = f'<TextSource guid="{SOURCE}" name="elsewhere"><PlainTextContent>Some other text.</PlainTextContent>{sel}' \
+             "</TextSource>"
+    result = imported(built, tmp_path, gt, source, notes=rejection(note, JANE, "client_centered", "No."))
+    assert [line for line in result.unmatched if "rejection of 'client_centered' by Jane_Doe: source matches no guide"
+            in line]
 
 
 # --- guide-level answers in cases

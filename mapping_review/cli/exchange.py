@@ -95,6 +95,8 @@ def _report(result: QdaImport, *, recorded: bool, codings: bool = True) -> None:
         err_console.print(f"[yellow]Warning:[/] {line}")
     for line in result.unmatched:
         err_console.print(f"[yellow]Not recorded:[/] {line}")
+    for line in result.merged:
+        err_console.print(f"[yellow]Recorded as one:[/] {line}")
     if result.draft:
         console.print(f"Wrote the draft codebook {result.draft}")
     if not codings:

@@ -22,8 +22,17 @@ from mapping_review.errors import ConfigError
 from mapping_review.exchange.codebook_xml import CodeMapping, draft_codebook, map_codes, parse_description, write_draft
 from mapping_review.exchange.export import MACHINE_PREFIX, variable_guid
 from mapping_review.exchange.matching import SourceText, best_reading, match_selection
+from mapping_review.exchange.merge import merge_decisions
 from mapping_review.exchange.qdaxml import Archive, decode_text, norm_guid
-from mapping_review.exchange.reading import QdaCoding, QdaProject, QdaSelection, QdaSource, read_qdc, read_qde
+from mapping_review.exchange.reading import (
+    QdaCoding,
+    QdaNote,
+    QdaProject,
+    QdaSelection,
+    QdaSource,
+    read_qdc,
+    read_qde,
+)
 from mapping_review.exchange.text import GuideText, Match, load_guide_text
 from mapping_review.project.layout import Project
 from mapping_review.project.library_formats import normalise_title
@@ -35,7 +44,6 @@ from mapping_review.review.decisions import (
     REVIEWER_PATTERN,
     Decision,
     append_decisions,
-    latest,
     now,
 )
 from mapping_review.review.state import ReviewState, adjudication_of, load_review
@@ -53,6 +61,7 @@ class QdaImport:
     decisions: list[Decision] = field(default_factory=list)  # recorded (or, in a dry run, to record)
     unchanged: int = 0
     unmatched: list[str] = field(default_factory=list)  # codings not recorded, one line each
+    merged: list[str] = field(default_factory=list)  # several codings recorded as one decision, one line each
     warnings: list[str] = field(default_factory=list)
     draft: Path | None = None
 
@@ -172,7 +181,10 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
                                        "its selections are matched by their own text only")
             context.source(source, guide, text, theirs)
         context.cases(by_source, {g.key: g.sha256 for g in guides})
-        decisions = _changed(context.decisions, state.decisions, result)  # the files were read with the state
+        merged = merge_decisions(context.decisions, state.decisions)  # the files were read with the state
+        result.unchanged, result.merged = merged.unchanged, merged.merged
+        result.unmatched += merged.not_recorded
+        decisions = merged.decisions
         decisions = _settled(decisions, state, settled_by, result)
         result.decisions = decisions
         if decisions and not dry_run:
@@ -200,22 +212,6 @@ def _settled(decisions: list[Decision], state: ReviewState, settled_by: str, res
     return others + agreed
 
 
-def _changed(new: list[Decision], previous: list[Decision], result: QdaImport) -> list[Decision]:
-    """Leave out what the reviewer's current decisions already say."""
-    current = latest(previous)
-    out: dict[tuple[str, tuple[str, str, str, str]], Decision] = {}
-    for d in new:
-        out[(d.reviewer, d.key)] = d
-    kept = []
-    for k, d in out.items():
-        before = current.get(k)
-        if before is not None and (before.value, before.start, before.end) == (d.value, d.start, d.end):
-            result.unchanged += 1
-        else:
-            kept.append(d)
-    return kept
-
-
 class _Context:
     """Turns one project's codings into decisions, reporting what it cannot place."""
 
@@ -227,6 +223,10 @@ class _Context:
         self.decisions: list[Decision] = []
         self.code_names = {c.guid: " > ".join(c.path) for c in qda.codes}
         self.fallback = reviewers.get(qda.creating_user, "imported")
+        # A coding or case value without a time was made no later than the file was last changed (our
+        # own export: written); recorded with that time, it cannot undo a decision made since.
+        ours = qda.origin.startswith("mapping-review")
+        self.time = qda.modified or (qda.created if ours else "") or now()
 
     def _who(self, coding: QdaCoding) -> str | None:
         if coding.user in self.machines:
@@ -245,10 +245,13 @@ class _Context:
     def unmatched_source(self, source: QdaSource, theirs: str | None) -> None:
         reading = best_reading(theirs, source.selections, None)
         for sel in source.selections:
-            shown = reading.text_of(sel) if reading else sel.text
+            shown = self._excerpt((reading.text_of(sel) if reading else sel.text) or sel.name)
+            where = self._where(source, sel.page)
             for coding in sel.codings:
-                self.result.unmatched.append(f"{self._where(source, sel.page)}: {self._excerpt(shown or sel.name)}: "
+                self.result.unmatched.append(f"{where}: {shown}: "
                                              f"{self.code_names.get(coding.code, coding.code)!r}: source matches no guide")
+            for _, code, who in self._rejections(sel, where):
+                self.result.unmatched.append(f"{where}: {shown}: rejection of {code!r} by {who}: source matches no guide")
 
     @staticmethod
     def name_of(source: QdaSource) -> str:
@@ -263,7 +266,7 @@ class _Context:
         return repr(flat if len(flat) <= 80 else flat[:77] + "...")
 
     def source(self, source: QdaSource, guide: Guide, text: GuideText | None, theirs: str | None) -> None:
-        time = now()
+        time = self.time
         for coding in source.codings:  # the whole source: a guide-level answer
             who, code = self._who(coding), self._code(coding, self._where(source, 0))
             if who and code:
@@ -274,31 +277,45 @@ class _Context:
         reading = best_reading(theirs, source.selections, text)
         for sel in source.selections:
             codings = [(c, self._who(c)) for c in sel.codings]
-            rejections = [n for n in sel.notes if n.name.startswith("rejected:")]
+            rejections = self._rejections(sel, self._where(source, sel.page))
             if not any(who for _, who in codings) and not rejections:
                 continue
             found = match_selection(sel, reading, text) if text is not None else None
             if found is None:
-                shown = reading.text_of(sel) if reading else sel.text
+                shown = self._excerpt((reading.text_of(sel) if reading else sel.text) or sel.name)
                 why = "the guide is not segmented yet (run `mapping-review build`)" if text is None else \
                     "no segment has this text"
+                where = self._where(source, _page(sel, reading, text))
                 for coding, who in codings:
                     if who:
-                        self.result.unmatched.append(
-                            f"{self._where(source, _page(sel, reading, text))}: "
-                            f"{self._excerpt(shown or sel.name)}: {self.code_names.get(coding.code, coding.code)!r} "
-                            f"by {who}: {why}")
+                        self.result.unmatched.append(f"{where}: {shown}: "
+                                                     f"{self.code_names.get(coding.code, coding.code)!r} by {who}: {why}")
+                for _, code, who in rejections:
+                    self.result.unmatched.append(f"{where}: {shown}: rejection of {code!r} by {who}: {why}")
                 continue
             for coding, who in codings:
                 code = self._code(coding, self._where(source, found.page))
                 if who and code:
                     self._segment_decisions(who, code, True, found, guide.key, coding.time or time, coding.note)
-            for note in rejections:
-                code = parse_description(note.text).code_id
-                if code in self.code_ids:
-                    who = self.reviewers.get(note.user, self.fallback)
-                    self._segment_decisions(who, code, False, found, guide.key, note.time or time,
-                                            _rejection_note(note.text))
+            for note, code, who in rejections:
+                self._segment_decisions(who, code, False, found, guide.key, note.time or time, _rejection_note(note.text))
+
+    def _rejections(self, sel: QdaSelection, where: str) -> list[tuple[QdaNote, str, str]]:
+        """The ``rejected:`` notes on a selection (ours, see :mod:`export`): (note, code id, reviewer)."""
+        out = []
+        for note in sel.notes:
+            if not note.name.startswith("rejected:"):
+                continue
+            code = parse_description(note.text).code_id
+            who = self.reviewers.get(note.user, self.fallback)
+            if code in self.code_ids:
+                out.append((note, code, who))
+            elif code:
+                self.result.unmatched.append(f"{where}: rejection of {code!r} by {who}: code is not in codebook.yaml")
+            else:
+                self.result.unmatched.append(f"{where}: rejection {note.name!r} by {who}: the note names no code "
+                                             "(a line 'Code id: ID')")
+        return out
 
     def _segment_decisions(self, who: str, code: str, value: bool, found: Match, key: str, time: str, note: str) -> None:
         for seg in found.segments:
@@ -337,7 +354,7 @@ class _Context:
             for code, value in sorted(answers.items()):
                 truth = value.strip().casefold() in ("true", "1", "yes")
                 if value.strip().casefold() in ("true", "1", "yes", "false", "0", "no"):
-                    self._add(Decision(who, now(), "guide", key, code, truth, "set", text_hash=keys[key],
+                    self._add(Decision(who, self.time, "guide", key, code, truth, "set", text_hash=keys[key],
                                        origin=self.origin))
 
     def _variables(self) -> dict[str, str]:

@@ -60,10 +60,16 @@ def parse_xml(data: bytes, where: str) -> Any:
         raise ConfigError(msg)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False)
     try:
-        return etree.fromstring(data, parser)
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as e:
         line = e.position[0] if e.position else "?"
         raise ConfigError(f"{where}:{line}: not well-formed XML ({e.msg}); export the file again") from e
+    entity = next((e for e in root.iter() if isinstance(e, etree._Entity)), None)
+    if entity is not None:  # left unresolved, it would vanish from the text and upset the schema check
+        msg = (f"{where}:{entity.sourceline}: the XML uses the entity &{entity.name}; (declared in its DOCTYPE); "
+               "QDA-XML files do not use entities - replace it with the text it stands for, or export the file again")
+        raise ConfigError(msg)
+    return root
 
 
 def localname(element: Any) -> str:

@@ -82,6 +82,8 @@ class QdaProject:
     origin: str = ""
     base_path: str = ""
     creating_user: str = ""
+    created: str = ""  # the project's creationDateTime (our export writes the time of export there)
+    modified: str = ""  # its modifiedDateTime: no coding in it was made later
     users: dict[str, tuple[str, str]] = field(default_factory=dict)  # GUID -> (name, id)
     codes: list[ImportedCode] = field(default_factory=list)
     code_problems: list[str] = field(default_factory=list)
@@ -114,6 +116,7 @@ def read_qde(data: bytes, where: str) -> QdaProject:
     validate(root, "Project.xsd", where)
     out = QdaProject(name=str(root.get("name", "")), origin=str(root.get("origin", "")),
                      base_path=str(root.get("basePath", "")), creating_user=_guid(root, "creatingUserGUID"),
+                     created=str(root.get("creationDateTime", "")), modified=str(root.get("modifiedDateTime", "")),
                      warnings=[warning] if warning else [])
     for users in _children(root, "Users"):
         for user in _children(users, "User"):

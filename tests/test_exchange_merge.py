@@ -1,0 +1,78 @@
+"""Which imported decisions are recorded (exchange/merge.py): one per reviewer and item, none that the
+reviewer's current decision already says, none older than it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mapping_review.exchange.merge import merge_decisions, moment
+from mapping_review.review.decisions import Decision
+
+SPAN = Decision("Jane", "2025-01-01T10:00:00Z", "segment", "g1", "c1", True, "add", "g1:1:aa", "h", start=4, end=20)
+
+
+def test_codings_in_one_sentence_become_one_on_a_span_covering_them_with_every_note():
+    a = replace(SPAN, note="first")
+    b = replace(SPAN, time="2025-01-02T10:00:00Z", start=30, end=40, note="second")
+    (one,) = merge_decisions([b, a], []).decisions
+    assert (one.start, one.end, one.action, one.time, one.note) == (4, 40, "add", b.time, "second\nfirst")
+
+
+def test_a_coding_of_the_whole_sentence_covers_the_parts():
+    whole = replace(SPAN, action="accept", start=-1, end=-1)
+    last = replace(SPAN, time="2025-01-03T10:00:00Z", start=30, end=40)
+    merged = merge_decisions([SPAN, whole, last], [])
+    assert [(d.start, d.end, d.action, d.time) for d in merged.decisions] == [(-1, -1, "accept", last.time)]
+    assert merged.merged and "on the whole sentence" in merged.merged[0]
+
+
+def test_rejections_of_parts_of_one_sentence_stay_a_rejection():
+    no = replace(SPAN, value=False, action="reject")
+    (one,) = merge_decisions([no, replace(no, start=25, end=30)], []).decisions
+    assert (one.value, one.action, one.start, one.end) == (False, "reject", 4, 30)
+
+
+def test_the_same_coding_twice_is_one_decision_and_nothing_to_report():
+    merged = merge_decisions([SPAN, SPAN], [])
+    assert merged.decisions == [SPAN] and merged.merged == [] and merged.not_recorded == []
+
+
+def test_two_guide_level_answers_leave_the_later_one_and_report_the_other():
+    yes = Decision("Jane", "2025-01-02T10:00:00Z", "guide", "g1", "c1", True)
+    no = replace(yes, time="2025-01-01T10:00:00Z", value=False)
+    merged = merge_decisions([yes, no], [])
+    assert merged.decisions == [yes]
+    assert merged.not_recorded == ["g1 (whole guide): 'c1' by Jane: No made 2025-01-01T10:00:00Z is contradicted in the "
+                                   "same file by Yes made 2025-01-02T10:00:00Z; the later one is recorded"]
+
+
+def test_answers_made_at_one_time_leave_the_one_later_in_the_file():
+    yes = Decision("Jane", "2025-01-01T10:00:00Z", "guide", "g1", "c1", True)
+    assert merge_decisions([yes, replace(yes, value=False)], []).decisions[0].value is False
+    assert merge_decisions([replace(yes, value=False), yes], []).decisions[0].value is True
+
+
+def test_what_the_reviewer_already_said_is_unchanged_and_another_reviewers_item_is_new():
+    merged = merge_decisions([SPAN, replace(SPAN, reviewer="Bob")], [replace(SPAN, time="2026-01-01T00:00:00Z")])
+    assert merged.unchanged == 1 and [d.reviewer for d in merged.decisions] == ["Bob"]
+
+
+def test_an_older_decision_is_reported_and_a_newer_or_untimed_one_recorded():
+    current = replace(SPAN, time="2025-06-01T00:00:00Z", value=False, action="reject")
+    older = merge_decisions([SPAN], [current])
+    assert older.decisions == [] and "the newer decision stands" in older.not_recorded[0]
+    assert merge_decisions([replace(SPAN, time="2025-06-01T00:00:01Z")], [current]).decisions
+    assert merge_decisions([replace(SPAN, time="yesterday")], [current]).decisions
+    assert merge_decisions([SPAN], [replace(current, time="")]).decisions
+    assert merge_decisions([replace(SPAN, time=current.time)], [current]).decisions  # a tie is not older
+
+
+def test_only_the_reviewers_current_decision_counts():
+    history = [replace(SPAN, time="2025-06-01T00:00:00Z", value=False, action="reject"),
+               replace(SPAN, time="2024-01-01T00:00:00Z", value=False, action="reject")]  # later line, earlier time
+    assert merge_decisions([SPAN], history).decisions == [SPAN]
+
+
+def test_a_time_without_a_zone_is_utc():
+    assert moment("2025-01-01T10:00:00") == moment("2025-01-01T10:00:00Z") == moment("2025-01-01T12:00:00+02:00")
+    assert moment("") is None and moment("soon") is None
