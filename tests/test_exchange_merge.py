@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mapping_review.exchange.merge import merge_decisions, moment
-from mapping_review.review.decisions import Decision
+from mapping_review.exchange.merge import merge_decisions
+from mapping_review.review.decisions import Decision, newer_than, parse_time
 
 SPAN = Decision("Jane", "2025-01-01T10:00:00Z", "segment", "g1", "c1", True, "add", "g1:1:aa", "h", start=4, end=20)
 
@@ -73,6 +73,9 @@ def test_only_the_reviewers_current_decision_counts():
     assert merge_decisions([SPAN], history).decisions == [SPAN]
 
 
-def test_a_time_without_a_zone_is_utc():
-    assert moment("2025-01-01T10:00:00") == moment("2025-01-01T10:00:00Z") == moment("2025-01-01T12:00:00+02:00")
-    assert moment("") is None and moment("soon") is None
+def test_a_time_without_a_zone_is_utc_and_compares_with_one_that_has_a_zone():
+    assert parse_time("2025-01-01T10:00:00") == parse_time("2025-01-01T10:00:00Z") == \
+        parse_time("2025-01-01T12:00:00+02:00")
+    assert parse_time("") is None and parse_time("soon") is None
+    naive = replace(SPAN, time="2025-01-01T10:00:00")  # as another program may have written it
+    assert newer_than(naive, "2025-01-01T10:00:00Z") and not newer_than(naive, "2025-01-01T10:00:01Z")

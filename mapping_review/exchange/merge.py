@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
-from mapping_review.review.decisions import Decision, latest
+from mapping_review.review.decisions import Decision, latest, parse_time
 
 Item = tuple[str, tuple[str, str, str, str]]  # (reviewer, decision key)
 
@@ -27,15 +27,6 @@ class Merged:
     unchanged: int = 0
     not_recorded: list[str] = field(default_factory=list)  # one line each, saying why
     merged: list[str] = field(default_factory=list)  # codings recorded together, one line per item
-
-
-def moment(text: str) -> datetime | None:
-    """An ISO time (a time without a zone is read as UTC); None when ``text`` is not one."""
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _what(d: Decision) -> str:
@@ -52,7 +43,7 @@ def _made_last(group: Sequence[Decision]) -> Decision:
     """The decision made last (by its time; a later one in the file wins a tie or an unreadable time)."""
     order = {id(d): n for n, d in enumerate(group)}
     far_past = datetime.min.replace(tzinfo=timezone.utc)
-    return max(group, key=lambda d: (moment(d.time) or far_past, order[id(d)]))
+    return max(group, key=lambda d: (parse_time(d.time) or far_past, order[id(d)]))
 
 
 def one_per_item(new: Sequence[Decision], out: Merged) -> list[Decision]:
@@ -103,5 +94,5 @@ def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision]) -> Me
 
 
 def _older(d: Decision, before: Decision) -> bool:
-    mine, theirs = moment(d.time), moment(before.time)
+    mine, theirs = parse_time(d.time), parse_time(before.time)
     return mine is not None and theirs is not None and mine < theirs

@@ -265,13 +265,20 @@ def own_answers(decisions: Iterable[Decision], reviewer: str) -> dict[tuple[str,
     return {(d.guide, d.code): d for (who, _), d in latest(decisions).items() if who == reviewer and d.level == "guide"}
 
 
+def parse_time(text: str) -> datetime | None:
+    """An ISO time (one without a zone, as some QDA programs write, is read as UTC); None when ``text``
+    is not one."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
 def newer_than(decision: Decision, moment: str) -> bool:
     """Was ``decision`` made at or after ``moment`` (an ISO time)? False when either is not a time."""
-    try:
-        return datetime.fromisoformat(decision.time.replace("Z", "+00:00")) >= datetime.fromisoformat(
-            moment.replace("Z", "+00:00"))
-    except ValueError:
-        return False
+    made, then = parse_time(decision.time), parse_time(moment)
+    return made is not None and then is not None and made >= then
 
 
 def segment_labels(decisions: Sequence[Decision]) -> dict[tuple[str, str], bool]:
