@@ -8,7 +8,7 @@ import numpy as np
 from conftest import with_leading, without_leading
 
 from mapping_review.coding.calibration import GAIN_PER_GUIDE, MIN_GAIN, calibrate, fit_rule
-from mapping_review.coding.codebook import DecisionRule, LeadingCodes
+from mapping_review.coding.codebook import Codebook, DecisionRule, LeadingCodes
 from mapping_review.coding.decide import Evidence, applies, auto_codes, leading_codes
 from mapping_review.kappa import kappa_of_pairs
 
@@ -391,3 +391,81 @@ def test_answers_a_codes_own_rule_loses_on_held_out_guides_count_against_it():
     # each held out: a bar of 0.9 fitted on the others gets g0 and g1 right but g4 wrong; for g2 and g3 the
     # others call for 0.8, no better on them than the codebook's 0.7: one answer more in all, short of two
     assert cal.pooled == codebook.model.decision and cal.per_code == ()
+
+
+def _with_feature_rule(feature_id: str, rule: DecisionRule):
+    """The shipped codebook (no codes a guide leads with) with ``rule`` set on one feature."""
+    model = without_leading().model
+    features = tuple(f.model_copy(update={"decision": rule}) if f.id == feature_id else f for f in model.features)
+    return Codebook(model.model_copy(update={"features": features}))
+
+
+def test_a_rule_the_codebook_sets_on_a_feature_is_what_calibration_starts_from():
+    """The codebook-wide bar is 0.7, the feature's own 0.9; evidence of 0.8 that the team calls absent is
+    answered right by the feature's rule, so nothing is fitted and nothing replaced (it was judged by the
+    codebook-wide rule: agreement 1.0 -> 0.5 and the build told the rule was replaced)."""
+    strict = DecisionRule(min_score=0.9, min_sections=2, min_weak=0.2, min_total=0.6)
+    codebook = _with_feature_rule("modality", strict)
+    owned = [c.id for c in codebook.codes if c.feature == "modality"]
+    assert owned and all(codebook.by_id[c].own_rule for c in owned) and not codebook.codes[0].own_rule
+    evidence, truth = _clear_team(codebook, ["g0", "g1", "g2"])
+    for g in ("g0", "g1", "g2"):
+        evidence[(g, owned[0])], truth[(g, owned[0])] = _one(0.8), False
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.mean_before == 1.0 == cal.mean_after and not cal.replaced
+    assert all(cal.rules[c] == strict and cal.kind_of(c) == "codebook" for c in owned)
+    assert cal.kind_of(codebook.codes[0].id) == "pooled" and cal.rules[codebook.codes[0].id] == cal.pooled
+
+
+def test_a_moved_pooled_rule_leaves_a_codes_own_rule_be():
+    loose = DecisionRule(min_score=0.5, min_sections=2, min_weak=0.2, min_total=0.6)
+    codebook = _with_feature_rule("modality", loose)
+    owned = {c.id for c in codebook.codes if c.feature == "modality"}
+    guides = [f"g{i}" for i in range(6)]
+    evidence, truth = _stricter_team(codebook, guides, 6)  # the pooled bar moves to 0.8 (see above)
+    for g in guides:  # ... while the team reads the feature's codes as loosely as its own rule
+        for c in owned:
+            evidence[(g, c)], truth[(g, c)] = _one(0.6), True
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.pooled.min_score == 0.8 and cal.replaced
+    assert all(cal.rules[c] == loose for c in owned) and cal.per_code == ()
+    assert all(cal.held_out[(g, c)] for g in guides for c in owned)  # 0.6 stays present, held out too
+
+
+def test_a_codes_fitted_rule_must_beat_its_own_rule_and_moves_from_it():
+    strict = DecisionRule(min_score=0.9, min_sections=2, min_weak=0.2, min_total=0.6)
+    codebook = _with_feature_rule("modality", strict)
+    code = next(c.id for c in codebook.codes if c.feature == "modality")
+    guides = [f"g{i}" for i in range(4)]
+    evidence, truth = _clear_team(codebook, guides)
+    for g in guides:  # the team calls 0.8 present for this code: its own bar of 0.9 gets all four wrong
+        evidence[(g, code)], truth[(g, code)] = _one(0.8), True
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.per_code == (code,) and cal.kind_of(code) == "own"
+    assert cal.rules[code] == strict.model_copy(update={"min_score": 0.8})  # 0.5-0.8 all do: the nearest to 0.9
+    assert cal.mean_after == 1.0 > cal.mean_before and cal.replaced
+
+
+def test_the_calibration_table_says_which_rule_each_code_has(tmp_path):
+    from mapping_review.coding.suggestions import Suggestion
+    from mapping_review.project.layout import init_project
+    from mapping_review.review.decisions import Decision
+    from mapping_review.review.state import ReviewState, resolve_review, write_tables
+
+    strict = DecisionRule(min_score=0.9, min_sections=2, min_weak=0.2, min_total=0.6)
+    codebook = _with_feature_rule("modality", strict)
+    fitted, kept = [c.id for c in codebook.codes if c.feature == "modality"][:2]
+    guides = [f"g{i}" for i in range(4)]
+    evidence, truth = _clear_team(codebook, guides)
+    for g in guides:
+        evidence[(g, fitted)], truth[(g, fitted)] = _one(0.8), True
+    decisions = [Decision("alice", "2026-01-01T00:00:00Z", "guide", g, c, v) for (g, c), v in truth.items()]
+    coded = [Suggestion(guide=g, code=fitted, segment=f"{g}:1:a", page=1, section=("A",), quote="q", match="q",
+                        match_start=0, match_end=1, score=1.0, coder="rules.v3", text_hash="h", evidence=0.8)
+             for g in guides]  # the guides have machine evidence
+    state = ReviewState(project=init_project(tmp_path / "review"), codebook=codebook, guides=dict.fromkeys(guides, ""),
+                        decisions=decisions, suggestions=coded, evidence=evidence)
+    write_tables(state, resolve_review(state))
+    rows = (state.project.build_dir / "tables" / "calibration.csv").read_text().splitlines()
+    kinds = {row.split(",")[0]: row.split(",")[1] for row in rows[1:]}
+    assert (kinds[fitted], kinds[kept], kinds[codebook.codes[0].id]) == ("own", "codebook", "pooled")

@@ -296,7 +296,9 @@ def calibrate_cmd(project_dir: Path) -> None:
     verdict = ("the build now answers with it" if cal.replaced
                else "the codebook's rule and share stay: no fit got enough more answers right")
     console.print(f"Pooled rule ({cal.name}): {cal.pooled}; codes a guide leads with: {share_of(cal.leading)}; "
-                  f"codes with their own rule: {', '.join(cal.per_code) or 'none'}; {verdict}"
+                  f"codes with a fitted rule of their own: {', '.join(cal.per_code) or 'none'}"
+                  + (f"; keeping the rule the codebook sets on them: {', '.join(cal.codebook_rules)}"
+                     if cal.codebook_rules else "") + f"; {verdict}"
                   + (f" (the codebook's: {cal.default}; codes a guide leads with: {share_of(cal.default_leading)})"
                      if cal.replaced else ""))
 

@@ -7,7 +7,9 @@ reads "addresses" more broadly than the codebook's rule gets more codes, a stric
 
 The codebook's rule stays unless a fitted one gets more answers right by at least one per reviewed guide
 (and at least ``MIN_GAIN``): on a few guides most of a wide grid's gains are chance. A code gets a rule of
-its own only when that beats the pooled rule on held-out guides by ``MIN_GAIN`` answers.
+its own only when that beats the pooled rule on held-out guides by ``MIN_GAIN`` answers. A code whose
+feature or sub-value sets its own rule in the codebook keeps it: the pooled rule replaces only the
+codebook-wide one, and a fitted rule of the code's own must beat the codebook's rule for that code.
 
 Every grid rule's answer for every reviewed cell is worked out once (:class:`_Grid`); a fit on any set
 of guides is then a sum over them, so that holding each guide out costs little.
@@ -49,6 +51,8 @@ class Calibration:
     before: dict[tuple[str, str], bool] = field(default_factory=dict)  # the codebook rule's answers on those cells
     default: DecisionRule | None = None  # the codebook's rule and share
     default_leading: LeadingCodes | None = None
+    code_defaults: dict[str, DecisionRule] = field(default_factory=dict)  # each code's rule in the codebook
+    codebook_rules: tuple[str, ...] = ()  # codes keeping the rule the codebook sets on them
     name: str = CALIBRATOR
 
     @property
@@ -71,9 +75,14 @@ class Calibration:
 
     @property
     def replaced(self) -> bool:
-        """Whether the fit answers otherwise than the codebook's rule and share anywhere."""
+        """Whether the fit answers otherwise than the codebook's rules and share anywhere."""
         return (self.pooled != self.default or self.leading != self.default_leading
-                or any(r != self.default for r in self.rules.values()))
+                or any(r != self.code_defaults.get(c, self.default) for c, r in self.rules.items()))
+
+    def kind_of(self, code: str) -> str:
+        """How ``code``'s rule came about: ``own`` (fitted to it), ``codebook`` (set on it in the codebook) or
+        ``pooled``."""
+        return "own" if code in self.per_code else "codebook" if code in self.codebook_rules else "pooled"
 
 
 def grid_rules(default: DecisionRule) -> list[DecisionRule]:
@@ -128,8 +137,14 @@ class _Grid:
         self.truth = np.array([truth[k] for k in self.cells], dtype=bool)
         self.guide = np.array([g for g, _ in self.cells])
         self.code = np.array([c for _, c in self.cells])
-        self.answers = np.array([[applies(r, evidence.get(k, Evidence())) for k in self.cells] for r in self.rules],
-                                dtype=bool)
+        raw = np.array([[applies(r, evidence.get(k, Evidence())) for k in self.cells] for r in self.rules], dtype=bool)
+        self.own = {c.id: c.decision for c in codebook.codes if c.own_rule}  # rules the codebook sets on codes
+        kept = np.array([c in self.own for _, c in self.cells], dtype=bool)
+        own_answers = np.array([c in self.own and applies(self.own[c], evidence.get((g, c), Evidence()))
+                                for g, c in self.cells], dtype=bool)
+        self.answers = np.where(kept[None, :], own_answers[None, :], raw)  # a pooled rule leaves codes' own rules be
+        self.own_right = own_answers == self.truth
+        self.raw_right = raw == self.truth  # each grid rule's answers, for a rule fitted to one code
         self.rule_distance = np.array([_distance(r, default) for r in self.rules])
         own = codebook.model.leading
         self.leadings: list[LeadingCodes | None] = [own]
@@ -160,23 +175,27 @@ class _Grid:
         """The pooled rule and share, and per-code rules where each beats the pooled rule on held-out guides
         (cells a guide leads with left out of a code's fit: they are present whatever the rule)."""
         pooled, leading = self.pooled(guides)
-        distance = np.array([_distance(r, self.rules[pooled]) for r in self.rules])
         usable = np.isin(self.guide, list(guides)) & ~self.led[leading]
-        rules = {c.id: self.rules[pooled] for c in codebook.codes}
+        rules = {c.id: self.own.get(c.id, self.rules[pooled]) for c in codebook.codes}
         own: list[str] = []
         for code in codebook.codes:
             cells = np.flatnonzero(usable & (self.code == code.id))
             if not len(cells):
                 continue
-            total = self.right[:, cells].sum(axis=1)  # every rule's right answers for the code on all of guides
+            base_rule = rules[code.id]  # the rule a fit of the code's own must beat: its codebook rule, else pooled
+            candidates = [*self.rules, base_rule]
+            right = np.vstack([self.raw_right[:, cells], (self.own_right if code.id in self.own else
+                                                           self.raw_right[pooled])[None, cells]])
+            base = len(self.rules)
+            distance = np.array([_distance(r, base_rule) for r in candidates])
+            total = right.sum(axis=1)  # every rule's right answers for the code on all of guides
             gain = 0
             for held in np.unique(self.guide[cells]):  # a guide without cells of the code gains nothing
-                held_cells = cells[self.guide[cells] == held]
-                on_held = self.right[:, held_cells].sum(axis=1)
-                rule = _one_rule(total - on_held, distance, pooled)
-                gain += int(on_held[rule]) - int(on_held[pooled])
+                on_held = right[:, self.guide[cells] == held].sum(axis=1)
+                rule = _one_rule(total - on_held, distance, base)
+                gain += int(on_held[rule]) - int(on_held[base])
             if gain >= MIN_GAIN:
-                rules[code.id] = self.rules[_one_rule(total, distance, pooled)]
+                rules[code.id] = candidates[_one_rule(total, distance, base)]
                 own.append(code.id)
         return self.rules[pooled], self.leadings[leading], rules, own
 
@@ -205,7 +224,9 @@ def calibrate(
     pooled, leading, rules, own = grid.fit(codebook, guides)
     return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,
                        per_code=tuple(own), leading=leading, held_out=held_out, truth=dict(truth),
-                       before=codebook_answers, default=codebook.model.decision, default_leading=codebook.model.leading)
+                       before=codebook_answers, default=codebook.model.decision, default_leading=codebook.model.leading,
+                       code_defaults={c.id: c.decision for c in codebook.codes},
+                       codebook_rules=tuple(c for c in grid.own if c not in own))
 
 
 def share_of(leading: LeadingCodes | None) -> str:

@@ -133,6 +133,7 @@ class Code:
     context: Context
     decision: DecisionRule
     is_sub_value: bool
+    own_rule: bool = False  # the decision rule is set on the code or its feature, not the codebook-wide one
 
 
 @dataclass(frozen=True)
@@ -149,10 +150,11 @@ class Codebook:
         for f in self.model.features:
             if not f.codes:
                 out.append(Code(f.id, f.id, f.label, f.label, f.definition, f.include, f.exclude, f.examples,
-                                f.patterns, f.context, f.decision or default, False))
+                                f.patterns, f.context, f.decision or default, False, f.decision is not None))
             for c in f.codes:
                 out.append(Code(f"{f.id}/{c.id}", f.id, f.label, c.label, c.definition, c.include, c.exclude,
-                                c.examples, c.patterns, c.context, c.decision or f.decision or default, True))
+                                c.examples, c.patterns, c.context, c.decision or f.decision or default, True,
+                                (c.decision or f.decision) is not None))
         return tuple(out)
 
     @cached_property

@@ -186,7 +186,7 @@ def write_tables(state: ReviewState, tables: Tables) -> list[Path]:
         written.append(write_table(
             out / "calibration.csv", ["code", "rule", "min_score", "min_sections", "min_weak", "min_total", "min_evidence",
                                       "leading_share", "leading_min_score"],
-            [[c, "own" if c in cal.per_code else "pooled", r.min_score, r.min_sections, r.min_weak, r.min_total,
+            [[c, cal.kind_of(c), r.min_score, r.min_sections, r.min_weak, r.min_total,
               r.min_evidence, *leading_cells] for c, r in sorted(cal.rules.items())],
         ))
         written.append(write_table(
