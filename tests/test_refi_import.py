@@ -455,6 +455,22 @@ def test_offsets_in_utf16_units_read_the_selected_text():
     assert reading.convention == "UTF-16 units" and reading.text_of(at(3, 8)) == "Offer"
 
 
+def test_utf16_units_are_judged_by_word_boundaries_like_the_other_conventions():
+    """Sloppy selections in code points (cut inside words) read as non-blank text under UTF-16 units: that
+    alone once made UTF-16 win, and every later selection was read a character off."""
+    theirs = "\N{GRINNING FACE} Alpha beta gamma delta epsilon."
+    beta, sloppy, sloppier = at(8, 12), at(3, 11), at(15, 20)  # "beta", "lpha bet", "mma d" in code points
+    reading = best_reading(theirs, [beta, sloppy, sloppier], None)
+    assert reading.convention == "code points" and reading.text_of(beta) == "beta"
+
+
+def test_a_utf16_offset_inside_a_surrogate_pair_takes_the_whole_character():
+    theirs = "Go \N{GRINNING FACE} now and \N{GRINNING FACE} then."
+    reading = best_reading(theirs, [at(6, 9), at(17, 21)], None)  # "now", "then": UTF-16 units
+    assert reading.convention == "UTF-16 units" and reading.text_of(at(17, 21)) == "then"
+    assert reading.text_of(at(4, 9)) == "\N{GRINNING FACE} now" and reading.text_of(at(3, 4)) == "\N{GRINNING FACE}"
+
+
 def test_their_positions_are_scaled_to_ours_to_pick_the_nearest_repeat(gt):
     starts = [*gt.page_starts, len(gt.text) + 2]
     pages = [gt.text[a : b - 2] for a, b in itertools.pairwise(starts)]

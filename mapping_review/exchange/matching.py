@@ -19,9 +19,20 @@ from mapping_review.exchange.text import GuideText, Match
 _NAMED = re.compile(r"^(?P<seg>\S+?)(?: \[(?P<start>\d+):(?P<end>\d+)\])?$")
 
 
-def _utf16_slice(text: str) -> Callable[[int, int], str]:
-    data = text.encode("utf-16-le")
-    return lambda a, b: data[2 * a : 2 * b].decode("utf-16-le", errors="replace")
+def _utf16_positions(text: str) -> list[int]:
+    """For each UTF-16 offset into ``text``, the code point index it stands for (-1 inside a surrogate pair)."""
+    out = []
+    for i, ch in enumerate(text):
+        out += [i, -1] if ord(ch) > 0xFFFF else [i]
+    return [*out, len(text)]
+
+
+def _positions(convention: str, text: str) -> Callable[[int], int]:
+    """Their offset -> an index into ``text`` (-1 when it cannot stand at a character's start)."""
+    if convention != "UTF-16 units":
+        return lambda a: a
+    units = _utf16_positions(text)
+    return lambda a: units[a] if 0 <= a < len(units) else len(text) if a >= len(units) else -1
 
 
 @dataclass
@@ -59,24 +70,31 @@ def best_reading(theirs: str | None, selections: Sequence[QdaSelection], gt: Gui
     if theirs is None:
         return None
     ours = gt.text if gt is not None else ""
-    variants: list[tuple[str, str, Callable[[int, int], str]]] = [("code points", theirs, lambda a, b: theirs[a:b])]
+    variants = [("code points", theirs)]
     if "\r\n" in theirs:
-        lf = theirs.replace("\r\n", "\n")
-        variants.append(("a line end as one character", lf, lambda a, b: lf[a:b]))
+        variants.append(("a line end as one character", theirs.replace("\r\n", "\n")))
     if any(ord(ch) > 0xFFFF for ch in theirs):
-        variants.append(("UTF-16 units", theirs, _utf16_slice(theirs)))
+        variants.append(("UTF-16 units", theirs))
     texts = [s for s in selections if s.start >= 0]
 
-    def score(variant: tuple[str, str, Callable[[int, int], str]]) -> int:
-        _, text, slicer = variant
-        if variant[0] == "UTF-16 units":
-            return sum(bool(slicer(s.start, s.end).strip()) and not slicer(s.start, s.end).startswith(" ") for s in texts)
-        return sum(_at_word_boundaries(text, slicer(s.start, s.end), s.start, s.end) for s in texts)
+    def score(variant: tuple[str, str]) -> int:  # every convention judged alike: in code points of its text
+        name, text = variant
+        pos = _positions(name, text)
+        spans = [(pos(s.start), pos(s.end)) for s in texts]
+        return sum(a >= 0 and b >= 0 and _at_word_boundaries(text, text[a:b], a, b) for a, b in spans)
 
-    best = max(variants, key=lambda v: (score(v), -variants.index(v)))
-    name, text, slicer = best
+    name, text = max(variants, key=lambda v: (score(v), -variants.index(v)))
+    pos = _positions(name, text)
     same = text.replace("\r\n", "\n") == ours
-    return SourceText(text, name, same, len(ours) / max(1, len(text)), slicer)
+    return SourceText(text, name, same, len(ours) / max(1, len(text)), _slicer(text, pos))
+
+
+def _slicer(text: str, pos: Callable[[int], int]) -> Callable[[int, int], str]:
+    def cut(a: int, b: int) -> str:
+        start = pos(a) if pos(a) >= 0 else pos(a - 1)  # inside a surrogate pair: from its character's start
+        end = pos(b) if pos(b) >= 0 else pos(b + 1)  # ... to its end
+        return text[max(0, start) : max(0, end)]
+    return cut
 
 
 def match_selection(sel: QdaSelection, reading: SourceText | None, gt: GuideText) -> Match | None:
