@@ -9,6 +9,7 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
+from mapping_review.kappa import kappa_of_pairs
 from mapping_review.review.agreement import (
     agreement,
     cohen_kappa,
@@ -101,6 +102,14 @@ def test_cohen_kappa_leaves_out_units_one_of_the_pair_did_not_rate():
     ratings = {i: {"a": x, "b": y} for i, (x, y) in enumerate(pairs)}
     ratings[9] = {"a": 1, "c": 0}  # b did not rate unit 9: not a No of b's
     assert cohen_kappa(ratings, "a", "b") == pytest.approx(cohen_kappa_score(*zip(*pairs)))
+
+
+def test_cohen_kappa_of_raters_without_a_shared_unit_is_nan():
+    # no unit both raters rated: kappa is undefined, not zero agreement
+    assert math.isnan(kappa_of_pairs([]))
+    ratings = {"u1": {"a": 1}, "u2": {"b": 0}, "u3": {"a": 0, "c": 1}}
+    assert math.isnan(cohen_kappa(ratings, "a", "b"))
+    assert math.isnan(agreement(ratings, ["a", "b", "c"]).cohen[("a", "b")])
 
 
 def test_fleiss_kappa_of_one_rater_is_nan():

@@ -2,6 +2,7 @@
 
 import random
 
+import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from mapping_review.coding.labels import make_label
@@ -14,6 +15,7 @@ from mapping_review.coding.quality import (
     precision_by_score,
     reader_agreement,
     recall_of,
+    share,
 )
 from mapping_review.coding.suggestions import Suggestion
 
@@ -159,3 +161,78 @@ def test_first_passage_errors_say_why_a_best_passage_is_not_evidence():
     # a cell the sheet does not answer is not counted as absent
     assert first_passage_errors(ranked, present, labels, {}).none_absent == 0
     assert first_passage_errors({}, [], labels, truth).ceiling is None
+
+
+def test_only_a_supports_label_counts_as_support():
+    # one present code per label kind, each with one labelled passage: only "supports" is support, so
+    # precision at 1 is 1 of 4 and each of mentions, wrong_sense and boilerplate scores 0 of 1
+    kinds = ("supports", "mentions", "wrong_sense", "boilerplate")
+    ranked = {("g", kind): [sugg(f"u-{kind}", kind)] for kind in kinds}
+    labels = {("g", f"u-{kind}", kind): make_label("g", 1, f"u-{kind}", kind, kind) for kind in kinds}
+    p1 = precision_at(1, ranked, list(ranked), labels)
+    assert (p1.overall.supports, p1.overall.other, p1.overall.unlabelled) == (1, 3, 0)
+    assert p1.overall.precision == 0.25
+    assert {kind: p1.by_code[kind].precision for kind in kinds} == {
+        "supports": 1.0, "mentions": 0.0, "wrong_sense": 0.0, "boilerplate": 0.0}
+    assert p1.outcomes == [False, False, True, False]  # in the order of the sorted present codes
+
+
+def test_precision_by_score_reports_the_bars_0_7_0_8_0_9_by_default():
+    # best passages at 0.65, 0.7, 0.8 and 0.9: at least 0.7 are three of them, at least 0.8 two, at least 0.9 one
+    ranked = {("g", f"c{i}"): [sugg(f"u{i}", f"c{i}", evidence)] for i, evidence in enumerate((0.65, 0.7, 0.8, 0.9))}
+    bands = precision_by_score(ranked, list(ranked), {})
+    assert [(b.bar, b.codes, b.tally.unlabelled) for b in bands] == [(0.7, 3, 3), (0.8, 2, 2), (0.9, 1, 1)]
+
+
+def test_recall_counts_a_target_only_when_that_passage_is_returned_for_that_guide_and_code():
+    target = [("g", "a", "c")]
+    # a passage scoring exactly the floor is returned
+    assert recall_of([sugg("a", evidence=0.5)], target, floor=0.5).found == 1
+    # the same unit returned for another code, or a unit of the same id in another guide, is not the target
+    assert recall_of([sugg("a", code="d")], target).missing == (("g", "c", "a"),)
+    assert recall_of([sugg("a", guide="h")], target).missing == (("g", "c", "a"),)
+    # a target listed twice is one target: 1 of the 2 distinct targets is returned
+    report = recall_of([sugg("a")], [("g", "a", "c"), ("g", "a", "c"), ("g", "b", "c")])
+    assert (report.found, report.total, report.recall) == (1, 2, 0.5)
+
+
+def test_kappa_reads_a_missing_machine_answer_as_absent_and_leaves_out_cells_the_sheet_does_not_answer():
+    truth = {("g", "k1"): True, ("g", "k2"): True, ("g", "k3"): False, ("g", "k4"): False, ("g", "k5"): False}
+    machine = {("g", "k1"): True, ("g", "k3"): False, ("g", "k4"): False, ("g", "k6"): True}  # k2, k5 unanswered
+    # by hand: pairs (T,T) (T,F) (F,F) (F,F) (F,F); observed 4/5; the sheet says present 2 of 5, the machine
+    # 1 of 5, so expected = (2*1 + 3*4) / 25 = 14/25 and kappa = (20/25 - 14/25) / (1 - 14/25) = 6/11
+    # (reading k2 and k5 as present would give 8/13)
+    assert cohen_kappa(truth, machine, sorted(truth)) == pytest.approx(6 / 11)
+    # k6 is not on the sheet: left out, not read as absent (which would give 1/4)
+    assert cohen_kappa(truth, machine, [*sorted(truth), ("g", "k6")]) == pytest.approx(6 / 11)
+
+
+def test_share_is_the_share_of_true_outcomes():
+    assert share([True, False, False, True]) == 0.5
+    assert share([True, True, True]) == 1.0
+    assert share([]) is None
+
+
+def test_cell_errors_count_extra_codes_by_their_own_evidence_only():
+    ranked = {("g", "m1"): [sugg("a1", "m1")], ("g", "m2"): [sugg("a2", "m2")], ("g", "xw"): [sugg("b1", "xw")],
+              ("g", "ok"): [sugg("c1", "ok")], ("g", "xs"): [sugg("d1", "xs")]}
+    kinds = {("a1", "m1"): "supports", ("a2", "m2"): "supports", ("b1", "xw"): "mentions", ("c1", "ok"): "supports",
+             ("d1", "xs"): "supports"}
+    labels = {("g", unit, code): make_label("g", 1, unit, code, kind) for (unit, code), kind in kinds.items()}
+    truth = {("g", "m1"): True, ("g", "m2"): True, ("g", "xw"): False, ("g", "ok"): True, ("g", "xs"): False}
+    machine = {("g", "xw"): True, ("g", "ok"): True, ("g", "xs"): True}
+    # missed: m1 and m2, both with a supporting candidate; extra: xw (weak, a mention) and xs (strong, supports);
+    # ok is weak but right, so it is no extra code
+    e = cell_errors(truth, machine, ranked, labels, weak=[("g", "xw"), ("g", "ok")])
+    assert (e.missed_judged, e.missed_unlabelled, e.missed_unfound) == (2, 0, 0)
+    assert (e.extra_weak, e.extra_strong, e.extra_supported) == (1, 1, 1)
+
+
+def test_a_supporting_candidate_ranked_anywhere_below_the_first_counts_as_ranked_lower():
+    # five candidates: the first a mention, the fifth supports -> ordering failed, and a perfect order
+    # would show the fifth first: precision at 1 of 1 of 1
+    ranked = {("g", "c"): [sugg(f"u{i}") for i in range(1, 6)]}
+    labels = {("g", "u1", "c"): make_label("g", 1, "u1", "c", "mentions"),
+              ("g", "u5", "c"): make_label("g", 1, "u5", "c", "supports")}
+    e = first_passage_errors(ranked, [("g", "c")], labels, {("g", "c"): True})
+    assert (e.labelled, e.lower, e.none_absent, e.none_other, e.ceiling) == (1, 1, 0, 0, 1.0)
