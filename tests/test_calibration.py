@@ -5,7 +5,6 @@ they win on held-out guides."""
 import random
 
 import numpy as np
-import pytest
 from conftest import with_leading, without_leading
 
 from mapping_review.coding.calibration import GAIN_PER_GUIDE, MIN_GAIN, calibrate, fit_rule
@@ -472,9 +471,6 @@ def test_the_calibration_table_says_which_rule_each_code_has(tmp_path):
     assert (kinds[fitted], kinds[kept], kinds[codebook.codes[0].id]) == ("own", "codebook", "pooled")
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: a rule fitted for a code whose feature sets its own rule is taken from "
-                   "the grid around the codebook-wide rule and so carries the codebook-wide min_evidence, dropping the "
-                   "feature's own minimum of passages")
 def test_a_codes_fitted_rule_keeps_the_minimum_of_passages_its_own_rule_sets():
     strict = DecisionRule(min_score=0.9, min_sections=2, min_weak=0.2, min_total=0.6, min_evidence=2)
     codebook = _with_feature_rule("modality", strict)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from mapping_review.exchange.merge import merge_decisions
-from mapping_review.review.decisions import Decision, newer_than, parse_time
+from mapping_review.review.decisions import Decision, append_decisions, newer_than, parse_time, read_decisions
 
 SPAN = Decision("Jane", "2025-01-01T10:00:00Z", "segment", "g1", "c1", True, "add", "g1:1:aa", "h", start=4, end=20)
 
@@ -45,7 +43,7 @@ def test_two_guide_level_answers_leave_the_later_one_and_report_the_other():
     merged = merge_decisions([yes, no], [])
     assert merged.decisions == [yes]
     assert merged.not_recorded == ["g1 (whole guide): 'c1' by Jane: No made 2025-01-01T10:00:00Z is contradicted in the "
-                                   "same file by Yes made 2025-01-02T10:00:00Z; the later one is recorded"]
+                                   "same file by Yes made 2025-01-02T10:00:00Z, which is the one taken"]
 
 
 def test_answers_made_at_one_time_leave_the_one_later_in_the_file():
@@ -62,11 +60,13 @@ def test_what_the_reviewer_already_said_is_unchanged_and_another_reviewers_item_
 def test_an_older_decision_is_reported_and_a_newer_or_untimed_one_recorded():
     current = replace(SPAN, time="2025-06-01T00:00:00Z", value=False, action="reject")
     older = merge_decisions([SPAN], [current])
-    assert older.decisions == [] and "the newer decision stands" in older.not_recorded[0]
+    assert older.decisions == [] and "that one stands" in older.not_recorded[0]
     assert merge_decisions([replace(SPAN, time="2025-06-01T00:00:01Z")], [current]).decisions
     assert merge_decisions([replace(SPAN, time="yesterday")], [current]).decisions
     assert merge_decisions([SPAN], [replace(current, time="")]).decisions
-    assert merge_decisions([replace(SPAN, time=current.time)], [current]).decisions  # a tie is not older
+    assert not merge_decisions([replace(SPAN, time=current.time)], [current]).decisions  # a tie: what is there stays
+    made_earlier = replace(SPAN, time="2026-01-01T00:00:00Z", made="2025-05-01T00:00:00Z")  # recorded later
+    assert not merge_decisions([made_earlier], [current]).decisions  # judged by when it was made
 
 
 def test_only_the_reviewers_current_decision_counts():
@@ -83,20 +83,29 @@ def test_a_time_without_a_zone_is_utc_and_compares_with_one_that_has_a_zone():
     assert newer_than(naive, "2025-01-01T10:00:00Z") and not newer_than(naive, "2025-01-01T10:00:01Z")
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: codings that give the same answer (a coding of the whole source and "
-                   "a case value, or the same span twice) keep only the last one's note; the others' notes are dropped "
-                   "without a word, while codings merged onto a covering span keep every note")
 def test_the_same_answer_twice_keeps_both_notes():
     (one,) = merge_decisions([replace(SPAN, note="see chapter 3"), replace(SPAN, note="")], []).decisions
     assert one.note == "see chapter 3"
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: codings merged onto a span the reviewer's current decision already "
-                   "has are reported as 'recorded as one' although nothing is recorded (re-importing the same file says "
-                   "so every time)")
 def test_codings_merged_onto_what_the_reviewer_already_said_are_not_reported_as_recorded():
     parts = [SPAN, replace(SPAN, start=30, end=40)]
     current = replace(SPAN, end=40)
     merged = merge_decisions(parts, [current])
     assert merged.decisions == [] and merged.unchanged == 1
     assert merged.merged == []
+
+
+def test_an_answer_waiting_for_review_is_recorded_again_on_todays_text():
+    flagged = replace(SPAN, time="2025-01-01T09:00:00Z", needs_review=True)  # the text changed since it was made
+    merged = merge_decisions([SPAN], [flagged])
+    assert merged.decisions == [SPAN] and merged.unchanged == 0
+
+
+def test_when_a_decision_was_made_travels_in_its_file_only_when_it_differs_from_when_it_was_recorded(tmp_path):
+    imported = replace(SPAN, time="2026-01-01T00:00:00Z", made="2025-05-01T00:00:00Z")
+    append_decisions(tmp_path, [SPAN, imported])
+    lines = (tmp_path / "Jane.jsonl").read_text().splitlines()
+    assert '"made"' not in lines[0] and '"made": "2025-05-01T00:00:00Z"' in lines[1]
+    assert read_decisions(tmp_path) == [SPAN, imported]
+    assert (SPAN.made_at, imported.made_at) == (SPAN.time, "2025-05-01T00:00:00Z")

@@ -137,7 +137,8 @@ class _Grid:
         self.truth = np.array([truth[k] for k in self.cells], dtype=bool)
         self.guide = np.array([g for g, _ in self.cells])
         self.code = np.array([c for _, c in self.cells])
-        raw = np.array([[applies(r, evidence.get(k, Evidence())) for k in self.cells] for r in self.rules], dtype=bool)
+        self.evidence = [evidence.get(k, Evidence()) for k in self.cells]
+        raw = np.array([[applies(r, e) for e in self.evidence] for r in self.rules], dtype=bool)
         self.own = {c.id: c.decision for c in codebook.codes if c.own_rule}  # rules the codebook sets on codes
         kept = np.array([c in self.own for _, c in self.cells], dtype=bool)
         own_answers = np.array([c in self.own and applies(self.own[c], evidence.get((g, c), Evidence()))
@@ -170,6 +171,16 @@ class _Grid:
         chosen = _best(hits.ravel(), self.distance.ravel(), need)
         return (0, 0) if chosen is None else (chosen % len(self.rules), chosen // len(self.rules))
 
+    def _candidates(self, code: str, cells: np.ndarray, pooled: int) -> tuple[list[DecisionRule], np.ndarray]:
+        """The rules a code's own fit chooses from - the grid, then the rule it must beat (last) - and which of
+        ``cells`` each gets right. A rule the codebook sets on the code keeps its minimum of passages."""
+        own = self.own.get(code)
+        if own is None:
+            return [*self.rules, self.rules[pooled]], np.vstack([self.raw_right[:, cells], self.raw_right[pooled][cells]])
+        grid = [r.model_copy(update={"min_evidence": own.min_evidence}) for r in self.rules]
+        right = np.array([[applies(r, self.evidence[i]) for i in cells] for r in grid], dtype=bool) == self.truth[cells]
+        return [*grid, own], np.vstack([right, self.own_right[cells]])
+
     def fit(self, codebook: Codebook, guides: Sequence[str]
             ) -> tuple[DecisionRule, LeadingCodes | None, dict[str, DecisionRule], list[str]]:
         """The pooled rule and share, and per-code rules where each beats the pooled rule on held-out guides
@@ -183,10 +194,8 @@ class _Grid:
             if not len(cells):
                 continue
             base_rule = rules[code.id]  # the rule a fit of the code's own must beat: its codebook rule, else pooled
-            candidates = [*self.rules, base_rule]
-            right = np.vstack([self.raw_right[:, cells], (self.own_right if code.id in self.own else
-                                                           self.raw_right[pooled])[None, cells]])
-            base = len(self.rules)
+            candidates, right = self._candidates(code.id, cells, pooled)
+            base = len(candidates) - 1
             distance = np.array([_distance(r, base_rule) for r in candidates])
             total = right.sum(axis=1)  # every rule's right answers for the code on all of guides
             gain = 0

@@ -246,18 +246,18 @@ def _selections(holder: Any, notes: Any, key: str, text: GuideText, state: Revie
         for user, code, made in sorted(items, key=lambda i: (i[0], i[1], i[2] is None)):
             ident = (user, seg_id, code, str(start), str(end))
             if made is not None and not made.value:
-                refs.append(_note(notes, ident, user, made.time, f"rejected: {_label(state, code)}",
+                refs.append(_note(notes, ident, user, made.made_at, f"rejected: {_label(state, code)}",
                                   f"{user} rejected {_label(state, code)!r} on this passage."
                                   f"{' ' + made.note if made.note else ''}\n\nCode id: {code}"))
                 continue
             attrs = {"guid": stable_guid("coding", *ident), "creatingUser": user_guid(user)}
             if made is not None:
-                attrs["creationDateTime"] = made.time
+                attrs["creationDateTime"] = made.made_at
             coding = _e(selection, "Coding", **attrs)
             _e(coding, "CodeRef", targetGUID=code_guid(code))
             result.codings += 1
             if made is not None and made.note:
-                _e(coding, "NoteRef", targetGUID=_note(notes, ident, user, made.time, "note", made.note))
+                _e(coding, "NoteRef", targetGUID=_note(notes, ident, user, made.made_at, "note", made.note))
         for ref in refs:
             _e(selection, "NoteRef", targetGUID=ref)
 

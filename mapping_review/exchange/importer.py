@@ -44,7 +44,9 @@ from mapping_review.review.decisions import (
     REVIEWER_PATTERN,
     Decision,
     append_decisions,
+    check_appendable,
     now,
+    parse_time,
 )
 from mapping_review.review.state import ReviewState, adjudication_of, load_review
 
@@ -187,6 +189,7 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
         decisions = merged.decisions
         decisions = _settled(decisions, state, settled_by, result)
         result.decisions = decisions
+        check_appendable(project.reviews_dir, decisions)  # a dry run refuses what the import would
         if decisions and not dry_run:
             append_decisions(project.reviews_dir, decisions)
         return result
@@ -223,10 +226,14 @@ class _Context:
         self.decisions: list[Decision] = []
         self.code_names = {c.guid: " > ".join(c.path) for c in qda.codes}
         self.fallback = reviewers.get(qda.creating_user, "imported")
-        # A coding or case value without a time was made no later than the file was last changed (our
-        # own export: written); recorded with that time, it cannot undo a decision made since.
+        # Every decision is recorded now; each also keeps when it was made. Nothing in the file was made
+        # after the file was last changed (our own export: written), so that bounds every coding's own time
+        # (a wrong clock, a local time read as UTC), and a coding or case value without a time is that old.
+        self.recorded = now()
         ours = qda.origin.startswith("mapping-review")
-        self.time = qda.modified or (qda.created if ours else "") or now()
+        written = qda.modified or (qda.created if ours else "")
+        bound, at = parse_time(written), parse_time(self.recorded)
+        self.as_of = written if bound and at and bound <= at else self.recorded
 
     def _who(self, coding: QdaCoding) -> str | None:
         if coding.user in self.machines:
@@ -266,11 +273,11 @@ class _Context:
         return repr(flat if len(flat) <= 80 else flat[:77] + "...")
 
     def source(self, source: QdaSource, guide: Guide, text: GuideText | None, theirs: str | None) -> None:
-        time = self.time
         for coding in source.codings:  # the whole source: a guide-level answer
             who, code = self._who(coding), self._code(coding, self._where(source, 0))
             if who and code:
-                self._add(Decision(who, coding.time or time, "guide", guide.key, code, True, "set", text_hash=guide.sha256,
+                self._add(Decision(who, self.recorded, "guide", guide.key, code, True, "set", text_hash=guide.sha256,
+                                   made=self.made(coding.time),
                                    note=coding.note, origin=self.origin))
         if not source.selections:
             return
@@ -296,9 +303,9 @@ class _Context:
             for coding, who in codings:
                 code = self._code(coding, self._where(source, found.page))
                 if who and code:
-                    self._segment_decisions(who, code, True, found, guide.key, coding.time or time, coding.note)
+                    self._segment_decisions(who, code, True, found, guide.key, self.made(coding.time), coding.note)
             for note, code, who in rejections:
-                self._segment_decisions(who, code, False, found, guide.key, note.time or time, _rejection_note(note.text))
+                self._segment_decisions(who, code, False, found, guide.key, self.made(note.time), _rejection_note(note.text))
 
     def _rejections(self, sel: QdaSelection, where: str) -> list[tuple[QdaNote, str, str]]:
         """The ``rejected:`` notes on a selection (ours, see :mod:`export`): (note, code id, reviewer)."""
@@ -317,10 +324,17 @@ class _Context:
                                              "(a line 'Code id: ID')")
         return out
 
-    def _segment_decisions(self, who: str, code: str, value: bool, found: Match, key: str, time: str, note: str) -> None:
+    def made(self, written: str) -> str:
+        """When a coding was made: its own time, but no later than the file (``as_of``); the file's time
+        when it has none or one that is not a time."""
+        when, bound = parse_time(written), parse_time(self.as_of)
+        return written if when is not None and bound is not None and when <= bound else self.as_of
+
+    def _segment_decisions(self, who: str, code: str, value: bool, found: Match, key: str, made: str, note: str) -> None:
         for seg in found.segments:
             action = "reject" if not value else ("accept" if (seg.id, code) in self.suggested and found.start < 0 else "add")
-            self._add(Decision(who, time, "segment", key, code, value, action, seg.id, text_hash(seg.text), note=note,
+            self._add(Decision(who, self.recorded, "segment", key, code, value, action, seg.id, text_hash(seg.text),
+                               made=made, note=note,
                                origin=self.origin, start=found.start, end=found.end))
 
     def _add(self, decision: Decision) -> None:
@@ -354,8 +368,8 @@ class _Context:
             for code, value in sorted(answers.items()):
                 truth = value.strip().casefold() in ("true", "1", "yes")
                 if value.strip().casefold() in ("true", "1", "yes", "false", "0", "no"):
-                    self._add(Decision(who, self.time, "guide", key, code, truth, "set", text_hash=keys[key],
-                                       origin=self.origin))
+                    self._add(Decision(who, self.recorded, "guide", key, code, truth, "set", text_hash=keys[key],
+                                       made=self.as_of, origin=self.origin))
 
     def _variables(self) -> dict[str, str]:
         """Variable GUID -> code id: ours by GUID, others by a ``Code id:`` in the description."""

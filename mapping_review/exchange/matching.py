@@ -44,12 +44,16 @@ class SourceText:
     same: bool  # the text is the guide's own representation: offsets are ours
     scale: float  # our length / theirs, to turn their offsets into a position hint
     slicer: Callable[[int, int], str]
+    position: Callable[[int], int]  # their offset -> an index into ``text`` (-1 inside a surrogate pair)
 
     def text_of(self, sel: QdaSelection) -> str:
         return self.slicer(sel.start, sel.end) if sel.start >= 0 else sel.text
 
     def hint(self, sel: QdaSelection) -> int:
-        return sel.start if self.same else int(sel.start * self.scale)
+        """Where ``sel`` starts in our text: exactly, when the text is ours (less the Windows line ends
+        before it, which ours does not have), else scaled."""
+        at = self.position(sel.start) if self.position(sel.start) >= 0 else self.position(sel.start - 1)
+        return at - self.text.count("\r\n", 0, at) if self.same else int(at * self.scale)
 
     def page_of(self, sel: QdaSelection, gt: GuideText | None) -> int:
         if gt is None or sel.start < 0:
@@ -86,7 +90,7 @@ def best_reading(theirs: str | None, selections: Sequence[QdaSelection], gt: Gui
     name, text = max(variants, key=lambda v: (score(v), -variants.index(v)))
     pos = _positions(name, text)
     same = text.replace("\r\n", "\n") == ours
-    return SourceText(text, name, same, len(ours) / max(1, len(text)), _slicer(text, pos))
+    return SourceText(text, name, same, len(ours) / max(1, len(text)), _slicer(text, pos), pos)
 
 
 def _slicer(text: str, pos: Callable[[int], int]) -> Callable[[int, int], str]:

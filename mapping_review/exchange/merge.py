@@ -1,12 +1,14 @@
 """Which of an import's decisions are recorded.
 
 - One per reviewer and item: a coder's several codings (or rejections) of one code in one sentence
-  become one decision on a span covering them all, and this is reported; codings that disagree (a
-  coding and a rejection, or two guide-level answers) leave the one made last, and the others are
-  reported.
-- Not what the reviewer's current decision already says (counted as unchanged).
-- Not one older than the reviewer's current decision on the same item: a file exported or coded
-  before the reviewer changed their mind must not undo the change. It is reported instead; a decision
+  become one decision on a span covering them all, with every note, and this is reported when it is
+  recorded; codings that disagree (a coding and a rejection, or two guide-level answers) leave the
+  one made last, and the others are reported.
+- Not what the reviewer's current decision already says (counted as unchanged), unless that decision
+  waits for review because the text changed since: the imported one is on today's text.
+- Not one made at or before the reviewer's current decision on the same item (by when each was made,
+  :attr:`Decision.made_at`): a file exported or coded before the reviewer changed their mind must not
+  undo the change, and a tie goes to the decision already there. It is reported instead; a decision
   whose time cannot be read is recorded (decisions are append-only, so nothing is lost either way).
 """
 
@@ -26,7 +28,7 @@ class Merged:
     decisions: list[Decision] = field(default_factory=list)
     unchanged: int = 0
     not_recorded: list[str] = field(default_factory=list)  # one line each, saying why
-    merged: list[str] = field(default_factory=list)  # codings recorded together, one line per item
+    merged: list[str] = field(default_factory=list)  # codings recorded as one decision, one line per item
 
 
 def _what(d: Decision) -> str:
@@ -40,59 +42,63 @@ def _answer(d: Decision) -> str:
 
 
 def _made_last(group: Sequence[Decision]) -> Decision:
-    """The decision made last (by its time; a later one in the file wins a tie or an unreadable time)."""
+    """The decision made last (a later one in the file wins a tie or an unreadable time)."""
     order = {id(d): n for n, d in enumerate(group)}
     far_past = datetime.min.replace(tzinfo=timezone.utc)
-    return max(group, key=lambda d: (parse_time(d.time) or far_past, order[id(d)]))
+    return max(group, key=lambda d: (parse_time(d.made_at) or far_past, order[id(d)]))
 
 
-def one_per_item(new: Sequence[Decision], out: Merged) -> list[Decision]:
-    """One decision per reviewer and item, in the order the items first appear."""
-    groups: dict[Item, list[Decision]] = {}
-    for d in new:
-        groups.setdefault((d.reviewer, d.key), []).append(d)
-    kept = []
-    for group in groups.values():
-        answers = {(d.value, d.start, d.end) for d in group}
-        last = _made_last(group)
-        if len(answers) == 1:
-            kept.append(last)
-        elif len({d.value for d in group}) == 1 and last.level == "segment":
-            whole = [d for d in group if d.start < 0]
-            spans = [(d.start, d.end) for d in group if d.start >= 0]
-            one = whole[-1] if whole else replace(last, action="add" if last.value else last.action,
-                                                  start=min(a for a, _ in spans), end=max(b for _, b in spans))
-            kept.append(replace(one, time=last.time, note="\n".join(dict.fromkeys(d.note for d in group if d.note))))
-            shown = "the whole sentence" if one.start < 0 else f"characters {one.start}-{one.end}"
-            out.merged.append(f"{_what(one)}: {len(group)} codings in one sentence recorded as one, on {shown}")
-        else:
-            kept.append(last)
-            for d in group:
-                if d is not last:
-                    out.not_recorded.append(f"{_what(d)}: {_answer(d)} made {d.time or 'at an unknown time'} is "
-                                            f"contradicted in the same file by {_answer(last)} made {last.time}; "
-                                            "the later one is recorded")
-    return kept
+def _notes(group: Sequence[Decision]) -> str:
+    return "\n".join(dict.fromkeys(d.note for d in group if d.note))
+
+
+def _one(group: Sequence[Decision], out: Merged) -> tuple[Decision, str]:
+    """One item's decision, and the line saying codings were recorded as one ("" when there is nothing to say)."""
+    last = _made_last(group)
+    if len({(d.value, d.start, d.end) for d in group}) == 1:
+        return replace(last, note=_notes(group)), ""
+    if len({d.value for d in group}) == 1 and last.level == "segment":
+        whole = [d for d in group if d.start < 0]
+        spans = [(d.start, d.end) for d in group if d.start >= 0]
+        one = whole[-1] if whole else replace(last, action="add" if last.value else last.action,
+                                              start=min(a for a, _ in spans), end=max(b for _, b in spans))
+        shown = "the whole sentence" if one.start < 0 else f"characters {one.start}-{one.end}"
+        line = f"{_what(one)}: {len(group)} codings in one sentence recorded as one, on {shown}"
+        return replace(one, time=last.time, made=last.made, note=_notes(group)), line
+    for d in group:
+        if d is not last:
+            out.not_recorded.append(f"{_what(d)}: {_answer(d)} made {d.made_at or 'at an unknown time'} is contradicted "
+                                    f"in the same file by {_answer(last)} made {last.made_at}, which is the one "
+                                    "taken")
+    return last, ""
 
 
 def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision]) -> Merged:
     """The decisions of ``new`` to record over the ``previous`` ones; see the module's docstring."""
     out = Merged()
     current = latest(previous)
-    for d in one_per_item(new, out):
-        before = current.get((d.reviewer, d.key))
+    groups: dict[Item, list[Decision]] = {}
+    for d in new:
+        groups.setdefault((d.reviewer, d.key), []).append(d)
+    for item, group in groups.items():
+        d, line = _one(group, out)
+        before = current.get(item)
         if before is None:
-            out.decisions.append(d)
-        elif (before.value, before.start, before.end) == (d.value, d.start, d.end):
+            pass
+        elif (before.value, before.start, before.end) == (d.value, d.start, d.end) and not before.needs_review:
             out.unchanged += 1
-        elif _older(d, before):
-            out.not_recorded.append(f"{_what(d)}: {_answer(d)} made {d.time} is older than {d.reviewer}'s current "
-                                    f"decision, {_answer(before)} made {before.time}; the newer decision stands")
-        else:
-            out.decisions.append(d)
+            continue
+        elif not _newer(d, before):
+            out.not_recorded.append(f"{_what(d)}: {_answer(d)} made {d.made_at} is not newer than {d.reviewer}'s "
+                                    f"current decision, {_answer(before)} made {before.made_at}; that one stands")
+            continue
+        out.decisions.append(d)
+        if line:
+            out.merged.append(line)
     return out
 
 
-def _older(d: Decision, before: Decision) -> bool:
-    mine, theirs = parse_time(d.time), parse_time(before.time)
-    return mine is not None and theirs is not None and mine < theirs
+def _newer(d: Decision, before: Decision) -> bool:
+    """Was ``d`` made after ``before``? True when either time cannot be read."""
+    mine, theirs = parse_time(d.made_at), parse_time(before.made_at)
+    return mine is None or theirs is None or mine > theirs

@@ -76,13 +76,22 @@ class Decision:
     start: int = -1  # a span of the segment's text the decision is about (-1: the whole segment)
     end: int = -1
     settled_by: str = ""  # a consensus decision: the adjudicator who settled it
+    made: str = ""  # when it was made, if before it was recorded (``time``): an imported coding's own time
 
     @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.level, self.guide, self.code, self.segment)
 
+    @property
+    def made_at(self) -> str:
+        """When the decision was made: ``made`` where known, else when it was recorded."""
+        return self.made or self.time
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if not self.made:  # files stay as they were for decisions made where they were recorded
+            del out["made"]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Decision:
@@ -93,12 +102,8 @@ def reviewer_path(reviews_dir: Path, reviewer: str) -> Path:
     return reviews_dir / f"{check_reviewer(reviewer)}.jsonl"
 
 
-def append_decisions(reviews_dir: Path, decisions: Sequence[Decision]) -> int:
-    """Append ``decisions`` (each to its reviewer's file) under an exclusive lock; returns how many.
-
-    Every append starts on a fresh line, even when the file's last line lost its newline (a hand
-    edit, an interrupted write), so a new decision is never glued onto an old one.
-    """
+def check_appendable(reviews_dir: Path, decisions: Sequence[Decision]) -> dict[str, list[Decision]]:
+    """``decisions`` by reviewer, once every reviewer's name is checked (a dry run checks what the append would)."""
     by_reviewer: dict[str, list[Decision]] = {}
     for d in decisions:
         by_reviewer.setdefault(d.reviewer, []).append(d)
@@ -108,6 +113,16 @@ def append_decisions(reviews_dir: Path, decisions: Sequence[Decision]) -> int:
         twin = folded.setdefault(reviewer.casefold(), reviewer)
         if twin != reviewer:
             raise ConfigError(f"reviewer names {twin!r} and {reviewer!r} differ only in letter case; nothing was recorded")
+    return by_reviewer
+
+
+def append_decisions(reviews_dir: Path, decisions: Sequence[Decision]) -> int:
+    """Append ``decisions`` (each to its reviewer's file) under an exclusive lock; returns how many.
+
+    Every append starts on a fresh line, even when the file's last line lost its newline (a hand
+    edit, an interrupted write), so a new decision is never glued onto an old one.
+    """
+    by_reviewer = check_appendable(reviews_dir, decisions)
     reviews_dir.mkdir(parents=True, exist_ok=True)
     for reviewer, items in by_reviewer.items():
         payload = "".join(json.dumps(d.to_dict(), ensure_ascii=False, sort_keys=True) + "\n" for d in items)
@@ -203,7 +218,7 @@ def _objects(line: str) -> tuple[list[Any], str]:
 
 
 _TEXT_FIELDS = ("reviewer", "time", "level", "guide", "code", "action", "segment", "text_hash", "note", "origin",
-                "settled_by")
+                "settled_by", "made")
 _REQUIRED = ("reviewer", "time", "level", "guide", "code", "value")
 _FIELDS = tuple(f.name for f in dataclasses.fields(Decision))
 
