@@ -2,7 +2,9 @@
 and hostile text, missing CSRF tokens, foreign addresses and odd paths are refused."""
 
 import json
+import os
 import re
+import shutil
 
 import pytest
 from pdfmaker import guide_pages, make_pdf
@@ -10,8 +12,12 @@ from pdfmaker import guide_pages, make_pdf
 from mapping_review import pipeline
 from mapping_review.errors import MappingReviewError
 from mapping_review.project.corpus import add_guide
-from mapping_review.review.decisions import read_decisions
+from mapping_review.project.layout import Project
+from mapping_review.project.manifest import load_manifest
+from mapping_review.review.decisions import Decision, append_decisions, read_decisions
 from mapping_review.web.app import check_binding, create_app
+from mapping_review.web.security import host_name, is_loopback, same_secret
+from mapping_review.web.store import Store
 
 HOSTILE = '<script>alert("x")</script> Build a trusting therapeutic relationship <img src=x onerror=alert(1)>.'
 
@@ -250,8 +256,8 @@ def test_framing_and_cookie_settings(client):
     assert "SameSite=Strict" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example",
-                                    "/\n/evil.example", "/\r\n/evil.example", "/\x7f/x"])
+@pytest.mark.parametrize("target", ["//evil.example/x", "///evil.example/x", "https://evil.example/", "/\\evil.example",
+                                    "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\x7f/x"])
 def test_login_never_redirects_off_the_site(client, target):
     page = client.get("/login")
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
@@ -410,3 +416,263 @@ def test_a_page_left_open_by_the_last_reviewer_records_nothing_for_the_next(web_
     assert browser.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": "accept"},
                         headers={"X-CSRF-Token": bobs_page}).status_code == 200
     assert [x.reviewer for x in read_decisions(web_project.reviews_dir)][before:] == ["walt"]
+
+
+# -- the store: what every page reads, fresh from the project's files -------------------------------
+
+@pytest.fixture()
+def own_project(web_project, tmp_path):
+    """A copy of the shared project without its decisions, for a test that changes the project's files."""
+    root = tmp_path / "review"
+    shutil.copytree(web_project.root, root, ignore=shutil.ignore_patterns("reviews"))
+    return Project(root)
+
+
+def _touch_later(path):
+    """Give ``path`` a newer modification time than it has (a rebuild may finish within one clock tick)."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+
+
+def test_the_store_sees_a_new_build_of_the_machine_outputs(own_project):
+    store = Store(own_project)
+    assert store.state().unread == frozenset() and store.state().suggestions
+    (own_project.build_dir / "codings" / "tg1.jsonl").unlink()  # as a rebuild without the guide's PDF leaves it
+    assert store.state().unread == {"tg1"} and not store.state().suggestions
+
+
+def test_the_store_sees_a_guide_segmented_again(own_project):
+    store = Store(own_project)
+    path = own_project.segments_dir / "tg1.jsonl"
+    first = store.guide("tg1").segments
+    assert len(first) > 1
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:1]))
+    _touch_later(path)
+    assert [s.id for s in store.guide("tg1").segments] == [first[0].id]
+
+
+def test_decisions_on_a_guide_or_code_the_project_no_longer_has_stay_out_of_the_review(own_project):
+    def decision(guide, code):
+        return Decision(reviewer="alice", time="2026-01-01T00:00:00Z", level="guide", guide=guide, code=code, value=True)
+
+    append_decisions(own_project.reviews_dir, [decision("tg1", "dont_stigmatize"), decision("gone", "dont_stigmatize"),
+                                               decision("tg1", "no_such_code")])
+    decisions = Store(own_project).state().decisions
+    assert [(d.guide, d.code) for d in decisions] == [("tg1", "dont_stigmatize")]
+    assert len(read_decisions(own_project.reviews_dir)) == 3  # kept on disk
+
+
+def test_a_damaged_line_in_a_reviewers_file_is_reported_by_the_store(own_project):
+    store = Store(own_project)
+    assert store.state().warnings == []  # loaded (and cached) before the line is damaged
+    own_project.reviews_dir.mkdir()
+    (own_project.reviews_dir / "alice.jsonl").write_text('{"reviewer": "alice", "ti\n')
+    assert any("alice.jsonl:1" in w and "skipped" in w for w in store.state().warnings)
+
+
+def test_the_learning_queue_is_rebuilt_when_the_machine_suggests_anew(own_project):
+    client = create_app(own_project).test_client()
+    login(client, "alice")
+    codings = own_project.build_dir / "codings" / "tg1.jsonl"
+    lines = codings.read_text().splitlines(keepends=True)
+    assert len(lines) > 1
+    assert client.get("/api/queue").json["candidates"] == len(lines)
+    codings.write_text(lines[0])  # a rebuild that suggests less
+    _touch_later(codings)
+    assert client.get("/api/queue").json["candidates"] == 1
+
+
+# -- blind coding and requests that change nothing ------------------------------------------------
+
+def test_the_guide_page_shows_no_other_reviewers_decisions(own_project):
+    app = create_app(own_project)
+    xena, yuri = app.test_client(), app.test_client()
+    csrf = login(xena, "xena")
+    seg, code = first_suggestion(xena)
+    headers = {"X-CSRF-Token": csrf}
+    assert xena.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": "reject",
+                                          "note": "xenas-own-note"}, headers=headers).status_code == 200
+    assert xena.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": "dont_stigmatize", "action": "add",
+                                          "note": "xenas-added-code"}, headers=headers).status_code == 200
+    listed = f'class="segment has-suggestions" id="{seg}"'
+    assert listed in xena.get(f"/guide/tg1?page=1&code={code}&status=rejected").text
+    login(yuri, "yuri")
+    assert listed not in yuri.get(f"/guide/tg1?page=1&code={code}&status=rejected").text
+    assert listed in yuri.get(f"/guide/tg1?page=1&code={code}&status=undecided").text
+    page = yuri.get("/guide/tg1?page=1").text
+    assert "xenas-own-note" not in page and "xenas-added-code" not in page
+
+
+def test_the_codebook_page_counts_the_reviewers_own_use_only(own_project):
+    app = create_app(own_project)
+    xena, yuri = app.test_client(), app.test_client()
+    csrf = login(xena, "xena")
+    seg, code = first_suggestion(xena)
+    for action, code_ in (("accept", code), ("reject", "dont_stigmatize")):
+        assert xena.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code_, "action": action},
+                         headers={"X-CSRF-Token": csrf}).status_code == 200
+
+    def usage(page, code_):
+        entry = page[page.index(f'<div class="code-entry" id="{code_}">'):]
+        return re.search(r'<p class="usage">(.*?)</p>', entry, re.S).group(1)
+
+    page = xena.get("/codebook").text
+    assert "xena: 1" in usage(page, code)
+    assert "xena: 0" in usage(page, "dont_stigmatize")  # a rejection is no use of the code
+    login(yuri, "yuri")
+    assert "xena" not in yuri.get("/codebook").text
+
+
+def test_a_decision_is_always_the_signed_in_reviewers_own(own_project):
+    client = create_app(own_project).test_client()
+    csrf = login(client, "uma")
+    seg, code = first_suggestion(client)
+    response = client.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": "accept",
+                                                "reviewer": "mallory"}, headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 200
+    assert [d.reviewer for d in read_decisions(own_project.reviews_dir)] == ["uma"]
+    assert not (own_project.reviews_dir / "mallory.jsonl").exists()
+
+
+def test_signing_out_ends_the_reviewers_session(client):
+    csrf = login(client, "alice")
+    assert client.get("/").status_code == 200
+    assert client.post("/logout", data={"csrf": csrf}).status_code == 302
+    response = client.get("/sheet")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_reviewer_name_may_have_64_characters_and_no_more(client):
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    assert "Use letters" in client.post("/login", data={"reviewer": "r" * 65, "csrf": csrf}).text
+    assert client.post("/login", data={"reviewer": "r" * 64, "csrf": csrf}).status_code == 302
+
+
+def test_a_sheet_row_with_one_stale_cell_records_none_of_its_cells(own_project):
+    app = create_app(own_project)
+    tab1, tab2 = app.test_client(), app.test_client()
+    csrf, csrf2 = login(tab1, "otto"), login(tab2, "otto")
+    assert _shown(tab1.get("/sheet").text, "tg1", "dont_stigmatize") == ""
+    assert tab2.post("/api/answer", json={"guide": "tg1", "code": "dont_stigmatize", "answer": "present"},
+                     headers={"X-CSRF-Token": csrf2}).status_code == 200
+    row = {"answer:dont_stigmatize": "no", "shown:dont_stigmatize": "",  # answered elsewhere since
+           "answer:therapeutic_alliance": "yes", "shown:therapeutic_alliance": "", "csrf": csrf}  # a fresh answer
+    assert tab1.post("/sheet/tg1", data=row).status_code == 409
+    assert [(d.code, d.value) for d in read_decisions(own_project.reviews_dir)] == [("dont_stigmatize", True)]
+
+
+def test_a_sheet_row_for_no_guide_or_with_a_bad_shown_value_is_refused_and_records_nothing(own_project):
+    client = create_app(own_project).test_client()
+    csrf = login(client, "alice")
+    assert client.post("/sheet/nope", data={"answer:dont_stigmatize": "yes", "csrf": csrf}).status_code == 404
+    bad = client.post("/sheet/tg1", data={"answer:dont_stigmatize": "yes", "shown:dont_stigmatize": "maybe",
+                                          "csrf": csrf})
+    assert bad.status_code == 400 and "dont_stigmatize" in bad.text
+    assert read_decisions(own_project.reviews_dir) == []
+
+
+def test_a_sheet_answer_records_the_hash_of_the_guide_it_was_given_on(own_project):
+    client = create_app(own_project).test_client()
+    csrf = login(client, "alice")
+    assert client.post("/sheet/tg1", data={"answer:dont_stigmatize": "yes", "csrf": csrf}).status_code == 302
+    (guide,) = load_manifest(own_project.manifest_path).guides
+    assert guide.sha256 and [d.text_hash for d in read_decisions(own_project.reviews_dir)] == [guide.sha256]
+
+
+def test_the_sheets_machine_hint_is_never_fitted_to_the_reviewers_answers(client, monkeypatch):
+    def fitted(state):
+        raise AssertionError("the sheet asked for decision rules fitted to the reviewers' answers")
+
+    monkeypatch.setattr("mapping_review.review.state.calibration_of", fitted)
+    login(client)
+    assert client.get("/sheet").status_code == 200
+
+
+def test_a_settlement_is_always_the_signed_in_adjudicators_own(own_project):
+    app = create_app(own_project)
+    erin, frank, gina = app.test_client(), app.test_client(), app.test_client()
+    for client_, name, answer in ((erin, "erin", "yes"), (frank, "frank", "no")):
+        csrf = login(client_, name)
+        client_.post("/sheet/tg1", data={"answer:dont_enable_mania": answer, "csrf": csrf})
+    csrf = login(gina, "gina")
+    ok = gina.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": True, "by": "erin"},
+                   headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 200, ok.json
+    assert [d.settled_by for d in read_decisions(own_project.reviews_dir) if d.reviewer == "consensus"] == ["gina"]
+
+
+def test_a_note_may_have_2000_characters_and_a_longer_one_is_refused_whole(own_project):
+    client = create_app(own_project).test_client()
+    csrf = login(client, "alice")
+    seg, code = first_suggestion(client)
+    body = {"guide": "tg1", "segment": seg, "code": code, "action": "accept"}
+    long = client.post("/api/decide", json={**body, "note": "n" * 2001}, headers={"X-CSRF-Token": csrf})
+    assert long.status_code == 400 and long.json["error"] == "note is longer than 2000 characters"
+    assert read_decisions(own_project.reviews_dir) == []
+    assert client.post("/api/decide", json={**body, "note": "n" * 2000}, headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert [len(d.note) for d in read_decisions(own_project.reviews_dir)] == [2000]
+
+
+def test_a_missing_field_is_refused_by_name_and_records_nothing(own_project):
+    client = create_app(own_project).test_client()
+    csrf = login(client, "alice")
+    seg, code = first_suggestion(client)
+    for missing in ("guide", "segment", "code", "action"):
+        body = {"guide": "tg1", "segment": seg, "code": code, "action": "accept"}
+        del body[missing]
+        response = client.post("/api/decide", json=body, headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 400 and response.json["error"] == f"{missing} must be text", missing
+    assert read_decisions(own_project.reviews_dir) == []
+
+
+def test_host_names_and_secrets_are_read_strictly():
+    assert [host_name(h) for h in ("localhost:8765", "Review.Lab", "[::1]:8765", "::1", "127.0.0.1:80")] == \
+        ["localhost", "review.lab", "::1", "::1", "127.0.0.1"]
+    assert is_loopback("127.0.0.1") and is_loopback("[::1]") and is_loopback("localhost")
+    assert not any(is_loopback(h) for h in ("10.0.0.5", "192.168.1.10", "0.0.0.0", "review.lab"))
+    with pytest.raises(MappingReviewError, match="access token"):
+        check_binding("192.168.1.10", None)
+    assert same_secret("s3cret", "s3cret")
+    assert not any(same_secret(given, "s3cret") for given in (None, "", 7, ["s3cret"], b"s3cret", "s3cre"))
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: the codebook page counts every decision line a reviewer ever "
+                   "wrote, so an acceptance the reviewer has since changed to a rejection still counts as use")
+def test_the_codebook_page_counts_a_reviewers_current_decisions_not_their_history(own_project):
+    client = create_app(own_project).test_client()
+    csrf = login(client, "xena")
+    seg, code = first_suggestion(client)
+    for action in ("accept", "reject"):  # xena changes her mind: the later decision wins
+        assert client.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": action},
+                           headers={"X-CSRF-Token": csrf}).status_code == 200
+    page = client.get("/codebook").text
+    entry = page[page.index(f'<div class="code-entry" id="{code}">'):]
+    assert "xena: 0" in re.search(r'<p class="usage">(.*?)</p>', entry, re.S).group(1)
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: Store.queue stamps the queue with the machine outputs on disk "
+                   "when it is called, not those of the state it was built from; a build finishing between a request's "
+                   "state() and queue() leaves the old suggestions in the queue until the next build")
+def test_a_build_finishing_during_a_queue_request_is_in_the_next_requests_queue(own_project):
+    store = Store(own_project)
+    codings = own_project.build_dir / "codings" / "tg1.jsonl"
+    lines = codings.read_text().splitlines(keepends=True)
+    assert len(lines) > 1
+    state = store.state()  # a request reads the review ...
+    codings.write_text(lines[0])  # ... a build that suggests less finishes ...
+    _touch_later(codings)
+    assert len(store.queue("alice", state).candidates_) == len(lines)  # ... and the request asks for its queue
+    assert len(store.queue("alice", store.state()).candidates_) == 1  # the next request
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: Store.glyphs caches a page's letter positions by guide key and page "
+                   "number alone, so after `corpus add --replace` the running workbench marks sentences where the "
+                   "old PDF had its letters")
+def test_a_replaced_guides_pages_are_marked_where_the_new_pdf_has_its_letters(own_project, tmp_path):
+    store = Store(own_project)
+    assert "atestguideline" in store.glyphs("tg1", 1).letters
+    new = make_pdf(tmp_path / "new.pdf", guide_pages(3, title="Another Guideline Altogether"))
+    add_guide(own_project, new, key="tg1", replace=True)
+    letters = store.glyphs("tg1", 1).letters
+    assert "anotherguidelinealtogether" in letters and "atestguideline" not in letters

@@ -220,3 +220,35 @@ def test_serve_runs_on_a_production_server(web_project):  # noqa: F811
         process.terminate()
         output = process.communicate(timeout=10)[0]
     assert "development server" not in output and "Reviewer workbench on http://127.0.0.1" in output
+
+
+def test_a_reviewers_learning_queue_is_taught_under_that_reviewers_lock(web_project, monkeypatch):  # noqa: F811
+    """Teaching a queue changes it in place: two requests of one reviewer must not do it at once."""
+    from mapping_review.web import store as store_module
+
+    store = Store(web_project)
+    held = []
+
+    def watched(real):
+        def call(*args, **kwargs):
+            held.append(store._queue_locks["alice"].locked())
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(store_module, "build_queue", watched(store_module.build_queue))
+    monkeypatch.setattr(store_module, "refresh", watched(store_module.refresh))
+    state = store.state()
+    store.queue("alice", state)  # built
+    store.queue("alice", state)  # taught what is new
+    assert held == [True, True]
+    assert not store._queue_locks["alice"].locked()
+
+
+def test_each_reviewer_has_a_learning_queue_of_their_own(web_project):  # noqa: F811
+    """One reviewer's requests never teach (or read while it is taught) the queue another reviewer is shown."""
+    store = Store(web_project)
+    state = store.state()
+    alices = store.queue("nora", state)
+    bobs = store.queue("olaf", state)
+    assert alices is not bobs
+    assert store.queue("nora", state) is alices and store.queue("olaf", state) is bobs
