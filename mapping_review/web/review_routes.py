@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, abort, g, redirect, render_template, request, url_for
 
 from mapping_review.review.adjudication import adjudicate, may_settle
-from mapping_review.review.decisions import Decision, now, own_answers
+from mapping_review.review.decisions import CONSENSUS, Decision, now, own_answers
 from mapping_review.review.state import adjudication_of, resolve_review
 from mapping_review.web.routes import store
 from mapping_review.web.security import BadRequest, bool_field, json_object, text_field
@@ -31,29 +31,30 @@ def sheet_save(key: str) -> Any:
     Each cell also sends the answer the page showed (``shown:CODE``): a cell left as shown records nothing,
     and a row from a page older than an answer given since (another tab, the code-first view, the CLI) is
     refused whole rather than undoing that answer."""
-    state = store().state()
-    if key not in state.guides:
-        abort(404)
-    own = {key: d.value for key, d in own_answers(state.decisions, g.reviewer).items()}
-    time = now()
-    decisions, stale = [], []
-    for code in state.codebook.codes:
-        answer = request.form.get(f"answer:{code.id}", "")
-        shown = request.form.get(f"shown:{code.id}")
-        if answer not in ("", *ANSWERS) or shown not in (None, "", *ANSWERS):
-            raise BadRequest(f"answer for {code.id} must be yes, no or empty")
-        current = own.get((key, code.id))
-        if not answer or answer == shown or current == ANSWERS[answer]:
-            continue
-        if shown is not None and current != ANSWERS.get(shown):
-            stale.append(code.id)
-            continue
-        decisions.append(Decision(reviewer=g.reviewer, time=time, level="guide", guide=key, code=code.id,
-                                  value=ANSWERS[answer], text_hash=state.guides[key], origin="web:sheet"))
-    if stale:
-        abort(409, f"you answered {', '.join(stale)} of {key} elsewhere after this page was loaded; nothing in "
-                   "this row was saved - reload the sheet and save the row again")
-    store().record(decisions)
+    with store().recording(g.reviewer):  # what is checked is what the row is recorded over
+        state = store().state()
+        if key not in state.guides:
+            abort(404)
+        own = {key: d.value for key, d in own_answers(state.decisions, g.reviewer).items()}
+        time = now()
+        decisions, stale = [], []
+        for code in state.codebook.codes:
+            answer = request.form.get(f"answer:{code.id}", "")
+            shown = request.form.get(f"shown:{code.id}")
+            if answer not in ("", *ANSWERS) or shown not in (None, "", *ANSWERS):
+                raise BadRequest(f"answer for {code.id} must be yes, no or empty")
+            current = own.get((key, code.id))
+            if not answer or answer == shown or current == ANSWERS[answer]:
+                continue
+            if shown is not None and current != ANSWERS.get(shown):
+                stale.append(code.id)
+                continue
+            decisions.append(Decision(reviewer=g.reviewer, time=time, level="guide", guide=key, code=code.id,
+                                      value=ANSWERS[answer], text_hash=state.guides[key], origin="web:sheet"))
+        if stale:
+            abort(409, f"you answered {', '.join(stale)} of {key} elsewhere after this page was loaded; nothing in "
+                       "this row was saved - reload the sheet and save the row again")
+        store().record(decisions)
     return redirect(url_for("sheet_view", saved=key) + f"#row-{key}")
 
 
@@ -69,11 +70,12 @@ def disagreements_view() -> Any:
 
 def api_adjudicate() -> Any:
     body = json_object(request.get_json(silent=True))
-    state = store().state()
-    decision = adjudicate(adjudication_of(state), text_field(body, "guide"), text_field(body, "code"),
-                          bool_field(body, "value"), by=g.reviewer, segment=text_field(body, "segment", default=""),
-                          note=text_field(body, "note", default=""), origin="web:adjudication")
-    store().record([decision])
+    with store().recording(CONSENSUS):  # still open when settled: no other settlement in between
+        state = store().state()
+        decision = adjudicate(adjudication_of(state), text_field(body, "guide"), text_field(body, "code"),
+                              bool_field(body, "value"), by=g.reviewer, segment=text_field(body, "segment", default=""),
+                              note=text_field(body, "note", default=""), origin="web:adjudication")
+        store().record([decision])
     return {"ok": True}
 
 

@@ -128,10 +128,9 @@ def api_decide() -> Any:
 def codebook_view() -> Any:
     state = store().state()
     used = Counter(s.code for s in state.suggestions)
-    by_reviewer: dict[str, Counter[str]] = {}
-    for d in state.decisions:
-        if d.value and d.reviewer == g.reviewer:  # blind: a reviewer sees their own use only
-            by_reviewer.setdefault(d.reviewer, Counter())[d.code] += 1
+    # blind: a reviewer sees their own use only; current decisions: an accept later rejected is no use
+    by_reviewer = {g.reviewer: Counter(d.code for d in latest(state.decisions).values()
+                                       if d.value and d.reviewer == g.reviewer)}
     return render_template("codebook.html", features=state.codebook.features, codebook=state.codebook, used=used,
                            by_reviewer=dict(sorted(by_reviewer.items())))
 

@@ -9,6 +9,7 @@ until their files change.
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -57,9 +58,10 @@ class Store:
         self._lock = threading.Lock()
         self._state: tuple[tuple[tuple[str, int], ...], ReviewState] | None = None
         self._guides: dict[str, tuple[tuple[tuple[str, int], ...], GuideData]] = {}
-        self._glyphs: dict[tuple[str, int], Glyphs] = {}
+        self._glyphs: dict[tuple[str, int, str], Glyphs] = {}
         self._queue_locks: dict[str, threading.Lock] = {}
-        self._queues: dict[tuple[str, str], tuple[tuple[tuple[str, int], ...], LearningQueue]] = {}
+        self._record_locks: dict[str, threading.RLock] = {}
+        self._queues: dict[tuple[str, str], tuple[object, LearningQueue]] = {}
 
     # -- review state (codebook, manifest, suggestions) ------------------------------------
     def _machine_files(self) -> list[Path]:
@@ -128,40 +130,53 @@ class Store:
         return cache.read_bytes()
 
     def glyphs(self, key: str, number: int) -> Glyphs:
-        """Where the page's letters are drawn (for marking sentences and words), read once per page."""
-        hit = self._glyphs.get((key, number))
-        if hit is not None:
-            return hit
+        """Where the page's letters are drawn (for marking sentences and words), read once per page of
+        each version of the guide's PDF (a guide replaced under the same key is read again)."""
         data = self.guide(key)
         path = data.guide.path(self.project.corpus_dir)
         if path is None or not path.is_file():
             return Glyphs("", ())
+        version = data.guide.sha256 or file_sha256(path)
+        hit = self._glyphs.get((key, number, version))
+        if hit is not None:
+            return hit
         with PDFIUM_LOCK:
             glyphs = page_glyphs(path, number, password=data.guide.password or None)
         with self._lock:
             if len(self._glyphs) > 256:
                 self._glyphs.clear()
-            self._glyphs[(key, number)] = glyphs
+            self._glyphs[(key, number, version)] = glyphs
         return glyphs
 
     def queue(self, reviewer: str, state: ReviewState, *, strategy: str = "gain") -> LearningQueue:
         """The reviewer's learning queue: built once per set of machine outputs, then taught each new
-        decision of theirs incrementally. One request at a time per reviewer updates it."""
-        stamp = _stamp(self._machine_files())
+        decision of theirs incrementally. One request at a time per reviewer updates it.
+
+        The queue goes with the machine outputs of ``state`` (the very list of suggestions it was built
+        from, not the files on disk when this is called: a build may finish in between)."""
         with self._lock:
             lock = self._queue_locks.setdefault(reviewer, threading.Lock())
         with lock:
             hit = self._queues.get((reviewer, strategy))
-            if hit is None or hit[0] != stamp:
+            if hit is None or hit[0] is not state.suggestions:
                 queue = build_queue(state.suggestions, state.decisions, reviewer, strategy=strategy)
             else:
                 queue = refresh(hit[1], state.decisions, reviewer)
-            self._queues[(reviewer, strategy)] = (stamp, queue)
+            self._queues[(reviewer, strategy)] = (state.suggestions, queue)
             return queue
 
     def segment(self, key: str, seg_id: str) -> Segment | None:
         return self.guide(key).by_id.get(seg_id)
 
     # -- decisions -------------------------------------------------------------------------
+    def recording(self, reviewer: str) -> threading.RLock:
+        """Hold it across reading a reviewer's answers, checking against them and recording: no other
+        request of this workbench records for that reviewer in between (:meth:`record` takes it too)."""
+        with self._lock:
+            return self._record_locks.setdefault(reviewer, threading.RLock())
+
     def record(self, decisions: list[Decision]) -> int:
-        return append_decisions(self.project.reviews_dir, decisions)
+        with ExitStack() as held:
+            for reviewer in sorted({d.reviewer for d in decisions}):
+                held.enter_context(self.recording(reviewer))
+            return append_decisions(self.project.reviews_dir, decisions)
