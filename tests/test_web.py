@@ -719,3 +719,17 @@ def test_a_sheet_row_is_checked_and_recorded_while_no_other_request_records_for_
     assert seen == [("append", True)]
     assert [(d.code, d.value) for d in read_decisions(own_project.reviews_dir)] == [("dont_stigmatize", True),
                                                                                    ("therapeutic_alliance", True)]
+
+
+def test_the_dashboard_tells_a_reviewer_of_a_damaged_line_in_their_own_file_only(own_project):
+    own_project.reviews_dir.mkdir()
+    (own_project.reviews_dir / "alice.jsonl").write_text('{"reviewer": "alice", "ti\n')
+    (own_project.reviews_dir / "bob.jsonl").write_text('{"reviewer": "bob", "code": "dont_stigmatize", "val\n')
+    client = create_app(own_project).test_client()
+    login(client, "alice")
+    page = client.get("/").text
+    assert 'id="problems"' in page and "alice.jsonl:1" in page and "skipped" in page
+    assert "bob.jsonl" not in page and "dont_stigmatize" not in page.split('id="problems"')[1].split("</section>")[0]
+    other = create_app(own_project).test_client()
+    login(other, "carol")
+    assert 'id="problems"' not in other.get("/").text

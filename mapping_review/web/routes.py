@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections import Counter
 from typing import Any
@@ -99,7 +100,15 @@ def dashboard() -> Any:
                                        key=lambda x: x[1])[:5]} if len(raters) >= 2 else None
     return render_template("dashboard.html", rows=rows, progress=progress, codes=state.codebook.codes,
                            labels=code_labels(state.codebook), short=short_labels(state.codebook), agreement=agreement,
-                           adjudicator=adjudicator, done=request.args.get("done"))
+                           adjudicator=adjudicator, done=request.args.get("done"),
+                           problems=own_file_problems(state.warnings, g.reviewer))
+
+
+def own_file_problems(warnings: list[str], reviewer: str) -> list[str]:
+    """What the review says about the reviewer's own decision file (a damaged line skipped, a decision on a
+    guide or code no longer there). Other reviewers' files are not shown: a skipped line quotes their answers."""
+    own = re.compile(rf"(^|[/\\]){re.escape(reviewer)}\.jsonl$")
+    return [w for w in warnings if ".jsonl:" in w and own.search(w.split(".jsonl:", 1)[0] + ".jsonl")]
 
 
 def api_decide() -> Any:
