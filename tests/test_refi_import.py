@@ -601,3 +601,15 @@ def test_an_imported_coding_is_exported_with_the_time_it_was_made(fresh, gt, tmp
     with zipfile.ZipFile(archive) as z:
         qde = z.read("project.qde").decode()
     assert f'creationDateTime="{made}"' in qde.split("<Coding ", 1)[1].split(">", 1)[0]
+
+
+def test_consensus_codings_left_out_for_want_of_a_recorder_are_not_reported_as_recorded(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence" and len(s.text) > 60)
+    a, _ = gt.spans[first.id]
+    sources = text_source(selection(a + 30, a + 50, coding("dont_stigmatize", BOB)),
+                          selection(a + 4, a + 20, coding("dont_stigmatize", BOB)))
+    xml = project_xml(sources).replace(f'<User guid="{BOB}" name="Bob"/>'.encode(),
+                                       f'<User guid="{BOB}" name="consensus"/>'.encode())
+    result = import_qdpx(built, qdpx(tmp_path, xml, gt.text), dry_run=True)  # no --by: nothing of theirs recorded
+    assert result.decisions == [] and result.merged == []
+    assert any("consensus decision(s) not recorded" in w for w in result.warnings)

@@ -184,7 +184,8 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
             context.source(source, guide, text, theirs)
         context.cases(by_source, {g.key: g.sha256 for g in guides})
         merged = merge_decisions(context.decisions, state.decisions)  # the files were read with the state
-        result.unchanged, result.merged = merged.unchanged, merged.merged
+        result.unchanged = merged.unchanged
+        result.merged = [line for line in merged.merged if settled_by or f" by {CONSENSUS}: " not in line]  # see _settled
         result.unmatched += merged.not_recorded
         decisions = merged.decisions
         decisions = _settled(decisions, state, settled_by, result)
