@@ -12,6 +12,7 @@ from mapping_review import pipeline
 from mapping_review.cli import main
 from mapping_review.errors import PdfError
 from mapping_review.project.corpus import add_guide, file_sha256
+from mapping_review.project.manifest import load_manifest
 
 
 def encrypt(src: Path, dst: Path, *, user: str, owner: str) -> Path:
@@ -226,3 +227,14 @@ def test_a_broken_manifest_entry_keeps_the_outputs_of_its_last_build(project, tm
         "two.pdf", "missing.pdf"))
     pipeline.build_project(project, nlp_name="blank", jobs=1)
     assert not outputs[1].exists() and not outputs[3].exists()  # the manifest is sound again: 'two' is gone
+
+
+def test_replacing_a_locked_guide_without_its_password_keeps_the_password_of_its_entry(project, tmp_path):
+    good = make_pdf(tmp_path / "good.pdf", guide_pages(title="Locked Guide"))
+    first = encrypt(good, tmp_path / "first.pdf", user="letmein", owner="secret")
+    second = encrypt(make_pdf(tmp_path / "good2.pdf", guide_pages(2, title="Locked Guide, 2nd edition")),
+                     tmp_path / "second.pdf", user="letmein", owner="secret")
+    add_guide(project, first, key="locked", password="letmein")
+    replaced = add_guide(project, second, key="locked", replace=True)
+    assert replaced.password == "letmein" and replaced.sha256 == file_sha256(second)
+    assert load_manifest(project.manifest_path).get("locked") == replaced

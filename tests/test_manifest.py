@@ -3,8 +3,9 @@ from pathlib import Path
 import pytest
 
 from mapping_review.errors import ManifestError
+from mapping_review.project import manifest_edit
 from mapping_review.project.manifest import Guide, load_manifest
-from mapping_review.project.manifest_edit import append_guide
+from mapping_review.project.manifest_edit import append_guide, update_guide
 
 GOOD = """\
 # my comment stays
@@ -82,3 +83,73 @@ def test_append_keeps_comments_and_round_trips(tmp_path):
     append_guide(path, guide)
     assert path.read_text().startswith("# my comment stays")
     assert load_manifest(path).get("c_2022") == guide
+
+
+@pytest.mark.parametrize("bad", ["A" * 64, "ab" * 6], ids=["upper-case", "truncated"])
+def test_a_hash_not_of_64_lower_case_hex_digits_is_a_problem_of_its_entry(tmp_path, bad):
+    text = GOOD.replace("    title: Second", f"    title: Second\n    sha256: '{bad}'")
+    manifest = load_manifest(write(tmp_path, text))
+    assert [g.key for g in manifest.guides] == ["a_2020"]
+    (problem,) = manifest.problems
+    assert problem.key == "b_2021" and "64 lower-case hex digits" in problem.message
+
+
+COMMENTED = """\
+# the guides
+guides:
+  - key: a_2020   # the first one
+    title: First
+  - key: b_2021
+    title: Second   # as printed on the cover
+    publisher: Somebody
+  # c has no PDF yet
+  - key: c_2022
+"""
+
+
+def test_removing_a_field_keeps_the_comment_of_the_field_before_it_and_the_one_after_it(tmp_path):
+    path = write(tmp_path, COMMENTED)
+    update_guide(path, Guide(key="b_2021", title="Second"))  # publisher removed
+    text = path.read_text(encoding="utf-8")
+    assert "publisher" not in text
+    assert "# as printed on the cover" in text and "# c has no PDF yet" in text
+    assert text.index("# as printed on the cover") < text.index("# c has no PDF yet") < text.index("- key: c_2022")
+    assert load_manifest(path).get("b_2021") == Guide(key="b_2021", title="Second")
+
+
+def test_appending_a_key_already_there_is_refused_and_says_to_replace(tmp_path):
+    path = write(tmp_path, GOOD)
+    with pytest.raises(ManifestError, match=r"manifest.yaml:3: guide 'a_2020' already exists; pass --replace"):
+        append_guide(path, Guide(key="a_2020", title="Again"))
+    assert path.read_text(encoding="utf-8") == GOOD
+
+
+def _write_breaking(monkeypatch, old: str, new: str) -> None:
+    """Have the manifest edit's rendered text changed (``old`` -> ``new``) before it is written."""
+    real_dump = manifest_edit._dump
+
+    def dump(rt, data):
+        text = real_dump(rt, data)
+        assert old in text
+        return text.replace(old, new)
+
+    monkeypatch.setattr(manifest_edit, "_dump", dump)
+
+
+def test_an_edit_that_would_change_another_entry_is_not_written(tmp_path, monkeypatch):
+    path = write(tmp_path, GOOD)
+    _write_breaking(monkeypatch, "title: Second", "title: Secnod")
+    with pytest.raises(ManifestError, match="could not be written cleanly; the file is unchanged"):
+        update_guide(path, Guide(key="a_2020", title="First, corrected", year=2020))
+    with pytest.raises(ManifestError, match="could not be written cleanly; the file is unchanged"):
+        append_guide(path, Guide(key="c_2022", title="Third"))
+    assert path.read_text(encoding="utf-8") == GOOD
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.yaml"]
+
+
+def test_an_edit_whose_own_entry_would_read_back_otherwise_is_not_written(tmp_path, monkeypatch):
+    path = write(tmp_path, GOOD)
+    _write_breaking(monkeypatch, "title: First, corrected", "title: First")
+    with pytest.raises(ManifestError, match="could not be written cleanly; the file is unchanged"):
+        update_guide(path, Guide(key="a_2020", title="First, corrected", year=2020))
+    assert path.read_text(encoding="utf-8") == GOOD
