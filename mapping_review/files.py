@@ -18,14 +18,33 @@ from mapping_review.errors import PdfError
 def replacing(path: Path) -> Iterator[Path]:
     """A hidden temporary path beside ``path`` that replaces ``path`` in one step when the block
     succeeds and is removed when it fails: readers see the old file or the new one, never half of
-    it. (Writers that go by a file's suffix must be told the format.)"""
+    it - also after a power cut: the new file is on disk before it replaces the old one.
+    (Writers that go by a file's suffix must be told the format.)"""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # no stage's glob matches it
     try:
         yield tmp
+        if tmp.exists():
+            with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
         tmp.replace(path)
+        _sync_folder(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable where the system allows it (not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -461,8 +461,6 @@ def test_an_unsupported_security_handler_is_said_as_it_is_not_as_a_password(proj
     assert load_manifest(project.manifest_path).get("g") is None
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: files.replacing renames the temporary file into place without "
-                   "fsync, so after a power loss or OS crash the manifest (or another replaced file) can be empty")
 def test_an_atomic_write_reaches_the_disk_before_it_replaces_the_old_file(tmp_path, monkeypatch):
     import os
 
