@@ -266,3 +266,148 @@ def test_chance_intervals_resample_the_best_passages_and_the_readers_cells(monke
     assert out["kappa_interval"] == bootstrap_interval(kappa_of, [(truth[k], machine[k]) for k in keys])
     assert out["kappa_interval"] != bootstrap_interval(kappa_of, [(machine[k], machine[k]) for k in keys])
     assert out["kappa_interval"][0] < coding_quality.cohen_kappa(truth, machine, keys) < out["kappa_interval"][1]
+
+
+def test_the_key_folds_ligatures_and_drops_underscores():
+    # a PDF may carry the "fi" ligature as one glyph, and an extraction may join words with "_"
+    assert compact("Identiﬁed") == "identified" and compact("self_help") == "selfhelp"
+    # full-width letters (an East Asian font's "CBT") are the same letters
+    assert compact("ＣＢＴ") == "cbt" and text_key("Offer ＣＢＴ.") == text_key("Offer CBT.")
+    assert text_key("Find a ﬁrst step.") == text_key("Find a first step.")
+    assert text_key("Use self_help books.") == text_key("Use self help books.")
+    label = make_label("g", 2, "Oﬀer a ﬁrst step.", "c", "supports")
+    assert label.anchor == "offer a first step" and label.tail == "offer a first step"
+    assert match_labels([label], [unit(1, "Offer a first step.", page=2)])[0].status == "exact"
+
+
+def test_an_anchor_of_exactly_the_shortest_length_is_searched():
+    # the first eight words "if so we ask a gp to do" make 16 letters, the fewest that may be searched;
+    # the tail "it then we go home" has 14 (too few), so only the anchor can find the sentence
+    text = "If so we ask a GP to do it, then we go home."
+    label = make_label("g", 5, text, "c", "mentions")
+    assert len(label.anchor.replace(" ", "")) == 16 and len(label.tail.replace(" ", "")) == 14
+    glued = unit(1, "Care plan | " + text, page=5)  # holds the anchor as it was
+    scattered = unit(2, "we do ask a GP to if so", page=5)  # the anchor's words only, in another order
+    found = match_labels([label], [glued, scattered])[0]
+    assert found.status == "changed" and found.unit.id == "g:5:1"
+
+
+def test_anchor_search_keeps_to_the_labels_page_and_its_neighbours():
+    label = make_label("g", 24, SENTENCE, "c", "supports")
+    for page in (23, 25):
+        assert match_labels([label], [unit(1, "x " + SENTENCE, page=page)])[0].unit.id == f"g:{page}:1"
+    for page in (22, 26):  # two pages away
+        assert match_labels([label], [unit(1, "x " + SENTENCE, page=page)])[0].status == "lost"
+    # a unit that runs over several pages is searched on every page it covers
+    long_row = Unit("g:22:9", "g", 22, 24, "Table 3 | " + SENTENCE)
+    scattered = unit(2, "based on the self help principles offer individual guided 1 4 2", page=23)
+    assert match_labels([label], [long_row, scattered])[0].unit.id == "g:22:9"
+
+
+def test_anchor_search_prefers_the_labels_own_page_then_the_anchor_then_reading_order():
+    label = make_label("g", 24, SENTENCE, "c", "supports")
+    next_page, own_page = unit(1, "x " + SENTENCE, page=25), unit(2, "y " + SENTENCE, page=24)
+    assert match_labels([label], [next_page, own_page])[0].unit.id == "g:24:2"
+    # one unit keeps the tail only, another the anchor only: the anchor's unit
+    tail_only = unit(3, "Header | of cognitive behavioural therapy (CBT).")
+    head_only = unit(4, "1.4.2 Offer individual guided self-help | see table")
+    assert match_labels([label], [tail_only, head_only])[0].unit.id == "g:24:4"
+    # two units equally good: the first in reading order
+    assert match_labels([label], [unit(5, "x " + SENTENCE), unit(6, "y " + SENTENCE)])[0].unit.id == "g:24:5"
+
+
+def test_overlap_needs_four_fifths_of_the_anchor_and_the_whole_tail():
+    # ten distinct words: the anchor is the first eight, the tail the last five
+    text = "alpha bravo charlie delta echo foxtrot golf hotel india juliet"
+    label = make_label("g", 7, text, "c", "supports")
+    assert label.anchor.split() == text.split()[:8] and label.tail.split() == text.split()[5:]
+    # reordered, so neither the anchor nor the tail appears in one piece
+    seven = unit(1, "hotel golf foxtrot echo delta charlie bravo", page=7)  # 7 of 8 anchor words, 3 of 5 tail
+    assert match_labels([label], [seven])[0].unit.id == "g:7:1"
+    six = unit(2, "golf foxtrot echo delta charlie bravo", page=7)  # 6 of 8 = 0.75, 2 of 5 tail
+    assert match_labels([label], [six])[0].status == "lost"
+    five = unit(3, "golf foxtrot echo delta charlie", page=7)  # 5 of 8, 2 of 5 tail
+    assert match_labels([label], [five])[0].status == "lost"
+    whole_tail = unit(4, "juliet india hotel golf foxtrot", page=7)  # all 5 tail words, 3 of 8 anchor
+    assert match_labels([label], [whole_tail])[0].unit.id == "g:7:4"
+    four_of_tail = unit(5, "juliet india hotel golf", page=7)  # 4 of 5 tail words, 3 of 8 anchor
+    assert match_labels([label], [four_of_tail])[0].status == "lost"
+
+
+def test_an_anchor_of_four_distinct_words_is_found_by_overlap_and_of_three_is_not():
+    four = make_label("g", 3, "Offer sleep hygiene advice.", "c", "supports")
+    assert match_labels([four], [unit(1, "Advice: sleep hygiene (offer)", page=3)])[0].unit.id == "g:3:1"
+    three = make_label("g", 3, "Offer sleep advice.", "c", "supports")
+    assert match_labels([three], [unit(1, "Advice: sleep (offer)", page=3)])[0].status == "lost"
+
+
+def test_overlap_prefers_the_labels_own_page_then_the_smaller_unit():
+    text = "alpha bravo charlie delta echo foxtrot golf hotel india juliet"
+    label = make_label("g", 7, text, "c", "supports")
+    small_next_page = unit(1, "hotel golf foxtrot echo delta charlie bravo alpha", page=8)
+    large_own_page = unit(2, "hotel golf foxtrot echo delta charlie bravo alpha and more words", page=7)
+    assert match_labels([label], [small_next_page, large_own_page])[0].unit.id == "g:7:2"
+    larger, smaller = unit(3, "and more words hotel golf foxtrot echo delta charlie bravo alpha", page=7), \
+        unit(4, "hotel golf foxtrot echo delta charlie bravo alpha", page=7)
+    assert match_labels([label], [larger, smaller])[0].unit.id == "g:7:4"
+
+
+def test_overlap_ranks_a_unit_by_the_better_of_anchor_and_tail():
+    text = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike"
+    label = make_label("g", 7, text, "c", "supports")
+    assert label.anchor.split() == text.split()[:8] and label.tail.split() == text.split()[8:]
+    # the whole tail and 7 of 8 anchor words (best share 1.0), the smaller unit
+    a = unit(1, "mike lima kilo juliet india golf foxtrot echo delta charlie bravo alpha", page=7)
+    # the whole anchor and 3 of 5 tail words (best share 1.0), a larger unit
+    b = unit(2, "hotel golf foxtrot echo delta charlie bravo alpha juliet kilo lima x y", page=7)
+    assert match_labels([label], [b, a])[0].unit.id == "g:7:1"
+
+
+def test_labels_of_several_guides_are_found_by_overlap_each_in_its_own_guide():
+    g = make_label("g", 3, "Offer sleep hygiene advice.", "c", "supports")
+    h = make_label("h", 3, "Offer sleep hygiene advice.", "c", "supports")
+    units = [unit(1, "Advice: sleep hygiene (offer)", page=3, guide="g"),
+             unit(1, "Advice: sleep hygiene (offer)", page=3, guide="h")]
+    assert [m.unit.id for m in match_labels([g, h], units)] == ["g:3:1", "h:3:1"]
+
+
+def test_blank_lines_in_a_label_file_are_skipped(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text("guide,page,code,label,anchor,tail,hash,origin,note\n\ng,2,c,supports,a,b,h,,\n\n",
+                    encoding="utf-8")
+    assert [(lab.guide, lab.page, lab.label) for lab in read_labels(path)] == [("g", 2, "supports")]
+
+
+def test_overlap_of_exactly_four_fifths_of_the_anchor_is_enough():
+    label = make_label("g", 7, "alpha bravo charlie delta echo", "c", "supports")  # anchor and tail: five words
+    assert match_labels([label], [unit(1, "echo delta charlie bravo", page=7)])[0].unit.id == "g:7:1"  # 4 of 5
+
+
+def test_an_exact_match_takes_the_nearest_page_on_either_side():
+    label = make_label("g", 24, SENTENCE, "c", "supports")
+    found = match_labels([label], [unit(1, SENTENCE, page=20), unit(2, SENTENCE, page=25)])[0]
+    assert found.status == "exact" and found.unit.id == "g:25:2"
+    found = match_labels([label], [unit(1, SENTENCE, page=28), unit(2, SENTENCE, page=23)])[0]
+    assert found.status == "exact" and found.unit.id == "g:23:2"
+
+
+def test_a_label_file_with_other_columns_is_refused(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text("guide,page,label,code,anchor,tail,hash,origin,note\ng,2,supports,c,a,b,h,,\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"g.csv: row 1: expected the columns guide, page, code, label"):
+        read_labels(path)
+
+
+def test_a_label_file_is_written_in_page_order_within_a_guide(tmp_path):
+    labels = [make_label("g", 2, "Second page.", "a/code", "supports"),
+              make_label("g", 1, "First page.", "b/code", "mentions"),
+              make_label("f", 9, "Other guide.", "z/code", "supports")]
+    rows = write_labels(tmp_path / "g.csv", labels).read_text(encoding="utf-8").splitlines()[1:]
+    assert [row.split(",")[:3] for row in rows] == [["f", "9", "z/code"], ["g", "1", "b/code"], ["g", "2", "a/code"]]
+
+
+def test_a_row_of_empty_cells_in_a_label_file_is_skipped(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text("guide,page,code,label,anchor,tail,hash,origin,note\n,,,,,,,,\ng,2,c,supports,a,b,h,,\n",
+                    encoding="utf-8")
+    assert [(lab.guide, lab.page) for lab in read_labels(path)] == [("g", 2)]
