@@ -24,15 +24,7 @@ from mapping_review.exchange.export import MACHINE_PREFIX, variable_guid
 from mapping_review.exchange.matching import SourceText, best_reading, match_selection
 from mapping_review.exchange.merge import merge_decisions
 from mapping_review.exchange.qdaxml import Archive, decode_text, norm_guid
-from mapping_review.exchange.reading import (
-    QdaCoding,
-    QdaNote,
-    QdaProject,
-    QdaSelection,
-    QdaSource,
-    read_qdc,
-    read_qde,
-)
+from mapping_review.exchange.reading import QdaCoding, QdaNote, QdaProject, QdaSelection, QdaSource, read_qdc, read_qde
 from mapping_review.exchange.text import GuideText, Match, load_guide_text
 from mapping_review.project.layout import Project
 from mapping_review.project.library_formats import normalise_title
