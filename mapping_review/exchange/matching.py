@@ -43,16 +43,25 @@ class SourceText:
     convention: str
     same: bool  # the text is the guide's own representation: offsets are ours
     scale: float  # our length / theirs, to turn their offsets into a position hint
-    slicer: Callable[[int, int], str]
     position: Callable[[int], int]  # their offset -> an index into ``text`` (-1 inside a surrogate pair)
 
+    def _start(self, a: int) -> int:
+        """Their start offset as an index into ``text``; inside a surrogate pair, its character's start."""
+        at = self.position(a)
+        return max(0, at if at >= 0 else self.position(a - 1))
+
+    def _end(self, b: int) -> int:
+        """Their end offset as an index into ``text``; inside a surrogate pair, its character's end."""
+        at = self.position(b)
+        return max(0, at if at >= 0 else self.position(b + 1))
+
     def text_of(self, sel: QdaSelection) -> str:
-        return self.slicer(sel.start, sel.end) if sel.start >= 0 else sel.text
+        return self.text[self._start(sel.start) : self._end(sel.end)] if sel.start >= 0 else sel.text
 
     def hint(self, sel: QdaSelection) -> int:
         """Where ``sel`` starts in our text: exactly, when the text is ours (less the Windows line ends
         before it, which ours does not have), else scaled."""
-        at = self.position(sel.start) if self.position(sel.start) >= 0 else self.position(sel.start - 1)
+        at = self._start(sel.start)
         return at - self.text.count("\r\n", 0, at) if self.same else int(at * self.scale)
 
     def page_of(self, sel: QdaSelection, gt: GuideText | None) -> int:
@@ -88,17 +97,8 @@ def best_reading(theirs: str | None, selections: Sequence[QdaSelection], gt: Gui
         return sum(a >= 0 and b >= 0 and _at_word_boundaries(text, text[a:b], a, b) for a, b in spans)
 
     name, text = max(variants, key=lambda v: (score(v), -variants.index(v)))
-    pos = _positions(name, text)
     same = text.replace("\r\n", "\n") == ours
-    return SourceText(text, name, same, len(ours) / max(1, len(text)), _slicer(text, pos), pos)
-
-
-def _slicer(text: str, pos: Callable[[int], int]) -> Callable[[int, int], str]:
-    def cut(a: int, b: int) -> str:
-        start = pos(a) if pos(a) >= 0 else pos(a - 1)  # inside a surrogate pair: from its character's start
-        end = pos(b) if pos(b) >= 0 else pos(b + 1)  # ... to its end
-        return text[max(0, start) : max(0, end)]
-    return cut
+    return SourceText(text, name, same, len(ours) / max(1, len(text)), _positions(name, text))
 
 
 def match_selection(sel: QdaSelection, reading: SourceText | None, gt: GuideText) -> Match | None:
