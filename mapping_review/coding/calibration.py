@@ -141,8 +141,8 @@ class _Grid:
         raw = np.array([[applies(r, e) for e in self.evidence] for r in self.rules], dtype=bool)
         self.own = {c.id: c.decision for c in codebook.codes if c.own_rule}  # rules the codebook sets on codes
         kept = np.array([c in self.own for _, c in self.cells], dtype=bool)
-        own_answers = np.array([c in self.own and applies(self.own[c], evidence.get((g, c), Evidence()))
-                                for g, c in self.cells], dtype=bool)
+        own_answers = np.array([c in self.own and applies(self.own[c], e) for (_, c), e in zip(self.cells, self.evidence)],
+                               dtype=bool)
         self.answers = np.where(kept[None, :], own_answers[None, :], raw)  # a pooled rule leaves codes' own rules be
         self.own_right = own_answers == self.truth
         self.raw_right = raw == self.truth  # each grid rule's answers, for a rule fitted to one code

@@ -138,10 +138,9 @@ def codebook_view() -> Any:
     state = store().state()
     used = Counter(s.code for s in state.suggestions)
     # blind: a reviewer sees their own use only; current decisions: an accept later rejected is no use
-    by_reviewer = {g.reviewer: Counter(d.code for d in latest(state.decisions).values()
-                                       if d.value and d.reviewer == g.reviewer)}
+    mine = Counter(d.code for d in latest(state.decisions).values() if d.value and d.reviewer == g.reviewer)
     return render_template("codebook.html", features=state.codebook.features, codebook=state.codebook, used=used,
-                           by_reviewer=dict(sorted(by_reviewer.items())))
+                           by_reviewer={g.reviewer: mine})
 
 
 def register(app: Flask) -> None:
