@@ -164,12 +164,17 @@ def test_the_web_sheet_is_blind_and_records_only_what_was_answered(web_project):
     assert checked and {v for _, v in checked} == {""}, "dave sees an answer that is not his"
 
 
-def test_only_a_non_party_settles_a_disagreement_and_is_named(web_project):
-    app = create_app(web_project)
+def erin_and_frank_disagree(app):
+    """Three browsers of ``app``: erin's and frank's, who answer dont_enable_mania on tg1 differently, and gina's."""
     erin, frank, gina = app.test_client(), app.test_client(), app.test_client()
     for client_, name, answer in ((erin, "erin", "yes"), (frank, "frank", "no")):
         csrf = login(client_, name)
         client_.post("/sheet/tg1", data={"answer:dont_enable_mania": answer, "csrf": csrf})
+    return erin, frank, gina
+
+
+def test_only_a_non_party_settles_a_disagreement_and_is_named(web_project):
+    erin, _, gina = erin_and_frank_disagree(create_app(web_project))
     # a party may not settle (review.yaml allows nobody who answered), and does not even see it listed
     csrf = login(erin, "erin")
     refused = erin.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": True},
@@ -592,11 +597,7 @@ def test_the_sheets_machine_hint_is_never_fitted_to_the_reviewers_answers(client
 
 
 def test_a_settlement_is_always_the_signed_in_adjudicators_own(own_project):
-    app = create_app(own_project)
-    erin, frank, gina = app.test_client(), app.test_client(), app.test_client()
-    for client_, name, answer in ((erin, "erin", "yes"), (frank, "frank", "no")):
-        csrf = login(client_, name)
-        client_.post("/sheet/tg1", data={"answer:dont_enable_mania": answer, "csrf": csrf})
+    _, _, gina = erin_and_frank_disagree(create_app(own_project))
     csrf = login(gina, "gina")
     ok = gina.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": True, "by": "erin"},
                    headers={"X-CSRF-Token": csrf})
