@@ -23,7 +23,7 @@ def test_a_coding_of_the_whole_sentence_covers_the_parts():
     last = replace(SPAN, time="2025-01-03T10:00:00Z", start=30, end=40)
     merged = merge_decisions([SPAN, whole, last], [])
     assert [(d.start, d.end, d.action, d.time) for d in merged.decisions] == [(-1, -1, "accept", last.time)]
-    assert merged.merged and "on the whole sentence" in merged.merged[0]
+    assert merged.merged and "on the whole sentence" in next(iter(merged.merged.values()))
 
 
 def test_rejections_of_parts_of_one_sentence_stay_a_rejection():
@@ -34,7 +34,7 @@ def test_rejections_of_parts_of_one_sentence_stay_a_rejection():
 
 def test_the_same_coding_twice_is_one_decision_and_nothing_to_report():
     merged = merge_decisions([SPAN, SPAN], [])
-    assert merged.decisions == [SPAN] and merged.merged == [] and merged.not_recorded == []
+    assert merged.decisions == [SPAN] and merged.merged == {} and merged.not_recorded == []
 
 
 def test_two_guide_level_answers_leave_the_later_one_and_report_the_other():
@@ -93,7 +93,7 @@ def test_codings_merged_onto_what_the_reviewer_already_said_are_not_reported_as_
     current = replace(SPAN, end=40)
     merged = merge_decisions(parts, [current])
     assert merged.decisions == [] and merged.unchanged == 1
-    assert merged.merged == []
+    assert merged.merged == {}
 
 
 def test_an_answer_waiting_for_review_is_recorded_again_on_todays_text():

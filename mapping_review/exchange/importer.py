@@ -177,11 +177,12 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
         context.cases(by_source, {g.key: g.sha256 for g in guides})
         merged = merge_decisions(context.decisions, state.decisions)  # the files were read with the state
         result.unchanged = merged.unchanged
-        result.merged = [line for line in merged.merged if settled_by or f" by {CONSENSUS}: " not in line]  # see _settled
         result.unmatched += merged.not_recorded
         decisions = merged.decisions
         decisions = _settled(decisions, state, settled_by, result)
         result.decisions = decisions
+        recorded = {(d.reviewer, d.key) for d in decisions}  # not the consensus's left out for want of --by
+        result.merged = [line for item, line in merged.merged.items() if item in recorded]
         check_appendable(project.reviews_dir, decisions)  # a dry run refuses what the import would
         if decisions and not dry_run:
             append_decisions(project.reviews_dir, decisions)

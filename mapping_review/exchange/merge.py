@@ -28,7 +28,7 @@ class Merged:
     decisions: list[Decision] = field(default_factory=list)
     unchanged: int = 0
     not_recorded: list[str] = field(default_factory=list)  # one line each, saying why
-    merged: list[str] = field(default_factory=list)  # codings recorded as one decision, one line per item
+    merged: dict[Item, str] = field(default_factory=dict)  # codings recorded as one decision: the line saying so
 
 
 def _what(d: Decision) -> str:
@@ -94,7 +94,7 @@ def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision]) -> Me
             continue
         out.decisions.append(d)
         if line:
-            out.merged.append(line)
+            out.merged[item] = line
     return out
 
 
