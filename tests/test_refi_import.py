@@ -10,10 +10,12 @@ import zipfile
 from dataclasses import replace
 
 import pytest
+from click.testing import CliRunner
 from pdfmaker import HEIGHT, guide_pages, make_pdf
 from refi_helpers import write_zip
 
 from mapping_review import pipeline
+from mapping_review.cli import main
 from mapping_review.coding.suggestions import text_hash
 from mapping_review.errors import ConfigError, RoleError
 from mapping_review.exchange import export_qdpx, import_qdpx
@@ -27,7 +29,7 @@ from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import Project, init_project
 from mapping_review.project.manifest import load_manifest
 from mapping_review.project.settings import load_settings
-from mapping_review.review.decisions import REVIEWER_PATTERN, Decision, append_decisions, latest, now
+from mapping_review.review.decisions import REVIEWER_PATTERN, UNKNOWN_TIME, Decision, append_decisions, latest, now
 from mapping_review.review.sheets import export_sheet, read_sheet
 from mapping_review.review.state import load_review
 from mapping_review.segment.segments import Segment
@@ -233,7 +235,8 @@ def test_a_changed_answer_is_recorded_not_taken_for_the_one_before(fresh, gt, tm
     first = next(s for s in gt.segments if s.kind == "sentence")
     append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-01-01T10:00:00Z", "segment", "tg1", "client_centered",
                                                   False, "reject", first.id, text_hash(first.text))])
-    result = imported(fresh, tmp_path, gt, text_source(selection(*gt.spans[first.id], coding("client_centered"))))
+    result = imported(fresh, tmp_path, gt, text_source(selection(*gt.spans[first.id], coding("client_centered"))),
+                      modified="2025-06-01T00:00:00Z")
     assert [(d.segment, d.value) for d in result.decisions] == [(first.id, True)] and result.unchanged == 0
 
 
@@ -242,7 +245,8 @@ def test_a_coding_moved_within_a_sentence_is_recorded_again(fresh, gt, tmp_path)
     a, _ = gt.spans[first.id]
     append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-01-01T10:00:00Z", "segment", "tg1", "dont_stigmatize",
                                                   True, "add", first.id, text_hash(first.text), start=4, end=30)])
-    result = imported(fresh, tmp_path, gt, text_source(selection(a + 6, a + 30, coding("dont_stigmatize"))))
+    result = imported(fresh, tmp_path, gt, text_source(selection(a + 6, a + 30, coding("dont_stigmatize"))),
+                      modified="2025-06-01T00:00:00Z")
     assert [(d.segment, d.start, d.end) for d in result.decisions] == [(first.id, 6, 30)] and result.unchanged == 0
 
 
@@ -267,6 +271,39 @@ def test_a_coding_without_a_time_is_as_old_as_the_file_that_holds_it(fresh, gt, 
     assert not imported(fresh, tmp_path, gt, sources, modified="2025-02-01T00:00:00Z").decisions
     (later,) = imported(fresh, tmp_path, gt, sources, modified="2025-04-01T00:00:00Z").decisions
     assert later.made == "2025-04-01T00:00:00Z" and later.value and later.time > later.made  # recorded now
+
+
+def test_a_file_without_times_does_not_replace_a_current_decision_unless_the_reviewer_says_it_is_newer(fresh, gt, tmp_path):
+    """QualCoder writes no times at all: its answer may be older or newer than the reviewer's current one."""
+    first, second = [s for s in gt.segments if s.kind == "sentence"][:2]
+    append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-03-01T10:00:00Z", "segment", "tg1", "client_centered",
+                                                  False, "reject", first.id, text_hash(first.text))])
+    archive = qdpx(tmp_path, project_xml(text_source(selection(*gt.spans[first.id], coding("client_centered")),
+                                                     selection(*gt.spans[second.id], coding("client_centered")))), gt.text)
+    result = import_qdpx(fresh, archive)
+    assert [(d.segment, d.value, d.made) for d in result.decisions] == [(second.id, True, UNKNOWN_TIME)]  # nothing there
+    (line,) = [line for line in result.unmatched if first.id in line]
+    assert "has no time in the file" in line and "No made 2025-03-01T10:00:00Z" in line and "--untimed-wins" in line
+    assert latest(load_review(fresh).decisions)[("Jane_Doe", ("segment", "tg1", "client_centered", first.id))].value is False
+    out = CliRunner().invoke(main, ["import", "qdpx", str(archive), "--untimed-wins", "-p", str(fresh.root)])
+    assert out.exit_code == 0 and "1 decision(s) recorded (Jane_Doe 1); 1 unchanged" in " ".join(out.output.split())
+    assert latest(load_review(fresh).decisions)[("Jane_Doe", ("segment", "tg1", "client_centered", first.id))].value
+
+
+def test_an_answer_of_unknown_time_gives_way_to_one_made_after_it_was_recorded(fresh, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    import_qdpx(fresh, qdpx(tmp_path, project_xml(text_source(selection(*gt.spans[first.id], coding("client_centered")))),
+                            gt.text))
+    (untimed,) = load_review(fresh).decisions
+    assert untimed.made == UNKNOWN_TIME and untimed.made_at == untimed.time  # made no later than recorded
+    append_decisions(fresh.reviews_dir, [replace(untimed, time="2025-03-01T10:00:00Z")])  # as if recorded then
+    for made, recorded in (("2025-03-01T10:00:00Z", False), ("2025-03-01T10:00:01Z", True)):
+        no = text_source(selection(*gt.spans[first.id], f'<NoteRef targetGUID="{(note := new_guid())}"/>'))
+        xml = project_xml(no, notes=rejection(note, JANE, "client_centered", "Not care."), modified=made)
+        result = import_qdpx(fresh, qdpx(tmp_path, xml, gt.text), dry_run=True)
+        assert [d.value for d in result.decisions] == ([False] if recorded else []), made
+        assert any("Yes made at an unknown time, no later than 2025-03-01T10:00:00Z; that one stands" in line
+                   for line in result.unmatched) is not recorded
 
 
 def test_our_own_older_export_brought_back_leaves_every_later_decision_standing(fresh, gt, tmp_path):
@@ -601,6 +638,16 @@ def test_an_imported_coding_is_exported_with_the_time_it_was_made(fresh, gt, tmp
     with zipfile.ZipFile(archive) as z:
         qde = z.read("project.qde").decode()
     assert f'creationDateTime="{made}"' in qde.split("<Coding ", 1)[1].split(">", 1)[0]
+
+
+def test_a_coding_of_unknown_time_is_exported_with_the_time_it_was_recorded(fresh, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    (d,) = import_qdpx(fresh, qdpx(tmp_path, project_xml(text_source(selection(
+        *gt.spans[first.id], coding("client_centered")))), gt.text)).decisions
+    assert d.made == UNKNOWN_TIME
+    with zipfile.ZipFile(export_qdpx(fresh, tmp_path / "again.qdpx").path) as z:  # the export is checked by the schema
+        qde = z.read("project.qde").decode()
+    assert f'creationDateTime="{d.time}"' in qde.split("<Coding ", 1)[1].split(">", 1)[0]
 
 
 def test_consensus_codings_left_out_for_want_of_a_recorder_are_not_reported_as_recorded(built, gt, tmp_path):

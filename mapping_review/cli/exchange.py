@@ -117,11 +117,17 @@ def _report(result: QdaImport, *, recorded: bool, codings: bool = True) -> None:
 @click.option("--by", "settled_by", default="",
               help="Who records the file's consensus codings for the team (allowed to settle by review.yaml); "
                    "without it they are left out.")
+@click.option("--untimed-wins", is_flag=True,
+              help="Where the file says not when a coding was made (QualCoder writes no times) and it differs from "
+                   "the reviewer's current decision, record the file's answer (default: keep the current one and "
+                   "list the difference).")
 @project_option
 @library_errors
-def import_qdpx_cmd(path: Path, draft: Path | None, dry_run: bool, settled_by: str, project_dir: Path) -> None:
+def import_qdpx_cmd(path: Path, draft: Path | None, dry_run: bool, settled_by: str, untimed_wins: bool,
+                    project_dir: Path) -> None:
     """Record the codings of a REFI-QDA project PATH as its coders' decisions."""
-    result = import_qdpx(open_project(project_dir), path, draft=draft, dry_run=dry_run, settled_by=settled_by)
+    result = import_qdpx(open_project(project_dir), path, draft=draft, dry_run=dry_run, settled_by=settled_by,
+                         untimed_wins=untimed_wins)
     _report(result, recorded=not dry_run)
 
 

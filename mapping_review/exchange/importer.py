@@ -34,6 +34,7 @@ from mapping_review.review.adjudication import check_agreed_sheet, check_recorde
 from mapping_review.review.decisions import (
     CONSENSUS,
     REVIEWER_PATTERN,
+    UNKNOWN_TIME,
     Decision,
     append_decisions,
     check_appendable,
@@ -136,8 +137,9 @@ def _source_text(source: QdaSource, archive: Archive, base_path: str) -> str | N
 
 
 def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_run: bool = False,
-                settled_by: str = "") -> QdaImport:
-    """Bring a ``.qdpx`` project's codebook and codings in; see the module's docstring.
+                settled_by: str = "", untimed_wins: bool = False) -> QdaImport:
+    """Bring a ``.qdpx`` project's codebook and codings in; see the module's docstring and, for what is
+    recorded over a reviewer's current decisions (``untimed_wins``), :mod:`merge`.
 
     Codings by a user named ``consensus`` settle disagreements, so they are recorded only with ``settled_by``
     (someone ``review.yaml`` allows to settle each item they answer); without it they are left out and
@@ -175,7 +177,7 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
                                        "its selections are matched by their own text only")
             context.source(source, guide, text, theirs)
         context.cases(by_source, {g.key: g.sha256 for g in guides})
-        merged = merge_decisions(context.decisions, state.decisions)  # the files were read with the state
+        merged = merge_decisions(context.decisions, state.decisions, untimed_wins=untimed_wins)  # read with the state
         result.unchanged = merged.unchanged
         result.unmatched += merged.not_recorded
         decisions = merged.decisions
@@ -222,12 +224,13 @@ class _Context:
         self.fallback = reviewers.get(qda.creating_user, "imported")
         # Every decision is recorded now; each also keeps when it was made. Nothing in the file was made
         # after the file was last changed (our own export: written), so that bounds every coding's own time
-        # (a wrong clock, a local time read as UTC), and a coding or case value without a time is that old.
+        # (a wrong clock, a local time read as UTC), and a coding or case value without a time is that old;
+        # in a file without that time (QualCoder's), it was made at an unknown time, no later than now.
         self.recorded = now()
         ours = qda.origin.startswith("mapping-review")
         written = qda.modified or (qda.created if ours else "")
         bound, at = parse_time(written), parse_time(self.recorded)
-        self.as_of = written if bound and at and bound <= at else self.recorded
+        self.as_of = (written if bound <= at else self.recorded) if bound and at else ""
 
     def _who(self, coding: QdaCoding) -> str | None:
         if coding.user in self.machines:
@@ -319,10 +322,12 @@ class _Context:
         return out
 
     def made(self, written: str) -> str:
-        """When a coding was made: its own time, but no later than the file (``as_of``); the file's time
-        when it has none or one that is not a time."""
-        when, bound = parse_time(written), parse_time(self.as_of)
-        return written if when is not None and bound is not None and when <= bound else self.as_of
+        """When a coding was made: its own time, but no later than the file (``as_of``, else now); the file's
+        time when it has none or one that is not a time (:data:`UNKNOWN_TIME` when the file has none either)."""
+        when, bound = parse_time(written), parse_time(self.as_of or self.recorded)
+        if when is None or bound is None:
+            return self.as_of or UNKNOWN_TIME
+        return written if when <= bound else (self.as_of or self.recorded)
 
     def _segment_decisions(self, who: str, code: str, value: bool, found: Match, key: str, made: str, note: str) -> None:
         for seg in found.segments:
@@ -363,7 +368,7 @@ class _Context:
                 truth = value.strip().casefold() in ("true", "1", "yes")
                 if value.strip().casefold() in ("true", "1", "yes", "false", "0", "no"):
                     self._add(Decision(who, self.recorded, "guide", key, code, truth, "set", text_hash=keys[key],
-                                       made=self.as_of, origin=self.origin))
+                                       made=self.as_of or UNKNOWN_TIME, origin=self.origin))
 
     def _variables(self) -> dict[str, str]:
         """Variable GUID -> code id: ours by GUID, others by a ``Code id:`` in the description."""

@@ -8,8 +8,12 @@
   waits for review because the text changed since: the imported one is on today's text.
 - Not one made at or before the reviewer's current decision on the same item (by when each was made,
   :attr:`Decision.made_at`): a file exported or coded before the reviewer changed their mind must not
-  undo the change, and a tie goes to the decision already there. It is reported instead; a decision
-  whose time cannot be read is recorded (decisions are append-only, so nothing is lost either way).
+  undo the change, and a tie goes to the decision already there. It is reported instead.
+- Not one whose file says not when it was made (``made`` is :data:`UNKNOWN_TIME`; QualCoder writes no
+  times) where it differs from the reviewer's current decision: which came last cannot be known, so the
+  current one stands and the difference is reported, unless ``untimed_wins`` (the reviewer says the file
+  is newer). A current decision of unknown time was made no later than it was recorded.
+  Decisions are append-only, so nothing is lost either way.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
-from mapping_review.review.decisions import Decision, latest, parse_time
+from mapping_review.review.decisions import UNKNOWN_TIME, Decision, latest, parse_time
 
 Item = tuple[str, tuple[str, str, str, str]]  # (reviewer, decision key)
 
@@ -45,7 +49,19 @@ def _made_last(group: Sequence[Decision]) -> Decision:
     """The decision made last (a later one in the file wins a tie or an unreadable time)."""
     order = {id(d): n for n, d in enumerate(group)}
     far_past = datetime.min.replace(tzinfo=timezone.utc)
-    return max(group, key=lambda d: (parse_time(d.made_at) or far_past, order[id(d)]))
+    return max(group, key=lambda d: (_when(d) or far_past, order[id(d)]))
+
+
+def _when(d: Decision) -> datetime | None:
+    """When ``d`` was made; None when that is not known."""
+    return None if d.made == UNKNOWN_TIME else parse_time(d.made_at)
+
+
+def _made(d: Decision, *, recorded: bool = False) -> str:
+    """When ``d`` was made, in words (``recorded``: a recorded decision of unknown time was made no later)."""
+    if d.made != UNKNOWN_TIME:
+        return d.made_at
+    return f"at an unknown time, no later than {d.time}" if recorded else "at an unknown time"
 
 
 def _notes(group: Sequence[Decision]) -> str:
@@ -67,13 +83,12 @@ def _one(group: Sequence[Decision], out: Merged) -> tuple[Decision, str]:
         return replace(one, time=last.time, made=last.made, note=_notes(group)), line
     for d in group:
         if d is not last:
-            out.not_recorded.append(f"{_what(d)}: {_answer(d)} made {d.made_at or 'at an unknown time'} is contradicted "
-                                    f"in the same file by {_answer(last)} made {last.made_at}, which is the one "
-                                    "taken")
+            out.not_recorded.append(f"{_what(d)}: {_answer(d)} made {_made(d)} is contradicted in the same file by "
+                                    f"{_answer(last)} made {_made(last)}, which is the one taken")
     return last, ""
 
 
-def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision]) -> Merged:
+def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision], *, untimed_wins: bool = False) -> Merged:
     """The decisions of ``new`` to record over the ``previous`` ones; see the module's docstring."""
     out = Merged()
     current = latest(previous)
@@ -88,9 +103,16 @@ def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision]) -> Me
         elif (before.value, before.start, before.end) == (d.value, d.start, d.end) and not before.needs_review:
             out.unchanged += 1
             continue
-        elif not _newer(d, before):
+        elif d.made == UNKNOWN_TIME and not untimed_wins:
+            standing = f"{_answer(before)} made {_made(before, recorded=True)}"
+            out.not_recorded.append(f"{_what(d)}: {_answer(d)} has no time in the file, so it does not replace "
+                                    f"{d.reviewer}'s current decision, {standing}; import with --untimed-wins if the "
+                                    "file's answers are the newer ones")
+            continue
+        elif d.made != UNKNOWN_TIME and not _newer(d, before):
+            standing = f"{_answer(before)} made {_made(before, recorded=True)}"
             out.not_recorded.append(f"{_what(d)}: {_answer(d)} made {d.made_at} is not newer than {d.reviewer}'s "
-                                    f"current decision, {_answer(before)} made {before.made_at}; that one stands")
+                                    f"current decision, {standing}; that one stands")
             continue
         out.decisions.append(d)
         if line:
@@ -99,6 +121,7 @@ def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision]) -> Me
 
 
 def _newer(d: Decision, before: Decision) -> bool:
-    """Was ``d`` made after ``before``? True when either time cannot be read."""
+    """Was ``d`` (its time known) made after ``before``? One of unknown time was made no later than it was
+    recorded (:attr:`Decision.made_at`). True when either time cannot be read."""
     mine, theirs = parse_time(d.made_at), parse_time(before.made_at)
     return mine is None or theirs is None or mine > theirs

@@ -27,6 +27,7 @@ REVIEWER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")  # \Z: "$" woul
 CONSENSUS = "consensus"
 ACTIONS = ("set", "accept", "reject", "add")
 LEVELS = ("guide", "segment")
+UNKNOWN_TIME = "unknown"  # ``Decision.made`` of an imported answer whose file says not when it was made
 
 
 def now() -> str:
@@ -76,7 +77,8 @@ class Decision:
     start: int = -1  # a span of the segment's text the decision is about (-1: the whole segment)
     end: int = -1
     settled_by: str = ""  # a consensus decision: the adjudicator who settled it
-    made: str = ""  # when it was made, if before it was recorded (``time``): an imported coding's own time
+    made: str = ""  # when it was made, if before it was recorded (``time``): an imported coding's own time;
+    # UNKNOWN_TIME when the file it came from gives none (made at or before ``time``, but when is not known)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -84,8 +86,9 @@ class Decision:
 
     @property
     def made_at(self) -> str:
-        """When the decision was made: ``made`` where known, else when it was recorded."""
-        return self.made or self.time
+        """When the decision was made: ``made`` where known, else when it was recorded (for a decision whose
+        own time is unknown, that is the latest it can have been made)."""
+        return self.time if self.made in ("", UNKNOWN_TIME) else self.made
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
