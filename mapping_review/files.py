@@ -3,6 +3,7 @@ pass before it is opened as a PDF."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -146,3 +147,38 @@ def folder_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+class _Holding:
+    """One folder's lock in this process: the thread holding it and how many times it took it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.depth = 0
+        self.held: contextlib.ExitStack | None = None
+
+
+_holdings: dict[str, _Holding] = {}
+_holdings_guard = threading.Lock()
+
+
+@contextmanager
+def reentrant_folder_lock(folder: Path) -> Iterator[None]:
+    """:func:`folder_lock` that the thread holding it may take again (a read-check-write that calls
+    another that locks too): other threads of this process wait on a lock of their own, other
+    processes on the folder's."""
+    with _holdings_guard:
+        holding = _holdings.setdefault(str(folder.resolve()), _Holding())
+    with holding.lock:
+        if holding.depth == 0:
+            stack = contextlib.ExitStack()
+            stack.enter_context(folder_lock(folder))
+            holding.held = stack
+        holding.depth += 1
+        try:
+            yield
+        finally:
+            holding.depth -= 1
+            if holding.depth == 0 and holding.held is not None:
+                holding.held.close()
+                holding.held = None

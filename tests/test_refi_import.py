@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
+from locks import folder_held
 from pdfmaker import HEIGHT, guide_pages, make_pdf
 from refi_helpers import write_zip
 
@@ -304,6 +305,29 @@ def test_an_answer_of_unknown_time_gives_way_to_one_made_after_it_was_recorded(f
         assert [d.value for d in result.decisions] == ([False] if recorded else []), made
         assert any("Yes made at an unknown time, no later than 2025-03-01T10:00:00Z; that one stands" in line
                    for line in result.unmatched) is not recorded
+
+
+def test_an_import_reads_checks_and_records_under_the_recording_lock_and_a_dry_run_takes_none(fresh, gt, tmp_path,
+                                                                                               monkeypatch):
+    from mapping_review.exchange import importer
+
+    seen = []
+
+    def probing(name, real):
+        def probe(*args, **kwargs):
+            seen.append((name, folder_held(fresh.reviews_dir)))
+            return real(*args, **kwargs)
+        monkeypatch.setattr(importer, name, probe)
+
+    for name in ("load_review", "merge_decisions"):
+        probing(name, getattr(importer, name))
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    archive = qdpx(tmp_path, project_xml(text_source(selection(*gt.spans[first.id], coding("client_centered")))), gt.text)
+    assert import_qdpx(fresh, archive, dry_run=True).decisions and not list(fresh.reviews_dir.glob("*.jsonl"))
+    assert seen == [("load_review", False), ("merge_decisions", False)]
+    seen.clear()
+    assert import_qdpx(fresh, archive).decisions
+    assert seen == [("load_review", True), ("merge_decisions", True)] and not folder_held(fresh.reviews_dir)
 
 
 def test_our_own_older_export_brought_back_leaves_every_later_decision_standing(fresh, gt, tmp_path):

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from click.testing import CliRunner
+from locks import folder_held
 from sklearn.metrics import cohen_kappa_score
 
 from mapping_review.cli import main
@@ -26,6 +27,7 @@ from mapping_review.review.decisions import (
     newer_than,
     read_decisions,
     read_reviews,
+    recording,
 )
 from mapping_review.review.state import (
     MIN_CALIBRATION_GUIDES,
@@ -171,6 +173,79 @@ def test_an_append_waits_while_a_reader_holds_the_file(tmp_path):
     assert done.wait(10)
     writer.join(10)
     assert len(read_decisions(tmp_path)) == 2
+
+
+def test_recording_taken_again_by_its_holder_is_held_until_the_outer_one_ends(tmp_path):
+    assert not folder_held(tmp_path)
+    with recording(tmp_path):
+        assert folder_held(tmp_path)
+        append_decisions(tmp_path, [d("alice", "g", "dont_stigmatize", True)])  # takes it again: no deadlock
+        assert folder_held(tmp_path)  # the inner one ending left the outer one's lock in place
+    assert not folder_held(tmp_path)
+    assert len(read_decisions(tmp_path)) == 1
+
+
+def _recording_until(folder, holding, release):
+    with recording(folder):
+        holding.set()
+        release.wait(10)
+
+
+def test_an_append_waits_while_another_process_is_recording(tmp_path):
+    """An import or a sheet check reads, checks and appends under the lock: nobody appends in between."""
+    ctx = multiprocessing.get_context("fork")
+    holding, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_recording_until, args=(tmp_path, holding, release))
+    holder.start()
+    assert holding.wait(10)
+    done = threading.Event()
+    writer = threading.Thread(target=_append_one, args=(tmp_path, done))
+    writer.start()
+    assert not done.wait(0.5) and not (tmp_path / "alice.jsonl").exists()
+    release.set()
+    assert done.wait(10)
+    writer.join(10)
+    holder.join(10)
+    assert [x.code for x in read_decisions(tmp_path)] == ["redirect_client"]
+
+
+def test_an_append_waits_while_another_thread_is_recording(tmp_path):
+    done = threading.Event()
+    with recording(tmp_path):
+        writer = threading.Thread(target=_append_one, args=(tmp_path, done))
+        writer.start()
+        assert not done.wait(0.3) and not (tmp_path / "alice.jsonl").exists()
+    assert done.wait(10)
+    writer.join(10)
+
+
+def test_the_cli_reads_checks_and_records_a_sheet_or_a_settlement_under_the_recording_lock(review, tmp_path,
+                                                                                              monkeypatch):
+    """A sheet is checked against the answers it is recorded over (answered again since it was exported?), a
+    settlement against the disagreements still open: another recording landing in between would be undone."""
+    from mapping_review.cli import review as cli_review
+
+    seen = []
+
+    def probing(name, real):
+        def probe(*args, **kwargs):
+            seen.append((name, folder_held(review.reviews_dir)))
+            return real(*args, **kwargs)
+        monkeypatch.setattr(cli_review, name, probe)
+
+    for name in ("load_review", "read_sheet", "adjudicate"):
+        probing(name, getattr(cli_review, name))
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
+                                          d("bob", "g1", "dont_stigmatize", False)])
+    sheet = tmp_path / "carol.csv"
+    write_table(sheet, ["Natbib", "Don't Stigmatize"], [["g1", "Yes"], ["g2", ""]])
+    assert run("sheet", "import", sheet, "-r", "carol", "-p", review.root).exit_code == 0
+    assert seen == [("load_review", True), ("read_sheet", True)]
+    seen.clear()
+    assert run("adjudicate", "g1", "dont_stigmatize", "no", "-r", "erin", "-p", review.root).exit_code == 0
+    assert seen == [("load_review", True), ("adjudicate", True)] and not folder_held(review.reviews_dir)
+    assert [(x.reviewer, x.value) for x in read_decisions(review.reviews_dir) if x.reviewer in ("carol", "consensus")] \
+        == [("carol", True), ("consensus", False)]
 
 
 # -- guide level, agreement -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ import shutil
 import threading
 
 import pytest
+from locks import folder_held
 from pdfmaker import guide_pages, make_pdf
 
 from mapping_review import pipeline
@@ -698,28 +699,49 @@ def test_a_sheet_row_is_checked_and_recorded_while_no_other_request_records_for_
     client = app.test_client()
     csrf = login(client, "otto")
     lock = app.extensions["store"].recording("otto")
-    seen = []
+    seen, folders = [], []
 
     def checking(decisions, reviewer):
         seen.append(("check", _held_elsewhere(lock)))
+        folders.append(folder_held(own_project.reviews_dir))  # against other processes too (a CLI import)
         return real_answers(decisions, reviewer)
 
     def appending(reviews_dir, decisions):
         seen.append(("append", _held_elsewhere(lock)))
+        folders.append(folder_held(own_project.reviews_dir))
         return real_append(reviews_dir, decisions)
 
     real_answers, real_append = review_routes.own_answers, store_module.append_decisions
     monkeypatch.setattr(review_routes, "own_answers", checking)
     monkeypatch.setattr(store_module, "append_decisions", appending)
     assert client.post("/sheet/tg1", data={"answer:dont_stigmatize": "yes", "csrf": csrf}).status_code == 302
-    assert seen == [("check", True), ("append", True)]
-    assert not _held_elsewhere(lock)
+    assert seen == [("check", True), ("append", True)] and folders == [True, True]
+    assert not _held_elsewhere(lock) and not folder_held(own_project.reviews_dir)
     seen.clear()  # any other answer of otto's (here the code-first view's) is recorded under the same lock
     assert client.post("/api/answer", json={"guide": "tg1", "code": "therapeutic_alliance", "answer": "present"},
                        headers={"X-CSRF-Token": csrf}).status_code == 200
     assert seen == [("append", True)]
     assert [(d.code, d.value) for d in read_decisions(own_project.reviews_dir)] == [("dont_stigmatize", True),
                                                                                    ("therapeutic_alliance", True)]
+
+
+def test_a_settlement_is_checked_against_the_open_disagreements_while_no_other_process_records(own_project,
+                                                                                               monkeypatch):
+    from mapping_review.web import review_routes
+
+    seen = []
+
+    def settling(*args, **kwargs):
+        seen.append(folder_held(own_project.reviews_dir))
+        return real(*args, **kwargs)
+
+    real = review_routes.adjudicate
+    monkeypatch.setattr(review_routes, "adjudicate", settling)
+    _, _, gina = erin_and_frank_disagree(create_app(own_project))
+    csrf = login(gina, "gina")
+    ok = gina.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": False},
+                   headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 200 and seen == [True] and not folder_held(own_project.reviews_dir)
 
 
 def test_the_dashboard_tells_a_reviewer_of_a_damaged_line_in_their_own_file_only(own_project):

@@ -22,7 +22,7 @@ from mapping_review.review.adjudication import (
     write_disagreements,
 )
 from mapping_review.review.agreement import fmt
-from mapping_review.review.decisions import CONSENSUS, append_decisions
+from mapping_review.review.decisions import CONSENSUS, append_decisions, recording
 from mapping_review.review.labels import sheet_quotes
 from mapping_review.review.queue_state import rank_for_review
 from mapping_review.review.sheets import export_sheet, read_sheet
@@ -99,16 +99,17 @@ def sheet_import(path: Path, reviewer: str, complete: bool, settled_by: str, pro
     A team's agreed sheet is recorded with -r consensus --by NAME, NAME being allowed to settle.
     """
     project = open_project(project_dir)
-    state = load_review(project)
-    review = adjudication_of(state)
-    check_recorder(reviewer, settled_by, review.settings)
-    result = read_sheet(path, state.codebook, guides=state.guides, reviewer=reviewer, previous=state.decisions,
-                        complete=complete, settled_by=settled_by)
-    quotes = sheet_quotes(path, state.codebook, project_segments=segments_by_guide(project, state.keys),
-                          guides=state.guides, reviewer=reviewer, settled_by=settled_by)
-    if reviewer == CONSENSUS:
-        check_agreed_sheet(review, result.decisions + quotes.decisions, by=settled_by)
-    append_decisions(project.reviews_dir, result.decisions + quotes.decisions)
+    with recording(project.reviews_dir):  # checked against the answers it is recorded over
+        state = load_review(project)
+        review = adjudication_of(state)
+        check_recorder(reviewer, settled_by, review.settings)
+        result = read_sheet(path, state.codebook, guides=state.guides, reviewer=reviewer, previous=state.decisions,
+                            complete=complete, settled_by=settled_by)
+        quotes = sheet_quotes(path, state.codebook, project_segments=segments_by_guide(project, state.keys),
+                              guides=state.guides, reviewer=reviewer, settled_by=settled_by)
+        if reviewer == CONSENSUS:
+            check_agreed_sheet(review, result.decisions + quotes.decisions, by=settled_by)
+        append_decisions(project.reviews_dir, result.decisions + quotes.decisions)
     console.print(f"{len(result.decisions)} decision(s) recorded for {escape(reviewer)}, "
                   f"{result.unchanged} already given, {result.undecided} cell(s) left undecided"
                   + (f"; {quotes.n_quotes} quote(s) recorded as evidence" if quotes.n_quotes else ""))
@@ -169,10 +170,11 @@ def worksheet_import(path: Path, reviewer: str, project_dir: Path) -> None:
     """Record a filled-in worksheet as REVIEWER's segment decisions (append-only)."""
     _not_consensus(reviewer, "settle segments with `adjudicate --segment`")
     project = open_project(project_dir)
-    state = load_review(project)
-    result = read_worksheet(path, state.codebook, segments=segments_by_id(project, state.keys), guides=state.keys,
-                            reviewer=reviewer, previous=state.decisions)
-    append_decisions(project.reviews_dir, result.decisions)
+    with recording(project.reviews_dir):  # checked against the answers it is recorded over
+        state = load_review(project)
+        result = read_worksheet(path, state.codebook, segments=segments_by_id(project, state.keys), guides=state.keys,
+                                reviewer=reviewer, previous=state.decisions)
+        append_decisions(project.reviews_dir, result.decisions)
     console.print(f"{len(result.decisions)} decision(s) recorded for {escape(reviewer)}, "
                   f"{result.unchanged} already recorded, {result.skipped} row(s) left blank")
     for line in result.needs_review:
@@ -232,22 +234,24 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, revi
     coded nothing in the guide). Settlements are recorded as consensus decisions that name who settled them.
     """
     project = open_project(project_dir)
-    state = load_review(project)
-    review = adjudication_of(state)
     if export_path:
-        tables = resolve_review(state)
-        items = [d for d in tables.open if may_settle(reviewer, d, review)]
+        state = load_review(project)
+        review = adjudication_of(state)
+        items = [d for d in resolve_review(state).open if may_settle(reviewer, d, review)]
         write_disagreements(export_path, items, force=force)
         console.print(f"Wrote {len(items)} disagreement(s) {escape(reviewer)} may settle to {escape(str(export_path))}")
         return
-    if import_path:
-        decisions = read_adjudications(import_path, review, by=reviewer)
-    elif guide and code and answer:
-        decisions = [adjudicate(review, guide, code, answer == "yes", by=reviewer, segment=segment, note=note)]
-    else:
+    if not import_path and not (guide and code and answer):
         msg = "give GUIDE CODE yes|no, or --export FILE, or --import FILE"
         raise ConfigError(msg)
-    append_decisions(project.reviews_dir, decisions)
+    with recording(project.reviews_dir):  # still open when settled: no other settlement in between
+        review = adjudication_of(load_review(project))
+        if import_path:
+            decisions = read_adjudications(import_path, review, by=reviewer)
+        else:
+            decisions = [adjudicate(review, guide or "", code or "", answer == "yes", by=reviewer, segment=segment,
+                                    note=note)]
+        append_decisions(project.reviews_dir, decisions)
     console.print(f"{len(decisions)} consensus decision(s) recorded, settled by {escape(reviewer)}")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from mapping_review.review.decisions import (
     check_appendable,
     now,
     parse_time,
+    recording,
 )
 from mapping_review.review.state import ReviewState, adjudication_of, load_review
 
@@ -145,8 +147,8 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
     (someone ``review.yaml`` allows to settle each item they answer); without it they are left out and
     reported, and the rest is recorded.
     """
-    archive = Archive(path)
-    try:
+    # what merge checks the decisions against is what they are recorded over: no other recording in between
+    with closing(Archive(path)) as archive, nullcontext() if dry_run else recording(project.reviews_dir):
         qda = read_qde(archive.qde(), f"{path.name}:{archive.qde_name}")
         state = load_review(project)
         result = QdaImport(path, origin=qda.origin)
@@ -180,8 +182,7 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
         merged = merge_decisions(context.decisions, state.decisions, untimed_wins=untimed_wins)  # read with the state
         result.unchanged = merged.unchanged
         result.unmatched += merged.not_recorded
-        decisions = merged.decisions
-        decisions = _settled(decisions, state, settled_by, result)
+        decisions = _settled(merged.decisions, state, settled_by, result)
         result.decisions = decisions
         recorded = {(d.reviewer, d.key) for d in decisions}  # not the consensus's left out for want of --by
         result.merged = [line for item, line in merged.merged.items() if item in recorded]
@@ -189,8 +190,6 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
         if decisions and not dry_run:
             append_decisions(project.reviews_dir, decisions)
         return result
-    finally:
-        archive.close()
 
 
 def _settled(decisions: list[Decision], state: ReviewState, settled_by: str, result: QdaImport) -> list[Decision]:

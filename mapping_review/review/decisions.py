@@ -14,14 +14,15 @@ import dataclasses
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from mapping_review.errors import ConfigError
-from mapping_review.files import file_lock
+from mapping_review.files import file_lock, reentrant_folder_lock
 
 REVIEWER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")  # \Z: "$" would let a final newline in
 CONSENSUS = "consensus"
@@ -119,25 +120,35 @@ def check_appendable(reviews_dir: Path, decisions: Sequence[Decision]) -> dict[s
     return by_reviewer
 
 
+@contextmanager
+def recording(reviews_dir: Path) -> Iterator[None]:
+    """Hold it across reading decisions, checking new ones against them and appending those: no other
+    process or thread appends in between (an import or a sheet checked against answers another one
+    replaces at that moment would undo them). :func:`append_decisions` takes it too; reading does not."""
+    reviews_dir.mkdir(parents=True, exist_ok=True)
+    with reentrant_folder_lock(reviews_dir):
+        yield
+
+
 def append_decisions(reviews_dir: Path, decisions: Sequence[Decision]) -> int:
     """Append ``decisions`` (each to its reviewer's file) under an exclusive lock; returns how many.
 
     Every append starts on a fresh line, even when the file's last line lost its newline (a hand
     edit, an interrupted write), so a new decision is never glued onto an old one.
     """
-    by_reviewer = check_appendable(reviews_dir, decisions)
-    reviews_dir.mkdir(parents=True, exist_ok=True)
-    for reviewer, items in by_reviewer.items():
-        payload = "".join(json.dumps(d.to_dict(), ensure_ascii=False, sort_keys=True) + "\n" for d in items)
-        with reviewer_path(reviews_dir, reviewer).open("a+b") as fh, file_lock(fh, exclusive=True):
-            fh.seek(0, os.SEEK_END)
-            if fh.tell():
-                fh.seek(-1, os.SEEK_END)
-                if fh.read(1) != b"\n":
-                    fh.write(b"\n")
-            fh.write(payload.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
+    with recording(reviews_dir):
+        by_reviewer = check_appendable(reviews_dir, decisions)
+        for reviewer, items in by_reviewer.items():
+            payload = "".join(json.dumps(d.to_dict(), ensure_ascii=False, sort_keys=True) + "\n" for d in items)
+            with reviewer_path(reviews_dir, reviewer).open("a+b") as fh, file_lock(fh, exclusive=True):
+                fh.seek(0, os.SEEK_END)
+                if fh.tell():
+                    fh.seek(-1, os.SEEK_END)
+                    if fh.read(1) != b"\n":
+                        fh.write(b"\n")
+                fh.write(payload.encode("utf-8"))
+                fh.flush()
+                os.fsync(fh.fileno())
     return len(decisions)
 
 

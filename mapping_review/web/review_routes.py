@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, abort, g, redirect, render_template, request, url_for
 
 from mapping_review.review.adjudication import adjudicate, may_settle
-from mapping_review.review.decisions import CONSENSUS, Decision, now, own_answers
+from mapping_review.review.decisions import CONSENSUS, Decision, now, own_answers, recording
 from mapping_review.review.state import adjudication_of, resolve_review
 from mapping_review.web.routes import store
 from mapping_review.web.security import BadRequest, bool_field, json_object, text_field
@@ -31,7 +31,7 @@ def sheet_save(key: str) -> Any:
     Each cell also sends the answer the page showed (``shown:CODE``): a cell left as shown records nothing,
     and a row from a page older than an answer given since (another tab, the code-first view, the CLI) is
     refused whole rather than undoing that answer."""
-    with store().recording(g.reviewer):  # what is checked is what the row is recorded over
+    with store().recording(g.reviewer), recording(store().project.reviews_dir):  # checked is what it is recorded over
         state = store().state()
         if key not in state.guides:
             abort(404)
@@ -70,7 +70,7 @@ def disagreements_view() -> Any:
 
 def api_adjudicate() -> Any:
     body = json_object(request.get_json(silent=True))
-    with store().recording(CONSENSUS):  # still open when settled: no other settlement in between
+    with store().recording(CONSENSUS), recording(store().project.reviews_dir):  # still open when settled
         state = store().state()
         decision = adjudicate(adjudication_of(state), text_field(body, "guide"), text_field(body, "code"),
                               bool_field(body, "value"), by=g.reviewer, segment=text_field(body, "segment", default=""),
