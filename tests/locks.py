@@ -20,3 +20,19 @@ def folder_held(folder: Path) -> bool:
     finally:
         os.close(fd)  # closing releases it when it was taken here
     return False
+
+
+def note_lock_when_called(monkeypatch, module, names, folder: Path) -> list[tuple[str, bool]]:
+    """Patch ``module``'s functions ``names`` to note, each time one is called, its name and whether ``folder``'s
+    lock is held then; returns the list the notes go to."""
+    seen: list[tuple[str, bool]] = []
+
+    def probing(name, real):
+        def probe(*args, **kwargs):
+            seen.append((name, folder_held(folder)))
+            return real(*args, **kwargs)
+        monkeypatch.setattr(module, name, probe)
+
+    for name in names:
+        probing(name, getattr(module, name))
+    return seen

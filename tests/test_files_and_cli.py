@@ -337,7 +337,7 @@ def test_an_old_worksheet_never_undoes_a_newer_decision_nor_repeats_one(tmp_path
 
 def test_a_worksheet_is_checked_against_the_decisions_it_is_recorded_over_under_the_recording_lock(tmp_path,
                                                                                                    monkeypatch):
-    from locks import folder_held
+    from locks import folder_held, note_lock_when_called
 
     from mapping_review.cli import review as cli_review
 
@@ -346,16 +346,9 @@ def test_a_worksheet_is_checked_against_the_decisions_it_is_recorded_over_under_
     header, rows = _worksheet(project, "bob", sheet)
     rows[0][header.index("decision")] = "accept"
     write_table(sheet, header, rows)
-    seen = []
-
-    def reading(*args, **kwargs):
-        seen.append(folder_held(project.reviews_dir))
-        return real(*args, **kwargs)
-
-    real = cli_review.read_worksheet
-    monkeypatch.setattr(cli_review, "read_worksheet", reading)
+    seen = note_lock_when_called(monkeypatch, cli_review, ("read_worksheet",), project.reviews_dir)
     assert run("worksheet", "import", sheet, "-r", "bob", "-p", project.root).output.startswith("1 decision(s)")
-    assert seen == [True] and not folder_held(project.reviews_dir)
+    assert seen == [("read_worksheet", True)] and not folder_held(project.reviews_dir)
 
 
 def test_a_linked_pdf_is_recorded_through_a_symlinked_folder_and_survives_moving_both(tmp_path):

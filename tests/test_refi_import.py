@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
-from locks import folder_held
+from locks import folder_held, note_lock_when_called
 from pdfmaker import HEIGHT, guide_pages, make_pdf
 from refi_helpers import write_zip
 
@@ -311,16 +311,7 @@ def test_an_import_reads_checks_and_records_under_the_recording_lock_and_a_dry_r
                                                                                                monkeypatch):
     from mapping_review.exchange import importer
 
-    seen = []
-
-    def probing(name, real):
-        def probe(*args, **kwargs):
-            seen.append((name, folder_held(fresh.reviews_dir)))
-            return real(*args, **kwargs)
-        monkeypatch.setattr(importer, name, probe)
-
-    for name in ("load_review", "merge_decisions"):
-        probing(name, getattr(importer, name))
+    seen = note_lock_when_called(monkeypatch, importer, ("load_review", "merge_decisions"), fresh.reviews_dir)
     first = next(s for s in gt.segments if s.kind == "sentence")
     archive = qdpx(tmp_path, project_xml(text_source(selection(*gt.spans[first.id], coding("client_centered")))), gt.text)
     assert import_qdpx(fresh, archive, dry_run=True).decisions and not list(fresh.reviews_dir.glob("*.jsonl"))

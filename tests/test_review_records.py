@@ -8,7 +8,7 @@ import threading
 
 import pytest
 from click.testing import CliRunner
-from locks import folder_held
+from locks import folder_held, note_lock_when_called
 from sklearn.metrics import cohen_kappa_score
 
 from mapping_review.cli import main
@@ -225,16 +225,8 @@ def test_the_cli_reads_checks_and_records_a_sheet_or_a_settlement_under_the_reco
     settlement against the disagreements still open: another recording landing in between would be undone."""
     from mapping_review.cli import review as cli_review
 
-    seen = []
-
-    def probing(name, real):
-        def probe(*args, **kwargs):
-            seen.append((name, folder_held(review.reviews_dir)))
-            return real(*args, **kwargs)
-        monkeypatch.setattr(cli_review, name, probe)
-
-    for name in ("load_review", "read_sheet", "adjudicate"):
-        probing(name, getattr(cli_review, name))
+    seen = note_lock_when_called(monkeypatch, cli_review, ("load_review", "read_sheet", "adjudicate"),
+                                 review.reviews_dir)
     append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
                                           d("bob", "g1", "dont_stigmatize", False)])
     sheet = tmp_path / "carol.csv"

@@ -8,7 +8,7 @@ import shutil
 import threading
 
 import pytest
-from locks import folder_held
+from locks import folder_held, note_lock_when_called
 from pdfmaker import guide_pages, make_pdf
 
 from mapping_review import pipeline
@@ -729,19 +729,12 @@ def test_a_settlement_is_checked_against_the_open_disagreements_while_no_other_p
                                                                                                monkeypatch):
     from mapping_review.web import review_routes
 
-    seen = []
-
-    def settling(*args, **kwargs):
-        seen.append(folder_held(own_project.reviews_dir))
-        return real(*args, **kwargs)
-
-    real = review_routes.adjudicate
-    monkeypatch.setattr(review_routes, "adjudicate", settling)
+    seen = note_lock_when_called(monkeypatch, review_routes, ("adjudicate",), own_project.reviews_dir)
     _, _, gina = erin_and_frank_disagree(create_app(own_project))
     csrf = login(gina, "gina")
     ok = gina.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": False},
                    headers={"X-CSRF-Token": csrf})
-    assert ok.status_code == 200 and seen == [True] and not folder_held(own_project.reviews_dir)
+    assert ok.status_code == 200 and seen == [("adjudicate", True)] and not folder_held(own_project.reviews_dir)
 
 
 def test_the_dashboard_tells_a_reviewer_of_a_damaged_line_in_their_own_file_only(own_project):
