@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mapping_review.exchange.merge import merge_decisions
-from mapping_review.review.decisions import Decision, append_decisions, newer_than, parse_time, read_decisions
+from mapping_review.review.decisions import (
+    UNKNOWN_TIME,
+    Decision,
+    append_decisions,
+    newer_than,
+    parse_time,
+    read_decisions,
+)
 
 SPAN = Decision("Jane", "2025-01-01T10:00:00Z", "segment", "g1", "c1", True, "add", "g1:1:aa", "h", start=4, end=20)
 
@@ -109,3 +116,18 @@ def test_when_a_decision_was_made_travels_in_its_file_only_when_it_differs_from_
     assert '"made"' not in lines[0] and '"made": "2025-05-01T00:00:00Z"' in lines[1]
     assert read_decisions(tmp_path) == [SPAN, imported]
     assert (SPAN.made_at, imported.made_at) == (SPAN.time, "2025-05-01T00:00:00Z")
+
+
+def test_untimed_wins_records_the_files_answer_whatever_the_current_decisions_time():
+    untimed = replace(SPAN, made=UNKNOWN_TIME)  # recorded 2025-01-01
+    current = replace(SPAN, time="2025-06-01T00:00:00Z", value=False, action="reject")
+    assert merge_decisions([untimed], [current]).decisions == []
+    assert merge_decisions([untimed], [current], untimed_wins=True).decisions == [untimed]
+
+
+def test_an_untimed_coding_merged_with_a_timed_one_does_not_widen_the_current_decision():
+    current = replace(SPAN, time="2025-03-01T10:00:00Z")  # Yes on characters 4-20, the reviewer's own
+    timed = replace(SPAN, time="2026-01-01T00:00:00Z", made="2025-04-01T10:00:00Z")  # says the same, later
+    untimed = replace(timed, start=30, end=50, made=UNKNOWN_TIME)  # the same file, no time
+    merged = merge_decisions([timed, untimed], [current])
+    assert [(d.start, d.end) for d in merged.decisions if d.end > 20] == []

@@ -30,7 +30,15 @@ from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import Project, init_project
 from mapping_review.project.manifest import load_manifest
 from mapping_review.project.settings import load_settings
-from mapping_review.review.decisions import REVIEWER_PATTERN, UNKNOWN_TIME, Decision, append_decisions, latest, now
+from mapping_review.review.decisions import (
+    REVIEWER_PATTERN,
+    UNKNOWN_TIME,
+    Decision,
+    append_decisions,
+    latest,
+    now,
+    parse_time,
+)
 from mapping_review.review.sheets import export_sheet, read_sheet
 from mapping_review.review.state import load_review
 from mapping_review.segment.segments import Segment
@@ -675,3 +683,62 @@ def test_consensus_codings_left_out_for_want_of_a_recorder_are_not_reported_as_r
     result = import_qdpx(built, qdpx(tmp_path, xml, gt.text), dry_run=True)  # no --by: nothing of theirs recorded
     assert result.decisions == [] and result.merged == []
     assert any("consensus decision(s) not recorded" in w for w in result.warnings)
+
+
+# --- files whose times say nothing: none at all, or in the future
+
+
+@pytest.mark.parametrize(("coded", "modified"), [("2099-01-01T00:00:00Z", ""), ("", "2099-01-01T00:00:00Z")],
+                         ids=["a coding in the future, no file time", "no coding time, the file in the future"])
+def test_a_file_whose_times_are_in_the_future_does_not_undo_a_later_decision_when_imported_again(fresh, gt, tmp_path,
+                                                                                                coded, modified):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    xml = project_xml(text_source(selection(*gt.spans[first.id], coding("client_centered", time=coded))),
+                      modified=modified)
+    archive = qdpx(tmp_path, xml, gt.text)
+    yes = Decision("Jane_Doe", "2025-03-01T10:00:00Z", "segment", "tg1", "client_centered", True, "accept", first.id,
+                   text_hash(first.text), origin=f"qdpx:{archive.name}", made="2025-03-01T10:00:00Z")
+    append_decisions(fresh.reviews_dir, [yes, replace(yes, time="2025-04-01T10:00:00Z", value=False, action="reject",
+                                                      origin="", made="")])  # imported once, then she changed her mind
+    assert import_qdpx(fresh, archive, dry_run=True).decisions == []  # the same file again must not undo it
+
+
+def test_an_untimed_coding_of_a_file_dated_in_the_future_is_not_made_after_it_was_recorded(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    (d,) = imported(built, tmp_path, gt, text_source(selection(*gt.spans[first.id], coding("client_centered"))),
+                    modified="2099-01-01T00:00:00Z").decisions
+    assert parse_time(d.made_at) <= parse_time(d.time)
+
+
+def test_case_values_of_a_file_without_times_do_not_replace_a_current_answer(fresh, gt, tmp_path):
+    sha = load_manifest(fresh.manifest_path).guides[0].sha256
+    append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-03-01T10:00:00Z", "guide", "tg1", "dont_stigmatize",
+                                                  False, text_hash=sha)])
+    v, w = variable_guid("dont_stigmatize"), variable_guid("hospitalize_when_necessary")
+    xml = project_xml(text_source(), variables=variable(v, "x") + variable(w, "y"),
+                      cases=case("tg1 | Jane Doe", {v: "true", w: "true"}))  # QualCoder: no time anywhere
+    result = import_qdpx(fresh, qdpx(tmp_path, xml, gt.text), dry_run=True)
+    assert [(d.code, d.value, d.made) for d in result.decisions] == [("hospitalize_when_necessary", True, UNKNOWN_TIME)]
+    assert [line for line in result.unmatched if "'dont_stigmatize' by Jane_Doe: Yes has no time in the file" in line]
+
+
+def test_a_timed_coding_is_taken_over_an_untimed_rejection_in_the_same_sentence(built, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    note = new_guid()
+    sel = selection(*gt.spans[first.id], coding("client_centered", time="2025-04-01T00:00:00Z"),
+                    f'<NoteRef targetGUID="{note}"/>')  # the rejection and the file have no time
+    result = imported(built, tmp_path, gt, text_source(sel), notes=rejection(note, JANE, "client_centered", "No."))
+    assert [(d.value, d.made) for d in result.decisions] == [(True, "2025-04-01T00:00:00Z")]
+    assert [line for line in result.unmatched if "No made at an unknown time is contradicted in the same file by "
+            "Yes made 2025-04-01T00:00:00Z" in line]
+
+
+def test_an_untimed_coding_in_a_sentence_with_a_timed_one_does_not_change_the_current_decision(fresh, gt, tmp_path):
+    first = next(s for s in gt.segments if s.kind == "sentence" and len(s.text) > 60)
+    a, _ = gt.spans[first.id]
+    append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-03-01T10:00:00Z", "segment", "tg1", "dont_stigmatize",
+                                                  True, "add", first.id, text_hash(first.text), start=4, end=20)])
+    result = imported(fresh, tmp_path, gt, text_source(  # no file time: QualCoder-like, one coding timed
+        selection(a + 4, a + 20, coding("dont_stigmatize", time="2025-04-01T00:00:00Z")),  # what she says, later
+        selection(a + 30, a + 50, coding("dont_stigmatize"))))  # no time: maybe older than her decision
+    assert [(d.start, d.end) for d in result.decisions] == []

@@ -223,13 +223,14 @@ class _Context:
         self.fallback = reviewers.get(qda.creating_user, "imported")
         # Every decision is recorded now; each also keeps when it was made. Nothing in the file was made
         # after the file was last changed (our own export: written), so that bounds every coding's own time
-        # (a wrong clock, a local time read as UTC), and a coding or case value without a time is that old;
-        # in a file without that time (QualCoder's), it was made at an unknown time, no later than now.
+        # (a wrong clock, a local time read as UTC), and a coding or case value without a time is that old.
+        # A file without that time (QualCoder's) or dated in the future bounds nothing: a coding without a
+        # time of its own, or with one in the future, was made at an unknown time (no later than now).
         self.recorded = now()
         ours = qda.origin.startswith("mapping-review")
         written = qda.modified or (qda.created if ours else "")
         bound, at = parse_time(written), parse_time(self.recorded)
-        self.as_of = (written if bound <= at else self.recorded) if bound and at else ""
+        self.as_of = written if bound and at and bound <= at else ""
 
     def _who(self, coding: QdaCoding) -> str | None:
         if coding.user in self.machines:
@@ -321,12 +322,11 @@ class _Context:
         return out
 
     def made(self, written: str) -> str:
-        """When a coding was made: its own time, but no later than the file (``as_of``, else now); the file's
-        time when it has none or one that is not a time (:data:`UNKNOWN_TIME` when the file has none either)."""
+        """When a coding was made: its own time, but no later than the file (``as_of``); the file's time when
+        it has none, one that is not a time or one after the file's. Without a file time, a time after now
+        is none either: :data:`UNKNOWN_TIME`."""
         when, bound = parse_time(written), parse_time(self.as_of or self.recorded)
-        if when is None or bound is None:
-            return self.as_of or UNKNOWN_TIME
-        return written if when <= bound else (self.as_of or self.recorded)
+        return written if when is not None and bound is not None and when <= bound else (self.as_of or UNKNOWN_TIME)
 
     def _segment_decisions(self, who: str, code: str, value: bool, found: Match, key: str, made: str, note: str) -> None:
         for seg in found.segments:

@@ -80,7 +80,8 @@ def _one(group: Sequence[Decision], out: Merged) -> tuple[Decision, str]:
                                               start=min(a for a, _ in spans), end=max(b for _, b in spans))
         shown = "the whole sentence" if one.start < 0 else f"characters {one.start}-{one.end}"
         line = f"{_what(one)}: {len(group)} codings in one sentence recorded as one, on {shown}"
-        return replace(one, time=last.time, made=last.made, note=_notes(group)), line
+        made = UNKNOWN_TIME if any(d.made == UNKNOWN_TIME for d in group) else last.made  # what it covers is that old
+        return replace(one, time=last.time, made=made, note=_notes(group)), line
     for d in group:
         if d is not last:
             out.not_recorded.append(f"{_what(d)}: {_answer(d)} made {_made(d)} is contradicted in the same file by "
