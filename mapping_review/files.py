@@ -162,6 +162,21 @@ _holdings: dict[str, _Holding] = {}
 _holdings_guard = threading.Lock()
 
 
+def _holdings_of_a_new_child() -> None:
+    """A child forked while this process holds a folder's lock holds nothing: it closes its copy of the
+    folder's descriptor (the lock stays the parent's until the parent lets go) and starts with locks of its
+    own, so it waits for the parent like any other process."""
+    global _holdings, _holdings_guard  # the child's own state, made anew
+    for holding in _holdings.values():
+        if holding.held is not None:
+            holding.held.close()  # closes the descriptor only: releasing it would release the parent's lock
+    _holdings, _holdings_guard = {}, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_holdings_of_a_new_child)
+
+
 @contextmanager
 def reentrant_folder_lock(folder: Path) -> Iterator[None]:
     """:func:`folder_lock` that the thread holding it may take again (a read-check-write that calls

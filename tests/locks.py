@@ -36,3 +36,19 @@ def note_lock_when_called(monkeypatch, module, names, folder: Path) -> list[tupl
     for name in names:
         probing(name, getattr(module, name))
     return seen
+
+
+def count_flocks(monkeypatch) -> list:
+    """Note each time a recording lock is taken from its folder (a flock of its own: not its holder taking it
+    again); returns the list the folders go to."""
+    from mapping_review import files
+
+    taken = []
+    real = files.folder_lock
+
+    def counting(folder):
+        taken.append(folder)
+        return real(folder)
+
+    monkeypatch.setattr(files, "folder_lock", counting)
+    return taken

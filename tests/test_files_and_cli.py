@@ -351,6 +351,19 @@ def test_a_worksheet_is_checked_against_the_decisions_it_is_recorded_over_under_
     assert seen == [("read_worksheet", True)] and not folder_held(project.reviews_dir)
 
 
+def test_a_worksheet_holds_the_recording_lock_once_from_reading_to_appending(tmp_path, monkeypatch):
+    from locks import count_flocks
+
+    project = _built_guide(tmp_path, n_pages=2)
+    sheet = tmp_path / "ws.csv"
+    header, rows = _worksheet(project, "bob", sheet)
+    rows[0][header.index("decision")] = "accept"
+    write_table(sheet, header, rows)
+    taken = count_flocks(monkeypatch)
+    assert run("worksheet", "import", sheet, "-r", "bob", "-p", project.root).output.startswith("1 decision(s)")
+    assert len(taken) == 1
+
+
 def test_a_linked_pdf_is_recorded_through_a_symlinked_folder_and_survives_moving_both(tmp_path):
     real = tmp_path / "store" / "pdfs"
     real.mkdir(parents=True)

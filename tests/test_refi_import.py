@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
-from locks import folder_held, note_lock_when_called
+from locks import count_flocks, folder_held, note_lock_when_called
 from pdfmaker import HEIGHT, guide_pages, make_pdf
 from refi_helpers import write_zip
 
@@ -327,6 +327,14 @@ def test_an_import_reads_checks_and_records_under_the_recording_lock_and_a_dry_r
     seen.clear()
     assert import_qdpx(fresh, archive).decisions
     assert seen == [("load_review", True), ("merge_decisions", True)] and not folder_held(fresh.reviews_dir)
+
+
+def test_an_import_holds_the_recording_lock_once_from_reading_to_appending(fresh, gt, tmp_path, monkeypatch):
+    taken = count_flocks(monkeypatch)
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    archive = qdpx(tmp_path, project_xml(text_source(selection(*gt.spans[first.id], coding("client_centered")))), gt.text)
+    assert import_qdpx(fresh, archive).decisions
+    assert len(taken) == 1
 
 
 def test_our_own_older_export_brought_back_leaves_every_later_decision_standing(fresh, gt, tmp_path):

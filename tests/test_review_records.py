@@ -5,10 +5,11 @@ import json
 import multiprocessing
 import os
 import threading
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from locks import folder_held, note_lock_when_called
+from locks import count_flocks, folder_held, note_lock_when_called
 from sklearn.metrics import cohen_kappa_score
 
 from mapping_review.cli import main
@@ -219,6 +220,54 @@ def test_an_append_waits_while_another_thread_is_recording(tmp_path):
     writer.join(10)
 
 
+def test_recording_taken_again_through_another_path_to_the_folder_is_the_same_lock(tmp_path, monkeypatch):
+    """A relative path, an absolute one and a symlink to reviews/ are one folder: the holder takes it again
+    through any of them (a second flock of its own would wait for itself forever)."""
+    (tmp_path / "reviews").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "reviews")
+    monkeypatch.chdir(tmp_path)
+    done = threading.Event()
+
+    def nested():
+        with recording(Path("reviews")), recording(tmp_path / "linked"):
+            append_decisions(tmp_path / "reviews", [d("alice", "g", "dont_stigmatize", True)])
+        done.set()
+
+    threading.Thread(target=nested, daemon=True).start()
+    assert done.wait(10)
+    assert not folder_held(tmp_path / "reviews") and len(read_decisions(tmp_path / "reviews")) == 1
+
+
+def test_a_process_forked_while_recording_waits_until_the_recording_ends(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    done = ctx.Event()
+    with recording(tmp_path):
+        child = ctx.Process(target=_append_one, args=(tmp_path, done))
+        child.start()
+        appended_meanwhile = done.wait(1)
+    child.join(10)
+    assert not appended_meanwhile
+
+
+def _idle(started, release):
+    started.set()
+    release.wait(10)
+
+
+def test_a_process_forked_while_recording_does_not_keep_the_lock_after_it_ends(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    started, release = ctx.Event(), ctx.Event()
+    with recording(tmp_path):
+        child = ctx.Process(target=_idle, args=(started, release))
+        child.start()
+        assert started.wait(10)  # the child runs: whatever it does after the fork is done
+    try:
+        assert not folder_held(tmp_path)
+    finally:
+        release.set()
+        child.join(10)
+
+
 def test_the_cli_reads_checks_and_records_a_sheet_or_a_settlement_under_the_recording_lock(review, tmp_path,
                                                                                               monkeypatch):
     """A sheet is checked against the answers it is recorded over (answered again since it was exported?), a
@@ -238,6 +287,21 @@ def test_the_cli_reads_checks_and_records_a_sheet_or_a_settlement_under_the_reco
     assert seen == [("load_review", True), ("adjudicate", True)] and not folder_held(review.reviews_dir)
     assert [(x.reviewer, x.value) for x in read_decisions(review.reviews_dir) if x.reviewer in ("carol", "consensus")] \
         == [("carol", True), ("consensus", False)]
+
+
+def test_the_cli_holds_the_recording_lock_once_from_reading_a_sheet_or_settlement_to_appending_it(review, tmp_path,
+                                                                                                   monkeypatch):
+    """Released between the check and the append, another recording could land in between: one hold, not two."""
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
+                                          d("bob", "g1", "dont_stigmatize", False)])
+    taken = count_flocks(monkeypatch)
+    sheet = tmp_path / "carol.csv"
+    write_table(sheet, ["Natbib", "Don't Stigmatize"], [["g1", "Yes"], ["g2", ""]])
+    assert run("sheet", "import", sheet, "-r", "carol", "-p", review.root).exit_code == 0
+    assert len(taken) == 1
+    taken.clear()
+    assert run("adjudicate", "g1", "dont_stigmatize", "no", "-r", "erin", "-p", review.root).exit_code == 0
+    assert len(taken) == 1
 
 
 # -- guide level, agreement -----------------------------------------------------------------------

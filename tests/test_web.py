@@ -8,7 +8,7 @@ import shutil
 import threading
 
 import pytest
-from locks import folder_held, note_lock_when_called
+from locks import count_flocks, folder_held, note_lock_when_called
 from pdfmaker import guide_pages, make_pdf
 
 from mapping_review import pipeline
@@ -16,7 +16,7 @@ from mapping_review.errors import MappingReviewError
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
-from mapping_review.review.decisions import Decision, append_decisions, read_decisions
+from mapping_review.review.decisions import CONSENSUS, Decision, append_decisions, read_decisions
 from mapping_review.web import store as store_module
 from mapping_review.web.app import check_binding, create_app
 from mapping_review.web.security import host_name, is_loopback, same_secret
@@ -735,6 +735,59 @@ def test_a_settlement_is_checked_against_the_open_disagreements_while_no_other_p
     ok = gina.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": False},
                    headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 200 and seen == [("adjudicate", True)] and not folder_held(own_project.reviews_dir)
+
+
+def _posting(post, responses):
+    def run():
+        responses.append(post())
+    return threading.Thread(target=run, daemon=True)
+
+
+def test_a_sheet_row_takes_the_reviewers_lock_before_the_recording_lock(own_project):
+    """One order: the reviewer's lock, then reviews/'s, as every Store.record takes them (the code-first view, the
+    guide pages); a row holding reviews/'s lock while it waits for the reviewer's would deadlock with such a request."""
+    app = create_app(own_project)
+    client = app.test_client()
+    csrf = login(client, "otto")
+    responses = []
+    row = _posting(lambda: client.post("/sheet/tg1", data={"answer:dont_stigmatize": "yes", "csrf": csrf}), responses)
+    with app.extensions["store"].recording("otto"):  # another request of otto's is recording
+        row.start()
+        row.join(0.5)
+        waiting, held = row.is_alive(), folder_held(own_project.reviews_dir)
+    row.join(10)
+    assert waiting and not held and responses[0].status_code == 302
+
+
+def test_a_settlement_takes_the_consensus_lock_before_the_recording_lock(own_project):
+    app = create_app(own_project)
+    _, _, gina = erin_and_frank_disagree(app)
+    csrf = login(gina, "gina")
+    responses = []
+    settle = _posting(lambda: gina.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania",
+                                                                 "value": False}, headers={"X-CSRF-Token": csrf}),
+                      responses)
+    with app.extensions["store"].recording(CONSENSUS):
+        settle.start()
+        settle.join(0.5)
+        waiting, held = settle.is_alive(), folder_held(own_project.reviews_dir)
+    settle.join(10)
+    assert waiting and not held and responses[0].status_code == 200
+
+
+def test_a_sheet_row_and_a_settlement_hold_the_recording_lock_once_from_check_to_append(own_project, monkeypatch):
+    app = create_app(own_project)
+    _, _, gina = erin_and_frank_disagree(app)
+    otto = app.test_client()
+    csrf = login(otto, "otto")
+    taken = count_flocks(monkeypatch)
+    assert otto.post("/sheet/tg1", data={"answer:dont_stigmatize": "yes", "csrf": csrf}).status_code == 302
+    assert len(taken) == 1
+    taken.clear()
+    csrf = login(gina, "gina")
+    assert gina.post("/api/adjudicate", json={"guide": "tg1", "code": "dont_enable_mania", "value": False},
+                     headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert len(taken) == 1
 
 
 def test_the_dashboard_tells_a_reviewer_of_a_damaged_line_in_their_own_file_only(own_project):
