@@ -109,6 +109,17 @@ def test_an_answer_waiting_for_review_is_recorded_again_on_todays_text():
     assert merged.decisions == [SPAN] and merged.unchanged == 0
 
 
+def test_an_answer_waiting_for_review_is_not_confirmed_on_todays_text_by_an_older_or_untimed_one():
+    flagged = replace(SPAN, time="2025-01-01T09:00:00Z", needs_review=True)
+    for again in (replace(SPAN, time="2026-01-01T00:00:00Z", made="2024-12-01T00:00:00Z"),
+                  replace(SPAN, time="2026-01-01T00:00:00Z", made=UNKNOWN_TIME)):
+        merged = merge_decisions([again], [flagged])
+        (line,) = merged.not_recorded
+        assert merged.decisions == [] and merged.unchanged == 0
+        assert "current decision, Yes on characters 4-20 made 2025-01-01T09:00:00Z (it waits for review: its text " \
+               "changed since)" in line
+
+
 def test_when_a_decision_was_made_travels_in_its_file_only_when_it_differs_from_when_it_was_recorded(tmp_path):
     imported = replace(SPAN, time="2026-01-01T00:00:00Z", made="2025-05-01T00:00:00Z")
     append_decisions(tmp_path, [SPAN, imported])

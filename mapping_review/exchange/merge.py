@@ -99,26 +99,35 @@ def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision], *, un
     for item, group in groups.items():
         d, line = _one(group, out)
         before = current.get(item)
-        if before is None:
-            pass
-        elif (before.value, before.start, before.end) == (d.value, d.start, d.end) and not before.needs_review:
-            out.unchanged += 1
-            continue
-        elif d.made == UNKNOWN_TIME and not untimed_wins:
-            standing = f"{_answer(before)} made {_made(before, recorded=True)}"
-            out.not_recorded.append(f"{_what(d)}: {_answer(d)} has no time in the file, so it does not replace "
-                                    f"{d.reviewer}'s current decision, {standing}; import with --untimed-wins if the "
-                                    "file's answers are the newer ones")
-            continue
-        elif d.made != UNKNOWN_TIME and not _newer(d, before):
-            standing = f"{_answer(before)} made {_made(before, recorded=True)}"
-            out.not_recorded.append(f"{_what(d)}: {_answer(d)} made {d.made_at} is not newer than {d.reviewer}'s "
-                                    f"current decision, {standing}; that one stands")
-            continue
+        if before is not None:
+            if (before.value, before.start, before.end) == (d.value, d.start, d.end) and not before.needs_review:
+                out.unchanged += 1
+                continue
+            refused = _refusal(d, before, untimed_wins=untimed_wins)
+            if refused:
+                out.not_recorded.append(refused)
+                continue
         out.decisions.append(d)
         if line:
             out.merged[item] = line
     return out
+
+
+def _refusal(d: Decision, before: Decision, *, untimed_wins: bool) -> str:
+    """Why ``d`` is not recorded over the reviewer's current decision ``before`` ("" when it is)."""
+    if d.made == UNKNOWN_TIME:
+        if untimed_wins:
+            return ""
+        why = "has no time in the file, so it does not replace"
+        then = "; import with --untimed-wins if the file's answers are the newer ones"
+    elif _newer(d, before):
+        return ""
+    else:
+        why, then = f"made {d.made_at} is not newer than", "; that one stands"
+    standing = f"{_answer(before)} made {_made(before, recorded=True)}"
+    if before.needs_review:
+        standing += " (it waits for review: its text changed since)"
+    return f"{_what(d)}: {_answer(d)} {why} {d.reviewer}'s current decision, {standing}{then}"
 
 
 def _newer(d: Decision, before: Decision) -> bool:
