@@ -323,9 +323,16 @@ def test_one_answer_on_one_guide_never_moves_the_rule_for_the_guide_held_out():
     for g, code in (("g0", codes[0]), ("g1", codes[1])):  # one passage of 0.75 each that the team calls absent
         evidence[(g, code)], truth[(g, code)] = _one(0.75), False
     cal = calibrate(codebook, evidence, truth)
-    assert cal.pooled.min_score == 0.8  # two guides, two answers more: the pooled rule moves
     # fitted on the other guide alone, one answer more is short of two: the codebook's answer stays
     assert cal.held_out[("g0", codes[0])] and cal.held_out[("g1", codes[1])]
+    # so on both guides together the fit's two answers more show on none held out: the codebook's rule stays
+    assert cal.held_out_gain == 0 and cal.pooled == codebook.model.decision and not cal.replaced
+    evidence[("g1", codes[2])], truth[("g1", codes[2])] = _one(0.75), False  # g1 now has two such answers
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.held_out_gain == 1 and cal.pooled == codebook.model.decision  # g0 held out gains one: short of two
+    evidence[("g0", codes[2])], truth[("g0", codes[2])] = _one(0.75), False
+    cal = calibrate(codebook, evidence, truth)
+    assert cal.held_out_gain == 4 and cal.pooled.min_score == 0.8 and cal.replaced
 
 
 def test_a_code_gets_its_own_rule_on_exactly_two_held_out_answers_and_fitted_on_every_guide():

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mapping_review.cli.common import console, err_console, library_errors, project_option, warn_unread
-from mapping_review.coding.calibration import share_of
+from mapping_review.coding.calibration import MIN_GAIN, share_of
 from mapping_review.errors import ConfigError
 from mapping_review.project.layout import open_project
 from mapping_review.review.adjudication import (
@@ -298,7 +298,9 @@ def calibrate_cmd(project_dir: Path) -> None:
     table.add_row("Cohen's kappa", fmt(cal.kappa_before), fmt(cal.kappa_after))
     console.print(table)
     verdict = ("the build now answers with it" if cal.replaced
-               else "the codebook's rule and share stay: no fit got enough more answers right")
+               else "the codebook's rule and share stay: no fit got enough more answers right"
+               + (f" (fitted without each guide in turn, {cal.held_out_gain} more of that guide's answers right; "
+                  f"it needs {MIN_GAIN})" if cal.held_out_gain < MIN_GAIN else ""))
     console.print(f"Pooled rule ({cal.name}): {cal.pooled}; codes a guide leads with: {share_of(cal.leading)}; "
                   f"codes with a fitted rule of their own: {', '.join(cal.per_code) or 'none'}"
                   + (f"; keeping the rule the codebook sets on them: {', '.join(cal.codebook_rules)}"

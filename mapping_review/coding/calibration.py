@@ -6,7 +6,9 @@ report agreement before and after. The grid loosens as well as tightens the code
 reads "addresses" more broadly than the codebook's rule gets more codes, a stricter team fewer.
 
 The codebook's rule stays unless a fitted one gets more answers right by at least one per reviewed guide
-(and at least ``MIN_GAIN``): on a few guides most of a wide grid's gains are chance. A code gets a rule of
+(and at least ``MIN_GAIN``), and - fitted without each reviewed guide in turn - gets ``MIN_GAIN`` more of
+the held-out guides' answers right than the codebook's rule: on a few guides most of a wide grid's gains
+are chance, and a gain that shows only on the guides it was fitted to is not one. A code gets a rule of
 its own only when that beats the pooled rule on held-out guides by ``MIN_GAIN`` answers. A code whose
 feature or sub-value sets its own rule in the codebook keeps it: the pooled rule replaces only the
 codebook-wide one, and a fitted rule of the code's own must beat the codebook's rule for that code.
@@ -53,6 +55,7 @@ class Calibration:
     default_leading: LeadingCodes | None = None
     code_defaults: dict[str, DecisionRule] = field(default_factory=dict)  # each code's rule in the codebook
     codebook_rules: tuple[str, ...] = ()  # codes keeping the rule the codebook sets on them
+    held_out_gain: int = 0  # answers of held-out guides the fit gets right beyond the codebook's rule
     name: str = CALIBRATOR
 
     @property
@@ -162,9 +165,11 @@ class _Grid:
         self.right = self.answers == self.truth  # rules x cells: each rule's answer is the reviewers'
         self.right_led = [(self.answers | led) == self.truth for led in self.led]  # ... with the led cells present
 
-    def pooled(self, guides: Sequence[str]) -> tuple[int, int]:
+    def pooled(self, guides: Sequence[str], *, fixed: bool = False) -> tuple[int, int]:
         """(rule, leading) indices fitted on ``guides``; (0, 0) - the codebook's - unless a fit gets
         ``GAIN_PER_GUIDE`` more answers right per guide (at least ``MIN_GAIN``)."""
+        if fixed:
+            return (0, 0)
         mask = np.isin(self.guide, list(guides))
         hits = np.stack([right[:, mask].sum(axis=1) for right in self.right_led])
         need = hits[0, 0] + max(MIN_GAIN, GAIN_PER_GUIDE * len(guides))
@@ -181,11 +186,12 @@ class _Grid:
         right = np.array([[applies(r, self.evidence[i]) for i in cells] for r in grid], dtype=bool) == self.truth[cells]
         return [*grid, own], np.vstack([right, self.own_right[cells]])
 
-    def fit(self, codebook: Codebook, guides: Sequence[str]
+    def fit(self, codebook: Codebook, guides: Sequence[str], *, codebook_pooled: bool = False
             ) -> tuple[DecisionRule, LeadingCodes | None, dict[str, DecisionRule], list[str]]:
-        """The pooled rule and share, and per-code rules where each beats the pooled rule on held-out guides
-        (cells a guide leads with left out of a code's fit: they are present whatever the rule)."""
-        pooled, leading = self.pooled(guides)
+        """The pooled rule and share (the codebook's with ``codebook_pooled``), and per-code rules where each
+        beats the pooled rule on held-out guides (cells a guide leads with left out of a code's fit: they are
+        present whatever the rule)."""
+        pooled, leading = self.pooled(guides, fixed=codebook_pooled)
         usable = np.isin(self.guide, list(guides)) & ~self.led[leading]
         rules = {c.id: self.own.get(c.id, self.rules[pooled]) for c in codebook.codes}
         own: list[str] = []
@@ -219,6 +225,7 @@ def calibrate(
     after: dict[str, float] = {}
     held_out: dict[tuple[str, str], bool] = {}
     codebook_answers: dict[tuple[str, str], bool] = {}
+    gain = 0
     for held in guides:
         test = [c for c in codebook.codes if (held, c.id) in truth]
         if not test:
@@ -230,12 +237,14 @@ def calibrate(
         after[held] = sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test) / len(test)
         held_out.update({(held, c.id): fitted[(held, c.id)] for c in test})
         codebook_answers.update({(held, c.id): default[(held, c.id)] for c in test})
-    pooled, leading, rules, own = grid.fit(codebook, guides)
+        gain += sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test)
+        gain -= sum(default[(held, c.id)] == truth[(held, c.id)] for c in test)
+    pooled, leading, rules, own = grid.fit(codebook, guides, codebook_pooled=gain < MIN_GAIN)
     return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,
                        per_code=tuple(own), leading=leading, held_out=held_out, truth=dict(truth),
                        before=codebook_answers, default=codebook.model.decision, default_leading=codebook.model.leading,
                        code_defaults={c.id: c.decision for c in codebook.codes},
-                       codebook_rules=tuple(c for c in grid.own if c not in own))
+                       codebook_rules=tuple(c for c in grid.own if c not in own), held_out_gain=gain)
 
 
 def share_of(leading: LeadingCodes | None) -> str:
