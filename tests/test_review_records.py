@@ -533,13 +533,26 @@ def test_a_byte_order_mark_is_not_damage(tmp_path):
 def test_an_old_sheet_never_undoes_a_newer_answer(review, tmp_path):
     root = review.root
     sheet = tmp_path / "alice.csv"
-    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True, time="2020-01-01T00:00:00Z")])
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True, time="2020-01-01T00:00:00Z"),
+                                          d("alice", "g1", "location/inpatient", True, time="2020-01-01T00:00:00Z")])
     run("sheet", "export", "-r", "alice", "-o", sheet, "-p", root)
-    # later, in the workbench, alice changes her mind
-    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", False, time="2999-01-01T00:00:00Z")])
+    # later, in the workbench, alice changes her mind, and adds a place
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", False, time="2999-01-01T00:00:00Z"),
+                                          d("alice", "g1", "location/outpatient", True, time="2999-01-01T00:00:00Z")])
     n = len(read_decisions(review.reviews_dir))
+    # the sheet as exported records nothing: her later answers stand
     out = run("sheet", "import", sheet, "-r", "alice", "-p", root)
-    assert out.exit_code == 1 and "after this sheet was exported" in out.output and "Nothing was imported" in out.output
+    flat = " ".join(out.output.split())
+    assert out.exit_code == 0 and "0 decision(s) recorded" in flat
+    assert "2 cell(s) left as exported were answered again since the export; those later answers stand" in flat
+    assert len(read_decisions(review.reviews_dir)) == n
+    # a cell she edits in the sheet that would undo an answer given since is refused, with the whole sheet
+    header, rows = read_table(sheet)
+    rows[0][header.index("Location")] = "Inpatient, Client's home"  # outpatient No: she said Yes since
+    write_table(sheet, header, rows)
+    out = run("sheet", "import", sheet, "-r", "alice", "-p", root)
+    assert out.exit_code == 1 and "you answered location/outpatient again" in out.output
+    assert "after this sheet was exported" in out.output and "Nothing was imported" in out.output
     assert len(read_decisions(review.reviews_dir)) == n
 
 

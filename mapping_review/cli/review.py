@@ -116,6 +116,9 @@ def sheet_import(path: Path, reviewer: str, complete: bool, settled_by: str, pro
     if result.kept:
         err_console.print(f"[yellow]Warning:[/] {result.kept} cell(s) were emptied; your earlier answers there stand "
                           "(write No to answer no)")
+    if result.superseded:
+        err_console.print(f"[yellow]Note:[/] {result.superseded} cell(s) left as exported were answered again since "
+                          "the export; those later answers stand")
     if result.missing_features:
         err_console.print(f"[yellow]Warning:[/] no column for: {escape(', '.join(result.missing_features))}")
 

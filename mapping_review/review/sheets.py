@@ -128,6 +128,7 @@ class SheetImport:
     missing_features: list[str]
     undecided: int = 0  # cells left empty: nothing recorded
     kept: int = 0  # cells emptied where the reviewer had answered: the earlier answer stands
+    superseded: int = 0  # cells left as exported that the reviewer answered again since: the later answer stands
 
 
 def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[int, Feature], list[str]]:
@@ -198,7 +199,8 @@ def read_sheet(
     problems: list[str] = []
     seen: dict[str, int] = {}
     answers: dict[tuple[str, str], tuple[bool, int]] = {}
-    undecided = kept = same = 0
+    undecided = kept = same = superseded = 0
+    as_exported: dict[str, dict[tuple[str, str], Decision]] = {}  # the reviewer's answers at each export time
     for number, row in enumerate(rows, start=2):
         key = row[0]
         if not any(row):
@@ -217,10 +219,16 @@ def read_sheet(
             continue
         mine = {code: d.value for (g, code), d in own.items() if g == key}
         exported_at = row[exported_col] if exported_col is not None else ""
+        if exported_at and exported_at not in as_exported:
+            as_exported[exported_at] = own_answers([d for d in previous if not newer_than(d, exported_at)], reviewer)
+        then = {code: d.value for (g, code), d in as_exported.get(exported_at, {}).items() if g == key}
         for i, feature in columns.items():
             cell, exported = row[i].strip(), own_cell(feature, mine)
             if cell and cell == exported:
                 same += sum(code in mine for code in feature_codes(feature))  # as exported: nothing new here
+                continue
+            if exported_at and cell != exported and cell == own_cell(feature, then):  # as exported, answered since
+                superseded += 1
                 continue
             if not cell and not complete:
                 undecided += not exported
@@ -247,4 +255,4 @@ def read_sheet(
         if current.get((g, c)) != v
     ]
     return SheetImport(decisions=decisions, unchanged=same + len(answers) - len(decisions), missing_features=missing,
-                       undecided=undecided, kept=kept)
+                       undecided=undecided, kept=kept, superseded=superseded)
