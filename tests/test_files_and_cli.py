@@ -323,6 +323,8 @@ def test_an_old_worksheet_never_undoes_a_newer_decision_nor_repeats_one(tmp_path
     header, rows = _worksheet(project, "bob", sheet)
     col = {n: i for i, n in enumerate(header)}
     rows[0][col["decision"]] = "accept"
+    for row in rows:
+        row[col["exported"]] = "2000-01-01T00:00:00Z"  # clearly before the import below records his accept
     write_table(sheet, header, rows)
     assert run("worksheet", "import", sheet, "-r", "bob", "-p", project.root).output.startswith("1 decision(s)")
     assert run("worksheet", "import", sheet, "-r", "bob", "-p", project.root).output.startswith("0 decision(s)")
@@ -333,6 +335,31 @@ def test_an_old_worksheet_never_undoes_a_newer_decision_nor_repeats_one(tmp_path
     out = run("worksheet", "import", sheet, "-r", "bob", "-p", project.root)
     assert out.exit_code == 1 and "after this worksheet was exported" in out.output
     assert len(read_decisions(project.reviews_dir)) == n
+
+
+def test_a_worksheet_row_left_as_exported_leaves_a_later_decision_standing(tmp_path):
+    from mapping_review.review.decisions import Decision, append_decisions, latest, read_decisions
+
+    project = _built_guide(tmp_path, n_pages=2)
+    first = tmp_path / "first.csv"
+    header, rows = _worksheet(project, "bob", first)
+    col = {n: i for i, n in enumerate(header)}
+    rows[0][col["decision"]], rows[1][col["decision"]] = "accept", "reject"
+    seg, code = rows[0][col["segment"]], rows[0][col["code"]]
+    write_table(first, header, rows)
+    assert run("worksheet", "import", first, "-r", "bob", "-p", project.root).output.startswith("2 decision(s)")
+    again = tmp_path / "again.csv"
+    header, rows = _worksheet(project, "bob", again)  # filled in with his accept and reject
+    assert [r[col["decision"]] for r in rows if (r[col["segment"]], r[col["code"]]) == (seg, code)] == ["accept"]
+    append_decisions(project.reviews_dir, [Decision(reviewer="bob", time="2999-01-01T00:00:00Z", level="segment",
+                                                    guide="g1", code=code, value=False, action="reject", segment=seg)])
+    n = len(read_decisions(project.reviews_dir))
+    out = run("worksheet", "import", again, "-r", "bob", "-p", project.root)  # untouched: records nothing
+    flat = " ".join(out.output.split())
+    assert out.exit_code == 0 and flat.startswith("0 decision(s) recorded for bob, 1 already recorded"), flat
+    assert "1 row(s) left as exported were decided again since the export; those later decisions stand" in flat
+    assert len(read_decisions(project.reviews_dir)) == n
+    assert latest(read_decisions(project.reviews_dir))[("bob", ("segment", "g1", code, seg))].value is False
 
 
 def test_a_worksheet_is_checked_against_the_decisions_it_is_recorded_over_under_the_recording_lock(tmp_path,

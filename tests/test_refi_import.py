@@ -41,6 +41,7 @@ from mapping_review.review.decisions import (
 )
 from mapping_review.review.sheets import export_sheet, read_sheet
 from mapping_review.review.state import load_review
+from mapping_review.review.tables_io import read_table, write_table
 from mapping_review.segment.segments import Segment
 
 _serial = itertools.count(100)
@@ -363,7 +364,10 @@ def test_an_untimed_answer_imported_after_a_sheet_was_exported_is_not_undone_by_
                                                   False, text_hash=sha)])
     state = load_review(fresh)
     sheet = export_sheet(tmp_path / "jane.csv", state.codebook, ["tg1"], reviewer="Jane_Doe",
-                         decisions=state.decisions, machine={}, evidence={})  # Jane's No, exported now
+                         decisions=state.decisions, machine={}, evidence={})  # Jane's No
+    header, rows = read_table(sheet)
+    rows[0][header.index("exported")] = "2025-06-01T00:00:00Z"  # exported before the import below records
+    write_table(sheet, header, rows)
     v = variable_guid("dont_stigmatize")
     xml = project_xml(text_source(), variables=variable(v, "x"), cases=case("tg1 | Jane Doe", {v: "true"}),
                       modified="2025-02-01T00:00:00Z")  # her Yes, from a file last changed before the sheet

@@ -28,6 +28,7 @@ from mapping_review.review.decisions import (
     newer_than,
     read_decisions,
     read_reviews,
+    recorded_by,
     recording,
 )
 from mapping_review.review.state import (
@@ -528,6 +529,13 @@ def test_a_byte_order_mark_is_not_damage(tmp_path):
     (tmp_path / "alice.jsonl").write_text("\ufeff" + whole + "\n", encoding="utf-8")
     files = read_reviews(tmp_path)
     assert [x.code for x in files.decisions] == ["dont_stigmatize"] and files.warnings == []
+
+
+def test_what_a_sheet_was_filled_in_with_includes_answers_of_its_own_second():
+    at = [d("alice", "g1", "dont_stigmatize", v, time=t) for v, t in
+          ((True, "2025-01-01T10:00:00Z"), (False, "2025-01-01T10:00:05Z"), (True, "2025-01-01T10:00:06Z"))]
+    assert recorded_by(at, "2025-01-01T10:00:05Z") == at[:2]  # the second of the export may have been read
+    assert recorded_by(at, "2025-01-01T12:00:05+02:00") == at[:2] and recorded_by(at, "not a time") == []
 
 
 def test_an_old_sheet_never_undoes_a_newer_answer(review, tmp_path):

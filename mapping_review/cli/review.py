@@ -180,6 +180,9 @@ def worksheet_import(path: Path, reviewer: str, project_dir: Path) -> None:
         append_decisions(project.reviews_dir, result.decisions)
     console.print(f"{len(result.decisions)} decision(s) recorded for {escape(reviewer)}, "
                   f"{result.unchanged} already recorded, {result.skipped} row(s) left blank")
+    if result.superseded:
+        err_console.print(f"[yellow]Note:[/] {result.superseded} row(s) left as exported were decided again since the "
+                          "export; those later decisions stand")
     for line in result.needs_review:
         err_console.print(f"[yellow]Re-review:[/] {escape(line)}")
 

@@ -304,6 +304,13 @@ def parse_time(text: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
+def recorded_by(decisions: Sequence[Decision], moment: str) -> list[Decision]:
+    """The decisions recorded at or before ``moment`` (an ISO time; none when it is not one): what a sheet
+    exported then was filled in with (one recorded in that same second may have been)."""
+    then = parse_time(moment)
+    return [d for d in decisions if then is not None and (when := parse_time(d.time)) is not None and when <= then]
+
+
 def newer_than(decision: Decision, moment: str) -> bool:
     """Was ``decision`` made at or after ``moment`` (an ISO time)? False when either is not a time."""
     made, then = parse_time(decision.time), parse_time(moment)

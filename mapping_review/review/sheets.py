@@ -22,7 +22,7 @@ from mapping_review.coding.codebook import Codebook, Feature, split_cell
 from mapping_review.coding.decide import Evidence
 from mapping_review.errors import ConfigError
 from mapping_review.project.yamlfile import suggest
-from mapping_review.review.decisions import Decision, check_reviewer, newer_than, now, own_answers
+from mapping_review.review.decisions import Decision, check_reviewer, newer_than, now, own_answers, recorded_by
 from mapping_review.review.tables_io import read_table, write_table
 
 KEY_COLUMNS = ("Natbib", "key", "guide")
@@ -220,7 +220,7 @@ def read_sheet(
         mine = {code: d.value for (g, code), d in own.items() if g == key}
         exported_at = row[exported_col] if exported_col is not None else ""
         if exported_at and exported_at not in as_exported:
-            as_exported[exported_at] = own_answers([d for d in previous if not newer_than(d, exported_at)], reviewer)
+            as_exported[exported_at] = own_answers(recorded_by(previous, exported_at), reviewer)
         then = {code: d.value for (g, code), d in as_exported.get(exported_at, {}).items() if g == key}
         for i, feature in columns.items():
             cell, exported = row[i].strip(), own_cell(feature, mine)

@@ -12,6 +12,7 @@ recorded with ``needs_review`` and reported, never dropped.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from mapping_review.coding.codebook import Codebook, split_cell
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.errors import ConfigError
 from mapping_review.project.yamlfile import suggest
-from mapping_review.review.decisions import Decision, check_reviewer, latest, newer_than, now
+from mapping_review.review.decisions import Decision, check_reviewer, latest, newer_than, now, recorded_by
 from mapping_review.review.tables_io import read_table, write_table
 from mapping_review.segment.segments import Segment
 
@@ -53,6 +54,13 @@ class WorksheetImport:
     needs_review: list[str]  # one line per decision whose text changed
     skipped: int  # rows left blank
     unchanged: int = 0  # decisions the reviewer had already recorded
+    superseded: int = 0  # rows left as exported that the reviewer decided again since: the later decision stands
+
+
+def _own_segment_decisions(decisions: Sequence[Decision], reviewer: str) -> dict[tuple[str, str], Decision]:
+    """(segment, code) -> ``reviewer``'s current segment decision among ``decisions``."""
+    return {(d.segment, d.code): d for (who, _), d in latest(decisions).items()
+            if who == reviewer and d.level == "segment"}
 
 
 def _header(path: Path, header: list[str]) -> dict[str, int]:
@@ -99,9 +107,13 @@ def read_worksheet(
     decision they made after the worksheet was exported is refused.
     """
     check_reviewer(reviewer)
-    current = {(d.segment, d.code): d for (who, _), d in latest(previous).items()
-               if who == reviewer and d.level == "segment"}
-    unchanged = 0
+    current = _own_segment_decisions(previous, reviewer)
+
+    @functools.cache
+    def as_exported(moment: str) -> dict[tuple[str, str], Decision]:  # what the worksheet was filled in with
+        return _own_segment_decisions(recorded_by(previous, moment), reviewer)
+
+    unchanged = superseded = 0
     header, rows = read_table(path)
     col = _header(path, header)
     problems: list[str] = []
@@ -150,6 +162,10 @@ def read_worksheet(
                 unchanged += 1
                 continue
             if earlier is not None and cell(row, "exported") and newer_than(earlier, cell(row, "exported")):
+                then = as_exported(cell(row, "exported")).get((seg_id, code_id))
+                if then is not None and then.value == (action != "reject"):  # left as exported: the later one stands
+                    superseded += 1
+                    continue
                 problems.append(f"{where}: you decided {code_id!r} on this segment again at {earlier.time}, after "
                                 f"this worksheet was exported ({cell(row, 'exported')}); export a fresh one")
                 continue
@@ -165,4 +181,5 @@ def read_worksheet(
             ))
     if problems:
         raise ConfigError("\n".join(problems) + "\nNothing was imported; fix the worksheet and import it again.")
-    return WorksheetImport(decisions=decisions, needs_review=stale, skipped=skipped, unchanged=unchanged)
+    return WorksheetImport(decisions=decisions, needs_review=stale, skipped=skipped, unchanged=unchanged,
+                           superseded=superseded)
