@@ -531,6 +531,19 @@ def test_a_byte_order_mark_is_not_damage(tmp_path):
     assert [x.code for x in files.decisions] == ["dont_stigmatize"] and files.warnings == []
 
 
+def test_a_reviewer_name_in_other_letter_case_is_refused_before_anything_is_exported(review, tmp_path):
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True)])
+    root = review.root
+    for args in (("sheet", "export", "-r", "ALICE", "-o", tmp_path / "s.csv"),
+                 ("worksheet", "export", "-r", "Alice", "-o", tmp_path / "w.csv"),
+                 ("review", "codes", "g1", "-r", "Alice"),
+                 ("review", "answer", "g1", "redirect_client", "no", "-r", "aLice")):
+        out = run(*args, "-p", root)
+        assert out.exit_code == 1 and "only in letter case" in out.output and "'alice'" in out.output, args
+    assert not (tmp_path / "s.csv").exists() and not (tmp_path / "w.csv").exists()
+    assert run("sheet", "export", "-r", "alice", "-o", tmp_path / "s.csv", "-p", root).exit_code == 0
+
+
 def test_what_a_sheet_was_filled_in_with_includes_answers_of_its_own_second():
     at = [d("alice", "g1", "dont_stigmatize", v, time=t) for v, t in
           ((True, "2025-01-01T10:00:00Z"), (False, "2025-01-01T10:00:05Z"), (True, "2025-01-01T10:00:06Z"))]

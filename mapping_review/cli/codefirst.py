@@ -9,10 +9,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from mapping_review.cli.common import console, library_errors, project_option, warn_unread
+from mapping_review.cli.common import console, library_errors, open_for, project_option, warn_unread
 from mapping_review.cli.review import reviewer_option
 from mapping_review.errors import ConfigError
-from mapping_review.project.layout import open_project
 from mapping_review.review.codefirst import (
     TOP,
     answer_decisions,
@@ -43,7 +42,7 @@ def review_group() -> None:
 @library_errors
 def codes_cmd(guide: str, reviewer: str, top: int, project_dir: Path) -> None:
     """Every code of GUIDE: the machine's answer, REVIEWER's own answer and the best evidence (blind)."""
-    state = load_review(open_project(project_dir))
+    state = load_review(open_for(project_dir, reviewer))
     view = code_first(state, guide, reviewer, top=top)
     console.print(f"{escape(guide)}: {view.n_decided} of {len(view.rows)} codes answered by {escape(reviewer)}")
     for row in view.rows:
@@ -66,7 +65,7 @@ def codes_cmd(guide: str, reviewer: str, top: int, project_dir: Path) -> None:
 def answer_cmd(guide: str, code: str, answer: str, reviewer: str, note: str, project_dir: Path) -> None:
     """Record REVIEWER's guide-level answer for GUIDE and CODE: present (yes), absent (no), or undecided
     (records nothing)."""
-    project = open_project(project_dir)
+    project = open_for(project_dir, reviewer)
     state = load_review(project)
     decisions = answer_decisions(state, guide, code, answer, reviewer=reviewer, note=note, origin="cli:review")
     append_decisions(project.reviews_dir, decisions)
@@ -85,7 +84,7 @@ def answer_cmd(guide: str, code: str, answer: str, reviewer: str, note: str, pro
 @library_errors
 def quote_cmd(guide: str, segment: str, code: str, action: str, reviewer: str, note: str, project_dir: Path) -> None:
     """Accept or reject SEGMENT as evidence of CODE in GUIDE."""
-    project = open_project(project_dir)
+    project = open_for(project_dir, reviewer)
     state = load_review(project)
     state.codebook.code(code)
     seg = find_segment(segments_by_id(project, [guide]) if guide in state.guides else {}, guide, segment)
@@ -101,7 +100,7 @@ def quote_cmd(guide: str, segment: str, code: str, action: str, reviewer: str, n
 @library_errors
 def next_cmd(reviewer: str, after: str | None, project_dir: Path) -> None:
     """The next guide and code REVIEWER has not answered."""
-    state = load_review(open_project(project_dir))
+    state = load_review(open_for(project_dir, reviewer))
     where = None
     if after:
         guide, _, code = after.partition("/")
@@ -131,7 +130,7 @@ def _print_next(state: ReviewState, reviewer: str, after: tuple[str, str] | None
 def queue_cmd(reviewer: str, limit: int, codes: tuple[str, ...], guides: tuple[str, ...], strategy: str, window: int,
               project_dir: Path) -> None:
     """The suggestions most worth REVIEWER's decision next, across all guides (the learning queue)."""
-    state = load_review(open_project(project_dir))
+    state = load_review(open_for(project_dir, reviewer))
     for code in codes:
         state.codebook.code(code)
     queue = build_queue(state.suggestions, state.decisions, reviewer, strategy=strategy)
@@ -155,7 +154,7 @@ def queue_cmd(reviewer: str, limit: int, codes: tuple[str, ...], guides: tuple[s
 @library_errors
 def progress_cmd(reviewer: str, project_dir: Path) -> None:
     """How much REVIEWER has answered per guide, how much is left, and where they disagree with others."""
-    state = load_review(open_project(project_dir))
+    state = load_review(open_for(project_dir, reviewer))
     adjudicator = reviewer in adjudication_of(state).settings.adjudicators
     progress = review_progress(state, reviewer, adjudicator=adjudicator)
     table = Table("guide", "codes answered", "left", "quotes decided")

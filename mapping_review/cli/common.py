@@ -21,6 +21,8 @@ from mapping_review.bookkeeping import GuideResult, Progress
 from mapping_review.errors import MappingReviewError
 from mapping_review.extract import DEFAULT_ENGINE, ENGINES
 from mapping_review.pipeline import BuildReport
+from mapping_review.project.layout import Project, open_project
+from mapping_review.review.decisions import check_new_reviewer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,6 +37,14 @@ def _pipe_width() -> int | None:
 
 console = Console(highlight=False, width=_pipe_width())
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # an Error: line stays one line in a log or pipe
+
+
+def open_for(project_dir: Path, reviewer: str) -> Project:
+    """The project, once ``reviewer`` is a name its reviews/ keeps apart from every other (``Alice`` where
+    ``alice`` codes is refused here, not after a sheet exported under it has been filled in)."""
+    project = open_project(project_dir)
+    check_new_reviewer(project.reviews_dir, reviewer)
+    return project
 
 
 def library_errors(func: F) -> F:

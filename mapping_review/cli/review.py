@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from mapping_review.cli.common import console, err_console, library_errors, project_option, warn_unread
+from mapping_review.cli.common import console, err_console, library_errors, open_for, project_option, warn_unread
 from mapping_review.coding.calibration import MIN_GAIN, share_of
 from mapping_review.errors import ConfigError
 from mapping_review.project.layout import open_project
@@ -74,7 +74,7 @@ def _fresh(path: Path, force: bool) -> Path:
 def sheet_export(reviewer: str, output: Path | None, force: bool, project_dir: Path) -> None:
     """Write REVIEWER's blind sheet: their own answers only (empty = undecided), the machine's as a hint."""
     _not_consensus(reviewer, "the agreed answers are in build/tables/coding_sheet.csv")
-    project = open_project(project_dir)
+    project = open_for(project_dir, reviewer)
     state = load_review(project)
     tables = resolve_review(state, use_calibration=False)  # the machine's own answer, never fitted to others'
     path = _fresh(output or project.root / "reviews" / "sheets" / f"{reviewer}.csv", force)
@@ -98,7 +98,7 @@ def sheet_import(path: Path, reviewer: str, complete: bool, settled_by: str, pro
 
     A team's agreed sheet is recorded with -r consensus --by NAME, NAME being allowed to settle.
     """
-    project = open_project(project_dir)
+    project = open_for(project_dir, reviewer)
     with recording(project.reviews_dir):  # checked against the answers it is recorded over
         state = load_review(project)
         review = adjudication_of(state)
@@ -148,7 +148,7 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
     leave it empty to decide later. add_codes takes further code ids, comma-separated.
     """
     _not_consensus(reviewer, "settle segments with `adjudicate --segment`")
-    project = open_project(project_dir)
+    project = open_for(project_dir, reviewer)
     state = load_review(project)
     for code in codes:
         state.codebook.code(code)
@@ -172,7 +172,7 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
 def worksheet_import(path: Path, reviewer: str, project_dir: Path) -> None:
     """Record a filled-in worksheet as REVIEWER's segment decisions (append-only)."""
     _not_consensus(reviewer, "settle segments with `adjudicate --segment`")
-    project = open_project(project_dir)
+    project = open_for(project_dir, reviewer)
     with recording(project.reviews_dir):  # checked against the answers it is recorded over
         state = load_review(project)
         result = read_worksheet(path, state.codebook, segments=segments_by_id(project, state.keys), guides=state.keys,
@@ -239,7 +239,7 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, revi
     Who may settle is set in review.yaml (review.adjudicators; while none are named, anyone who has
     coded nothing in the guide). Settlements are recorded as consensus decisions that name who settled them.
     """
-    project = open_project(project_dir)
+    project = open_for(project_dir, reviewer)
     if export_path:
         state = load_review(project)
         review = adjudication_of(state)
