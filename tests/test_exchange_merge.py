@@ -142,3 +142,19 @@ def test_an_untimed_coding_merged_with_a_timed_one_does_not_widen_the_current_de
     untimed = replace(timed, start=30, end=50, made=UNKNOWN_TIME)  # the same file, no time
     merged = merge_decisions([timed, untimed], [current])
     assert [(d.start, d.end) for d in merged.decisions if d.end > 20] == []
+
+
+def test_in_a_file_without_times_the_answer_that_differs_from_the_current_decision_is_the_change_made_there():
+    """A rejection exported to QualCoder comes back beside the coding the reviewer added there since: the file
+    says not which came last, and the rejection is what the reviewer's current decision already says."""
+    rejected = replace(SPAN, value=False, action="reject", start=-1, end=-1)  # recorded 2025-01-01
+    coded = replace(SPAN, time="2026-01-01T00:00:00Z", action="add", start=-1, end=-1, made=UNKNOWN_TIME)
+    exported_no = replace(rejected, time="2026-01-01T00:00:00Z", made=UNKNOWN_TIME)
+    merged = merge_decisions([coded, exported_no], [rejected])  # the rejection last in the file
+    assert merged.decisions == []  # of unknown time: not over the current decision without --untimed-wins
+    contradicted, refused = merged.not_recorded
+    assert contradicted.startswith("g1, segment g1:1:aa: 'c1' by Jane: No made at an unknown time is contradicted")
+    assert "by Yes made at an unknown time, which is the one taken (the file says not which came last" in contradicted
+    assert "Yes has no time in the file" in refused and "--untimed-wins" in refused
+    assert merge_decisions([coded, exported_no], [rejected], untimed_wins=True).decisions == [coded]
+    assert merge_decisions([exported_no, coded], [], untimed_wins=True).decisions == [coded]  # nothing there: last

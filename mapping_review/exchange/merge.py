@@ -68,8 +68,9 @@ def _notes(group: Sequence[Decision]) -> str:
     return "\n".join(dict.fromkeys(d.note for d in group if d.note))
 
 
-def _one(group: Sequence[Decision], out: Merged) -> tuple[Decision, str]:
-    """One item's decision, and the line saying codings were recorded as one ("" when there is nothing to say)."""
+def _one(group: Sequence[Decision], out: Merged, before: Decision | None) -> tuple[Decision, str]:
+    """One item's decision, and the line saying codings were recorded as one ("" when there is nothing to say);
+    ``before`` is the reviewer's current decision on the item."""
     last = _made_last(group)
     if len({(d.value, d.start, d.end) for d in group}) == 1:
         return replace(last, note=_notes(group)), ""
@@ -82,10 +83,15 @@ def _one(group: Sequence[Decision], out: Merged) -> tuple[Decision, str]:
         line = f"{_what(one)}: {len(group)} codings in one sentence recorded as one, on {shown}"
         made = UNKNOWN_TIME if any(d.made == UNKNOWN_TIME for d in group) else last.made  # what it covers is that old
         return replace(one, time=last.time, made=made, note=_notes(group)), line
+    why = ""
+    if before is not None and all(_when(d) is None for d in group):  # nothing in the file orders them
+        last = ([d for d in group if d.value != before.value] or [last])[-1]  # e.g. a coding over an exported no
+        why = (f" (the file says not which came last: the one that differs from {last.reviewer}'s current decision "
+               "is taken as the change made there)")
     for d in group:
         if d is not last:
             out.not_recorded.append(f"{_what(d)}: {_answer(d)} made {_made(d)} is contradicted in the same file by "
-                                    f"{_answer(last)} made {_made(last)}, which is the one taken")
+                                    f"{_answer(last)} made {_made(last)}, which is the one taken{why}")
     return last, ""
 
 
@@ -97,8 +103,8 @@ def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision], *, un
     for d in new:
         groups.setdefault((d.reviewer, d.key), []).append(d)
     for item, group in groups.items():
-        d, line = _one(group, out)
         before = current.get(item)
+        d, line = _one(group, out, before)
         if before is not None:
             if (before.value, before.start, before.end) == (d.value, d.start, d.end) and not before.needs_review:
                 out.unchanged += 1
