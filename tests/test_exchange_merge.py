@@ -158,3 +158,18 @@ def test_in_a_file_without_times_the_answer_that_differs_from_the_current_decisi
     assert "Yes has no time in the file" in refused and "--untimed-wins" in refused
     assert merge_decisions([coded, exported_no], [rejected], untimed_wins=True).decisions == [coded]
     assert merge_decisions([exported_no, coded], [], untimed_wins=True).decisions == [coded]  # nothing there: last
+
+
+def test_current_codings_a_file_leaves_out_are_listed_and_stand():
+    kept = replace(SPAN, segment="g1:1:aa")
+    gone = [replace(SPAN, segment=f"g1:2:{n}") for n in "bcdefg"]  # six of Jane's codings deleted elsewhere
+    others = [replace(SPAN, reviewer="Bob", segment="g1:2:b"), replace(SPAN, guide="g2", segment="g2:1:a"),
+              replace(SPAN, segment="g1:3:x", value=False, action="reject"),  # a rejection: nothing to delete
+              replace(SPAN, level="guide", segment="", start=-1, end=-1)]
+    merged = merge_decisions([kept], [kept, *gone, *others])
+    assert merged.decisions == [] and merged.unchanged == 1
+    (line,) = merged.absent
+    assert line.startswith("6 of Jane's current codings on g1 are not in this file (segment g1:2:b 'c1'; ")
+    assert "segment g1:2:f 'c1'; ...)" in line and "g1:2:g" not in line and "they stand" in line
+    guide_only = replace(SPAN, level="guide", segment="", start=-1, end=-1, value=False)
+    assert merge_decisions([guide_only], [kept, *gone]).absent == []  # a file of guide answers deletes no coding

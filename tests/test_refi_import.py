@@ -338,6 +338,18 @@ def test_an_import_holds_the_recording_lock_once_from_reading_to_appending(fresh
     assert len(taken) == 1
 
 
+def test_a_coding_deleted_in_the_other_program_is_listed_and_stands(fresh, gt, tmp_path):
+    first, second = [s for s in gt.segments if s.kind == "sentence"][:2]
+    append_decisions(fresh.reviews_dir, [
+        Decision("Jane_Doe", "2025-03-01T10:00:00Z", "segment", "tg1", "client_centered", True, "add", s.id,
+                 text_hash(s.text)) for s in (first, second)])
+    result = imported(fresh, tmp_path, gt, text_source(selection(*gt.spans[first.id], coding("client_centered"))),
+                      modified="2025-06-01T00:00:00Z")
+    assert result.decisions == [] and result.unchanged == 1
+    assert [w for w in result.warnings if w.startswith("1 of Jane_Doe's current codings on tg1 are not in this file "
+                                                       f"(segment {second.id} 'client_centered')")]
+
+
 def test_our_own_older_export_brought_back_leaves_every_later_decision_standing(fresh, gt, tmp_path):
     """Bob accepts, Jane answers Yes on her sheet, the review is exported; both then change their minds.
     Importing the export must not bring the old answers back."""

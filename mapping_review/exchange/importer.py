@@ -182,6 +182,7 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
         merged = merge_decisions(context.decisions, state.decisions, untimed_wins=untimed_wins)  # read with the state
         result.unchanged = merged.unchanged
         result.unmatched += merged.not_recorded
+        result.warnings += merged.absent
         decisions = _settled(merged.decisions, state, settled_by, result)
         result.decisions = decisions
         recorded = {(d.reviewer, d.key) for d in decisions}  # not the consensus's left out for want of --by

@@ -33,6 +33,7 @@ class Merged:
     unchanged: int = 0
     not_recorded: list[str] = field(default_factory=list)  # one line each, saying why
     merged: dict[Item, str] = field(default_factory=dict)  # codings recorded as one decision: the line saying so
+    absent: list[str] = field(default_factory=list)  # current codings the file leaves out, one line per coder/guide
 
 
 def _what(d: Decision) -> str:
@@ -116,7 +117,26 @@ def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision], *, un
         out.decisions.append(d)
         if line:
             out.merged[item] = line
+    out.absent = _absent(groups, current)
     return out
+
+
+def _absent(groups: dict[Item, list[Decision]], current: dict[Item, Decision]) -> list[str]:
+    """The current codings (accepted or added passages) of the file's coders on the file's guides that the file
+    leaves out - deleted in the other program, perhaps: an absence records nothing, so each still stands."""
+    coded = [(who, key[1]) for who, key in groups if key[0] == "segment"]  # a file of guide answers only: none
+    coders, guides = {who for who, _ in coded}, {guide for _, guide in coded}
+    missing: dict[tuple[str, str], list[Decision]] = {}
+    for (who, key), d in current.items():
+        if who in coders and key[1] in guides and d.level == "segment" and d.value and (who, key) not in groups:
+            missing.setdefault((who, d.guide), []).append(d)
+    lines = []
+    for (who, guide), items in sorted(missing.items()):
+        shown = "; ".join(f"segment {d.segment} {d.code!r}" for d in items[:5]) + ("; ..." if len(items) > 5 else "")
+        lines.append(f"{len(items)} of {who}'s current codings on {guide} are not in this file ({shown}): an absent "
+                     "coding records nothing, so they stand; if they were deleted in the other program, reject them "
+                     "here (mapping-review review quote, the worksheet or the workbench)")
+    return lines
 
 
 def _refusal(d: Decision, before: Decision, *, untimed_wins: bool) -> str:
