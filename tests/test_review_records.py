@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from locks import count_flocks, folder_held, note_lock_when_called
 from sklearn.metrics import cohen_kappa_score
 
+from mapping_review import pipeline
 from mapping_review.cli import main
 from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.decide import summarise
@@ -542,6 +543,25 @@ def test_a_reviewer_name_in_other_letter_case_is_refused_before_anything_is_expo
         assert out.exit_code == 1 and "only in letter case" in out.output and "'alice'" in out.output, args
     assert not (tmp_path / "s.csv").exists() and not (tmp_path / "w.csv").exists()
     assert run("sheet", "export", "-r", "alice", "-o", tmp_path / "s.csv", "-p", root).exit_code == 0
+
+
+def test_the_resolved_sheet_says_not_read_where_nobody_answered_a_guide_the_machine_has_not_read(review, tmp_path):
+    """An empty cell of the paper-shaped sheet is No: a guide that failed to build, or has no PDF yet, is not."""
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
+                                          d("alice", "g1", "location/inpatient", False)])
+    pipeline.build_project(review, nlp_name="blank", jobs=1)  # neither guide has a PDF
+    header, rows = read_table(review.build_dir / "tables" / "coding_sheet.csv")
+    by_guide = {r[0]: dict(zip(header, r)) for r in rows}
+    assert by_guide["g1"]["Don't Stigmatize"] == "Yes" and by_guide["g1"]["Location"] == ""  # answered: No
+    assert by_guide["g1"]["Redirect Client (e.g. appropriately challenge their thinking)"] == "not read"
+    assert set(list(by_guide["g2"].values())[1:]) == {"not read"}
+    # read back as an agreed sheet, finished or not, a cell not read answers nothing
+    out = run("sheet", "import", review.build_dir / "tables" / "coding_sheet.csv", "-r", "consensus", "--complete",
+              "--by", "carol", "-p", review.root)
+    assert out.exit_code == 0, out.output
+    agreed = {(x.guide, x.code): x.value for x in read_decisions(review.reviews_dir) if x.reviewer == "consensus"}
+    assert agreed[("g1", "dont_stigmatize")] and not agreed[("g1", "location/outpatient")]
+    assert ("g1", "redirect_client") not in agreed and not [k for k in agreed if k[0] == "g2"]
 
 
 def test_what_a_sheet_was_filled_in_with_includes_answers_of_its_own_second():

@@ -26,6 +26,7 @@ from mapping_review.publish.summary import (
     summary_markdown,
     summary_rows,
 )
+from mapping_review.review.consensus import UNREAD
 from mapping_review.review.sheets import sheet_rows
 from mapping_review.review.state import ReviewState, Tables, agreement_by_code, write_tables
 from mapping_review.review.tables_io import write_table
@@ -82,7 +83,8 @@ def _write_rest(state: ReviewState, tables: Tables, settings: Settings, guides: 
     keys = [g.key for g in guides]
     labels = {g.key: g.label or g.key for g in guides}
     out, warnings = project.build_dir, []
-    header, sheet = sheet_rows(state.codebook, keys, codes)
+    unanswered = {(r.guide, r.code) for r in tables.rows if r.source == UNREAD}
+    header, sheet = sheet_rows(state.codebook, keys, codes, unanswered=unanswered)
     written = [
         *write_tables(state, tables),
         write_table(out / "tables" / "coding_sheet.csv", header, sheet),

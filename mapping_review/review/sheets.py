@@ -30,6 +30,7 @@ EVIDENCE_SUFFIX = " [evidence]"  # hint columns of sheets exported by earlier ve
 MACHINE_SUFFIX = " [machine]"
 NOT_READ = "not read (the guide is not coded yet)"  # a machine column of a guide without its PDF, or not built
 QUOTE_SUFFIX = " [quote]"  # a reviewer's supporting quotes, read by review.labels.quotes_to_decisions
+NOT_READ = "not read"  # a cell of the resolved sheet that nobody answered, of a guide the machine has not read
 EXPORTED = "exported"  # when a reviewer's sheet was exported
 EXPORTED_FOR = "reviewer"  # whose sheet it is: importing it as anyone else is refused
 YES = {"yes", "y", "x", "1", "true", "✓"}
@@ -49,14 +50,17 @@ def cell_for(feature: Feature, present: Mapping[str, bool]) -> str:
 
 
 def sheet_rows(
-    codebook: Codebook, guides: Sequence[str], codes: Mapping[tuple[str, str], bool],
+    codebook: Codebook, guides: Sequence[str], codes: Mapping[tuple[str, str], bool], *,
+    unanswered: Collection[tuple[str, str]] = (),
 ) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a paper-shaped sheet."""
+    """Header and rows of a paper-shaped sheet. An empty cell there is No, so a cell whose codes are all
+    ``unanswered`` (guide x code: the machine has not read the guide and no reviewer answered) says so."""
     header = ["Natbib"] + [f.label for f in codebook.features]
     rows = []
     for guide in guides:
         present = {c.id: codes.get((guide, c.id), False) for c in codebook.codes}
-        rows.append([guide] + [cell_for(f, present) for f in codebook.features])
+        rows.append([guide] + [NOT_READ if all((guide, c) in unanswered for c in feature_codes(f)) else
+                               cell_for(f, present) for f in codebook.features])
     return header, rows
 
 
@@ -224,6 +228,9 @@ def read_sheet(
         then = {code: d.value for (g, code), d in as_exported.get(exported_at, {}).items() if g == key}
         for i, feature in columns.items():
             cell, exported = row[i].strip(), own_cell(feature, mine)
+            if cell.casefold() == NOT_READ:  # a resolved sheet's cell nobody answered: no answer, complete or not
+                undecided += 1
+                continue
             if cell and cell == exported:
                 same += sum(code in mine for code in feature_codes(feature))  # as exported: nothing new here
                 continue
