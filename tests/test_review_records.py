@@ -555,6 +555,8 @@ def test_the_resolved_sheet_says_not_read_where_nobody_answered_a_guide_the_mach
     assert by_guide["g1"]["Don't Stigmatize"] == "Yes" and by_guide["g1"]["Location"] == ""  # answered: No
     assert by_guide["g1"]["Redirect Client (e.g. appropriately challenge their thinking)"] == "not read"
     assert set(list(by_guide["g2"].values())[1:]) == {"not read"}
+    svg = (review.build_dir / "figures" / "heatmap.svg").read_text()
+    assert "#5a5a5a" in svg.casefold()  # the heatmap's colour (and legend entry) for a cell not read
     # read back as an agreed sheet, finished or not, a cell not read answers nothing
     out = run("sheet", "import", review.build_dir / "tables" / "coding_sheet.csv", "-r", "consensus", "--complete",
               "--by", "carol", "-p", review.root)

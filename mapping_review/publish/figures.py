@@ -16,14 +16,16 @@ from pathlib import Path
 from mapping_review.coding.codebook import Codebook
 from mapping_review.publish.figure_files import drawn_together, redraw, save_figure
 from mapping_review.publish.figure_render import FORMATS, RC, warm_up
-from mapping_review.review.consensus import GuideCode
+from mapping_review.review.consensus import UNREAD, GuideCode
 
 __all__ = ["FORMATS", "agreement_bars", "coverage", "drawn_together", "eval_results", "heatmap", "network", "redraw",
            "warm_up"]
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
-SOURCE_COLOURS = {"absent": "#F2F2F2", "auto": "#E69F00", "reviewer": "#56B4E9", "consensus": "#0072B2"}
-SOURCE_NAMES = {"auto": "machine (auto)", "reviewer": "reviewers", "consensus": "consensus"}
+SOURCE_COLOURS = {"absent": "#F2F2F2", "auto": "#E69F00", "reviewer": "#56B4E9", "consensus": "#0072B2",
+                  UNREAD: "#5A5A5A"}
+SOURCE_NAMES = {"auto": "machine (auto)", "reviewer": "reviewers", "consensus": "consensus",
+                UNREAD: "not read (no answer)"}
 
 
 def short_feature(label: str) -> str:
@@ -42,18 +44,20 @@ def _source_kind(source: str) -> str:
 
 def heatmap(codebook: Codebook, guides: Sequence[str], labels: Mapping[str, str], rows: Sequence[GuideCode],
             folder: Path) -> list[Path]:
-    """Guides x codes, grouped by feature; colour says who decided."""
+    """Guides x codes, grouped by feature; colour says who decided, and which cells nobody answered of a guide
+    the machine has not read (not absent: unknown)."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    kinds = ["absent", "auto", "reviewer", "consensus"]
-    cell = {(r.guide, r.code): kinds.index(_source_kind(r.source)) if r.present else 0 for r in rows}
+    kinds = ["absent", "auto", "reviewer", "consensus", UNREAD]
+    cell = {(r.guide, r.code): kinds.index(_source_kind(r.source)) if r.present or r.source == UNREAD else 0
+            for r in rows}
     codes = [c.id for c in codebook.codes]
     matrix = [[cell.get((g, c), 0) for c in codes] for g in guides]
     with plt.rc_context(RC):
         fig, ax = plt.subplots(figsize=(max(8.0, 0.32 * len(codes) + 3), max(2.5, 0.32 * len(guides) + 2.2)))
-        ax.imshow(matrix, cmap=ListedColormap([SOURCE_COLOURS[k] for k in kinds]), vmin=0, vmax=3, aspect="auto",
+        ax.imshow(matrix, cmap=ListedColormap([SOURCE_COLOURS[k] for k in kinds]), vmin=0, vmax=4, aspect="auto",
                   interpolation="nearest")
         ax.set_xticks(range(len(codes)), [_code_label(codebook, c) for c in codes], rotation=60, ha="right")
         ax.set_yticks(range(len(guides)), [labels.get(g, g) for g in guides])

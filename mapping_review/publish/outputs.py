@@ -182,7 +182,8 @@ def _figures(state: ReviewState, tables: Tables, keys: list[str], labels: dict[s
 
     by_code, _, raters = agreement_by_code(state)
     with figures.drawn_together(wait=False):  # write_outputs waits for them
-        written = figure("heatmap", [keys, labels, present], figures.heatmap, state.codebook, keys, labels,
+        unread = sorted((r.guide, r.code) for r in tables.rows if r.source == UNREAD)
+        written = figure("heatmap", [keys, labels, present, unread], figures.heatmap, state.codebook, keys, labels,
                          tables.rows, folder)
         written += figure("network", [keys, labels, [p[:2] for p in present]], figures.network, state.codebook,
                           keys, labels, tables.rows, folder)
