@@ -566,6 +566,28 @@ def test_the_resolved_sheet_says_not_read_where_nobody_answered_a_guide_the_mach
     assert ("g1", "redirect_client") not in agreed and not [k for k in agreed if k[0] == "g2"]
 
 
+def test_a_settled_disagreements_file_imported_again_records_nothing_and_says_so(review, tmp_path):
+    root = review.root
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
+                                          d("bob", "g1", "dont_stigmatize", False)])
+    dis = tmp_path / "open.csv"
+    assert run("adjudicate", "-r", "carol", "--export", dis, "-p", root).exit_code == 0
+    header, rows = read_table(dis)
+    rows[0][header.index("decision")] = "yes"
+    write_table(dis, header, rows)
+    assert "1 consensus decision(s) recorded" in run("adjudicate", "-r", "carol", "--import", dis, "-p", root).output
+    again = run("adjudicate", "-r", "carol", "--import", dis, "-p", root)
+    flat = " ".join(again.output.split())
+    assert again.exit_code == 0 and "0 consensus decision(s) recorded, settled by carol; 1 already settled so" in flat
+    other = run("adjudicate", "-r", "erin", "--import", dis, "-p", root)  # not erin's settlement
+    assert other.exit_code == 1 and "no open disagreement" in other.output
+    rows[0][header.index("decision")] = "no"  # carol changes her mind: a settled item is not settled again
+    write_table(dis, header, rows)
+    changed = run("adjudicate", "-r", "carol", "--import", dis, "-p", root)
+    assert changed.exit_code == 1 and "no open disagreement" in changed.output
+    assert [x.value for x in read_decisions(review.reviews_dir) if x.reviewer == "consensus"] == [True]
+
+
 def test_what_a_sheet_was_filled_in_with_includes_answers_of_its_own_second():
     at = [d("alice", "g1", "dont_stigmatize", v, time=t) for v, t in
           ((True, "2025-01-01T10:00:00Z"), (False, "2025-01-01T10:00:05Z"), (True, "2025-01-01T10:00:06Z"))]

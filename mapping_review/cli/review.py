@@ -250,15 +250,18 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, revi
     if not import_path and not (guide and code and answer):
         msg = "give GUIDE CODE yes|no, or --export FILE, or --import FILE"
         raise ConfigError(msg)
+    already: list[str] = []
     with recording(project.reviews_dir):  # still open when settled: no other settlement in between
         review = adjudication_of(load_review(project))
         if import_path:
-            decisions = read_adjudications(import_path, review, by=reviewer)
+            decisions = read_adjudications(import_path, review, by=reviewer, already=already)
         else:
             decisions = [adjudicate(review, guide or "", code or "", answer == "yes", by=reviewer, segment=segment,
                                     note=note)]
         append_decisions(project.reviews_dir, decisions)
-    console.print(f"{len(decisions)} consensus decision(s) recorded, settled by {escape(reviewer)}")
+    console.print(f"{len(decisions)} consensus decision(s) recorded, settled by {escape(reviewer)}"
+                  + (f"; {len(already)} already settled so by {escape(reviewer)} (the file imported before)"
+                     if already else ""))
 
 
 @click.command("consensus")

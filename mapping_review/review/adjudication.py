@@ -187,9 +187,11 @@ def write_disagreements(path: Path, items: Sequence[Disagreement], *, force: boo
     return write_table(path, COLUMNS, rows)
 
 
-def read_adjudications(path: Path, review: Review, *, by: str) -> list[Decision]:
+def read_adjudications(path: Path, review: Review, *, by: str, already: list[str] | None = None) -> list[Decision]:
     """Consensus decisions from a filled-in disagreements file; raises listing every bad row (and
-    every row ``by`` may not settle), and then nothing is recorded."""
+    every row ``by`` may not settle), and then nothing is recorded. A row that ``by`` has already settled
+    so (the file imported again) records nothing and goes to ``already``."""
+    settled = {d.key: d for (who, _), d in latest(review.decisions).items() if who == CONSENSUS and d.settled_by == by}
     header, rows = read_table(path)
     for name in ("guide", "code", "decision"):
         if name not in header:
@@ -209,6 +211,11 @@ def read_adjudications(path: Path, review: Review, *, by: str) -> list[Decision]
             problems.append(f"{path}: row {number}: {' '.join(filter(None, item))} also on row {seen[item]}")
             continue
         seen[item] = number
+        done = settled.get(("segment" if item[2] else "guide", *item))
+        if done is not None and done.value == ANSWERS[answer]:
+            if already is not None:
+                already.append(f"{path}: row {number}: {' '.join(filter(None, item))} already settled so by {by}")
+            continue
         try:
             out.append(adjudicate(review, row[col["guide"]], row[col["code"]], ANSWERS[answer], by=by,
                                   segment=row[col["segment"]] if "segment" in col else "",
