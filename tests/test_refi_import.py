@@ -705,7 +705,7 @@ def test_consensus_codings_left_out_for_want_of_a_recorder_are_not_reported_as_r
     xml = project_xml(sources).replace(f'<User guid="{BOB}" name="Bob"/>'.encode(),
                                        f'<User guid="{BOB}" name="consensus"/>'.encode())
     result = import_qdpx(built, qdpx(tmp_path, xml, gt.text), dry_run=True)  # no --by: nothing of theirs recorded
-    assert result.decisions == [] and result.merged == []
+    assert result.decisions == [] and result.merged == [] and result.left_out == 1  # counted as not recorded
     assert any("consensus decision(s) not recorded" in w for w in result.warnings)
 
 

@@ -107,7 +107,7 @@ def _report(result: QdaImport, *, recorded: bool, codings: bool = True) -> None:
         by_reviewer[d.reviewer] = by_reviewer.get(d.reviewer, 0) + 1
     counts = f" ({', '.join(f'{r} {n}' for r, n in sorted(by_reviewer.items()))})" if by_reviewer else ""
     console.print(f"{len(result.decisions)} decision(s) {verb}{counts}; {result.unchanged} unchanged; "
-                  f"{len(result.unmatched)} coding(s) not recorded")
+                  f"{len(result.unmatched) + result.left_out} coding(s) not recorded")
 
 
 @import_group.command("qdpx")

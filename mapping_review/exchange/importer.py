@@ -59,6 +59,7 @@ class QdaImport:
     unchanged: int = 0
     unmatched: list[str] = field(default_factory=list)  # codings not recorded, one line each
     merged: list[str] = field(default_factory=list)  # several codings recorded as one decision, one line each
+    left_out: int = 0  # the consensus's codings, not recorded for want of a recorder (--by)
     warnings: list[str] = field(default_factory=list)
     draft: Path | None = None
 
@@ -200,6 +201,7 @@ def _settled(decisions: list[Decision], state: ReviewState, settled_by: str, res
     if not agreed:
         return decisions
     if not settled_by:
+        result.left_out = len(agreed)
         result.warnings.append(f"{len(agreed)} consensus decision(s) not recorded: an agreed coding settles "
                                "disagreements, so import again with --by NAME (who records it for the team)")
         return [d for d in decisions if d.reviewer != CONSENSUS]
@@ -222,14 +224,11 @@ class _Context:
         self.decisions: list[Decision] = []
         self.code_names = {c.guid: " > ".join(c.path) for c in qda.codes}
         self.fallback = reviewers.get(qda.creating_user, "imported")
-        # Every decision is recorded now; each also keeps when it was made. Nothing in the file was made
-        # after the file was last changed (our own export: written), so that bounds every coding's own time
-        # (a wrong clock, a local time read as UTC), and a coding or case value without a time is that old.
-        # A file without that time (QualCoder's) or dated in the future bounds nothing: a coding without a
-        # time of its own, or with one in the future, was made at an unknown time (no later than now).
+        # Each decision is recorded now and keeps when it was made: its own time, bounded by when the file was
+        # last changed (ours: written), which is also the time of one without; a file without that time
+        # (QualCoder's) or dated in the future bounds nothing, and a coding it does not date is of unknown time.
         self.recorded = now()
-        ours = qda.origin.startswith("mapping-review")
-        written = qda.modified or (qda.created if ours else "")
+        written = qda.modified or (qda.created if qda.origin.startswith("mapping-review") else "")
         bound, at = parse_time(written), parse_time(self.recorded)
         self.as_of = written if bound and at and bound <= at else ""
 
