@@ -188,7 +188,8 @@ def test_cli_export_and_import_report(made, tmp_path):
     runner = CliRunner()
     out = runner.invoke(main, ["export", "qdpx", str(tmp_path / "r.qdpx"), "-p", str(project.root)])
     flat = " ".join(out.output.split())
-    assert out.exit_code == 0 and "1 source(s)" in flat and "1 guide(s) without text" in flat
+    assert out.exit_code == 0 and "1 source(s)" in flat and "1 guide(s) without PDF or text as cases only" in flat
+    assert "0 guide(s) as their PDF only" in flat
     out = runner.invoke(main, ["export", "qdc", str(tmp_path / "r.qdc"), "-p", str(project.root)])
     assert out.exit_code == 0 and (tmp_path / "r.qdc").exists()
     out = runner.invoke(main, ["import", "qdpx", str(tmp_path / "r.qdpx"), "--dry-run", "-p", str(project.root)])
@@ -351,10 +352,10 @@ def test_a_guide_whose_pdf_is_not_extracted_yet_is_a_source_without_text(made, t
     add_guide(project, make_pdf(tmp_path / "tg2.pdf", guide_pages(2, title="Another Guideline")), key="tg2",
               title="Another Guideline", year=2023)
     result = export_qdpx(project, tmp_path / "r.qdpx")
-    assert "tg2" in result.sources and "tg2" not in result.cases_only
+    assert "tg2" in result.sources and "tg2" not in result.cases_only and result.pdf_only == ["tg2"]
     (source,) = [s for s in _root(result).iter(f"{Q}PDFSource") if s.get("name") == "tg2"]
     assert source.find("q:Representation", NS) is None
-    assert any(n.startswith("tg2: not extracted yet") for n in result.notes)
+    assert any(n.startswith("tg2: no extracted text (not built yet, or its build failed)") for n in result.notes)
 
 
 def test_a_review_whose_decisions_fit_its_text_exports_with_nothing_to_report(made, tmp_path):

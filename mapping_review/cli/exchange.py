@@ -60,7 +60,8 @@ def export_qdpx_cmd(out: Path, suggestions: bool, project_dir: Path) -> None:
     for line in result.notes:
         err_console.print(f"[yellow]Warning:[/] {line}")
     console.print(f"Wrote {out}: {len(result.sources)} source(s), {result.codings} coding(s), "
-                  f"{len(result.users)} user(s); {len(result.cases_only)} guide(s) without text as cases only")
+                  f"{len(result.users)} user(s); {len(result.pdf_only)} guide(s) as their PDF only (no text yet); "
+                  f"{len(result.cases_only)} guide(s) without PDF or text as cases only")
 
 
 @export_group.command("qdc")

@@ -69,7 +69,8 @@ class QdaExport:
     path: Path
     users: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # guide keys exported as sources
-    cases_only: list[str] = field(default_factory=list)  # guides without text: cases only
+    cases_only: list[str] = field(default_factory=list)  # guides without a PDF or text: cases only
+    pdf_only: list[str] = field(default_factory=list)  # guides with a PDF but no text: sources without text
     codings: int = 0
     notes: list[str] = field(default_factory=list)  # what could not be exported, one line each
 
@@ -198,7 +199,9 @@ def _source(sources: Any, notes: Any, guide: Guide, pdf: bytes | None, text: Gui
         files[f"{guid}.pdf"] = pdf
         _e(source, "Description").text = _citation(guide)
         if text is None:
-            result.notes.append(f"{guide.key}: not extracted yet, so no text and no codings (run `mapping-review build`)")
+            result.pdf_only.append(guide.key)
+            result.notes.append(f"{guide.key}: no extracted text (not built yet, or its build failed), so its PDF goes "
+                                "without text or codings; `mapping-review build` says why")
             return
         rep_guid = stable_guid("representation", guide.key)
         holder = _e(source, "Representation", guid=rep_guid, name=f"{guide.key}.txt",
