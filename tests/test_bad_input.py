@@ -83,7 +83,7 @@ def test_bad_inputs_fail_clearly_and_the_rest_are_built(bad_project):
         "needs_pw": ("password", "needs a user password; add `password: ...`"),
         "scan": ("no-text-layer", "image-only scan with no text layer"),
         "scan_2col": ("no-text-layer", "ocrmypdf"),
-        "malformed_932": ("no-text-layer", "7 characters on 1 pages"),
+        "malformed_932": ("no-text-layer", "7 characters on 1 page);"),
         "dupe": ("manifest", "duplicate key 'dupe'"),
         "typo": ("manifest", "unknown field 'titel' (did you mean 'title'?)"),
     }

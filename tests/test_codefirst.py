@@ -414,8 +414,10 @@ def test_a_code_answered_by_an_accepted_quote_is_not_next(tmp_path):
 
 def test_an_answer_for_a_guide_or_code_not_in_the_review_is_refused(tmp_path):
     state = small_state(tmp_path)
-    with pytest.raises(ConfigError, match="unknown guide 'tg9'"):
-        answer_decisions(state, "tg9", "dont_stigmatize", "present", reviewer="alice")
+    with pytest.raises(ConfigError, match=r"unknown guide 'tg_1' \(did you mean 'tg1'\?\)"):
+        answer_decisions(state, "tg_1", "dont_stigmatize", "present", reviewer="alice")
+    with pytest.raises(ConfigError, match=r"unknown guide 'zz'$"):  # nothing like it: no suggestion
+        answer_decisions(state, "zz", "dont_stigmatize", "present", reviewer="alice")
     with pytest.raises(ConfigError, match="unknown code 'nope'"):
         answer_decisions(state, "tg1", "nope", "present", reviewer="alice")
 

@@ -13,6 +13,7 @@ from mapping_review.cli.common import console, err_console, library_errors, open
 from mapping_review.coding.calibration import MIN_GAIN, share_of
 from mapping_review.errors import ConfigError
 from mapping_review.project.layout import open_project
+from mapping_review.project.yamlfile import suggest
 from mapping_review.review.adjudication import (
     adjudicate,
     check_agreed_sheet,
@@ -154,7 +155,7 @@ def worksheet_export(reviewer: str, guides: tuple[str, ...], codes: tuple[str, .
         state.codebook.code(code)
     for guide in guides:
         if guide not in state.guides:
-            raise ConfigError(f"unknown guide {guide!r}")
+            raise ConfigError(f"unknown guide {guide!r}{suggest(guide, state.keys)}")
     chosen = [s for s in state.suggestions if (not guides or s.guide in guides) and (not codes or s.code in codes)]
     ranked = rank_for_review(chosen, segments=segments_by_id(project, state.keys), decisions=state.decisions,
                              reviewer=reviewer, limit=limit)

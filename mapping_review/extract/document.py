@@ -194,7 +194,8 @@ def raw_to_document(raw: RawDocument, *, sha256: str, extractor: str, source: st
         n_chars = sum(len(r.text) for p in raw.pages for r in p.runs)
         raise GuideError(
             f"{source or 'document'}: image-only scan with no text layer ({n_chars} characters on "
-            f"{raw.n_pages} pages); set `ocr: true` in its manifest entry (or add it with `corpus add --ocr`) to "
+            f"{raw.n_pages} page{'s' if raw.n_pages != 1 else ''}); set `ocr: true` in its manifest entry (or add it "
+            "with `corpus add --ocr`) to "
             "recognise its text, or run OCR first (e.g. `ocrmypdf in.pdf out.pdf`) and add the OCRed file",
             reason="no-text-layer",
         )

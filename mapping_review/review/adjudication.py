@@ -23,6 +23,7 @@ from mapping_review.coding.codebook import Codebook
 from mapping_review.coding.suggestions import Suggestion
 from mapping_review.errors import ConfigError, RoleError
 from mapping_review.project.settings import ReviewSettings
+from mapping_review.project.yamlfile import suggest
 from mapping_review.review.consensus import Disagreement
 from mapping_review.review.decisions import CONSENSUS, Decision, check_reviewer, guide_level, latest, now
 from mapping_review.review.tables_io import read_table, write_table
@@ -155,7 +156,7 @@ def adjudicate(review: Review, guide: str, code: str, value: bool, *, by: str, s
                origin: str = "adjudication") -> Decision:
     """A consensus decision settling one guide x code (or, with ``segment``, one segment x code) by ``by``."""
     if guide not in review.guides:
-        raise ConfigError(f"unknown guide {guide!r}")
+        raise ConfigError(f"unknown guide {guide!r}{suggest(guide, list(review.guides))}")
     review.codebook.code(code)
     level = "segment" if segment else "guide"
     text_hash = review.guides[guide]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from mapping_review.coding.decide import guide_strengths, rank_evidence
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.errors import ConfigError
+from mapping_review.project.yamlfile import suggest
 from mapping_review.review.decisions import CONSENSUS, Decision, check_reviewer, guide_level, latest, now, own_answers
 from mapping_review.review.state import ReviewState
 from mapping_review.segment.segments import Segment
@@ -155,7 +156,7 @@ def answer_decisions(state: ReviewState, guide: str, code: str, answer: str, *, 
         msg = f"answer {answer!r} is not present, absent or undecided"
         raise ConfigError(msg)
     if guide not in state.guides:
-        msg = f"unknown guide {guide!r}"
+        msg = f"unknown guide {guide!r}{suggest(guide, state.keys)}"
         raise ConfigError(msg)
     state.codebook.code(code)
     value = ANSWERS[answer]
