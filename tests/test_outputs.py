@@ -179,7 +179,7 @@ def test_a_guide_without_codes_and_an_empty_review(tmp_path):
     text = project.manifest_path.read_text() + "  - key: extra_2020\n    title: A guide nobody has coded\n"
     project.manifest_path.write_text(text)
     report = pipeline.build_project(project)
-    assert any("guide 'extra_2020' has no code at all" in w for w in report.warnings)
+    assert any("guide 'extra_2020' has no code at all (the machine has not read it" in w for w in report.warnings)
     empty = copy_review(tmp_path / "empty")
     empty.manifest_path.write_text("guides:\n")
     (empty.reviews_dir / "consensus.jsonl").unlink()

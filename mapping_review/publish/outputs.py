@@ -101,7 +101,9 @@ def _write_rest(state: ReviewState, tables: Tables, settings: Settings, guides: 
     warnings += [f"{bib_path}: no entry for {k!r}; made one from the manifest" for k in missing]
     for key in keys:
         if not any(codes.get((key, c.id)) for c in state.codebook.codes):
-            warnings.append(f"guide {key!r} has no code at all (no evidence and no reviewer decision)")
+            why = ("the machine has not read it (no PDF, or its build failed) and no reviewer has coded it; its "
+                   "cells say 'not read'") if key in state.unread else "no evidence and no reviewer decision"
+            warnings.append(f"guide {key!r} has no code at all ({why})")
     ev, items_error = evaluation_of(state, tables, settings, with_items=False), None
     try:
         ev = with_items_of(ev, state)
