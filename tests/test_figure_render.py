@@ -156,3 +156,22 @@ def test_pdfs_written_in_threads_leave_the_subset_defaults_as_they_were():
         t.join()
     assert subset.Options._drop_tables_default == before
     assert sizes == [alone] * 24  # every one the same lean PDF as one written alone
+
+
+def test_the_agreement_figure_says_every_codes_value_a_zero_and_an_undefined_one_included(tmp_path):
+    import math
+
+    import pdfplumber
+    from conftest import ROOT
+
+    from mapping_review.coding.codebook import load_codebook
+    from mapping_review.publish.figures import agreement_bars
+
+    codebook = load_codebook(ROOT / "codebook.yaml")
+    codes = [c.id for c in codebook.codes]
+    alphas = {codes[0]: 0.0, codes[1]: math.nan, codes[2]: 0.8, codes[3]: -0.25}
+    agreement_bars(codebook, alphas, ["alice", "bob"], tmp_path)
+    with pdfplumber.open(tmp_path / "agreement.pdf") as pdf:
+        text = pdf.pages[0].extract_text()
+    assert "0.00" in text and "0.80" in text and "-0.25" in text
+    assert "n/a (every answer alike, or too few)" in text

@@ -148,9 +148,9 @@ def agreement_bars(codebook: Codebook, alphas: Mapping[str, float], raters: Sequ
         values = [alphas.get(c, math.nan) for c in codes]
         colours = ["#0072B2" if not math.isnan(v) and v >= 0.667 else "#E69F00" for v in values]
         ax.barh(ys, [0 if math.isnan(v) else v for v in values], color=colours)
-        for y, v in zip(ys, values):
-            if math.isnan(v):
-                ax.text(0.01, y, "n/a", va="center", fontsize=7, color="#555555")
+        for y, v in zip(ys, values):  # every code says its value: a bar of 0 is not there to see
+            label = "n/a (every answer alike, or too few)" if math.isnan(v) else f"{v:.2f}"
+            ax.text(0.01 if math.isnan(v) else max(v, 0) + 0.01, y, label, va="center", fontsize=7, color="#555555")
         ax.axvline(0.667, color="#333333", linestyle="--", linewidth=0.8)
         ax.set_yticks(ys, [_code_label(codebook, c) for c in codes])
         ax.set_xlim(min(-0.2, min((v for v in values if not math.isnan(v)), default=0)), 1)
