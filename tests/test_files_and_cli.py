@@ -408,6 +408,19 @@ def test_a_linked_pdf_is_recorded_through_a_symlinked_folder_and_survives_moving
     assert (moved / "review" / "corpus" / guide.file).is_file()
 
 
+def test_a_linked_pdf_lost_by_moving_the_project_alone_says_how_to_link_it_again(tmp_path):
+    (tmp_path / "pdfs").mkdir()
+    pdf = make_pdf(tmp_path / "pdfs" / "guide.pdf", guide_pages(1))
+    project = init_project(tmp_path / "a" / "review")
+    add_guide(project, pdf, key="g1", link=True)
+    add_guide(project, make_pdf(tmp_path / "copied.pdf", guide_pages(1)), key="g2")
+    (tmp_path / "a" / "review").rename(tmp_path / "review")  # one level up: the relative link now misses
+    out = run("corpus", "verify", "-p", tmp_path / "review")
+    flat = " ".join(out.output.split())
+    assert out.exit_code == 1 and "link it again with `corpus add PDF --key g1 --link --replace`" in flat
+    assert flat.count("link it again") == 1  # the copied PDF moved with the project
+
+
 def test_a_link_whose_folders_as_given_lead_elsewhere_is_recorded_through_the_real_folders(tmp_path):
     real_project = tmp_path / "real" / "deep" / "review"
     real_project.parent.mkdir(parents=True)

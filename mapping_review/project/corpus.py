@@ -175,7 +175,7 @@ def file_state(project: Project, guide: Guide) -> GuideState:
     if path is None:
         return GuideState(guide.key, guide.title, guide.year, "", "no file", "metadata only; add the PDF")
     if not path.is_file():
-        return GuideState(guide.key, guide.title, guide.year, guide.file, "missing", f"{path} not found")
+        return GuideState(guide.key, guide.title, guide.year, guide.file, "missing", f"{path} not found{_relink(guide)}")
     actual = file_sha256(path)
     if not guide.sha256:
         return GuideState(guide.key, guide.title, guide.year, guide.file, "unpinned", f"sha256 {actual}")
@@ -183,6 +183,13 @@ def file_state(project: Project, guide: Guide) -> GuideState:
         detail = f"sha256 is {actual[:12]}, manifest says {guide.sha256[:12]}"
         return GuideState(guide.key, guide.title, guide.year, guide.file, "changed", detail)
     return GuideState(guide.key, guide.title, guide.year, guide.file, "ok")
+
+
+def _relink(guide: Guide) -> str:
+    """For a PDF linked from outside ``corpus/``: how to link it again after the project or the PDF moved."""
+    outside = Path(guide.file).is_absolute() or Path(guide.file).parts[:1] == ("..",)
+    return (f" (linked from outside corpus/, by a path relative to it: if the project or the PDF moved, link it "
+            f"again with `corpus add PDF --key {guide.key} --link --replace`)") if outside else ""
 
 
 def verify_corpus(project: Project) -> tuple[list[GuideState], Manifest]:
@@ -195,7 +202,8 @@ def resolve_file(project: Project, guide: Guide) -> Path:
     """The guide's PDF, checked against the manifest's hash; raises :class:`GuideError`."""
     state = file_state(project, guide)
     if state.state == "missing":
-        msg = f"{guide.key}: file not found: {project.corpus_dir / guide.file}; add it or fix `file:` in the manifest"
+        msg = (f"{guide.key}: file not found: {project.corpus_dir / guide.file}; add it or fix `file:` in the manifest"
+               f"{_relink(guide)}")
         raise GuideError(msg, reason="missing")
     if state.state == "changed":
         msg = (
