@@ -173,3 +173,24 @@ def test_current_codings_a_file_leaves_out_are_listed_and_stand():
     assert "segment g1:2:f 'c1'; ...)" in line and "g1:2:g" not in line and "they stand" in line
     guide_only = replace(SPAN, level="guide", segment="", start=-1, end=-1, value=False)
     assert merge_decisions([guide_only], [kept, *gone]).absent == []  # a file of guide answers deletes no coding
+
+
+def test_a_file_that_dates_one_of_the_two_answers_orders_them_by_time_not_by_the_current_decision():
+    """The rejection is dated in the file and the coding is not: the rejection is the one made last (a coding of
+    unknown time sorts first), even though it is what the reviewer's current decision already says."""
+    current = replace(SPAN, value=False, action="reject", start=-1, end=-1)
+    dated_no = replace(current, time="2026-01-01T00:00:00Z")
+    undated_yes = replace(SPAN, time="2026-01-01T00:00:00Z", action="add", start=-1, end=-1, made=UNKNOWN_TIME)
+    merged = merge_decisions([dated_no, undated_yes], [current], untimed_wins=True)
+    assert merged.decisions == [] and merged.unchanged == 1
+    assert "the file says not which came last" not in " ".join(merged.not_recorded)
+
+
+def test_two_untimed_codings_over_an_exported_rejection_become_one_on_a_span_covering_both():
+    current = replace(SPAN, value=False, action="reject", start=-1, end=-1)
+    untimed = {"time": "2026-01-01T00:00:00Z", "made": UNKNOWN_TIME}
+    exported_no = replace(current, **untimed)
+    first, second = replace(SPAN, start=0, end=5, **untimed), replace(SPAN, start=10, end=20, **untimed)
+    merged = merge_decisions([exported_no, first, second], [current], untimed_wins=True)
+    assert [(d.value, d.start, d.end) for d in merged.decisions] == [(True, 0, 20)]
+    assert not any("Yes on characters 0-5 made at an unknown time is contradicted" in line for line in merged.not_recorded)

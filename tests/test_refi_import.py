@@ -766,3 +766,15 @@ def test_an_untimed_coding_in_a_sentence_with_a_timed_one_does_not_change_the_cu
         selection(a + 4, a + 20, coding("dont_stigmatize", time="2025-04-01T00:00:00Z")),  # what she says, later
         selection(a + 30, a + 50, coding("dont_stigmatize"))))  # no time: maybe older than her decision
     assert [(d.start, d.end) for d in result.decisions] == []
+
+
+@pytest.mark.xfail(strict=True, reason="absent codings are listed only for coders with a coding left in the file: "
+                                       "a coder of the file whose every coding on a guide was deleted is not listed")
+def test_a_coder_whose_every_coding_the_file_leaves_out_is_listed(fresh, gt, tmp_path):
+    first, second = [s for s in gt.segments if s.kind == "sentence"][:2]
+    append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-01-01T10:00:00Z", "segment", "tg1",
+                                                  "client_centered", True, "add", first.id, text_hash(first.text))])
+    # the file: Jane Doe (a user of it) has no coding left; Bob coded another sentence
+    result = imported(fresh, tmp_path, gt, text_source(selection(*gt.spans[second.id], coding("dont_stigmatize", BOB))))
+    assert [d.reviewer for d in result.decisions] == ["Bob"]
+    assert any("Jane_Doe's current codings on tg1 are not in this file" in w for w in result.warnings), result.warnings

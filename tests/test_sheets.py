@@ -143,3 +143,40 @@ def test_an_emptied_cell_keeps_the_answer_and_is_counted_apart_from_undecided_on
     write_table(path, header, rows)
     result = read_sheet(path, CODEBOOK, guides={"g1": "h", "g2": "h"}, reviewer="alice", previous=mine)
     assert (result.decisions, result.kept, result.undecided) == ([], 1, 2 * len(CODEBOOK.features) - 1)
+
+
+def test_complete_sheet_empty_cell_records_the_no_of_sub_values_not_answered_since(tmp_path):
+    path = export_sheet(tmp_path / "alice.csv", CODEBOOK, ["g1"], reviewer="alice", decisions=[], machine={},
+                        evidence={})
+    header, rows = read_table(path)
+    rows[0][header.index("exported")] = "2025-06-01T00:00:00Z"  # Location empty: nothing answered then
+    write_table(path, header, rows)
+    later = [answer("g1", "location/inpatient", True, time="2025-09-01T00:00:00Z")]  # answered elsewhere since
+    try:
+        result = read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="alice", previous=later, complete=True)
+    except ConfigError:
+        return  # refusing the sheet (it would answer Inpatient No) is fine too
+    recorded = {(x.code, x.value) for x in result.decisions}
+    assert {("location/outpatient", False), ("location/client_home", False)} <= recorded, (recorded, result.superseded)
+
+
+def test_the_machine_column_of_a_guide_not_read_still_says_why(tmp_path):
+    path = export_sheet(tmp_path / "alice.csv", CODEBOOK, ["g2"], reviewer="alice", decisions=[], machine={},
+                        evidence={}, unread=("g2",))
+    header, rows = read_table(path)
+    assert rows[0][header.index("Location [machine]")] == "not read (the guide is not coded yet)"
+
+
+def test_another_reviewers_sheet_taken_over_is_not_left_as_exported_for_its_new_owner(tmp_path):
+    bobs = [Decision(reviewer="bob", time="2025-01-01T00:00:00Z", level="guide", guide="g1", code="dont_stigmatize",
+                     value=True, action="set")]
+    path = export_sheet(tmp_path / "bob.csv", CODEBOOK, ["g1"], reviewer="bob", decisions=bobs, machine={}, evidence={})
+    header, rows = read_table(path)
+    rows[0][header.index("exported")] = "2025-06-01T00:00:00Z"
+    rows[0][header.index("reviewer")] = ""  # as the refusal says: the answers are now alice's
+    write_table(path, header, rows)
+    alices = [answer("g1", "dont_stigmatize", True, time="2025-01-01T00:00:00Z"),
+              answer("g1", "dont_stigmatize", False, time="2025-09-01T00:00:00Z")]  # she changed her mind since
+    # the sheet's Yes is Bob's answer taken over, not a cell Alice left as she had it: it would undo her later No
+    with pytest.raises(ConfigError, match="after this sheet was exported"):
+        read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="alice", previous=[*bobs, *alices])

@@ -126,3 +126,48 @@ def test_a_worksheet_may_change_an_older_decision_but_not_undo_a_newer_one(tmp_p
     with pytest.raises(ConfigError, match="after this worksheet was exported"):
         read_worksheet(tmp_path / "ws.csv", CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice",
                        previous=[on_seg("alice", True, time=now())])
+
+
+def _pinned(tmp_path, decision="", add_codes=""):
+    """The worksheet exported at 2025-06-01 (before: 2025-01-01; after: 2025-09-01), filled in as given."""
+    header, rows = exported(tmp_path)
+    rows[0][header.index("exported")] = "2025-06-01T00:00:00Z"
+    rows[0][header.index("decision")] = decision
+    rows[0][header.index("add_codes")] = add_codes
+    write_table(tmp_path / "ws.csv", header, rows)
+    return tmp_path / "ws.csv"
+
+
+def test_a_row_answered_in_the_worksheet_over_no_exported_decision_never_passes_for_left_as_exported(tmp_path):
+    """Nothing was decided at export; alice accepted since; the worksheet row she filled in with reject would undo it."""
+    path = _pinned(tmp_path, decision="reject")
+    with pytest.raises(ConfigError, match="after this worksheet was exported"):
+        read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice",
+                       previous=[on_seg("alice", True, time="2025-09-01T00:00:00Z")])
+
+
+def test_a_code_added_in_the_worksheet_over_a_later_rejection_is_refused_not_taken_as_left_as_exported(tmp_path):
+    code = "therapist_qualities/trustworthy"
+    at_export = Decision(reviewer="alice", time="2025-01-01T00:00:00Z", level="segment", guide="g", code=code,
+                         value=True, action="add", segment=SEG.id, text_hash=text_hash(SEG.text))
+    since = Decision(reviewer="alice", time="2025-09-01T00:00:00Z", level="segment", guide="g", code=code,
+                     value=False, action="reject", segment=SEG.id, text_hash=text_hash(SEG.text))
+    path = _pinned(tmp_path, add_codes=code)  # add_codes is exported empty: typing a code there is an edit
+    with pytest.raises(ConfigError, match="after this worksheet was exported"):
+        result = read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice",
+                                previous=[at_export, since])
+        print("not refused:", result.decisions, "superseded", result.superseded)
+
+
+def test_another_reviewers_worksheet_taken_over_is_not_left_as_exported_for_its_new_owner(tmp_path):
+    s = Suggestion("g", "therapeutic_alliance", SEG.id, 2, ("Care",), SEG.text, "trusting relationship", 8, 29,
+                   1.0, "rules.v1", text_hash(SEG.text))
+    bobs = [on_seg("bob", True, time="2025-01-01T00:00:00Z")]
+    path = export_worksheet(tmp_path / "ws.csv", [s], reviewer="bob", decisions=bobs)  # bob's accept filled in
+    header, rows = read_table(path)
+    rows[0][header.index("exported")] = "2025-06-01T00:00:00Z"
+    rows[0][header.index("reviewer")] = ""  # as the refusal says: the decisions are now alice's
+    write_table(path, header, rows)
+    alices = [on_seg("alice", True, time="2025-01-01T00:00:00Z"), on_seg("alice", False, time="2025-09-01T00:00:00Z")]
+    with pytest.raises(ConfigError, match="after this worksheet was exported"):
+        read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice", previous=[*bobs, *alices])

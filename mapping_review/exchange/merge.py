@@ -89,11 +89,16 @@ def _one(group: Sequence[Decision], out: Merged, before: Decision | None) -> tup
         last = ([d for d in group if d.value != before.value] or [last])[-1]  # e.g. a coding over an exported no
         why = (f" (the file says not which came last: the one that differs from {last.reviewer}'s current decision "
                "is taken as the change made there)")
+    # the answers like the one taken, made after every answer unlike it (all of them when nothing is dated),
+    # are recorded as one, as any are; the others are listed
+    unlike = [when for d in group if d.value != last.value and (when := _when(d)) is not None]
+    side = [d for d in group if d.value == last.value
+            and (not unlike or ((when := _when(d)) is not None and when > max(unlike)))] or [last]
     for d in group:
-        if d is not last:
+        if all(d is not x for x in side):
             out.not_recorded.append(f"{_what(d)}: {_answer(d)} made {_made(d)} is contradicted in the same file by "
                                     f"{_answer(last)} made {_made(last)}, which is the one taken{why}")
-    return last, ""
+    return _one(side, out, before) if len(side) > 1 else (last, "")
 
 
 def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision], *, untimed_wins: bool = False) -> Merged:

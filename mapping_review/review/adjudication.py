@@ -165,6 +165,10 @@ def adjudicate(review: Review, guide: str, code: str, value: bool, *, by: str, s
         if where is None or where[0] != guide:
             raise ConfigError(f"no segment {segment!r} in guide {guide!r}")
         text_hash = where[1]
+    settlers = {d.settled_by for d in review.decisions if d.settled_by} | set(review.settings.adjudicators)
+    twin = next((n for n in sorted(settlers) if n != by and n.casefold() == by.casefold()), None)
+    if twin is not None:  # one person, two names: their settlements would be counted apart
+        raise ConfigError(f"{by!r} differs from the settler {twin!r} only in letter case; settle as {twin!r}")
     item = review.open.get((level, guide, code, segment))
     # who may settle is checked before whether the item is open: a coder told "no open disagreement" on one
     # item and "you may not settle it" on another would learn from the refusal what the others answered

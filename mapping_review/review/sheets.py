@@ -30,7 +30,7 @@ EVIDENCE_SUFFIX = " [evidence]"  # hint columns of sheets exported by earlier ve
 MACHINE_SUFFIX = " [machine]"
 NOT_READ = "not read (the guide is not coded yet)"  # a machine column of a guide without its PDF, or not built
 QUOTE_SUFFIX = " [quote]"  # a reviewer's supporting quotes, read by review.labels.quotes_to_decisions
-NOT_READ = "not read"  # a cell of the resolved sheet that nobody answered, of a guide the machine has not read
+UNANSWERED = "not read"  # a cell of the resolved sheet that nobody answered, of a guide the machine has not read
 EXPORTED = "exported"  # when a reviewer's sheet was exported
 EXPORTED_FOR = "reviewer"  # whose sheet it is: importing it as anyone else is refused
 YES = {"yes", "y", "x", "1", "true", "✓"}
@@ -59,7 +59,7 @@ def sheet_rows(
     rows = []
     for guide in guides:
         present = {c.id: codes.get((guide, c.id), False) for c in codebook.codes}
-        rows.append([guide] + [NOT_READ if all((guide, c) in unanswered for c in feature_codes(f)) else
+        rows.append([guide] + [UNANSWERED if all((guide, c) in unanswered for c in feature_codes(f)) else
                                cell_for(f, present) for f in codebook.features])
     return header, rows
 
@@ -223,18 +223,19 @@ def read_sheet(
             continue
         mine = {code: d.value for (g, code), d in own.items() if g == key}
         exported_at = row[exported_col] if exported_col is not None else ""
-        if exported_at and exported_at not in as_exported:
+        own_sheet = bool(exported_at) and owner == reviewer  # what it was filled in with is known: the owner's
+        if own_sheet and exported_at not in as_exported:
             as_exported[exported_at] = own_answers(recorded_by(previous, exported_at), reviewer)
         then = {code: d.value for (g, code), d in as_exported.get(exported_at, {}).items() if g == key}
         for i, feature in columns.items():
             cell, exported = row[i].strip(), own_cell(feature, mine)
-            if cell.casefold() == NOT_READ:  # a resolved sheet's cell nobody answered: no answer, complete or not
+            if cell.casefold() == UNANSWERED:  # a resolved sheet's cell nobody answered: no answer, complete or not
                 undecided += 1
                 continue
             if cell and cell == exported:
                 same += sum(code in mine for code in feature_codes(feature))  # as exported: nothing new here
                 continue
-            if exported_at and cell != exported and cell == own_cell(feature, then):  # as exported, answered since
+            if own_sheet and cell and cell == own_cell(feature, then):  # left as exported, answered since: that stands
                 superseded += 1
                 continue
             if not cell and not complete:

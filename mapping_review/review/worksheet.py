@@ -162,8 +162,9 @@ def read_worksheet(
                 unchanged += 1
                 continue
             if earlier is not None and cell(row, "exported") and newer_than(earlier, cell(row, "exported")):
-                then = as_exported(cell(row, "exported")).get((seg_id, code_id))
-                if then is not None and then.value == (action != "reject"):  # left as exported: the later one stands
+                # the decision column as exported (add_codes is exported empty), on the reviewer's own worksheet
+                then = as_exported(cell(row, "exported")).get((seg_id, code_id)) if owner == reviewer else None
+                if code_id == code and verdict and then is not None and then.value == (action != "reject"):
                     superseded += 1
                     continue
                 problems.append(f"{where}: you decided {code_id!r} on this segment again at {earlier.time}, after "
