@@ -768,8 +768,6 @@ def test_an_untimed_coding_in_a_sentence_with_a_timed_one_does_not_change_the_cu
     assert [(d.start, d.end) for d in result.decisions] == []
 
 
-@pytest.mark.xfail(strict=True, reason="absent codings are listed only for coders with a coding left in the file: "
-                                       "a coder of the file whose every coding on a guide was deleted is not listed")
 def test_a_coder_whose_every_coding_the_file_leaves_out_is_listed(fresh, gt, tmp_path):
     first, second = [s for s in gt.segments if s.kind == "sentence"][:2]
     append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-01-01T10:00:00Z", "segment", "tg1",

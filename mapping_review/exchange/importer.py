@@ -180,7 +180,8 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
                                        "its selections are matched by their own text only")
             context.source(source, guide, text, theirs)
         context.cases(by_source, {g.key: g.sha256 for g in guides})
-        merged = merge_decisions(context.decisions, state.decisions, untimed_wins=untimed_wins)  # read with the state
+        merged = merge_decisions(context.decisions, state.decisions, untimed_wins=untimed_wins,  # read with the state
+                                 coders=set(result.reviewers.values()), guides=set(by_source.values()))
         result.unchanged = merged.unchanged
         result.unmatched += merged.not_recorded
         result.warnings += merged.absent

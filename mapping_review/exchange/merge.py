@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
@@ -101,7 +101,8 @@ def _one(group: Sequence[Decision], out: Merged, before: Decision | None) -> tup
     return _one(side, out, before) if len(side) > 1 else (last, "")
 
 
-def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision], *, untimed_wins: bool = False) -> Merged:
+def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision], *, untimed_wins: bool = False,
+                    coders: Collection[str] = (), guides: Collection[str] = ()) -> Merged:
     """The decisions of ``new`` to record over the ``previous`` ones; see the module's docstring."""
     out = Merged()
     current = latest(previous)
@@ -122,15 +123,19 @@ def merge_decisions(new: Sequence[Decision], previous: Sequence[Decision], *, un
         out.decisions.append(d)
         if line:
             out.merged[item] = line
-    out.absent = _absent(groups, current)
+    out.absent = _absent(groups, current, (coders, guides))
     return out
 
 
-def _absent(groups: dict[Item, list[Decision]], current: dict[Item, Decision]) -> list[str]:
-    """The current codings (accepted or added passages) of the file's coders on the file's guides that the file
-    leaves out - deleted in the other program, perhaps: an absence records nothing, so each still stands."""
-    coded = [(who, key[1]) for who, key in groups if key[0] == "segment"]  # a file of guide answers only: none
-    coders, guides = {who for who, _ in coded}, {guide for _, guide in coded}
+def _absent(groups: dict[Item, list[Decision]], current: dict[Item, Decision], scope: tuple[Collection[str],
+            Collection[str]]) -> list[str]:
+    """The current codings (accepted or added passages) of the file's coders on the file's guides (``scope``:
+    its users and sources, beside those its codings name) that the file leaves out - deleted in the other
+    program, perhaps: an absence records nothing, so each still stands."""
+    coded = [(who, key[1]) for who, key in groups if key[0] == "segment"]
+    if not coded:  # a file of guide answers only deletes no coding
+        return []
+    coders, guides = {who for who, _ in coded} | set(scope[0]), {guide for _, guide in coded} | set(scope[1])
     missing: dict[tuple[str, str], list[Decision]] = {}
     for (who, key), d in current.items():
         if who in coders and key[1] in guides and d.level == "segment" and d.value and (who, key) not in groups:
