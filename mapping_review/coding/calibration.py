@@ -165,11 +165,9 @@ class _Grid:
         self.right = self.answers == self.truth  # rules x cells: each rule's answer is the reviewers'
         self.right_led = [(self.answers | led) == self.truth for led in self.led]  # ... with the led cells present
 
-    def pooled(self, guides: Sequence[str], *, fixed: bool = False) -> tuple[int, int]:
+    def pooled(self, guides: Sequence[str]) -> tuple[int, int]:
         """(rule, leading) indices fitted on ``guides``; (0, 0) - the codebook's - unless a fit gets
         ``GAIN_PER_GUIDE`` more answers right per guide (at least ``MIN_GAIN``)."""
-        if fixed:
-            return (0, 0)
         mask = np.isin(self.guide, list(guides))
         hits = np.stack([right[:, mask].sum(axis=1) for right in self.right_led])
         need = hits[0, 0] + max(MIN_GAIN, GAIN_PER_GUIDE * len(guides))
@@ -191,7 +189,7 @@ class _Grid:
         """The pooled rule and share (the codebook's with ``codebook_pooled``), and per-code rules where each
         beats the pooled rule on held-out guides (cells a guide leads with left out of a code's fit: they are
         present whatever the rule)."""
-        pooled, leading = self.pooled(guides, fixed=codebook_pooled)
+        pooled, leading = (0, 0) if codebook_pooled else self.pooled(guides)
         usable = np.isin(self.guide, list(guides)) & ~self.led[leading]
         rules = {c.id: self.own.get(c.id, self.rules[pooled]) for c in codebook.codes}
         own: list[str] = []
@@ -233,12 +231,12 @@ def calibrate(
         _, leading, rules, _ = grid.fit(codebook, [g for g in guides if g != held])
         default = auto_codes(codebook, [held], evidence)
         fitted = auto_codes(codebook, [held], evidence, rules=rules, leading=leading)
-        before[held] = sum(default[(held, c.id)] == truth[(held, c.id)] for c in test) / len(test)
-        after[held] = sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test) / len(test)
+        right_before = sum(default[(held, c.id)] == truth[(held, c.id)] for c in test)
+        right_after = sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test)
+        before[held], after[held] = right_before / len(test), right_after / len(test)
+        gain += right_after - right_before
         held_out.update({(held, c.id): fitted[(held, c.id)] for c in test})
         codebook_answers.update({(held, c.id): default[(held, c.id)] for c in test})
-        gain += sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test)
-        gain -= sum(default[(held, c.id)] == truth[(held, c.id)] for c in test)
     pooled, leading, rules, own = grid.fit(codebook, guides, codebook_pooled=gain < MIN_GAIN)
     return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,
                        per_code=tuple(own), leading=leading, held_out=held_out, truth=dict(truth),

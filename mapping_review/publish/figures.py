@@ -57,8 +57,8 @@ def heatmap(codebook: Codebook, guides: Sequence[str], labels: Mapping[str, str]
     matrix = [[cell.get((g, c), 0) for c in codes] for g in guides]
     with plt.rc_context(RC):
         fig, ax = plt.subplots(figsize=(max(8.0, 0.32 * len(codes) + 3), max(2.5, 0.32 * len(guides) + 2.2)))
-        ax.imshow(matrix, cmap=ListedColormap([SOURCE_COLOURS[k] for k in kinds]), vmin=0, vmax=4, aspect="auto",
-                  interpolation="nearest")
+        ax.imshow(matrix, cmap=ListedColormap([SOURCE_COLOURS[k] for k in kinds]), vmin=0, vmax=len(kinds) - 1,
+                  aspect="auto", interpolation="nearest")
         ax.set_xticks(range(len(codes)), [_code_label(codebook, c) for c in codes], rotation=60, ha="right")
         ax.set_yticks(range(len(guides)), [labels.get(g, g) for g in guides])
         ax.set_xticks([x - 0.5 for x in range(1, len(codes))], minor=True)
