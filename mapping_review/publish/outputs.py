@@ -76,6 +76,11 @@ def write_outputs(state: ReviewState, tables: Tables, settings: Settings) -> tup
     return written + drawn, warnings
 
 
+def _unread_cells(tables: Tables) -> list[tuple[str, str]]:
+    """(guide, code) of the cells nobody answered of guides the machine has not read, in order."""
+    return sorted((r.guide, r.code) for r in tables.rows if r.source == UNREAD)
+
+
 def _write_rest(state: ReviewState, tables: Tables, settings: Settings, guides: list,  # type: ignore[type-arg]
                 codes: Any, rows: list) -> tuple[list[Path], list[str], ConfigError | None]:  # type: ignore[type-arg]
     """Everything but the figures; a bad items file is returned, to be raised once the figures are there."""
@@ -83,8 +88,7 @@ def _write_rest(state: ReviewState, tables: Tables, settings: Settings, guides: 
     keys = [g.key for g in guides]
     labels = {g.key: g.label or g.key for g in guides}
     out, warnings = project.build_dir, []
-    unanswered = {(r.guide, r.code) for r in tables.rows if r.source == UNREAD}
-    header, sheet = sheet_rows(state.codebook, keys, codes, unanswered=unanswered)
+    header, sheet = sheet_rows(state.codebook, keys, codes, unanswered=set(_unread_cells(tables)))
     written = [
         *write_tables(state, tables),
         write_table(out / "tables" / "coding_sheet.csv", header, sheet),
@@ -184,9 +188,8 @@ def _figures(state: ReviewState, tables: Tables, keys: list[str], labels: dict[s
 
     by_code, _, raters = agreement_by_code(state)
     with figures.drawn_together(wait=False):  # write_outputs waits for them
-        unread = sorted((r.guide, r.code) for r in tables.rows if r.source == UNREAD)
-        written = figure("heatmap", [keys, labels, present, unread], figures.heatmap, state.codebook, keys, labels,
-                         tables.rows, folder)
+        written = figure("heatmap", [keys, labels, present, _unread_cells(tables)], figures.heatmap, state.codebook,
+                         keys, labels, tables.rows, folder)
         written += figure("network", [keys, labels, [p[:2] for p in present]], figures.network, state.codebook,
                           keys, labels, tables.rows, folder)
         counts = {r.code: len(r.guides) for r in rows}

@@ -14,6 +14,7 @@ wrong; it records only cells the reviewer filled in or changed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,7 +205,11 @@ def read_sheet(
     seen: dict[str, int] = {}
     answers: dict[tuple[str, str], tuple[bool, int]] = {}
     undecided = kept = same = superseded = 0
-    as_exported: dict[str, dict[tuple[str, str], Decision]] = {}  # the reviewer's answers at each export time
+
+    @functools.cache
+    def as_exported(moment: str) -> dict[tuple[str, str], Decision]:  # what the sheet was filled in with
+        return own_answers(recorded_by(previous, moment), reviewer)
+
     for number, row in enumerate(rows, start=2):
         key = row[0]
         if not any(row):
@@ -224,9 +229,7 @@ def read_sheet(
         mine = {code: d.value for (g, code), d in own.items() if g == key}
         exported_at = row[exported_col] if exported_col is not None else ""
         own_sheet = bool(exported_at) and owner == reviewer  # what it was filled in with is known: the owner's
-        if own_sheet and exported_at not in as_exported:
-            as_exported[exported_at] = own_answers(recorded_by(previous, exported_at), reviewer)
-        then = {code: d.value for (g, code), d in as_exported.get(exported_at, {}).items() if g == key}
+        then = {code: d.value for (g, code), d in as_exported(exported_at).items() if g == key} if own_sheet else {}
         for i, feature in columns.items():
             cell, exported = row[i].strip(), own_cell(feature, mine)
             if cell.casefold() == UNANSWERED:  # a resolved sheet's cell nobody answered: no answer, complete or not
