@@ -25,7 +25,7 @@ from mapping_review.errors import ConfigError, RoleError
 from mapping_review.project.settings import ReviewSettings
 from mapping_review.project.yamlfile import suggest
 from mapping_review.review.consensus import Disagreement
-from mapping_review.review.decisions import CONSENSUS, Decision, check_reviewer, guide_level, latest, now
+from mapping_review.review.decisions import CONSENSUS, Decision, case_twin, check_reviewer, guide_level, latest, now
 from mapping_review.review.tables_io import read_table, write_table
 
 COLUMNS = ("level", "guide", "code", "segment", "page", "quote", "answers", "machine", "n_evidence", "decision",
@@ -166,7 +166,7 @@ def adjudicate(review: Review, guide: str, code: str, value: bool, *, by: str, s
             raise ConfigError(f"no segment {segment!r} in guide {guide!r}")
         text_hash = where[1]
     settlers = {d.settled_by for d in review.decisions if d.settled_by} | set(review.settings.adjudicators)
-    twin = next((n for n in sorted(settlers) if n != by and n.casefold() == by.casefold()), None)
+    twin = case_twin(by, settlers)
     if twin is not None:  # one person, two names: their settlements would be counted apart
         raise ConfigError(f"{by!r} differs from the settler {twin!r} only in letter case; settle as {twin!r}")
     item = review.open.get((level, guide, code, segment))

@@ -50,12 +50,17 @@ def check_new_reviewer(reviews_dir: Path, name: str) -> str:
     that ignores case (macOS, Windows) would put both in one file, and one that does not would count one
     person twice."""
     check_reviewer(name)
-    for path in reviews_dir.glob("*.jsonl") if reviews_dir.is_dir() else ():
-        if path.stem != name and path.stem.casefold() == name.casefold():
-            msg = (f"reviewer name {name!r} differs from {path.stem!r} (reviews/{path.name}) only in letter case; "
-                   f"use {path.stem!r}, or a name of your own")
-            raise ConfigError(msg)
+    twin = case_twin(name, (path.stem for path in reviews_dir.glob("*.jsonl")) if reviews_dir.is_dir() else ())
+    if twin is not None:
+        msg = (f"reviewer name {name!r} differs from {twin!r} (reviews/{twin}.jsonl) only in letter case; "
+               f"use {twin!r}, or a name of your own")
+        raise ConfigError(msg)
     return name
+
+
+def case_twin(name: str, names: Iterable[str]) -> str | None:
+    """The first of ``names`` (in sorted order) that differs from ``name`` only in letter case, if any."""
+    return next((n for n in sorted(names) if n != name and n.casefold() == name.casefold()), None)
 
 
 @dataclass(frozen=True, slots=True)
