@@ -181,8 +181,9 @@ def test_round_trip(reviewed, tmp_path):
     flat = " ".join(cal.output.split())
     assert f"Fitted to the {len(fitted.truth)} guide x code answers the reviewers settled" in flat
     assert "Cohen's kappa" in flat and "nan" not in flat and ("the build now answers with it" in flat) == fitted.replaced
-    assert (f"{fitted.held_out_gain} more of that guide's answers right; it needs 2" in flat) == \
-        (fitted.held_out_gain < 2)
+    assert (f"a pooled rule got {fitted.pooled_gain} more of that guide's answers right; it needs 2" in flat) == \
+        (fitted.pooled_gain < 2)
+    assert ("a third reviewed guide lets it show" in flat) == (len(fitted.agreement_before) == 2)
     blind = run("learn", "-p", root)  # two coders: the consensus's decisions alone, by default
     assert "Learning from the decisions of consensus" in blind.output
     learn = run("learn", "--from", "all", "-p", root)

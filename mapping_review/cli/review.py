@@ -307,10 +307,15 @@ def calibrate_cmd(project_dir: Path) -> None:
     table.add_row("mean", f"{cal.mean_before:.3f}", f"{cal.mean_after:.3f}")
     table.add_row("Cohen's kappa", fmt(cal.kappa_before), fmt(cal.kappa_after))
     console.print(table)
-    verdict = ("the build now answers with it" if cal.replaced
-               else "the codebook's rule and share stay: no fit got enough more answers right"
-               + (f" (fitted without each guide in turn, {cal.held_out_gain} more of that guide's answers right; "
-                  f"it needs {MIN_GAIN})" if cal.held_out_gain < MIN_GAIN else ""))
+    if len(cal.agreement_before) < 3:
+        console.print("Each guide is answered by what the build would use had only the others been reviewed: with "
+                      "two guides that is one, on which a fitted pooled rule cannot pass its held-out check, so "
+                      "'after' shows no gain from it; a third reviewed guide lets it show.")
+    why = (f"fitted without each guide in turn, a pooled rule got {cal.pooled_gain} more of that guide's answers "
+           f"right; it needs {MIN_GAIN}") if cal.pooled_gain < MIN_GAIN else ""
+    verdict = (("the build now answers with it" + (f" (the codebook's pooled rule stays: {why})" if why else ""))
+               if cal.replaced else "the codebook's rule and share stay: no fit got enough more answers right"
+               + (f" ({why})" if why else ""))
     console.print(f"Pooled rule ({cal.name}): {cal.pooled}; codes a guide leads with: {share_of(cal.leading)}; "
                   f"codes with a fitted rule of their own: {', '.join(cal.per_code) or 'none'}"
                   + (f"; keeping the rule the codebook sets on them: {', '.join(cal.codebook_rules)}"

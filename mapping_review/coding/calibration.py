@@ -13,8 +13,13 @@ its own only when that beats the pooled rule on held-out guides by ``MIN_GAIN`` 
 feature or sub-value sets its own rule in the codebook keeps it: the pooled rule replaces only the
 codebook-wide one, and a fitted rule of the code's own must beat the codebook's rule for that code.
 
-Every grid rule's answer for every reviewed cell is worked out once (:class:`_Grid`); a fit on any set
-of guides is then a sum over them, so that holding each guide out costs little.
+The held-out figures are of the whole procedure: each guide is answered by the rules the build would use
+had only the other guides been reviewed, the guard that keeps or moves the pooled rule run without it
+too. With two reviewed guides the guard then sees one, which cannot show a held-out gain, so the figures
+show none even where the build moves the rule.
+
+Every grid rule's answer for every reviewed cell is worked out once (:class:`_Grid`), and per guide; a fit
+on any set of guides is then a sum over them, so that holding each guide out (twice over) costs little.
 """
 
 from __future__ import annotations
@@ -55,7 +60,8 @@ class Calibration:
     default_leading: LeadingCodes | None = None
     code_defaults: dict[str, DecisionRule] = field(default_factory=dict)  # each code's rule in the codebook
     codebook_rules: tuple[str, ...] = ()  # codes keeping the rule the codebook sets on them
-    held_out_gain: int = 0  # answers of held-out guides the fit gets right beyond the codebook's rule
+    held_out_gain: int = 0  # answers of held-out guides the build's procedure gets right beyond the codebook's rule
+    pooled_gain: int = 0  # ... a fitted pooled rule gets right: the pooled rule moves only if this reaches MIN_GAIN
     name: str = CALIBRATOR
 
     @property
@@ -115,8 +121,14 @@ def _best(hits: np.ndarray, distance: np.ndarray, need: float) -> int | None:
 def _one_rule(hits: np.ndarray, distance: np.ndarray, base: int) -> int:
     """The rule with the most ``hits`` (ties: the one nearest ``base``); ``base`` unless it gets ``MIN_GAIN``
     more answers right."""
-    chosen = _best(hits, distance, hits[base] + MIN_GAIN)
-    return base if chosen is None else chosen
+    return int(_one_rule_each(hits[:, None], distance, base)[0])
+
+
+def _one_rule_each(hits: np.ndarray, distance: np.ndarray, base: int) -> np.ndarray:
+    """:func:`_one_rule` for each column of ``hits`` (rules x fits) at once."""
+    top = hits.max(axis=0)
+    nearest = np.argmin(np.where(hits == top, np.round(distance, 9)[:, None], np.inf), axis=0)  # ties: the first
+    return np.where(top >= hits[base] + MIN_GAIN, nearest, base)
 
 
 def fit_rule(items: Sequence[tuple[Evidence, bool]], default: DecisionRule) -> DecisionRule:
@@ -155,34 +167,58 @@ class _Grid:
         if own is not None:
             self.leadings += [LeadingCodes(share=share, min_score=own.min_score) for share in SHARE_GRID
                               if share != own.share]
-        guides = sorted(set(self.guide.tolist()))
+        self.guides = sorted(set(self.guide.tolist()))
+        self.at = {g: i for i, g in enumerate(self.guides)}
+        self.by_guide = np.eye(len(self.guides), dtype=int)[[self.at[g] for g in self.guide]]  # cells x guides
         self.led = []
         for leading in self.leadings:
-            sets = {g: leading_codes(codebook, g, evidence, leading=leading) for g in guides} if leading else {}
+            sets = {g: leading_codes(codebook, g, evidence, leading=leading) for g in self.guides} if leading else {}
             self.led.append(np.array([c in sets.get(g, ()) for g, c in self.cells], dtype=bool))
         share_distance = np.array([0.0 if x is None or own is None else abs(x.share - own.share) for x in self.leadings])
         self.distance = share_distance[:, None] + self.rule_distance[None, :]  # (share, rule) from the codebook's
         self.right = self.answers == self.truth  # rules x cells: each rule's answer is the reviewers'
-        self.right_led = [(self.answers | led) == self.truth for led in self.led]  # ... with the led cells present
+        right_led = [(self.answers | led) == self.truth for led in self.led]  # ... with the led cells present
+        self.right_led = [right.astype(int) @ self.by_guide for right in right_led]  # per leading: rules x guides
+        self._code_cache: dict[tuple[str, int, int], tuple[list[DecisionRule], np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def pooled(self, guides: Sequence[str]) -> tuple[int, int]:
         """(rule, leading) indices fitted on ``guides``; (0, 0) - the codebook's - unless a fit gets
         ``GAIN_PER_GUIDE`` more answers right per guide (at least ``MIN_GAIN``)."""
-        mask = np.isin(self.guide, list(guides))
-        hits = np.stack([right[:, mask].sum(axis=1) for right in self.right_led])
+        columns = self._columns(guides)
+        hits = np.stack([right[:, columns].sum(axis=1) for right in self.right_led])
         need = hits[0, 0] + max(MIN_GAIN, GAIN_PER_GUIDE * len(guides))
         chosen = _best(hits.ravel(), self.distance.ravel(), need)
         return (0, 0) if chosen is None else (chosen % len(self.rules), chosen // len(self.rules))
 
-    def _candidates(self, code: str, cells: np.ndarray, pooled: int) -> tuple[list[DecisionRule], np.ndarray]:
-        """The rules a code's own fit chooses from - the grid, then the rule it must beat (last) - and which of
-        ``cells`` each gets right. A rule the codebook sets on the code keeps its minimum of passages."""
-        own = self.own.get(code)
-        if own is None:
-            return [*self.rules, self.rules[pooled]], np.vstack([self.raw_right[:, cells], self.raw_right[pooled][cells]])
-        grid = [r.model_copy(update={"min_evidence": own.min_evidence}) for r in self.rules]
-        right = np.array([[applies(r, self.evidence[i]) for i in cells] for r in grid], dtype=bool) == self.truth[cells]
-        return [*grid, own], np.vstack([right, self.own_right[cells]])
+    def _columns(self, guides: Sequence[str]) -> np.ndarray:
+        return np.array([self.at[g] for g in guides if g in self.at], dtype=int)
+
+    def _code(self, code: str, pooled: int, leading: int
+              ) -> tuple[list[DecisionRule], np.ndarray, np.ndarray, np.ndarray]:
+        """The rules a code's own fit chooses from - the grid, then the rule it must beat (last) -, how many
+        of each guide's cells of the code each gets right (rules x guides), its distance from the rule it must
+        beat and each guide's number of cells. A rule the codebook sets on the code keeps its minimum of
+        passages; cells a guide leads with are left out (present whatever the rule). Worked out once: every
+        fold fit asks again."""
+        key = (code, pooled, leading)
+        if key not in self._code_cache:
+            own = self.own.get(code)
+            if own is None:
+                candidates = [*self.rules, self.rules[pooled]]
+                right = np.vstack([self.raw_right, self.raw_right[pooled]])
+            else:
+                grid = [r.model_copy(update={"min_evidence": own.min_evidence}) for r in self.rules]
+                mine = np.flatnonzero(self.code == code)
+                right = np.zeros((len(grid) + 1, len(self.cells)), dtype=bool)
+                right[:-1, mine] = np.array([[applies(r, self.evidence[i]) for i in mine] for r in grid],
+                                            dtype=bool).reshape(len(grid), len(mine)) == self.truth[mine]
+                right[-1] = self.own_right
+                candidates = [*grid, own]
+            usable = (self.code == code) & ~self.led[leading]
+            distance = np.array([_distance(r, candidates[-1]) for r in candidates])
+            self._code_cache[key] = (candidates, (right & usable).astype(int) @ self.by_guide, distance,
+                                     usable.astype(int) @ self.by_guide)
+        return self._code_cache[key]
 
     def fit(self, codebook: Codebook, guides: Sequence[str], *, codebook_pooled: bool = False
             ) -> tuple[DecisionRule, LeadingCodes | None, dict[str, DecisionRule], list[str]]:
@@ -190,33 +226,54 @@ class _Grid:
         beats the pooled rule on held-out guides (cells a guide leads with left out of a code's fit: they are
         present whatever the rule)."""
         pooled, leading = (0, 0) if codebook_pooled else self.pooled(guides)
-        usable = np.isin(self.guide, list(guides)) & ~self.led[leading]
+        columns = self._columns(guides)
         rules = {c.id: self.own.get(c.id, self.rules[pooled]) for c in codebook.codes}
         own: list[str] = []
         for code in codebook.codes:
-            cells = np.flatnonzero(usable & (self.code == code.id))
-            if not len(cells):
+            candidates, right, distance, cells = self._code(code.id, pooled, leading)
+            if not cells[columns].any():
                 continue
-            base_rule = rules[code.id]  # the rule a fit of the code's own must beat: its codebook rule, else pooled
-            candidates, right = self._candidates(code.id, cells, pooled)
+            on_held = right[:, columns]  # each guide held out in turn (one without cells of the code gains nothing)
+            total = on_held.sum(axis=1)  # every rule's right answers for the code on all of guides
             base = len(candidates) - 1
-            distance = np.array([_distance(r, base_rule) for r in candidates])
-            total = right.sum(axis=1)  # every rule's right answers for the code on all of guides
-            gain = 0
-            for held in np.unique(self.guide[cells]):  # a guide without cells of the code gains nothing
-                on_held = right[:, self.guide[cells] == held].sum(axis=1)
-                rule = _one_rule(total - on_held, distance, base)
-                gain += int(on_held[rule]) - int(on_held[base])
+            chosen = _one_rule_each(total[:, None] - on_held, distance, base)
+            gain = int(on_held[chosen, np.arange(len(columns))].sum() - on_held[base].sum())
             if gain >= MIN_GAIN:
                 rules[code.id] = candidates[_one_rule(total, distance, base)]
                 own.append(code.id)
         return self.rules[pooled], self.leadings[leading], rules, own
 
 
+_Fit = tuple[DecisionRule, "LeadingCodes | None", dict[str, DecisionRule], list[str]]
+
+
+def _answers(codebook: Codebook, held: str, evidence: Mapping[tuple[str, str], Evidence], fit: _Fit,
+             codes: Sequence[str]) -> dict[str, bool]:
+    _, leading, rules, _ = fit
+    fitted = auto_codes(codebook, [held], evidence, rules=rules, leading=leading)
+    return {c: fitted[(held, c)] for c in codes}
+
+
+def _build_fit(grid: _Grid, codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence],
+               truth: Mapping[tuple[str, str], bool], guides: Sequence[str]) -> tuple[_Fit, int]:
+    """The rules the build answers with when ``guides`` are reviewed, and the held-out gain of a fitted
+    pooled rule over the codebook's on them (the pooled rule moves only if it reaches ``MIN_GAIN``)."""
+    gain = 0
+    for held in guides:
+        codes = [c.id for c in codebook.codes if (held, c.id) in truth]
+        default = auto_codes(codebook, [held], evidence)
+        fitted = _answers(codebook, held, evidence, grid.fit(codebook, [g for g in guides if g != held]), codes)
+        gain += sum(int(fitted[c] == truth[(held, c)]) - int(default[(held, c)] == truth[(held, c)]) for c in codes)
+    return grid.fit(codebook, guides, codebook_pooled=gain < MIN_GAIN), gain
+
+
 def calibrate(
     codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence], truth: Mapping[tuple[str, str], bool],
 ) -> Calibration:
-    """Fit the rule to ``truth`` (reviewers' guide-level codes); agreement before and after, each guide held out."""
+    """Fit the rule to ``truth`` (reviewers' guide-level codes); agreement before and after, each guide held out.
+
+    A held-out guide is answered by the rules the build would use had the other guides alone been
+    reviewed - the whole procedure, the pooled rule's held-out guard included, run without it."""
     grid = _Grid(codebook, evidence, truth)
     guides = sorted({g for g, _ in truth})
     before: dict[str, float] = {}
@@ -225,24 +282,23 @@ def calibrate(
     codebook_answers: dict[tuple[str, str], bool] = {}
     gain = 0
     for held in guides:
-        test = [c for c in codebook.codes if (held, c.id) in truth]
-        if not test:
-            continue
-        _, leading, rules, _ = grid.fit(codebook, [g for g in guides if g != held])
+        codes = [c.id for c in codebook.codes if (held, c.id) in truth]
+        others = [g for g in guides if g != held]
+        fitted = _answers(codebook, held, evidence, _build_fit(grid, codebook, evidence, truth, others)[0], codes)
         default = auto_codes(codebook, [held], evidence)
-        fitted = auto_codes(codebook, [held], evidence, rules=rules, leading=leading)
-        right_before = sum(default[(held, c.id)] == truth[(held, c.id)] for c in test)
-        right_after = sum(fitted[(held, c.id)] == truth[(held, c.id)] for c in test)
-        before[held], after[held] = right_before / len(test), right_after / len(test)
+        right_before = sum(default[(held, c)] == truth[(held, c)] for c in codes)
+        right_after = sum(fitted[c] == truth[(held, c)] for c in codes)
+        before[held], after[held] = right_before / len(codes), right_after / len(codes)
         gain += right_after - right_before
-        held_out.update({(held, c.id): fitted[(held, c.id)] for c in test})
-        codebook_answers.update({(held, c.id): default[(held, c.id)] for c in test})
-    pooled, leading, rules, own = grid.fit(codebook, guides, codebook_pooled=gain < MIN_GAIN)
+        held_out.update({(held, c): fitted[c] for c in codes})
+        codebook_answers.update({(held, c): default[(held, c)] for c in codes})
+    (pooled, leading, rules, own), pooled_gain = _build_fit(grid, codebook, evidence, truth, guides)
     return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,
                        per_code=tuple(own), leading=leading, held_out=held_out, truth=dict(truth),
                        before=codebook_answers, default=codebook.model.decision, default_leading=codebook.model.leading,
                        code_defaults={c.id: c.decision for c in codebook.codes},
-                       codebook_rules=tuple(c for c in grid.own if c not in own), held_out_gain=gain)
+                       codebook_rules=tuple(c for c in grid.own if c not in own), held_out_gain=gain,
+                       pooled_gain=pooled_gain)
 
 
 def share_of(leading: LeadingCodes | None) -> str:
