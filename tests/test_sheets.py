@@ -180,3 +180,48 @@ def test_another_reviewers_sheet_taken_over_is_not_left_as_exported_for_its_new_
     # the sheet's Yes is Bob's answer taken over, not a cell Alice left as she had it: it would undo her later No
     with pytest.raises(ConfigError, match="after this sheet was exported"):
         read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="alice", previous=[*bobs, *alices])
+
+
+def _location_sheet(tmp_path, cell):
+    location = next(f for f in CODEBOOK.features if f.id == "location")
+    return write_table(tmp_path / "agreed.csv", ["Natbib", location.label], [["g1", cell]]), location
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_a_partly_read_cell_answers_the_sub_values_it_does_not_list_as_not_read(tmp_path, complete):
+    path, _ = _location_sheet(tmp_path, "Inpatient; not read: Outpatient")
+    result = read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="consensus", previous=[], complete=complete)
+    assert {d.code: d.value for d in result.decisions} == {"location/inpatient": True, "location/client_home": False}
+    path, _ = _location_sheet(tmp_path, "NOT READ: Outpatient, Client's home")  # none present of the rest
+    result = read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="consensus", previous=[], complete=complete)
+    assert {d.code: d.value for d in result.decisions} == {"location/inpatient": False}
+
+
+@pytest.mark.parametrize(("cell", "message"), [
+    ("Inpatient; not read: Outpatent", "unknown sub-value 'Outpatent' after 'not read:'"),
+    ("Inpatient; not read:", "lists no sub-value"),
+    ("Inpatient, Outpatient; not read: Outpatient", "location/outpatient is both present and not read"),
+    ("Inpatiant; not read: Outpatient", "unknown sub-value 'Inpatiant'"),
+])
+def test_a_bad_partly_read_cell_is_refused_with_what_is_wrong(tmp_path, cell, message):
+    path, _ = _location_sheet(tmp_path, cell)
+    with pytest.raises(ConfigError, match="row 2") as caught:
+        read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="consensus", previous=[], complete=True)
+    assert message in str(caught.value)
+
+
+def test_every_resolved_cell_reads_back_as_the_answers_it_was_written_from(tmp_path):
+    """Each sub-value present, absent or unanswered, in every combination: the sheet says exactly that."""
+    import itertools
+
+    location = next(f for f in CODEBOOK.features if f.id == "location")
+    codes = [f"location/{c.id}" for c in location.codes]
+    for states in itertools.product(["yes", "no", "unread"], repeat=len(codes)):
+        present = {("g1", c): s == "yes" for c, s in zip(codes, states)}
+        unanswered = {("g1", c) for c, s in zip(codes, states) if s == "unread"}
+        header, rows = sheet_rows(CODEBOOK, ["g1"], present, unanswered=unanswered)
+        column = header.index(location.label)
+        path = write_table(tmp_path / "agreed.csv", ["Natbib", location.label], [["g1", rows[0][column]]])
+        result = read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="consensus", previous=[], complete=True)
+        expected = {c: s == "yes" for c, s in zip(codes, states) if s != "unread"}
+        assert {d.code: d.value for d in result.decisions} == expected, rows[0][column]

@@ -50,18 +50,31 @@ def cell_for(feature: Feature, present: Mapping[str, bool]) -> str:
     return ", ".join(c.label for c in feature.codes if present.get(f"{feature.id}/{c.id}"))
 
 
+def resolved_cell(feature: Feature, present: Mapping[str, bool], unanswered: Collection[str]) -> str:
+    """A paper-shaped sheet's cell, where empty is No: ``not read`` when every code of the feature is
+    ``unanswered`` (the machine has not read the guide and no reviewer answered), and the sub-values
+    present followed by ``; not read: <labels>`` when only some are."""
+    codes = feature_codes(feature)
+    if all(c in unanswered for c in codes):
+        return UNANSWERED
+    cell = cell_for(feature, present)
+    unread = [c.label for c in feature.codes if f"{feature.id}/{c.id}" in unanswered]
+    if not unread:
+        return cell
+    return "; ".join([*([cell] if cell else []), f"{UNANSWERED}: {', '.join(unread)}"])
+
+
 def sheet_rows(
     codebook: Codebook, guides: Sequence[str], codes: Mapping[tuple[str, str], bool], *,
     unanswered: Collection[tuple[str, str]] = (),
 ) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a paper-shaped sheet. An empty cell there is No, so a cell whose codes are all
-    ``unanswered`` (guide x code: the machine has not read the guide and no reviewer answered) says so."""
+    """Header and rows of a paper-shaped sheet; ``unanswered`` (guide x code) cells say so (:func:`resolved_cell`)."""
     header = ["Natbib"] + [f.label for f in codebook.features]
     rows = []
     for guide in guides:
         present = {c.id: codes.get((guide, c.id), False) for c in codebook.codes}
-        rows.append([guide] + [UNANSWERED if all((guide, c) in unanswered for c in feature_codes(f)) else
-                               cell_for(f, present) for f in codebook.features])
+        unread = {c for g, c in unanswered if g == guide}
+        rows.append([guide] + [resolved_cell(f, present, unread) for f in codebook.features])
     return header, rows
 
 
@@ -162,6 +175,9 @@ def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[in
 
 def _parse_cell(feature: Feature, cell: str, *, complete: bool) -> tuple[dict[str, bool], str | None]:
     """code -> present for one cell (nothing for an undecided cell), or an error text."""
+    at = cell.casefold().find(f"{UNANSWERED}:")
+    if at >= 0 and feature.codes:
+        return _parse_partly_read(feature, cell[:at].strip().rstrip(";"), cell[at + len(UNANSWERED) + 1:])
     value = cell.strip().casefold()
     if not value:
         return (dict.fromkeys(feature_codes(feature), False) if complete else {}), None
@@ -182,6 +198,26 @@ def _parse_cell(feature: Feature, cell: str, *, complete: bool) -> tuple[dict[st
             return {}, f"unknown sub-value {label!r}{hint}; known: {known} (or No; empty is undecided)"
         chosen.add(code.id)
     return {f"{feature.id}/{c.id}": c.id in chosen for c in feature.codes}, None
+
+
+def _parse_partly_read(feature: Feature, answered: str, unread: str) -> tuple[dict[str, bool], str | None]:
+    """A cell ``<sub-values present>; not read: <sub-values>`` of a resolved sheet: the listed sub-values
+    get no answer, the others are answered as the first part says (empty: none present)."""
+    by_label = {c.label.casefold(): f"{feature.id}/{c.id}" for c in feature.codes}
+    skipped = set()
+    for label in split_cell(unread):
+        if label.casefold() not in by_label:
+            labels = [c.label for c in feature.codes]
+            return {}, (f"unknown sub-value {label!r} after '{UNANSWERED}:'{suggest(label, labels)}; "
+                        f"known: {', '.join(labels)}")
+        skipped.add(by_label[label.casefold()])
+    if not skipped:
+        return {}, f"'{UNANSWERED}:' lists no sub-value (write the sub-values nobody answered, or '{UNANSWERED}' alone)"
+    values, error = _parse_cell(feature, answered, complete=True)
+    both = sorted(c for c in skipped if values.get(c))
+    if both:
+        return {}, f"{', '.join(both)} is both present and {UNANSWERED}"
+    return {c: v for c, v in values.items() if c not in skipped}, error
 
 
 def read_sheet(
