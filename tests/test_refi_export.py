@@ -253,6 +253,20 @@ def test_cases_named_key_and_reviewer_become_that_reviewers_guide_level_answers(
     assert any(line.startswith("case 'nobody | x': 1 answer(s) not recorded") for line in result.unmatched)
 
 
+@pytest.mark.parametrize(("value", "recorded"), [("maybe", None), ("", None), ("Yes", True), ("0", False)])
+def test_a_case_value_that_is_neither_true_nor_false_is_reported_not_dropped(made, tmp_path, value, recorded):
+    project, _ = made
+    good = members(export_qdpx(project, tmp_path / "good.qdpx").path)
+    variable = re.search(rb'Variable guid="([^"]+)" name="Don\'t Stigmatize"', good["project.qde"])[1].decode()
+    case = (f'<Case guid="C0000000-0000-4000-8000-000000000001" name="tg1 | Jane Doe"><VariableValue>'
+            f'<VariableRef targetGUID="{variable}"/><TextValue>{value}</TextValue></VariableValue></Case>')
+    qde = re.sub(rb"<Cases>", b"<Cases>" + case.encode(), good["project.qde"], count=1)
+    result = import_qdpx(project, write_zip(tmp_path / "cases.qdpx", {**good, "project.qde": qde}), dry_run=True)
+    assert [d.value for d in result.decisions] == ([] if recorded is None else [recorded])
+    assert any(f"case 'tg1 | Jane Doe': 'dont_stigmatize': {value!r} is neither true nor false" in line
+               for line in result.unmatched) == (recorded is None and value != "")  # an empty value is unset
+
+
 @pytest.mark.parametrize("name", ["Consensus", "CONSENSUS ", "consensus."])
 def test_a_consensus_written_otherwise_is_the_consensus_and_needs_by(made, tmp_path, name):
     project, _ = made

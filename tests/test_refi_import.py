@@ -320,14 +320,19 @@ def test_an_import_reads_checks_and_records_under_the_recording_lock_and_a_dry_r
                                                                                                monkeypatch):
     from mapping_review.exchange import importer
 
-    seen = note_lock_when_called(monkeypatch, importer, ("load_review", "merge_decisions"), fresh.reviews_dir)
+    names = ("load_review", "match_selection", "merge_decisions")
+    seen = note_lock_when_called(monkeypatch, importer, names, fresh.reviews_dir)
     first = next(s for s in gt.segments if s.kind == "sentence")
     archive = qdpx(tmp_path, project_xml(text_source(selection(*gt.spans[first.id], coding("client_centered")))), gt.text)
     assert import_qdpx(fresh, archive, dry_run=True).decisions and not list(fresh.reviews_dir.glob("*.jsonl"))
-    assert seen == [("load_review", False), ("merge_decisions", False)]
+    assert seen == [("load_review", False), ("match_selection", False), ("load_review", False),
+                    ("merge_decisions", False)]
     seen.clear()
     assert import_qdpx(fresh, archive).decisions
-    assert seen == [("load_review", True), ("merge_decisions", True)] and not folder_held(fresh.reviews_dir)
+    # the selections are placed without the lock (a large file takes a while); the decisions they are checked
+    # against are read under it
+    assert seen == [("load_review", False), ("match_selection", False), ("load_review", True),
+                    ("merge_decisions", True)] and not folder_held(fresh.reviews_dir)
 
 
 def test_an_import_holds_the_recording_lock_once_from_reading_to_appending(fresh, gt, tmp_path, monkeypatch):

@@ -22,7 +22,7 @@ from mapping_review.coding.suggestions import text_hash
 from mapping_review.errors import ConfigError
 from mapping_review.exchange.codebook_xml import CodeMapping, draft_codebook, map_codes, parse_description, write_draft
 from mapping_review.exchange.export import MACHINE_PREFIX, variable_guid
-from mapping_review.exchange.matching import SourceText, best_reading, match_selection
+from mapping_review.exchange.matching import best_reading, match_selection, selection_page
 from mapping_review.exchange.merge import merge_decisions
 from mapping_review.exchange.qdaxml import Archive, decode_text, norm_guid
 from mapping_review.exchange.reading import QdaCoding, QdaNote, QdaProject, QdaSelection, QdaSource, read_qdc, read_qde
@@ -44,6 +44,8 @@ from mapping_review.review.decisions import (
     recording,
 )
 from mapping_review.review.state import ReviewState, adjudication_of, load_review
+
+_TRUTH = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}  # a case's Boolean value
 
 
 @dataclass
@@ -148,8 +150,7 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
     (someone ``review.yaml`` allows to settle each item they answer); without it they are left out and
     reported, and the rest is recorded.
     """
-    # what merge checks the decisions against is what they are recorded over: no other recording in between
-    with closing(Archive(path)) as archive, nullcontext() if dry_run else recording(project.reviews_dir):
+    with closing(Archive(path)) as archive:
         qda = read_qde(archive.qde(), f"{path.name}:{archive.qde_name}")
         state = load_review(project)
         result = QdaImport(path, origin=qda.origin)
@@ -165,8 +166,8 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
         by_source: dict[str, str] = {}
         for source in qda.sources:
             guide = _match_guide(source, archive, guides)
-            n = len(source.codings) + sum(len(s.codings) for s in source.selections)
             if guide is None:
+                n = len(source.codings) + sum(len(s.codings) for s in source.selections)
                 result.warnings.append(f"source {context.name_of(source)!r} matches no guide (hash, key, file name "
                                        f"or title); its {n} coding(s) are not recorded")
                 context.unmatched_source(source, _source_text(source, archive, qda.base_path))
@@ -180,7 +181,10 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
                                        "its selections are matched by their own text only")
             context.source(source, guide, text, theirs)
         context.cases(by_source, {g.key: g.sha256 for g in guides})
-        merged = merge_decisions(context.decisions, state.decisions, untimed_wins=untimed_wins,  # read with the state
+    # placed without the recording lock (a large file takes a while), checked against what they are recorded over
+    with nullcontext() if dry_run else recording(project.reviews_dir):
+        state = load_review(project)
+        merged = merge_decisions(context.decisions, state.decisions, untimed_wins=untimed_wins,
                                  coders=set(result.reviewers.values()), guides=set(by_source.values()))
         result.unchanged = merged.unchanged
         result.unmatched += merged.not_recorded
@@ -290,7 +294,7 @@ class _Context:
                 shown = self._excerpt((reading.text_of(sel) if reading else sel.text) or sel.name)
                 why = "the guide is not segmented yet (run `mapping-review build`)" if text is None else \
                     "no segment has this text"
-                where = self._where(source, _page(sel, reading, text))
+                where = self._where(source, selection_page(sel, reading, text))
                 for coding, who in codings:
                     if who:
                         self.result.unmatched.append(f"{where}: {shown}: "
@@ -351,7 +355,7 @@ class _Context:
             key, _, reviewer = (p.strip() for p in case.name.partition("|"))
             if key not in keys:
                 key = next((by_source[s] for s in case.sources if s in by_source), key)
-            answers = {variables[v]: value for v, value in case.values.items() if v in variables}
+            answers = {variables[v]: value for v, value in case.values.items() if v in variables and value}  # empty: unset
             if not answers:
                 continue
             if key not in keys:
@@ -365,10 +369,13 @@ class _Context:
                 continue
             who = as_reviewer(reviewer)
             for code, value in sorted(answers.items()):
-                truth = value.strip().casefold() in ("true", "1", "yes")
-                if value.strip().casefold() in ("true", "1", "yes", "false", "0", "no"):
-                    self._add(Decision(who, self.recorded, "guide", key, code, truth, "set", text_hash=keys[key],
-                                       made=self.as_of or UNKNOWN_TIME, origin=self.origin))
+                truth = _TRUTH.get(value.strip().casefold())
+                if truth is None:
+                    self.result.unmatched.append(f"case {case.name!r}: {code!r}: {value!r} is neither true nor false "
+                                                 "(true/false, yes/no or 1/0); not recorded")
+                    continue
+                self._add(Decision(who, self.recorded, "guide", key, code, truth, "set", text_hash=keys[key],
+                                   made=self.as_of or UNKNOWN_TIME, origin=self.origin))
 
     def _variables(self) -> dict[str, str]:
         """Variable GUID -> code id: ours by GUID, others by a ``Code id:`` in the description."""
@@ -380,14 +387,6 @@ class _Context:
             if code in self.code_ids:
                 out[guid] = code
         return out
-
-
-def _page(sel: QdaSelection, reading: SourceText | None, text: GuideText | None) -> int | str:
-    """The page of a selection: given (PDF areas), known (our own text), or estimated from its position."""
-    if sel.page or reading is None or text is None or sel.start < 0:
-        return sel.page
-    page = reading.page_of(sel, text)
-    return page if reading.same else f"about {page}"
 
 
 def _rejection_note(text: str) -> str:

@@ -140,3 +140,11 @@ def _by_box(sel: QdaSelection, gt: GuideText) -> Match | None:
         if overlap >= 0.5 * max(1.0, (b - a) * (u - t)):
             inside.append(seg)
     return Match(tuple(inside), page=sel.page) if inside else None
+
+
+def selection_page(sel: QdaSelection, reading: SourceText | None, gt: GuideText | None) -> int | str:
+    """The page of a selection: given (PDF areas), known (our own text), or estimated from its position."""
+    if sel.page or reading is None or gt is None or sel.start < 0:
+        return sel.page
+    page = reading.page_of(sel, gt)
+    return page if reading.same else f"about {page}"
