@@ -253,15 +253,21 @@ def test_cases_named_key_and_reviewer_become_that_reviewers_guide_level_answers(
     assert any(line.startswith("case 'nobody | x': 1 answer(s) not recorded") for line in result.unmatched)
 
 
+def _with_case(project, tmp_path, name, value):
+    """Our export with one case NAME answering Don't Stigmatize with VALUE (its XML element)."""
+    good = members(export_qdpx(project, tmp_path / "good.qdpx").path)
+    variable = re.search(rb'Variable guid="([^"]+)" name="Don\'t Stigmatize"', good["project.qde"])[1].decode()
+    case = (f'<Case guid="C0000000-0000-4000-8000-000000000009" name="{name}"><VariableValue>'
+            f'<VariableRef targetGUID="{variable}"/>{value}</VariableValue></Case>')
+    qde = re.sub(rb"<Cases>", b"<Cases>" + case.encode(), good["project.qde"], count=1)
+    return write_zip(tmp_path / "cases.qdpx", {**good, "project.qde": qde})
+
+
 @pytest.mark.parametrize(("value", "recorded"), [("maybe", None), ("", None), ("Yes", True), ("0", False)])
 def test_a_case_value_that_is_neither_true_nor_false_is_reported_not_dropped(made, tmp_path, value, recorded):
     project, _ = made
-    good = members(export_qdpx(project, tmp_path / "good.qdpx").path)
-    variable = re.search(rb'Variable guid="([^"]+)" name="Don\'t Stigmatize"', good["project.qde"])[1].decode()
-    case = (f'<Case guid="C0000000-0000-4000-8000-000000000001" name="tg1 | Jane Doe"><VariableValue>'
-            f'<VariableRef targetGUID="{variable}"/><TextValue>{value}</TextValue></VariableValue></Case>')
-    qde = re.sub(rb"<Cases>", b"<Cases>" + case.encode(), good["project.qde"], count=1)
-    result = import_qdpx(project, write_zip(tmp_path / "cases.qdpx", {**good, "project.qde": qde}), dry_run=True)
+    path = _with_case(project, tmp_path, "tg1 | Jane Doe", f"<TextValue>{value}</TextValue>")
+    result = import_qdpx(project, path, dry_run=True)
     assert [d.value for d in result.decisions] == ([] if recorded is None else [recorded])
     assert any(f"case 'tg1 | Jane Doe': 'dont_stigmatize': {value!r} is neither true nor false" in line
                for line in result.unmatched) == (recorded is None and value != "")  # an empty value is unset
@@ -270,12 +276,7 @@ def test_a_case_value_that_is_neither_true_nor_false_is_reported_not_dropped(mad
 @pytest.mark.parametrize("name", ["Consensus", "CONSENSUS ", "consensus."])
 def test_a_consensus_written_otherwise_is_the_consensus_and_needs_by(made, tmp_path, name):
     project, _ = made
-    good = members(export_qdpx(project, tmp_path / "good.qdpx").path)
-    variable = re.search(rb'Variable guid="([^"]+)" name="Don\'t Stigmatize"', good["project.qde"])[1].decode()
-    case = (f'<Case guid="C0000000-0000-4000-8000-000000000009" name="tg1 | {name}"><VariableValue>'
-            f'<VariableRef targetGUID="{variable}"/><BooleanValue>true</BooleanValue></VariableValue></Case>')
-    qde = re.sub(rb"<Cases>", b"<Cases>" + case.encode(), good["project.qde"], count=1)
-    path = write_zip(tmp_path / "agreed.qdpx", {**good, "project.qde": qde})
+    path = _with_case(project, tmp_path, f"tg1 | {name}", "<BooleanValue>true</BooleanValue>")
     before = {p.name: p.read_bytes() for p in project.reviews_dir.glob("*.jsonl")}
 
     dry = import_qdpx(project, path, dry_run=True)
