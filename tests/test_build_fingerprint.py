@@ -78,3 +78,21 @@ def test_a_deleted_cached_document_is_extracted_again(built):
     report = rebuild(built)
     assert not report.up_to_date and [r.status for r in report.extract] == ["extracted"]
     assert document.exists()
+
+
+def test_an_ocred_guides_cached_document_counts_among_the_stage_outputs(tmp_path):
+    """An OCR'd guide's document is cached under the extractor's name and the OCR engine's: deleting it is
+    work to do like deleting any other guide's."""
+    from mapping_review.extract import extractor_name
+    from mapping_review.extract.ocr import OCR_ENGINE
+    from mapping_review.project.settings import load_settings
+
+    project = init_project(tmp_path / "review")
+    settings = load_settings(project.root)
+    name = extractor_name(settings.build.engine)
+    folder = project.cache_dir / "documents"
+    folder.mkdir(parents=True, exist_ok=True)
+    for sha, extractor in (("a" * 64, name), ("b" * 64, f"{name}+{OCR_ENGINE}"), ("c" * 64, "other.v0")):
+        (folder / f"{sha}.{extractor}.json.gz").write_bytes(b"x")
+    assert sorted(fingerprint.stage_outputs(project, settings)["documents"]) == [
+        f"{'a' * 64}.{name}.json.gz", f"{'b' * 64}.{name}+{OCR_ENGINE}.json.gz"]

@@ -151,3 +151,22 @@ def test_a_broken_pdf_marked_for_ocr_is_reported_like_any_broken_pdf(project):
     (res,) = pipeline.extract_corpus(project, jobs=1)
     assert res.status == "failed" and res.reason == "malformed", res.message
     assert "cut.pdf" in res.message
+
+
+def test_an_ocred_guide_goes_to_a_qdpx_with_its_text_and_codings_and_comes_back(scans_build, tmp_path):
+    """An OCR'd guide's text is cached under the OCR extractor's name: the exchange must read that one."""
+    from mapping_review.coding.suggestions import text_hash
+    from mapping_review.exchange.export import export_qdpx
+    from mapping_review.exchange.importer import import_qdpx
+    from mapping_review.review.decisions import Decision, append_decisions
+
+    project, _ = scans_build
+    key = "ocrmypdf_scan_no_text_c02-22"
+    sentence = next(s for s in load_segments(project, key) if s.kind == "sentence")
+    append_decisions(project.reviews_dir, [Decision("alice", "2025-01-01T10:00:00Z", "segment", key, "client_centered",
+                                                    True, "add", sentence.id, text_hash(sentence.text))])
+    result = export_qdpx(project, tmp_path / "review.qdpx")
+    assert key in result.sources and key not in result.pdf_only and result.codings >= 1
+    assert not [n for n in result.notes if n.startswith(key)]
+    back = import_qdpx(project, result.path, dry_run=True)  # the coding finds its own segment again
+    assert back.decisions == [] and back.unchanged >= 1 and not back.unmatched

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from mapping_review.extract import Document, extractor_name
+from mapping_review.extract import Document
 from mapping_review.extract.cache import load_document
+from mapping_review.extract.stage import guide_extractor
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide
 from mapping_review.segment.segments import Segment, jsonl_to_segments
@@ -137,7 +138,7 @@ def load_guide_text(project: Project, guide: Guide, *, engine: str) -> GuideText
     seg_path = project.segments_dir / f"{guide.key}.jsonl"
     if not guide.sha256 or not seg_path.exists():
         return None
-    doc = load_document(project.cache_dir, guide.sha256, extractor_name(engine))
+    doc = load_document(project.cache_dir, guide.sha256, guide_extractor(engine, guide))  # OCR'd text, if it was
     if doc is None:
         return None
     return GuideText.of(guide.key, doc, jsonl_to_segments(seg_path.read_text(encoding="utf-8")))

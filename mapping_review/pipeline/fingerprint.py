@@ -93,11 +93,13 @@ def _shipped_model_digest() -> str:
 def stage_outputs(project: Project, settings: Settings) -> dict[str, Any]:
     """Which stage outputs exist (name and size): a deleted or truncated one makes the build run.
     Documents count only as the build's own extractor made them."""
-    def listing(folder: Path, pattern: str) -> dict[str, int]:
-        return {p.name: p.stat().st_size for p in sorted(folder.glob(pattern))} if folder.is_dir() else {}
+    def listing(folder: Path, *patterns: str) -> dict[str, int]:
+        found = sorted({p for pattern in patterns for p in folder.glob(pattern)}) if folder.is_dir() else []
+        return {p.name: p.stat().st_size for p in found}
 
+    name = extractor_name(settings.build.engine)
     return {
-        "documents": listing(project.cache_dir / "documents", f"*.{extractor_name(settings.build.engine)}.json.gz"),
+        "documents": listing(project.cache_dir / "documents", f"*.{name}.json.gz", f"*.{name}+*.json.gz"),  # OCR'd too
         "segments": listing(project.segments_dir, "*.json*"),
         "codings": listing(project.build_dir / "codings", "*.json*"),
     }
