@@ -112,3 +112,19 @@ def test_a_majority_no_decides_and_the_disagreement_keeps_the_machines_answer():
     assert (by["dont_stigmatize"].present, by["dont_stigmatize"].source) == (False, "reviewer:bob+carol")
     assert [(o.code, o.answers, o.machine) for o in open_] == [
         ("dont_stigmatize", {"alice": True, "bob": False, "carol": False}, True)]
+
+
+def test_a_passage_settled_as_not_showing_a_code_no_longer_makes_the_guide_address_it():
+    """Bob's one accepted passage made the guide present for him; once the passage is settled as not showing
+    the code, nothing of his says the guide addresses it - but another accepted passage still does."""
+    bob = d("bob", "g", "redirect_client", True, level="segment", segment="g:1:a", action="accept")
+    alice = d("alice", "g", "redirect_client", False, level="segment", segment="g:1:a", action="reject")
+    settled = d("consensus", "g", "redirect_client", False, level="segment", segment="g:1:a", action="reject")
+    assert guide_level([bob, alice])["bob"] == {("g", "redirect_client"): True}
+    assert "bob" not in guide_level([bob, alice, settled])
+    yes = d("consensus", "g", "redirect_client", True, level="segment", segment="g:1:a", action="accept")
+    assert guide_level([bob, alice, settled, yes])["bob"] == {("g", "redirect_client"): True}  # settled again: yes
+    other = d("bob", "g", "redirect_client", True, level="segment", segment="g:2:b", action="accept")
+    assert guide_level([bob, other, alice, settled])["bob"] == {("g", "redirect_client"): True}
+    elsewhere = d("consensus", "h", "redirect_client", False, level="segment", segment="g:1:a", action="reject")
+    assert guide_level([bob, alice, elsewhere])["bob"] == {("g", "redirect_client"): True}  # another guide's item

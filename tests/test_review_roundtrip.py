@@ -10,6 +10,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from mapping_review import pipeline
 from mapping_review.cli import main
+from mapping_review.coding.codebook import load_codebook, split_cell
 from mapping_review.project.corpus import add_guide
 from mapping_review.project.layout import init_project, open_project
 from mapping_review.review.decisions import read_decisions, segment_labels
@@ -156,7 +157,9 @@ def test_round_trip(reviewed, tmp_path):
     write_table(dis, d_header, d_rows)
     out = run("adjudicate", "-r", "carol", "--import", dis, "-p", root)
     assert out.exit_code == 0 and f"{len(d_rows) - 1} consensus decision(s) recorded" in out.output
-    assert run("consensus", "-p", root).exit_code == 0
+    sheet_before = read_table(root / "build" / "tables" / "coding_sheet.csv")
+    out = run("consensus", "-p", root)
+    assert out.exit_code == 0 and "build/tables" in out.output and "build/figures" in out.output, out.output
     rows = list(csv.DictReader((root / "build" / "tables" / "guide_codes.csv").open()))
     assert len(rows) == 3 * 33
     by_key = {(r["guide"], r["code"]): r for r in rows}
@@ -165,6 +168,20 @@ def test_round_trip(reviewed, tmp_path):
             continue
         settled = by_key[(row[col["guide"]], row[col["code"]])]
         assert settled["source"] == "consensus" and settled["present"] == ("0" if row is first else "1")
+    # the paper-shaped sheet (and the rest of a build's outputs) follow the consensus, not the last build
+    codebook = load_codebook(root / "codebook.yaml")
+
+    def sheet_says(table, guide, code):
+        feature = next(f for f in codebook.features if code in (f.id, *(f"{f.id}/{c.id}" for c in f.codes)))
+        cell = {r[0]: r for r in table[1]}[guide][table[0].index(feature.label)]
+        label = next((c.label for c in feature.codes if f"{feature.id}/{c.id}" == code), "Yes")
+        return label in split_cell(cell)
+
+    after = read_table(root / "build" / "tables" / "coding_sheet.csv")
+    settled_cells = [(row[col["guide"]], row[col["code"]], row is not first) for row in d_rows
+                     if row[col["level"]] == "guide"]
+    assert all(sheet_says(after, g, c) == answer for g, c, answer in settled_cells)
+    assert any(sheet_says(sheet_before, g, c) != answer for g, c, answer in settled_cells)  # the sheet moved
     assert {r["source"] for r in rows} <= {"consensus", "reviewer:alice+bob", "reviewer:alice", "reviewer:bob", "auto"}
     assert "reviewer:alice+bob" in {r["source"] for r in rows}
     evidence = list(csv.DictReader((root / "build" / "tables" / "evidence.csv").open()))

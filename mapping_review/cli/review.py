@@ -37,7 +37,6 @@ from mapping_review.review.state import (
     segments_by_guide,
     segments_by_id,
     unsettled_cells,
-    write_tables,
 )
 from mapping_review.review.tables_io import write_table
 from mapping_review.review.worksheet import export_worksheet, read_worksheet
@@ -269,12 +268,21 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, revi
 @project_option
 @library_errors
 def consensus_cmd(project_dir: Path) -> None:
-    """Resolve every guide x code (consensus > reviewers > machine) and write build/tables/."""
+    """Resolve every guide x code (consensus > reviewers > machine) and write what follows from it: the
+    tables, the sheet, the summary, the criteria, the graph and the figures (a build's outputs, without
+    reading any PDF)."""
+    from mapping_review.project.settings import load_settings
+    from mapping_review.publish.outputs import write_outputs
+
     project = open_project(project_dir)
+    settings = load_settings(project.root)
     state = load_review(project)
-    tables = resolve_review(state)
-    for path in write_tables(state, tables):
-        console.print(f"Wrote {project.relative(path)}")
+    tables = resolve_review(state, use_calibration=settings.build.calibrate)  # as the build resolves it
+    written, warnings = write_outputs(state, tables, settings)
+    folders = sorted({project.relative(path.parent) for path in written})
+    console.print(f"Wrote {len(written)} file(s) in {', '.join(folders)}")
+    for line in warnings:
+        err_console.print(f"Warning: {escape(line)}")
     sources: dict[str, int] = {}
     for r in tables.rows:
         kind = r.source.split(":")[0]

@@ -276,15 +276,19 @@ def latest(decisions: Iterable[Decision]) -> dict[tuple[str, tuple[str, str, str
 
 def guide_level(decisions: Iterable[Decision]) -> dict[str, dict[tuple[str, str], bool]]:
     """Per reviewer, the guide x code answers: sheet cells, else what their segment decisions imply
-    (an accepted segment implies the guide addresses the code; a rejected one implies nothing). The
-    consensus's answers are its guide-level settlements only."""
+    (an accepted segment implies the guide addresses the code, unless a settlement found the segment
+    does not show it; a rejected one implies nothing). The consensus's answers are its guide-level
+    settlements only."""
     current = latest(decisions)
+    settled_no = {(d.guide, d.code, d.segment) for (who, _), d in current.items()
+                  if who == CONSENSUS and d.level == "segment" and not d.value}
     explicit: dict[str, dict[tuple[str, str], bool]] = {}
     implied: dict[str, dict[tuple[str, str], bool]] = {}
     for (reviewer, _), d in current.items():
         if d.level == "guide":
             explicit.setdefault(reviewer, {})[(d.guide, d.code)] = d.value
-        elif d.value and reviewer != CONSENSUS:  # a settled segment is not a settled guide
+        elif d.value and reviewer != CONSENSUS and (d.guide, d.code, d.segment) not in settled_no:
+            # a settled segment is not a settled guide, but a passage settled as not showing a code implies nothing
             implied.setdefault(reviewer, {})[(d.guide, d.code)] = True
     out: dict[str, dict[tuple[str, str], bool]] = {}
     for reviewer in sorted(set(explicit) | set(implied)):
