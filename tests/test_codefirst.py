@@ -113,7 +113,7 @@ def test_a_guide_the_machine_has_not_read_says_so_instead_of_absent(built, tmp_p
     for command in (["review", "queue"], ["worksheet", "export", "-o", str(tmp_path / "w.csv")]):
         said = runner.invoke(main, [*command, "-r", "alice", *p])
         assert said.exit_code == 0 and "1 of 2 guide(s) are not coded yet" in " ".join(said.output.split())
-        assert "tg2" in said.output and "Add their PDFs" in " ".join(said.output.split())
+        assert "tg2" in said.output and "Add the PDFs of those without one" in " ".join(said.output.split())
     out = tmp_path / "alice.csv"
     assert runner.invoke(main, ["sheet", "export", "-r", "alice", "-o", str(out), *p]).exit_code == 0
     rows = {r["Natbib"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}

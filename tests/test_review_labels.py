@@ -11,7 +11,8 @@ from mapping_review.cli import main
 from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.suggestions import Suggestion, text_hash
 from mapping_review.errors import ConfigError
-from mapping_review.review.decisions import Decision, read_decisions
+from mapping_review.project.layout import open_project
+from mapping_review.review.decisions import Decision, append_decisions, read_decisions
 from mapping_review.review.labels import (
     MIN_AUC_GAIN,
     MIN_QUOTE_CHARS,
@@ -20,6 +21,7 @@ from mapping_review.review.labels import (
     learn_evidence_model,
     quotes_to_decisions,
 )
+from mapping_review.review.state import load_review
 from mapping_review.segment.segments import Segment
 
 CODEBOOK = load_codebook(ROOT / "codebook.yaml")
@@ -179,3 +181,18 @@ def test_a_decision_flagged_for_review_is_no_label():
                        action="accept", segment=a.id, text_hash=text_hash(a.text), needs_review=True)
     assert decisions_to_labels([flagged], {a.id: a}) == []
     assert len(decisions_to_labels([decide("alice", a, "location/client_home", True)], {a.id: a})) == 1
+
+
+def test_learn_from_the_consensus_alone_says_how_to_learn_from_every_reviewer(tmp_path):
+    runner, root = _project(tmp_path)
+    hint = "--from all learns from every reviewer's"
+    alone = runner.invoke(main, ["learn", "-p", str(root)])  # nobody codes yet: everyone's by default
+    assert alone.exit_code == 1 and hint not in " ".join(alone.output.split())
+    suggestion = load_review(open_project(root)).suggestions[0]
+    append_decisions(root / "reviews", [
+        Decision(who, "2025-01-01T10:00:00Z", "segment", "tg1", suggestion.code, True, "accept", suggestion.segment,
+                 suggestion.text_hash) for who in ("alice", "bob")])
+    two = runner.invoke(main, ["learn", "-p", str(root)])  # two coders: the consensus's alone, which has none
+    assert two.exit_code == 1 and hint in " ".join(two.output.split())
+    chosen = runner.invoke(main, ["learn", "--from", "consensus", "-p", str(root)])  # asked for: no advice
+    assert chosen.exit_code == 1 and hint not in " ".join(chosen.output.split())

@@ -458,9 +458,13 @@ def test_guide_level_settlement_from_the_cli_respects_roles(review, tmp_path):
     (root / "review.yaml").write_text("review:\n  adjudicators: [carol]\n")
     assert "not an adjudicator" in run("adjudicate", "g1", "dont_stigmatize", "yes", "-r", "dave", "-p", root).output
     exported = tmp_path / "open.csv"
-    assert run("adjudicate", "-r", "dave", "--export", exported, "-p", root).output.startswith("Wrote 0 disagreement")
+    dave = run("adjudicate", "-r", "dave", "--export", exported, "-p", root)
+    assert dave.output.startswith("Wrote 0 disagreement")  # and says why the open one is left out
+    assert "1 other open disagreement(s) left out: dave is not an adjudicator of this review (review.yaml names: " \
+        "carol)" in " ".join(dave.output.split())
     exported.unlink()
-    assert run("adjudicate", "-r", "carol", "--export", exported, "-p", root).output.startswith("Wrote 1 disagreement")
+    carol = run("adjudicate", "-r", "carol", "--export", exported, "-p", root)
+    assert carol.output.startswith("Wrote 1 disagreement") and "left out" not in carol.output
     again = run("adjudicate", "-r", "carol", "--export", exported, "-p", root)
     assert again.exit_code == 1 and "exists" in again.output  # never overwritten without --force
     ok = run("adjudicate", "g1", "dont_stigmatize", "no", "-r", "carol", "--note", "met", "-p", root)

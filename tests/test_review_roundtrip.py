@@ -193,7 +193,7 @@ def test_round_trip(reviewed, tmp_path):
 
     # calibration and the learnt ranker report
     cal = run("calibrate", "-p", root)
-    assert cal.exit_code == 0 and "mean" in cal.output
+    assert cal.exit_code == 0 and "mean of guides" in cal.output and "answers" in cal.output
     fitted = calibration_of(load_review(open_project(root)))
     flat = " ".join(cal.output.split())
     assert f"Fitted to the {len(fitted.truth)} guide x code answers the reviewers settled" in flat

@@ -125,9 +125,10 @@ def warn_unread(unread: Collection[str], chosen: Collection[str]) -> None:
     missing = sorted(set(chosen) & set(unread))
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        err_console.print(f"[yellow]Warning:[/] {len(missing)} of {len(chosen)} guide(s) are not coded yet, so no "
-                          f"suggestions: {escape(shown)}. Add their PDFs (corpus add, or corpus fetch for those "
-                          "with a URL) and build.")
+        err_console.print(f"[yellow]Warning:[/] {len(missing)} of {len(chosen)} guide(s) are not coded yet (no PDF, "
+                          f"or its build failed), so no suggestions: {escape(shown)}. Add the PDFs of those without "
+                          "one (corpus add, or corpus fetch for those with a URL) and build; the build says why any "
+                          "failed.")
 
 
 def some_failed(failed: int, total: int) -> str:

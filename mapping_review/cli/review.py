@@ -18,8 +18,8 @@ from mapping_review.review.adjudication import (
     adjudicate,
     check_agreed_sheet,
     check_recorder,
-    may_settle,
     read_adjudications,
+    settleable,
     write_disagreements,
 )
 from mapping_review.review.agreement import fmt
@@ -243,9 +243,11 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, revi
     if export_path:
         state = load_review(project)
         review = adjudication_of(state)
-        items = [d for d in resolve_review(state).open if may_settle(reviewer, d, review)]
+        items, why_not = settleable(reviewer, resolve_review(state).open, review)
         write_disagreements(export_path, items, force=force)
         console.print(f"Wrote {len(items)} disagreement(s) {escape(reviewer)} may settle to {escape(str(export_path))}")
+        for reason, n in sorted(why_not.items()):
+            err_console.print(f"[yellow]Warning:[/] {n} other open disagreement(s) left out: {escape(reason)}")
         return
     if not import_path and not (guide and code and answer):
         msg = "give GUIDE CODE yes|no, or --export FILE, or --import FILE"
@@ -309,10 +311,12 @@ def calibrate_cmd(project_dir: Path) -> None:
     console.print(f"Fitted to the {len(cal.truth)} guide x code answers the reviewers settled (a consensus, or every "
                   "reviewer alike)" + (f"; {unsettled} answered differently are left out until settled" if unsettled
                                        else "") + ". Each guide held out in turn, the machine's agreement with them:")
-    table = Table("held-out guide", "agreement before", "agreement after")
+    table = Table("held-out guide", "answers", "agreement before", "agreement after")
+    answers = {g: sum(k[0] == g for k in cal.truth) for g in cal.agreement_before}
     for guide in sorted(cal.agreement_before):
-        table.add_row(guide, f"{cal.agreement_before[guide]:.3f}", f"{cal.agreement_after[guide]:.3f}")
-    table.add_row("mean", f"{cal.mean_before:.3f}", f"{cal.mean_after:.3f}")
+        table.add_row(guide, str(answers[guide]), f"{cal.agreement_before[guide]:.3f}",
+                      f"{cal.agreement_after[guide]:.3f}")
+    table.add_row("mean of guides", str(sum(answers.values())), f"{cal.mean_before:.3f}", f"{cal.mean_after:.3f}")
     table.add_row("Cohen's kappa", fmt(cal.kappa_before), fmt(cal.kappa_after))
     console.print(table)
     if len(cal.agreement_before) < 3:
@@ -357,7 +361,10 @@ def learn_cmd(project_dir: Path, sources: tuple[str, ...]) -> None:
     console.print(f"Learning from {escape(whose)} ({sum(d.level == 'segment' for d in decisions)} segment decisions)")
     if not ranker.report_ and evidence.project_auc is None:
         msg = (f"no code has 5 accepted and 5 rejected segments yet in {whose}, and the evidence classifier "
-               f"{evidence.reason}")
+               f"{evidence.reason}" + ("" if sources or whose != f"the decisions of {CONSENSUS}" else
+                                      "; by default, with two or more coders, only the consensus's decisions are "
+                                      "learnt from (settled disagreements): --from all learns from every "
+                                      "reviewer's, whose evidence scores then show coders each other's reading"))
         raise ConfigError(msg)
     rows = [[r.code, r.n_positive, r.n_negative, f"{r.precision:.3f}", f"{r.recall:.3f}"] for r in ranker.report_]
     header = ["code", "positives", "negatives", "precision", "recall"]

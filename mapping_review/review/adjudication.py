@@ -133,11 +133,28 @@ def check_agreed_sheet(review: Review, decisions: Sequence[Decision], *, by: str
 
 
 def may_settle(name: str, item: Disagreement, review: Review) -> bool:
+    return _why_not(name, item, review) is None
+
+
+def _why_not(name: str, item: Disagreement, review: Review) -> str | None:
     try:
         check_may_settle(name, involved=involved_in(review.decisions, item, review.settings), settings=review.settings)
-    except (RoleError, ConfigError):
-        return False
-    return True
+    except (RoleError, ConfigError) as e:
+        return str(e)
+    return None
+
+
+def settleable(name: str, items: Sequence[Disagreement], review: Review) -> tuple[list[Disagreement], dict[str, int]]:
+    """The ``items`` ``name`` may settle, and why the others may not (reason -> how many items)."""
+    mine: list[Disagreement] = []
+    why_not: dict[str, int] = {}
+    for item in items:
+        reason = _why_not(name, item, review)
+        if reason is None:
+            mine.append(item)
+        else:
+            why_not[reason] = why_not.get(reason, 0) + 1
+    return mine, why_not
 
 
 @dataclass(frozen=True)
