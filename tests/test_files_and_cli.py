@@ -205,6 +205,29 @@ def _worksheet(project, reviewer, path, *options):
     return read_table(path)
 
 
+def test_a_guide_that_will_not_build_can_be_removed_and_its_decisions_stay(tmp_path):
+    from mapping_review.review.decisions import Decision, append_decisions, read_decisions
+
+    project = _built_guide(tmp_path, n_pages=1)
+    broken = make_pdf(tmp_path / "broken.pdf", guide_pages(1, title="Other"))
+    add_guide(project, broken, key="g2", link=True)
+    broken.write_bytes(broken.read_bytes()[:-400])  # cut short after it was added: its build fails
+    answer = Decision("alice", "2025-01-01T10:00:00Z", "guide", "g2", "dont_stigmatize", True, "set", text_hash="h")
+    append_decisions(project.reviews_dir, [answer])
+    failing = run("build", "-p", project.root, "-q", "--nlp", "blank", "-j", "1")
+    assert failing.exit_code == 1 and "g2" in failing.output
+    out = run("corpus", "remove", "g2", "-p", project.root)
+    flat = " ".join(out.output.split())
+    assert out.exit_code == 0 and "Removed g2 from corpus/manifest.yaml; its file" in flat
+    assert "1 decision(s) on g2 stay in reviews/" in flat
+    assert broken.exists() and read_decisions(project.reviews_dir) == [answer]  # nothing of it is lost
+    assert [g.key for g in load_manifest(project.manifest_path).guides] == ["g1"]
+    rebuilt = run("build", "-p", project.root, "--nlp", "blank", "-j", "1")
+    assert rebuilt.exit_code == 0 and "guide 'g2' is not in the corpus manifest" in " ".join(rebuilt.output.split())
+    again = run("corpus", "remove", "g2", "-p", project.root)
+    assert again.exit_code == 1 and "no guide 'g2' to remove" in again.output
+
+
 def test_a_damaged_build_output_is_one_error_line(tmp_path):
     project = _built_guide(tmp_path, n_pages=2)
     codings = project.build_dir / "codings" / "g1.jsonl"

@@ -153,3 +153,37 @@ def test_an_edit_whose_own_entry_would_read_back_otherwise_is_not_written(tmp_pa
     with pytest.raises(ManifestError, match="could not be written cleanly; the file is unchanged"):
         update_guide(path, Guide(key="a_2020", title="First, corrected", year=2020))
     assert path.read_text(encoding="utf-8") == GOOD
+
+
+def test_removing_a_guide_keeps_every_other_line_and_comment(tmp_path):
+    path = write(tmp_path, COMMENTED)
+    manifest_edit.remove_entry(path, "b_2021")
+    assert path.read_text(encoding="utf-8") == COMMENTED.replace(
+        "  - key: b_2021\n    title: Second   # as printed on the cover\n    publisher: Somebody\n", "")
+    manifest_edit.remove_entry(path, "c_2022")  # the last: the comment before it stays
+    assert [g.key for g in load_manifest(path).guides] == ["a_2020"]
+    assert "# the first one" in path.read_text(encoding="utf-8")
+
+
+def test_removing_a_guide_not_there_is_refused_with_a_suggestion(tmp_path):
+    path = write(tmp_path, GOOD)
+    with pytest.raises(ManifestError, match=r"no guide 'a_2021' to remove \(did you mean '[ab]_202[01]'\?\)"):
+        manifest_edit.remove_entry(path, "a_2021")
+    assert path.read_text(encoding="utf-8") == GOOD
+
+
+def test_a_guide_whose_entry_has_a_problem_can_be_removed(tmp_path):
+    path = write(tmp_path, GOOD.replace("    title: Second", "    title: Second\n    year: soon"))
+    assert [p.key for p in load_manifest(path).problems] == ["b_2021"]
+    manifest_edit.remove_entry(path, "b_2021")
+    manifest = load_manifest(path)
+    assert [g.key for g in manifest.guides] == ["a_2020"] and manifest.problems == ()
+
+
+def test_a_removal_that_would_change_another_entry_is_not_written(tmp_path, monkeypatch):
+    path = write(tmp_path, GOOD)
+    _write_breaking(monkeypatch, "title: First", "title: Frist")
+    with pytest.raises(ManifestError, match="could not be taken out cleanly; the file is unchanged"):
+        manifest_edit.remove_entry(path, "b_2021")
+    assert path.read_text(encoding="utf-8") == GOOD
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.yaml"]

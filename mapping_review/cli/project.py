@@ -1,4 +1,4 @@
-"""``init`` and ``corpus add|list|fetch|verify``: the project and its guides."""
+"""``init`` and ``corpus add|remove|list|fetch|verify``: the project and its guides."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def init(directory: Path, codebook: Path | None) -> None:
 
 @click.group()
 def corpus() -> None:
-    """Add, list and verify the guides of the review."""
+    """Add, remove, list and verify the guides of the review."""
 
 
 @corpus.command("add")
@@ -59,6 +59,26 @@ def corpus_add(pdf: Path, key: str, title: str, year: int | None, publisher: str
                                  authors=authors, url=url, doi=doi, password=password, link=link, replace=replace,
                                  ocr=ocr)
     console.print(f"Added {escape(guide.key)}: {escape(guide.title or '(no title)')} \\[sha256 {guide.sha256[:12]}]")
+
+
+@corpus.command("remove")
+@click.argument("key")
+@project_option
+@library_errors
+def corpus_remove(key: str, project_dir: Path) -> None:
+    """Take guide KEY out of the review. Its PDF is left where it is, and reviewers' decisions on it stay in
+    reviews/ (left out of the tables until the guide is added again)."""
+    from mapping_review.review.decisions import read_decisions
+
+    project = open_project(project_dir)
+    file = corpus_lib.remove_guide(project, key)
+    console.print(f"Removed {escape(key)} from {escape(project.relative(project.manifest_path))}"
+                  + (f"; its file {escape(file)} is left where it is" if file else ""))
+    kept = sum(d.guide == key for d in read_decisions(project.reviews_dir))
+    if kept:
+        err_console.print(f"[yellow]Warning:[/] {kept} decision(s) on {escape(key)} stay in reviews/; "
+                          f"builds leave them out of the tables until it is added again (corpus add PDF --key "
+                          f"{escape(key)})")
 
 
 def _states_table(states: list[corpus_lib.GuideState], built: dict[str, str] | None = None) -> Table:

@@ -14,7 +14,7 @@ from mapping_review.errors import GuideError, ManifestError, PdfError
 from mapping_review.files import check_pdf_file, file_sha256, open_pdfium, replacing
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import Guide, Manifest, describe_problem, load_manifest
-from mapping_review.project.manifest_edit import append_unlocked, manifest_lock, update_unlocked
+from mapping_review.project.manifest_edit import append_unlocked, manifest_lock, remove_entry, update_unlocked
 
 
 def pdf_problem(path: Path, password: str | None) -> str | None:
@@ -190,6 +190,15 @@ def _relink(guide: Guide) -> str:
     outside = Path(guide.file).is_absolute() or Path(guide.file).parts[:1] == ("..",)
     return (f" (linked from outside corpus/, by a path relative to it: if the project or the PDF moved, link it "
             f"again with `corpus add PDF --key {guide.key} --link --replace`)") if outside else ""
+
+
+def remove_guide(project: Project, key: str) -> str:
+    """Take guide ``key`` out of the manifest; returns its file as the manifest named it ("" when none).
+    The PDF stays where it is, and decisions on the guide stay in ``reviews/``: builds leave them out of
+    the tables (and say so) until the guide is added again."""
+    guide = load_manifest(project.manifest_path).get(key)
+    remove_entry(project.manifest_path, key)
+    return guide.file if guide is not None else ""
 
 
 def verify_corpus(project: Project) -> tuple[list[GuideState], Manifest]:

@@ -20,6 +20,7 @@ import yaml
 from mapping_review.errors import ManifestError
 from mapping_review.files import folder_lock, replacing
 from mapping_review.project.manifest import HEADER, Guide, Manifest, load_manifest
+from mapping_review.project.yamlfile import suggest
 
 
 @contextmanager
@@ -187,3 +188,27 @@ def set_guide_fields(path: Path, key: str, **changes: Any) -> Guide:
         guide = Guide.model_validate({**current.model_dump(), **changes})
         update_unlocked(path, guide)
         return guide
+
+
+def remove_entry(path: Path, key: str) -> None:
+    """Take guide ``key``'s entry (or entries, when the key is there twice) out of the manifest, keeping every
+    other line and comment; the file changes only when it reads back with every other entry as it was."""
+    with manifest_lock(path):
+        before = load_manifest(path)
+        rt, data = _load(path.read_text(encoding="utf-8"))
+        entries = (data.get("guides") if isinstance(data, dict) else None) or []
+        found = [i for i, e in enumerate(entries) if isinstance(e, dict) and str(e.get("key")) == key]
+        if not found:
+            known = [g.key for g in before.guides] + [p.key for p in before.problems if p.key]
+            raise ManifestError(f"{path}: no guide {key!r} to remove{suggest(key, known)}")
+        for i in reversed(found):
+            token, rest = _trailing(entries[i])  # comment lines after it belong to what follows
+            del entries[i]
+            if token is not None and i > 0 and isinstance(entries[i - 1], dict):
+                _attach(entries[i - 1], token, rest)
+        with replacing(path) as tmp:
+            tmp.write_text(_dump(rt, data), encoding="utf-8")
+            after = load_manifest(tmp)
+            if after.get(key) is not None or list(after.guides) != [g for g in before.guides if g.key != key]:
+                raise ManifestError(f"{path}: the entry for {key!r} could not be taken out cleanly; the file is "
+                                    "unchanged")
