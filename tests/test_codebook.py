@@ -273,6 +273,13 @@ def test_a_split_phrase_is_caught_in_lemmas_and_context_lists(tmp_path, where):
     assert "'thought', 'feeling and behaviour' look like one phrase" in refused(tmp_path, text)
 
 
+@pytest.mark.parametrize("field", ["include", "exclude", "examples"])
+def test_a_split_phrase_is_caught_in_the_notes_for_reviewers(tmp_path, field):
+    text = BASE.replace("    definition: The relationship matters.\n",
+                        f"    definition: The relationship matters.\n    {field}: [thoughts, feelings and behaviour]\n")
+    assert "codebook.yaml:6: 'thoughts', 'feelings and behaviour' look like one phrase" in refused(tmp_path, text)
+
+
 def test_quoting_either_item_marks_them_as_meant_apart(tmp_path):
     load_codebook(write(tmp_path, BASE.replace("[rapport]", '["thoughts", feelings and behaviour]')))
     load_codebook(write(tmp_path, BASE.replace("[rapport]", '[thoughts, "feelings and behaviour"]')))

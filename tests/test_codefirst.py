@@ -139,7 +139,7 @@ def test_a_sheet_counts_only_the_answers_given_of_a_feature_answered_in_part(bui
     assert runner.invoke(main, ["sheet", "export", "-r", "alice", "-o", str(out), *p]).exit_code == 0
     again = runner.invoke(main, ["sheet", "import", str(out), "-r", "alice", *p])
     assert again.exit_code == 0, again.output
-    assert "0 decision(s) recorded for alice, 1 already given" in again.output
+    assert "0 decision(s) recorded for alice, 1 answer(s) already given" in again.output
     assert len(read_decisions(built.reviews_dir)) == 1
 
 

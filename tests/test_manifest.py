@@ -67,6 +67,20 @@ def test_yaml_syntax_error_names_line(tmp_path):
         load_manifest(write(tmp_path, "guides:\n  - key: a\n  title: [unclosed\n"))
 
 
+def test_a_misindented_line_is_named_with_what_to_check(tmp_path):
+    from mapping_review.errors import ConfigError
+    from mapping_review.project.yamlfile import load_yaml
+
+    path = tmp_path / "codebook.yaml"
+    path.write_text("features:\n  - id: a\n    codes:\n      - id: x\n     - id: y\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:5: YAML syntax error: did not find expected key (in the block that starts "
+                              "on line 2)")
+    assert "check this line's indentation against the lines above it" in message
+
+
 def test_field_given_twice_is_an_error(tmp_path):
     with pytest.raises(ManifestError, match=r"manifest.yaml:4: 'title' is given twice \(first at line 3\)"):
         load_manifest(write(tmp_path, "guides:\n  - key: a\n    title: x\n    title: y\n"))

@@ -201,6 +201,9 @@ def test_a_sheet_or_worksheet_is_never_imported_as_another_reviewers(review, tmp
     assert header[-1] == "reviewer" and {row[-1] for row in rows} == {"alice"}
     wrong = run("sheet", "import", sheet, "-r", "bob", "-p", root)  # alice's Yes would become bob's
     assert wrong.exit_code == 1 and "this is alice's sheet, not bob's" in wrong.output, wrong.output
+    flat = " ".join(wrong.output.split())
+    assert flat.count("this is alice's sheet") == 1  # one line for all of her rows
+    assert f"rows {', '.join(str(n) for n in range(2, len(rows) + 2))}: this is alice's sheet" in flat
     assert {x.reviewer for x in read_decisions(review.reviews_dir)} == {"alice"}
     assert run("sheet", "import", sheet, "-r", "alice", "-p", root).exit_code == 0
     for row in rows:

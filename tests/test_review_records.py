@@ -615,7 +615,8 @@ def test_an_old_sheet_never_undoes_a_newer_answer(review, tmp_path):
     out = run("sheet", "import", sheet, "-r", "alice", "-p", root)
     flat = " ".join(out.output.split())
     assert out.exit_code == 0 and "0 decision(s) recorded" in flat
-    assert "2 cell(s) left as exported were answered again since the export; those later answers stand" in flat
+    # three answers stand: dont_stigmatize, and both places of the location cell (one of them new)
+    assert "3 answer(s) in cells left as exported were given again since the export; those later answers stand" in flat
     assert len(read_decisions(review.reviews_dir)) == n
     # a cell she edits in the sheet that would undo an answer given since is refused, with the whole sheet
     header, rows = read_table(sheet)

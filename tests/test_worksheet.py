@@ -48,6 +48,11 @@ def test_changed_or_vanished_segments_are_flagged_not_dropped(tmp_path):
     ("decision", "maybe", "row 2: decision 'maybe' is not accept or reject"),
     ("code", "therapeutic_aliance", "row 2: unknown code 'therapeutic_aliance' (did you mean 'therapeutic_alliance'?)"),
     ("add_codes", "stigma", "row 2: add_codes: unknown code 'stigma'"),
+    ("add_codes", "outpatient", "row 2: add_codes: unknown code 'outpatient' ('outpatient' is the label of "
+                                "'location/outpatient'; write code ids)"),
+    ("add_codes", "Location > Outpatient", "is the label of 'location/outpatient'"),
+    ("code", "Don't Stigmatize", "row 2: unknown code \"Don't Stigmatize\" (\"Don't Stigmatize\" is the label of "
+                                 "'dont_stigmatize'; write code ids)"),
     ("guide", "h", "row 2: unknown guide 'h'"),
 ])
 def test_bad_rows_name_the_row_and_value(tmp_path, column, value, message):

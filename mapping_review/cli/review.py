@@ -111,14 +111,14 @@ def sheet_import(path: Path, reviewer: str, complete: bool, settled_by: str, pro
             check_agreed_sheet(review, result.decisions + quotes.decisions, by=settled_by)
         append_decisions(project.reviews_dir, result.decisions + quotes.decisions)
     console.print(f"{len(result.decisions)} decision(s) recorded for {escape(reviewer)}, "
-                  f"{result.unchanged} already given, {result.undecided} cell(s) left undecided"
+                  f"{result.unchanged} answer(s) already given, {result.undecided} cell(s) left undecided"
                   + (f"; {quotes.n_quotes} quote(s) recorded as evidence" if quotes.n_quotes else ""))
     if result.kept:
         err_console.print(f"[yellow]Warning:[/] {result.kept} cell(s) were emptied; your earlier answers there stand "
                           "(write No to answer no)")
     if result.superseded:
-        err_console.print(f"[yellow]Note:[/] {result.superseded} cell(s) left as exported were answered again since "
-                          "the export; those later answers stand")
+        err_console.print(f"[yellow]Note:[/] {result.superseded} answer(s) in cells left as exported were given again "
+                          "since the export; those later answers stand")
     if result.missing_features:
         err_console.print(f"[yellow]Warning:[/] no column for: {escape(', '.join(result.missing_features))}")
 
@@ -253,17 +253,20 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, revi
         msg = "give GUIDE CODE yes|no, or --export FILE, or --import FILE"
         raise ConfigError(msg)
     already: list[str] = []
+    blank: list[int] = []
     with recording(project.reviews_dir):  # still open when settled: no other settlement in between
         review = adjudication_of(load_review(project))
         if import_path:
-            decisions = read_adjudications(import_path, review, by=reviewer, already=already)
+            decisions = read_adjudications(import_path, review, by=reviewer, already=already, blank=blank)
         else:
             decisions = [adjudicate(review, guide or "", code or "", answer == "yes", by=reviewer, segment=segment,
                                     note=note)]
         append_decisions(project.reviews_dir, decisions)
     console.print(f"{len(decisions)} consensus decision(s) recorded, settled by {escape(reviewer)}"
                   + (f"; {len(already)} already settled so by {escape(reviewer)} (the file imported before)"
-                     if already else ""))
+                     if already else "")
+                  + (f"; {len(blank)} row(s) without a decision stay open (row {', '.join(map(str, blank))})"
+                     if blank else ""))
 
 
 @click.command("consensus")

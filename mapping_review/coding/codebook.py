@@ -260,7 +260,7 @@ def _check_patterns(codebook: Codebook, located: Located, *, compile_tokens: boo
 
 _SPLIT_TAIL = re.compile(r"^[^\W\d_][\w'-]*( [\w'-]+)* (and|or) [\w'-]+( [\w'-]+)*$")
 _ONE_WORD = re.compile(r"^[^\W\d_][\w'-]*$")
-PHRASE_LISTS = ("phrases", "lemmas", "require_any", "exclude_any")
+PHRASE_LISTS = ("phrases", "lemmas", "require_any", "exclude_any", "include", "exclude", "examples")
 
 
 def _phrase_lists(data: Any, loc: tuple[Any, ...] = ()) -> Any:

@@ -84,7 +84,13 @@ def load_yaml(path: Path) -> Located:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         line = mark.line + 1 if mark is not None else "?"
-        raise ConfigError(f"{path}:{line}: YAML syntax error: {e.problem}") from e
+        since = e.context_mark.line + 1 if e.context_mark is not None else None
+        where = f" (in the block that starts on line {since})" if since is not None and since != line else ""
+        msg = (f"{path}:{line}: YAML syntax error: {e.problem}{where}; check this line's indentation against "
+               "the lines above it (items of one list start with '- ' at the same indentation, a value follows "
+               "'key: ', and YAML indents with spaces, not tabs), and quote a value that holds ': ' or starts with "
+               "a special character")
+        raise ConfigError(msg) from e
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML ({e})") from e
     lines: dict[Loc, int] = {}

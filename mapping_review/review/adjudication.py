@@ -209,10 +209,12 @@ def write_disagreements(path: Path, items: Sequence[Disagreement], *, force: boo
     return write_table(path, COLUMNS, rows)
 
 
-def read_adjudications(path: Path, review: Review, *, by: str, already: list[str] | None = None) -> list[Decision]:
+def read_adjudications(path: Path, review: Review, *, by: str, already: list[str] | None = None,
+                       blank: list[int] | None = None) -> list[Decision]:
     """Consensus decisions from a filled-in disagreements file; raises listing every bad row (and
     every row ``by`` may not settle), and then nothing is recorded. A row that ``by`` has already settled
-    so (the file imported again) records nothing and goes to ``already``."""
+    so (the file imported again) records nothing and goes to ``already``; the numbers of rows left without
+    a decision go to ``blank``."""
     settled = {d.key: d for (who, _), d in latest(review.decisions).items() if who == CONSENSUS and d.settled_by == by}
     header, rows = read_table(path)
     for name in ("guide", "code", "decision"):
@@ -224,6 +226,8 @@ def read_adjudications(path: Path, review: Review, *, by: str, already: list[str
     for number, row in enumerate(rows, start=2):
         answer = row[col["decision"]].strip().casefold()
         if not answer:
+            if blank is not None and any(cell.strip() for cell in row):
+                blank.append(number)
             continue
         if answer not in ANSWERS:
             problems.append(f"{path}: row {number}: decision {answer!r} is not yes or no")

@@ -146,7 +146,7 @@ class SheetImport:
     missing_features: list[str]
     undecided: int = 0  # cells left empty: nothing recorded
     kept: int = 0  # cells emptied where the reviewer had answered: the earlier answer stands
-    superseded: int = 0  # cells left as exported that the reviewer answered again since: the later answer stands
+    superseded: int = 0  # answers in cells left as exported that the reviewer gave again since: the later ones stand
 
 
 def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[int, Feature], list[str]]:
@@ -239,6 +239,7 @@ def read_sheet(
     owner_col = header.index(EXPORTED_FOR) if EXPORTED_FOR in header else None
     problems: list[str] = []
     seen: dict[str, int] = {}
+    foreign: dict[str, list[int]] = {}  # another reviewer's rows: owner -> row numbers
     answers: dict[tuple[str, str], tuple[bool, int]] = {}
     undecided = kept = same = superseded = 0
 
@@ -259,8 +260,7 @@ def read_sheet(
         seen[key] = number
         owner = row[owner_col].strip() if owner_col is not None else ""
         if owner and owner != reviewer:
-            problems.append(f"{path}: row {number}: this is {owner}'s sheet, not {reviewer}'s; import it with -r "
-                            f"{owner} (or empty its {EXPORTED_FOR} column if the answers are now {reviewer}'s)")
+            foreign.setdefault(owner, []).append(number)
             continue
         mine = {code: d.value for (g, code), d in own.items() if g == key}
         exported_at = row[exported_col] if exported_col is not None else ""
@@ -275,7 +275,7 @@ def read_sheet(
                 same += sum(code in mine for code in feature_codes(feature))  # as exported: nothing new here
                 continue
             if own_sheet and cell and cell == own_cell(feature, then):  # left as exported, answered since: that stands
-                superseded += 1
+                superseded += sum(code in mine for code in feature_codes(feature))
                 continue
             if not cell and not complete:
                 undecided += not exported
@@ -291,6 +291,10 @@ def read_sheet(
                     problems.append(f"{path}: row {number}, column {header[i]!r}: you answered {code} again at "
                                     f"{since.time}, after this sheet was exported ({exported_at}); export a fresh "
                                     "sheet, so that an older answer never undoes a newer one")
+    for owner, numbers in foreign.items():
+        problems.append(f"{path}: row{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))}: this is "
+                        f"{owner}'s sheet, not {reviewer}'s; import it with -r {owner} (or empty its {EXPORTED_FOR} "
+                        f"column if the answers are now {reviewer}'s)")
     if problems:
         raise ConfigError("\n".join(problems) + NOTHING)
     current = {key: d.value for key, d in own.items()}

@@ -77,6 +77,18 @@ def _header(path: Path, header: list[str]) -> dict[str, int]:
     return index
 
 
+def _which_code(written: str, codebook: Codebook) -> str:
+    """A hint for a code that is not an id: the id of the code it is the label of, else the nearest id."""
+    by_label: dict[str, str] = {}
+    for c in codebook.codes:  # "Peer support", or "Support > Peer support" as a sheet's header reads
+        for label in (c.label, f"{c.feature_label} > {c.label}"):
+            by_label.setdefault(label.casefold(), c.id)
+    code = by_label.get(written.strip().casefold())
+    if code is not None:
+        return f" ({written.strip()!r} is the label of {code!r}; write code ids)"
+    return suggest(written, codebook.by_id)
+
+
 def _row_actions(where: str, verdict: str, code: str, added: str, codebook: Codebook,
                  problems: list[str]) -> list[tuple[str, str]]:
     """The (code, action) pairs a row asks for - its decision on its code, and the codes it adds; what is
@@ -86,12 +98,12 @@ def _row_actions(where: str, verdict: str, code: str, added: str, codebook: Code
         if verdict not in ACCEPT | REJECT:
             problems.append(f"{where}: decision {verdict!r} is not accept or reject")
         elif code not in codebook.by_id:
-            problems.append(f"{where}: unknown code {code!r}{suggest(code, codebook.by_id)}")
+            problems.append(f"{where}: unknown code {code!r}{_which_code(code, codebook)}")
         else:
             wanted.append((code, "accept" if verdict in ACCEPT else "reject"))
     for extra in split_cell(added):
         if extra not in codebook.by_id:
-            problems.append(f"{where}: add_codes: unknown code {extra!r}{suggest(extra, codebook.by_id)}")
+            problems.append(f"{where}: add_codes: unknown code {extra!r}{_which_code(extra, codebook)}")
         else:
             wanted.append((extra, "add"))
     return wanted
