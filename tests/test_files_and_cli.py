@@ -9,6 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 from pdfmaker import guide_pages, make_pdf
+from pydantic import BaseModel
 
 from mapping_review.cli import main
 from mapping_review.errors import ConfigError, ManifestError
@@ -576,3 +577,20 @@ def test_an_atomic_write_reaches_the_disk_before_it_replaces_the_old_file(tmp_pa
     write_atomic(path, "guides:\n  - key: g1\n")
     assert path.read_text(encoding="utf-8") == "guides:\n  - key: g1\n"
     assert "fsync" in events and events.index("fsync") < events.index("replace")
+
+
+def test_init_writes_a_settings_file_that_shows_every_setting_at_its_default(tmp_path):
+    import yaml
+
+    from mapping_review.project.settings import Settings, load_settings
+
+    project = init_project(tmp_path / "review")
+    text = (project.root / "review.yaml").read_text(encoding="utf-8")
+    assert load_settings(project.root) == Settings()  # all commented out: the defaults
+    shown = "\n".join(line[2:] for line in text.splitlines()[1:])  # uncommented, as a user would
+    data = yaml.safe_load(shown)
+    assert Settings.model_validate(data) == Settings()  # what it shows is what the defaults are
+    assert set(data) == set(Settings.model_fields) - {"description"} | {"title"}
+    for name, field in Settings.model_fields.items():
+        if isinstance(field.default, BaseModel):
+            assert set(data[name]) == set(type(field.default).model_fields), name  # every setting is there

@@ -247,3 +247,31 @@ def test_a_locked_attachment_is_imported_with_a_notice_to_give_its_password(tmp_
     assert "'locked_2020'" in notice and "needs a user password; add `password: ...` to its manifest entry" in notice
     (guide,) = load_manifest(project.manifest_path).guides
     assert guide.title == "Locked Guide" and guide.file == "locked_2020.pdf"
+
+
+def test_a_guide_without_facts_gets_a_reference_that_says_where_they_go():
+    from mapping_review.project.manifest import Guide
+    from mapping_review.publish.summary import bibtex_entry, references
+
+    bare = bibtex_entry(Guide(key="pfa"))
+    assert bare == "@misc{pfa,\n  note = {no title, author or year in corpus/manifest.yaml}\n}\n"
+    known = bibtex_entry(Guide(key="pfa", title="Psychological first aid", year=2011))
+    assert "note" not in known and "title = {{Psychological first aid}}" in known and "year = {2011}" in known
+    text, missing = references([Guide(key="pfa"), Guide(key="x", title="X")], "@misc{x,\n  title = {Mine}\n}\n")
+    assert missing == ["pfa"] and "title = {Mine}" in text and "no title, author or year" in text
+
+
+def test_corpus_add_warns_when_a_guide_has_no_title_or_year(tmp_path, project):
+    from click.testing import CliRunner
+
+    from mapping_review.cli import main
+
+    pdf = make_pdf(tmp_path / "x.pdf", guide_pages(1, title=""))
+    out = CliRunner().invoke(main, ["corpus", "add", str(pdf), "--key", "bare", "--title", "", "-p", str(project.root)])
+    assert out.exit_code == 0, out.output
+    flat = " ".join(out.output.split())
+    assert "no year for bare" in flat or "no title or year for bare" in flat
+    dated = make_pdf(tmp_path / "y.pdf", guide_pages(1, title="Dated"))
+    out = CliRunner().invoke(main, ["corpus", "add", str(dated), "--key", "dated", "--title", "Dated", "--year", "2020",
+                                    "-p", str(project.root)])
+    assert out.exit_code == 0 and "Warning" not in out.output

@@ -59,6 +59,11 @@ def corpus_add(pdf: Path, key: str, title: str, year: int | None, publisher: str
                                  authors=authors, url=url, doi=doi, password=password, link=link, replace=replace,
                                  ocr=ocr)
     console.print(f"Added {escape(guide.key)}: {escape(guide.title or '(no title)')} \\[sha256 {guide.sha256[:12]}]")
+    missing = [name for name, value in (("title", guide.title), ("year", guide.year)) if not value]
+    if missing:
+        err_console.print(f"[yellow]Warning:[/] no {' or '.join(missing)} for {escape(guide.key)}: the review's "
+                          f"references cite it by its key alone; give {', '.join('--' + m for m in missing)} "
+                          f"(corpus add PDF --key {escape(guide.key)} --replace ...)")
 
 
 @corpus.command("remove")

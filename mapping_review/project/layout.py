@@ -17,6 +17,21 @@ worksheets/ (a sheet is written only where none is, unless given --force).
 """
 GITIGNORE = "build/\n"
 CORPUS_GITIGNORE = "# Guideline PDFs are often copyrighted: commit the manifest, not the files.\n*.pdf\n"
+SETTINGS_TEMPLATE = """\
+# The review's settings; every one is optional and shown here at its default (uncomment to change).
+# title: ""
+# build:
+#   engine: pdfium.v1      # text extraction
+#   nlp: auto              # a trained spaCy pipeline when one is installed, else spacy.blank("en")
+#   calibrate: true        # fit the guide-level rule to the reviewers' answers (mapping-review calibrate)
+# criteria:
+#   min_support: 1         # guides that must address a code for it to become a criterion
+#   quotes: 3              # evidence quotes kept per criterion
+# review:
+#   adjudicators: []       # who may settle disagreements, e.g. [carol]; empty: anyone not a party to one
+#   parties_may_settle: false
+# figures: true
+"""
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,7 @@ def init_project(root: Path | str, *, codebook: Path | None = None) -> Project:
     _write_new(project.reviews_dir / "README.md", REVIEWS_README)
     _write_new(project.root / ".gitignore", GITIGNORE)
     _write_new(project.corpus_dir / ".gitignore", CORPUS_GITIGNORE)
+    _write_new(project.root / "review.yaml", SETTINGS_TEMPLATE)
     return project
 
 

@@ -96,6 +96,8 @@ def bibtex_entry(guide: Guide) -> str:
               ("year", str(guide.year or "")), ("url", guide.url)]
     if kind == "misc" and not guide.authors and guide.publisher:
         fields.insert(1, ("author", "{" + guide.publisher + "}"))
+    if not any(value for _, value in fields):  # an empty entry cites as nothing: say where the facts go
+        fields = [("note", "no title, author or year in corpus/manifest.yaml")]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
     return f"@{kind}{{{guide.key},\n{body}\n}}\n"
 
