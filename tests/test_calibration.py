@@ -563,3 +563,75 @@ def test_each_held_out_guide_is_answered_by_the_whole_procedure_run_without_it()
             without = calibrate(codebook, evidence, {k: v for k, v in truth.items() if k[0] != held})
             fitted = auto_codes(codebook, [held], evidence, rules=without.rules, leading=without.leading)
             assert {c: cal.held_out[(held, c)] for c in codes} == {c: fitted[(held, c)] for c in codes}
+
+
+def test_a_step_either_side_is_as_far_for_a_codes_own_rule_too():
+    from mapping_review.coding.calibration import _one_rule, _one_rule_each
+
+    # the per-code choice breaks ties as the pooled one does: distances rounded, then the first rule
+    looser, stricter = abs(0.5 - 0.4), abs(0.3 - 0.4)
+    assert looser != stricter
+    hits = np.array([5, 5, 1])  # the last is the rule to beat
+    assert _one_rule(hits, np.array([looser, stricter, 0.0]), 2) == 0
+    assert _one_rule(hits, np.array([stricter, looser, 0.0]), 2) == 0
+    assert _one_rule(np.array([5, 5, 4]), np.array([looser, stricter, 0.0]), 2) == 2  # one more: the base stays
+    assert list(_one_rule_each(np.array([[5, 1], [5, 6], [1, 1]]), np.array([looser, stricter, 0.0]), 2)) == [0, 1]
+
+
+def _noisy_team(codebook, guides, rng, odd_share=0.1):
+    """Several passages a cell, a bar for the team and another for a few codes, 15% of answers flipped."""
+    evidence, truth = {}, {}
+    codes = [c.id for c in codebook.codes]
+    odd = set(rng.sample(codes, max(1, int(odd_share * len(codes)))))
+    bar, odd_bar = rng.choice([0.6, 0.8, 0.9]), rng.choice([0.5, 0.95])
+    for g in guides:
+        for c in codes:
+            scores = tuple(sorted((round(rng.random(), 2) for _ in range(rng.choice([1, 2, 3]))), reverse=True))
+            evidence[(g, c)] = Evidence(len(scores), len(scores), scores[0], scores)
+            truth[(g, c)] = (scores[0] >= (odd_bar if c in odd else bar)) != (rng.random() < 0.15)
+    return evidence, truth
+
+
+def test_a_codes_own_rule_is_the_one_fitted_on_every_reviewed_guide():
+    """Held out, a code's own rule must win; the rule it then gets is fitted to all its reviewed answers
+    (:func:`fit_rule` from the pooled rule), not one of the held-out fits."""
+    codebook = without_leading()
+    seen = 0
+    for seed in (10, 13, 25, 33):  # seeds where a fit without the first guide chooses another rule
+        rng = random.Random(seed)
+        guides = [f"g{i}" for i in range(rng.choice([4, 5, 6]))]
+        evidence, truth = _noisy_team(codebook, guides, rng, odd_share=0.3)
+        cal = calibrate(codebook, evidence, truth)
+        for code in cal.per_code:
+            items = [(evidence[k], truth[k]) for k in sorted(truth) if k[1] == code]
+            assert cal.rules[code] == fit_rule(items, cal.pooled), (seed, code)
+            seen += 1
+    assert seen >= 3
+
+
+def test_a_grids_fit_does_not_depend_on_the_fits_made_on_it_before():
+    """A grid caches each code's counts; a fit on any guides, whatever was fitted before on the same grid,
+    is the fit of a fresh grid (shares that differ between folds included)."""
+    from mapping_review.coding.calibration import _Grid
+
+    for seed in (0, 1, 12):  # 12: two fits with the same pooled rule lead with different shares
+        rng = random.Random(seed)
+        codebook = with_leading(rng.choice([0.3, 0.5]), rng.choice([0.3, 0.6]))
+        guides = [f"g{i}" for i in range(rng.choice([4, 5]))]
+        evidence, truth = _noisy_team(codebook, guides, rng, odd_share=0.3)
+        shared = _Grid(codebook, evidence, truth)
+        for guides_fitted in [guides, *([g for g in guides if g != held] for held in guides)]:
+            for codebook_pooled in (True, False):
+                fresh = _Grid(codebook, evidence, truth).fit(codebook, guides_fitted, codebook_pooled=codebook_pooled)
+                assert shared.fit(codebook, guides_fitted, codebook_pooled=codebook_pooled) == fresh, seed
+
+
+def test_a_guide_answered_only_on_codes_not_in_the_codebook_has_no_held_out_figures():
+    """As before the nested procedure: such a guide is skipped, not divided by its zero codes."""
+    codebook = without_leading()
+    evidence, truth = _team(codebook, ["g0", "g1", "g2"], random.Random(3), 0.9)
+    truth = {k: v for k, v in truth.items() if k[0] != "g2"}
+    truth[("g2", "a_code_since_removed")] = True
+    cal = calibrate(codebook, evidence, truth)
+    assert set(cal.agreement_before) == set(cal.agreement_after) == {"g0", "g1"}
+    assert not any(k[0] == "g2" for k in cal.held_out)

@@ -210,18 +210,67 @@ def test_a_bad_partly_read_cell_is_refused_with_what_is_wrong(tmp_path, cell, me
     assert message in str(caught.value)
 
 
-def test_every_resolved_cell_reads_back_as_the_answers_it_was_written_from(tmp_path):
+def _relabelled(labels):
+    """The shipped codebook with the location feature's sub-values called ``labels``."""
+    from mapping_review.coding.codebook import Codebook
+
+    model = CODEBOOK.model
+    features = tuple(
+        f.model_copy(update={"codes": tuple(c.model_copy(update={"label": label}) for c, label in zip(f.codes, labels))})
+        if f.id == "location" else f for f in model.features)
+    return Codebook(model.model_copy(update={"features": features}))
+
+
+@pytest.mark.parametrize("labels", [
+    None,  # the shipped codebook's
+    ("Inpatient", "Cannot read", "Client's home"),  # a label holding the words 'not read'
+    ("None", "Outpatient", "Home; family"),  # a sub-value called None; a label holding the separator
+    ("Straße", "Outpatient", "Client's home"),  # a label whose casefold is longer than the label
+])
+def test_a_resolved_cell_reads_back_whatever_the_sub_values_are_called(tmp_path, labels):
     """Each sub-value present, absent or unanswered, in every combination: the sheet says exactly that."""
     import itertools
 
-    location = next(f for f in CODEBOOK.features if f.id == "location")
+    codebook = CODEBOOK if labels is None else _relabelled(labels)
+    location = next(f for f in codebook.features if f.id == "location")
     codes = [f"location/{c.id}" for c in location.codes]
     for states in itertools.product(["yes", "no", "unread"], repeat=len(codes)):
         present = {("g1", c): s == "yes" for c, s in zip(codes, states)}
         unanswered = {("g1", c) for c, s in zip(codes, states) if s == "unread"}
-        header, rows = sheet_rows(CODEBOOK, ["g1"], present, unanswered=unanswered)
-        column = header.index(location.label)
-        path = write_table(tmp_path / "agreed.csv", ["Natbib", location.label], [["g1", rows[0][column]]])
-        result = read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="consensus", previous=[], complete=True)
+        header, rows = sheet_rows(codebook, ["g1"], present, unanswered=unanswered)
+        cell = rows[0][header.index(location.label)]
+        path = write_table(tmp_path / "agreed.csv", ["Natbib", location.label], [["g1", cell]])
+        result = read_sheet(path, codebook, guides={"g1": "h"}, reviewer="consensus", previous=[], complete=True)
         expected = {c: s == "yes" for c, s in zip(codes, states) if s != "unread"}
-        assert {d.code: d.value for d in result.decisions} == expected, rows[0][column]
+        assert {d.code: d.value for d in result.decisions} == expected, cell
+
+
+def test_the_resolved_sheet_lists_the_sub_values_present_then_those_not_read():
+    present = {("g1", "location/inpatient"): True, ("g1", "location/outpatient"): False,
+               ("g1", "location/client_home"): False}
+    header, rows = sheet_rows(CODEBOOK, ["g1", "g2"], present,
+                              unanswered={("g1", "location/outpatient"), ("g2", "location/inpatient")})
+    location = next(f for f in CODEBOOK.features if f.id == "location")
+    column = header.index(location.label)
+    assert [r[column] for r in rows] == ["Inpatient; not read: Outpatient", "not read: Inpatient"]
+
+
+def test_the_sub_values_not_read_are_matched_whatever_their_case(tmp_path):
+    path, _ = _location_sheet(tmp_path, "inpatient; Not Read: outpatient, CLIENT'S HOME")
+    result = read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="consensus", previous=[], complete=True)
+    assert {d.code: d.value for d in result.decisions} == {"location/inpatient": True}
+
+
+@pytest.mark.parametrize("complete", [True, False])
+@pytest.mark.parametrize("cell", ["not read", "Not Read", " NOT READ "])
+def test_not_read_alone_answers_nothing_whatever_its_case(tmp_path, cell, complete):
+    path, _ = _location_sheet(tmp_path, cell)
+    result = read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="consensus", previous=[], complete=complete)
+    assert result.decisions == [] and result.undecided == 1
+
+
+def test_a_feature_without_sub_values_has_no_partly_read_cell(tmp_path):
+    feature = next(f for f in CODEBOOK.features if not f.codes)
+    path = write_table(tmp_path / "agreed.csv", ["Natbib", feature.label], [["g1", f"not read: {feature.label}"]])
+    with pytest.raises(ConfigError, match="is not a value for this feature"):
+        read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="consensus", previous=[], complete=True)

@@ -283,6 +283,8 @@ def calibrate(
     gain = 0
     for held in guides:
         codes = [c.id for c in codebook.codes if (held, c.id) in truth]
+        if not codes:  # answered only on codes the codebook no longer has
+            continue
         others = [g for g in guides if g != held]
         fitted = _answers(codebook, held, evidence, _build_fit(grid, codebook, evidence, truth, others)[0], codes)
         default = auto_codes(codebook, [held], evidence)

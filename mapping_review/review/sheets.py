@@ -15,6 +15,7 @@ wrong; it records only cells the reviewer filled in or changed.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ EXPORTED_FOR = "reviewer"  # whose sheet it is: importing it as anyone else is r
 YES = {"yes", "y", "x", "1", "true", "✓"}
 NO = {"no", "n", "0", "false", "none"}
 NOTHING = "\nNothing was imported; fix the sheet and import it again."
+PARTLY_READ = re.compile(re.escape(f"{UNANSWERED}:"), re.IGNORECASE)  # in the cell as written (a casefold may be longer)
 
 
 def feature_codes(feature: Feature) -> list[str]:
@@ -175,9 +177,9 @@ def _columns(path: Path, header: list[str], codebook: Codebook) -> tuple[dict[in
 
 def _parse_cell(feature: Feature, cell: str, *, complete: bool) -> tuple[dict[str, bool], str | None]:
     """code -> present for one cell (nothing for an undecided cell), or an error text."""
-    at = cell.casefold().find(f"{UNANSWERED}:")
-    if at >= 0 and feature.codes:
-        return _parse_partly_read(feature, cell[:at].strip().rstrip(";"), cell[at + len(UNANSWERED) + 1:])
+    marker = PARTLY_READ.search(cell)
+    if marker and feature.codes:
+        return _parse_partly_read(feature, cell[:marker.start()].strip().rstrip(";"), cell[marker.end():])
     value = cell.strip().casefold()
     if not value:
         return (dict.fromkeys(feature_codes(feature), False) if complete else {}), None
