@@ -92,7 +92,9 @@ def test_an_ocred_guides_cached_document_counts_among_the_stage_outputs(tmp_path
     name = extractor_name(settings.build.engine)
     folder = project.cache_dir / "documents"
     folder.mkdir(parents=True, exist_ok=True)
-    for sha, extractor in (("a" * 64, name), ("b" * 64, f"{name}+{OCR_ENGINE}"), ("c" * 64, "other.v0")):
+    other = extractor_name("another-engine")  # a cache left by another engine's builds is no output of this one
+    for sha, extractor in (("a" * 64, name), ("b" * 64, f"{name}+{OCR_ENGINE}"), ("c" * 64, "other.v0"),
+                           ("d" * 64, other), ("e" * 64, f"{other}+{OCR_ENGINE}")):
         (folder / f"{sha}.{extractor}.json.gz").write_bytes(b"x")
     assert sorted(fingerprint.stage_outputs(project, settings)["documents"]) == [
         f"{'a' * 64}.{name}.json.gz", f"{'b' * 64}.{name}+{OCR_ENGINE}.json.gz"]

@@ -263,7 +263,8 @@ def _with_case(project, tmp_path, name, value):
     return write_zip(tmp_path / "cases.qdpx", {**good, "project.qde": qde})
 
 
-@pytest.mark.parametrize(("value", "recorded"), [("maybe", None), ("", None), ("Yes", True), ("0", False)])
+@pytest.mark.parametrize(("value", "recorded"), [("maybe", None), ("", None), ("Yes", True), ("0", False), (" no ", False),
+                                                   ("FALSE", False), ("1", True)])
 def test_a_case_value_that_is_neither_true_nor_false_is_reported_not_dropped(made, tmp_path, value, recorded):
     project, _ = made
     path = _with_case(project, tmp_path, "tg1 | Jane Doe", f"<TextValue>{value}</TextValue>")

@@ -781,3 +781,59 @@ def test_a_coder_whose_every_coding_the_file_leaves_out_is_listed(fresh, gt, tmp
     result = imported(fresh, tmp_path, gt, text_source(selection(*gt.spans[second.id], coding("dont_stigmatize", BOB))))
     assert [d.reviewer for d in result.decisions] == ["Bob"]
     assert any("Jane_Doe's current codings on tg1 are not in this file" in w for w in result.warnings), result.warnings
+
+
+def test_a_sheet_exported_while_an_import_places_its_selections_does_not_undo_what_the_import_records(
+        fresh, gt, tmp_path, monkeypatch):
+    """The import's decisions are recorded when they are appended (under the lock), not when it began placing
+    its selections: a sheet exported in between was filled in without them, so left as exported it must not
+    undo them (review: time stamped before the lock)."""
+    import time as clock
+
+    from mapping_review.exchange import importer
+
+    sha = load_manifest(fresh.manifest_path).guides[0].sha256
+    append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", "2025-01-01T10:00:00Z", "guide", "tg1", "dont_stigmatize",
+                                                  False, text_hash=sha)])
+    sheet = tmp_path / "jane.csv"
+    real = importer.load_guide_text
+
+    def meanwhile(*args, **kwargs):  # placing a large file takes a while; Jane exports her sheet meanwhile
+        clock.sleep(1.1)
+        state = load_review(fresh)
+        export_sheet(sheet, state.codebook, ["tg1"], reviewer="Jane_Doe", decisions=state.decisions, machine={},
+                     evidence={})  # her No: the import has recorded nothing yet
+        clock.sleep(1.1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "load_guide_text", meanwhile)
+    v = variable_guid("dont_stigmatize")
+    xml = project_xml(text_source(), variables=variable(v, "x"), cases=case("tg1 | Jane Doe", {v: "true"}),
+                      modified="2025-02-01T00:00:00Z")
+    assert [d.value for d in import_qdpx(fresh, qdpx(tmp_path, xml, gt.text)).decisions] == [True]
+    state = load_review(fresh)  # the sheet still says No, as exported before the Yes was recorded: that stands
+    result = read_sheet(sheet, state.codebook, guides={"tg1": sha}, reviewer="Jane_Doe", previous=state.decisions)
+    assert result.decisions == [] and result.superseded == 1
+
+
+def test_an_import_is_checked_against_a_decision_recorded_while_it_placed_its_selections(fresh, gt, tmp_path,
+                                                                                        monkeypatch):
+    """Jane rejects the passage in the workbench while the import is placing her older coding of it: the import
+    must see her rejection (read again under the lock), not the decisions it read before."""
+    from mapping_review.exchange import importer
+
+    first = next(s for s in gt.segments if s.kind == "sentence")
+    real = importer.match_selection
+
+    def meanwhile(*args, **kwargs):
+        append_decisions(fresh.reviews_dir, [Decision("Jane_Doe", now(), "segment", "tg1", "client_centered", False,
+                                                      "reject", first.id, text_hash(first.text))])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "match_selection", meanwhile)
+    xml = project_xml(text_source(selection(*gt.spans[first.id], coding("client_centered"))),
+                      modified="2025-06-01T00:00:00Z")
+    result = import_qdpx(fresh, qdpx(tmp_path, xml, gt.text))
+    assert result.decisions == [] and any("that one stands" in line for line in result.unmatched)
+    current = latest(load_review(fresh).decisions)
+    assert current[("Jane_Doe", ("segment", "tg1", "client_centered", first.id))].value is False

@@ -338,6 +338,22 @@ def test_the_consensus_is_not_a_rater(review):
     assert overall.percent == 1.0 and by_code["dont_stigmatize"].n_units == 2
 
 
+def test_a_settled_passage_does_not_change_the_coders_guide_level_agreement(review):
+    """Agreement is between the coders' own answers: bob's accepted passage made the guide address the code for
+    him, and a consensus settling that passage afterwards must not take his answer out of the figures (it would
+    raise the agreement by adjudicating, and move it each time a passage is settled)."""
+    seg = {"level": "segment", "segment": "g1:2:abc"}
+    coders = [d("alice", "g1", "dont_stigmatize", False), d("alice", "g1", "dont_stigmatize", False, action="reject", **seg),
+              d("bob", "g1", "dont_stigmatize", True, action="accept", **seg)]
+    append_decisions(review.reviews_dir, coders)
+    _, before, _ = agreement_by_code(load_review(review))
+    assert (before.n_units, before.percent) == (1, 0.0)
+    append_decisions(review.reviews_dir, [d("consensus", "g1", "dont_stigmatize", False, action="reject",
+                                            settled_by="erin", **seg)])
+    _, after, raters = agreement_by_code(load_review(review))
+    assert raters == ["alice", "bob"] and (after.n_units, after.percent) == (1, 0.0)
+
+
 
 def test_segment_agreement_is_per_code_between_the_chosen_human_raters(review):
     seg = {"level": "segment", "segment": "g1:2:abc"}
@@ -449,6 +465,21 @@ def test_parties_of_a_segment_item_are_only_those_who_answered_that_segment():
     assert parties(decisions, level="segment", guide="g", code="c", segment="s2") == {"bob"}
 
 
+def test_a_coders_export_of_disagreements_does_not_count_the_open_ones_on_guides_they_code(review, tmp_path):
+    """Without adjudicators every coder of a guide is a party to its items, "so that settling never shows a coder
+    the answers of others on a guide they code": how many open disagreements were left out for being hers tells
+    alice that bob answered differently (and the count moves with each answer of his)."""
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
+                                          d("bob", "g1", "dont_stigmatize", True)])
+    exported = tmp_path / "open.csv"
+    agreed = run("adjudicate", "-r", "alice", "--export", exported, "-p", review.root)
+    append_decisions(review.reviews_dir, [d("bob", "g1", "dont_stigmatize", False)])  # bob changes his answer
+    exported.unlink()
+    split = run("adjudicate", "-r", "alice", "--export", exported, "-p", review.root)
+    assert agreed.exit_code == split.exit_code == 0
+    assert split.output == agreed.output  # alice's export reads the same whatever bob answered
+
+
 def test_guide_level_settlement_from_the_cli_respects_roles(review, tmp_path):
     root = review.root
     append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
@@ -460,8 +491,8 @@ def test_guide_level_settlement_from_the_cli_respects_roles(review, tmp_path):
     exported = tmp_path / "open.csv"
     dave = run("adjudicate", "-r", "dave", "--export", exported, "-p", root)
     assert dave.output.startswith("Wrote 0 disagreement")  # and says why the open one is left out
-    assert "1 other open disagreement(s) left out: dave is not an adjudicator of this review (review.yaml names: " \
-        "carol)" in " ".join(dave.output.split())
+    assert "Warning: dave is not an adjudicator of this review (review.yaml names: carol)" in " ".join(dave.output.split())
+    assert "1 " not in dave.output.replace("Wrote 0", "")  # how many are open is not told to a non-adjudicator
     exported.unlink()
     carol = run("adjudicate", "-r", "carol", "--export", exported, "-p", root)
     assert carol.output.startswith("Wrote 1 disagreement") and "left out" not in carol.output
@@ -769,3 +800,32 @@ def test_heatmap_colours_consensus_cells_blue_and_draws_no_grey_without_unread_c
     blue = int(np.all(pixels == (0x00, 0x72, 0xB2), axis=1).sum())
     grey = int(np.all(pixels == (0x5A, 0x5A, 0x5A), axis=1).sum())  # antialiased text may hit it now and then
     assert blue > 20 * max(grey, 1), (blue, grey)  # the cells are the consensus's blue, not the unread grey
+
+
+def test_settleable_says_why_only_when_nothing_may_be_settled_and_never_counts_a_partys_items():
+    from conftest import ROOT
+
+    from mapping_review.coding.codebook import load_codebook
+    from mapping_review.review.adjudication import Review, open_items, settleable
+
+    decisions = [d("alice", "g1", "client_centered", False), d("bob", "g1", "client_centered", True),
+                 d("alice", "g1", "dont_stigmatize", False), d("bob", "g1", "dont_stigmatize", True),
+                 d("bob", "g2", "dont_stigmatize", False), d("carol", "g2", "dont_stigmatize", True)]
+    codebook = load_codebook(ROOT / "codebook.yaml")
+    review = Review(codebook, {"g1": "h", "g2": "h"}, decisions, {}, ReviewSettings(), open_items(decisions, []))
+    mine, why_not = settleable("alice", list(review.open.values()), review)
+    assert [(i.guide, i.code) for i in mine] == [("g2", "dont_stigmatize")] and why_not == ""
+    named = Review(codebook, {"g1": "h", "g2": "h"}, decisions, {}, ReviewSettings(adjudicators=("carol",)),
+                   open_items(decisions, []))
+    assert settleable("dave", list(named.open.values()), named) == ([], "dave is not an adjudicator of this review "
+                                                                        "(review.yaml names: carol)")
+    assert len(settleable("carol", list(named.open.values()), named)[0]) == 2  # not a party to g1's
+
+
+def test_consensus_says_what_a_build_says_about_the_decisions(review):
+    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
+                                          d("alice", "g1", "no_such_code", True)])
+    out = run("consensus", "-p", review.root)
+    flat = " ".join(out.output.split())
+    assert out.exit_code == 0 and "Wrote " in flat and "build/tables" in flat
+    assert "Warning: reviews/alice.jsonl: code 'no_such_code' is not in the codebook" in flat

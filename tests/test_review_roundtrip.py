@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -199,6 +200,10 @@ def test_round_trip(reviewed, tmp_path):
     fitted = calibration_of(load_review(open_project(root)))
     flat = " ".join(cal.output.split())
     assert f"Fitted to the {len(fitted.truth)} guide x code answers the reviewers settled" in flat
+    for guide in fitted.agreement_before:  # each held-out guide's row shows how many of its answers were settled
+        n = sum(k[0] == guide for k in fitted.truth)
+        assert re.search(rf"{re.escape(guide)}\s*\S\s*{n}\s*\S\s*{fitted.agreement_before[guide]:.3f}", flat), flat
+    assert re.search(rf"mean of guides\s*\S\s*{len(fitted.truth)}\s*\S", flat), flat
     assert "Cohen's kappa" in flat and "nan" not in flat and ("the build now answers with it" in flat) == fitted.replaced
     assert (f"a pooled rule got {fitted.pooled_gain} more of that guide's answers right; it needs 2" in flat) == \
         (fitted.pooled_gain < 2)

@@ -211,9 +211,13 @@ def agreement_cmd(level: str, output: Path | None, project_dir: Path) -> None:
     rows = [[code, a.n_units, fmt(a.percent), *[v for p in pairs for v in (a.n_pairs[p], fmt(a.cohen[p]))],
              fmt(a.fleiss), fmt(a.alpha)] for code, a in [*by_code.items(), ("ALL", overall)]]
     table = Table(*map(escape, header))
-    for row in rows:
+    shown = [row for row in rows if row[1] or row[0] == "ALL"]  # a code no two reviewers decided says nothing
+    for row in shown:
         table.add_row(*map(str, row))
     console.print(table)
+    if len(shown) < len(rows):
+        console.print(f"{len(rows) - len(shown)} code(s) that no two reviewers decided at {level} level are not shown"
+                      + (f" (they are in {escape(str(output))})" if output else ""))
     if output:
         write_table(output, header, rows)
 
@@ -246,8 +250,8 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, revi
         items, why_not = settleable(reviewer, resolve_review(state).open, review)
         write_disagreements(export_path, items, force=force)
         console.print(f"Wrote {len(items)} disagreement(s) {escape(reviewer)} may settle to {escape(str(export_path))}")
-        for reason, n in sorted(why_not.items()):
-            err_console.print(f"[yellow]Warning:[/] {n} other open disagreement(s) left out: {escape(reason)}")
+        if why_not:
+            err_console.print(f"[yellow]Warning:[/] {escape(why_not)}")
         return
     if not import_path and not (guide and code and answer):
         msg = "give GUIDE CODE yes|no, or --export FILE, or --import FILE"
@@ -285,9 +289,10 @@ def consensus_cmd(project_dir: Path) -> None:
     tables = resolve_review(state, use_calibration=settings.build.calibrate)  # as the build resolves it
     written, warnings = write_outputs(state, tables, settings)
     folders = sorted({project.relative(path.parent) for path in written})
-    console.print(f"Wrote {len(written)} file(s) in {', '.join(folders)}")
-    for line in warnings:
-        err_console.print(f"Warning: {escape(line)}")
+    if written:
+        console.print(f"Wrote {len(written)} file(s) in {', '.join(folders)}")
+    for line in [*state.warnings, *warnings]:  # as a build says them
+        err_console.print(f"[yellow]Warning:[/] {escape(line)}")
     sources: dict[str, int] = {}
     for r in tables.rows:
         kind = r.source.split(":")[0]

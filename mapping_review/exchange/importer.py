@@ -184,8 +184,10 @@ def import_qdpx(project: Project, path: Path, *, draft: Path | None = None, dry_
     # placed without the recording lock (a large file takes a while), checked against what they are recorded over
     with nullcontext() if dry_run else recording(project.reviews_dir):
         state = load_review(project)
-        merged = merge_decisions(context.decisions, state.decisions, untimed_wins=untimed_wins,
-                                 coders=set(result.reviewers.values()), guides=set(by_source.values()))
+        stamp = now()  # recorded now: a sheet exported while the file was placed was filled in without these
+        merged = merge_decisions([replace(d, time=stamp) for d in context.decisions], state.decisions,
+                                 untimed_wins=untimed_wins, coders=set(result.reviewers.values()),
+                                 guides=set(by_source.values()))
         result.unchanged = merged.unchanged
         result.unmatched += merged.not_recorded
         result.warnings += merged.absent

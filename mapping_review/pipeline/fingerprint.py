@@ -15,6 +15,7 @@ from typing import Any
 
 from mapping_review.coding.versions import CODER, DECIDER, EVIDENCE_MODEL, RANKER
 from mapping_review.extract import extractor_name
+from mapping_review.extract.ocr import OCR_ENGINE
 from mapping_review.project.layout import Project
 from mapping_review.project.manifest import load_manifest
 from mapping_review.project.settings import SETTINGS_FILE, Settings
@@ -99,7 +100,7 @@ def stage_outputs(project: Project, settings: Settings) -> dict[str, Any]:
 
     name = extractor_name(settings.build.engine)
     return {
-        "documents": listing(project.cache_dir / "documents", f"*.{name}.json.gz", f"*.{name}+*.json.gz"),  # OCR'd too
+        "documents": listing(project.cache_dir / "documents", f"*.{name}.json.gz", f"*.{name}+{OCR_ENGINE}.json.gz"),
         "segments": listing(project.segments_dir, "*.json*"),
         "codings": listing(project.build_dir / "codings", "*.json*"),
     }

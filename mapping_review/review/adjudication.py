@@ -61,7 +61,8 @@ def segment_disagreements(decisions: Sequence[Decision], suggestions: Sequence[S
 def parties(decisions: Sequence[Decision], *, level: str, guide: str, code: str, segment: str = "") -> set[str]:
     """The reviewers (not the consensus) who gave their own answer on the item."""
     if level == "guide":
-        return {r for r, given in guide_level(decisions).items() if r != CONSENSUS and (guide, code) in given}
+        return {r for r, given in guide_level(decisions, settled=False).items()
+                if r != CONSENSUS and (guide, code) in given}
     return {r for (r, key), _ in latest(decisions).items()
             if r != CONSENSUS and key == ("segment", guide, code, segment)}
 
@@ -133,28 +134,22 @@ def check_agreed_sheet(review: Review, decisions: Sequence[Decision], *, by: str
 
 
 def may_settle(name: str, item: Disagreement, review: Review) -> bool:
-    return _why_not(name, item, review) is None
-
-
-def _why_not(name: str, item: Disagreement, review: Review) -> str | None:
     try:
         check_may_settle(name, involved=involved_in(review.decisions, item, review.settings), settings=review.settings)
+    except (RoleError, ConfigError):
+        return False
+    return True
+
+
+def settleable(name: str, items: Sequence[Disagreement], review: Review) -> tuple[list[Disagreement], str]:
+    """The ``items`` ``name`` may settle, and why none when ``name`` may settle nothing at all (not an
+    adjudicator; "" otherwise). How many are left out for ``name``'s taking part in them is never said: on
+    a guide they code, it would tell a coder that others answered otherwise."""
+    try:
+        check_may_settle(name, involved=set(), settings=review.settings)
     except (RoleError, ConfigError) as e:
-        return str(e)
-    return None
-
-
-def settleable(name: str, items: Sequence[Disagreement], review: Review) -> tuple[list[Disagreement], dict[str, int]]:
-    """The ``items`` ``name`` may settle, and why the others may not (reason -> how many items)."""
-    mine: list[Disagreement] = []
-    why_not: dict[str, int] = {}
-    for item in items:
-        reason = _why_not(name, item, review)
-        if reason is None:
-            mine.append(item)
-        else:
-            why_not[reason] = why_not.get(reason, 0) + 1
-    return mine, why_not
+        return [], str(e)
+    return [item for item in items if may_settle(name, item, review)], ""
 
 
 @dataclass(frozen=True)

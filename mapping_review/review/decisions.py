@@ -274,14 +274,15 @@ def latest(decisions: Iterable[Decision]) -> dict[tuple[str, tuple[str, str, str
     return out
 
 
-def guide_level(decisions: Iterable[Decision]) -> dict[str, dict[tuple[str, str], bool]]:
+def guide_level(decisions: Iterable[Decision], *, settled: bool = True) -> dict[str, dict[tuple[str, str], bool]]:
     """Per reviewer, the guide x code answers: sheet cells, else what their segment decisions imply
-    (an accepted segment implies the guide addresses the code, unless a settlement found the segment
-    does not show it; a rejected one implies nothing). The consensus's answers are its guide-level
-    settlements only."""
+    (an accepted segment implies the guide addresses the code, unless - with ``settled`` - a settlement
+    found the segment does not show it; a rejected one implies nothing). The consensus's answers are its
+    guide-level settlements only. Without ``settled``, the coders' own answers as they gave them (for
+    agreement between them, and for who took part in an item)."""
     current = latest(decisions)
     settled_no = {(d.guide, d.code, d.segment) for (who, _), d in current.items()
-                  if who == CONSENSUS and d.level == "segment" and not d.value}
+                  if settled and who == CONSENSUS and d.level == "segment" and not d.value}
     explicit: dict[str, dict[tuple[str, str], bool]] = {}
     implied: dict[str, dict[tuple[str, str], bool]] = {}
     for (reviewer, _), d in current.items():

@@ -246,7 +246,7 @@ def agreement_by_code(
     """Agreement per code and pooled over all codes, between human reviewers (not consensus)."""
     current = latest(state.decisions)
     if level == "guide":
-        answers = guide_level(state.decisions)
+        answers = guide_level(state.decisions, settled=False)  # the coders' own answers, before any settlement
         answers.pop(CONSENSUS, None)
         per_unit: dict[tuple[str, str], dict[str, bool]] = {}
         for reviewer, given in answers.items():
