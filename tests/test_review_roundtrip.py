@@ -131,7 +131,14 @@ def test_round_trip(reviewed, tmp_path):
     flagged = [json.loads(x) for x in (root / "reviews" / "bob.jsonl").read_text().splitlines()]
     assert sum(d["needs_review"] for d in flagged) == 1
     assert any(d["action"] == "add" and d["code"] in ADD_CHOICES for d in flagged)
-    assert run("agreement", "--level", "segment", "-p", root).exit_code == 0
+    seg_agree = run("agreement", "--level", "segment", "-o", tmp_path / "segment-agreement.csv", "-p", root)
+    assert seg_agree.exit_code == 0
+    seg_table = list(csv.DictReader((tmp_path / "segment-agreement.csv").open()))
+    unused = [r["code"] for r in seg_table if r["units"] == "0"]
+    assert len(seg_table) == len(load_codebook(root / "codebook.yaml").codes) + 1  # the file keeps every code
+    assert unused and all(f"{code} " not in seg_agree.output for code in unused)  # the terminal, what was decided
+    assert f"{len(unused)} code(s) that no two reviewers decided at segment level are not shown" in \
+        " ".join(seg_agree.output.split())
     again = run("worksheet", "export", "-r", "bob", "-o", tmp_path / "bob-ws.csv", "-p", root)
     assert again.exit_code == 1 and "exists (perhaps half filled in)" in again.output
     built = run("build", root, "-q", "--nlp", "blank", "-j", "1")
