@@ -292,3 +292,23 @@ def test_a_split_phrase_in_a_list_over_several_lines_names_its_own_line(tmp_path
 
 def test_a_cell_splits_into_its_labels_without_empty_ones():
     assert split_cell(" Inpatient , , Outpatient, ") == ["Inpatient", "Outpatient"]
+
+
+def test_a_renamed_code_names_its_earlier_ids_and_a_renamed_feature_takes_its_sub_values_along(tmp_path):
+    text = (BASE.replace("  - id: alliance\n", "  - id: alliance\n    renamed_from: [rapport]\n")
+            .replace("  - id: place\n", "  - id: place\n    renamed_from: [location]\n")
+            .replace("      - id: home\n", "      - id: home\n        renamed_from: [place/house]\n"))
+    codebook = load_codebook(write(tmp_path, text))
+    assert codebook.renamed == {"rapport": "alliance", "place/house": "place/home", "location/home": "place/home"}
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (("  - id: alliance\n", "  - id: alliance\n    renamed_from: [place/home]\n"),
+     "codebook.yaml:4: alliance: 'place/home' is a code of this codebook; renamed_from names ids no longer in use"),
+    (("      - id: home\n", "      - id: home\n        renamed_from: [rapport]\n"),
+     "codebook.yaml:14: place/home: 'rapport' is also an earlier id of 'alliance'"),
+])
+def test_an_earlier_id_in_use_or_claimed_twice_is_refused(tmp_path, edit, message):
+    text = BASE.replace("  - id: alliance\n", "  - id: alliance\n    renamed_from: [rapport]\n", 1) \
+        if edit[0] != "  - id: alliance\n" else BASE
+    assert message in refused(tmp_path, text.replace(*edit))

@@ -829,3 +829,27 @@ def test_consensus_says_what_a_build_says_about_the_decisions(review):
     flat = " ".join(out.output.split())
     assert out.exit_code == 0 and "Wrote " in flat and "build/tables" in flat
     assert "Warning: reviews/alice.jsonl: code 'no_such_code' is not in the codebook" in flat
+
+
+def test_decisions_made_under_a_codes_earlier_id_count_for_it_once_renamed(review):
+    append_decisions(review.reviews_dir, [d("alice", "g1", "no_stigma", True, time="2025-01-01T10:00:00Z"),
+                                          d("bob", "g1", "no_stigma", True, time="2025-01-01T10:00:00Z")])
+    state = load_review(review)
+    assert not [x for x in state.decisions if x.guide == "g1"]  # an unknown code: left out, and said
+    assert any("'no_stigma' is not in the codebook" in w and "renamed_from" in w for w in state.warnings)
+    text = review.codebook_path.read_text(encoding="utf-8")
+    review.codebook_path.write_text(text.replace("  - id: dont_stigmatize\n",
+                                                 "  - id: dont_stigmatize\n    renamed_from: [no_stigma]\n", 1),
+                                    encoding="utf-8")
+    append_decisions(review.reviews_dir, [d("bob", "g1", "dont_stigmatize", False, time="2025-02-01T10:00:00Z")])
+    state = load_review(review)
+    assert not [w for w in state.warnings if "no_stigma" in w]
+    answers = guide_level(state.decisions)
+    assert answers["alice"] == {("g1", "dont_stigmatize"): True}  # her answer under the earlier id counts
+    assert answers["bob"] == {("g1", "dont_stigmatize"): False}  # his later answer under the new id wins
+    assert [json.loads(x)["code"] for x in (review.reviews_dir / "alice.jsonl").read_text().splitlines()] == \
+        ["no_stigma"]  # the file keeps what was written
+    from mapping_review.web.store import Store
+
+    workbench = Store(review).state()  # the workbench reads the files afresh: the same reading
+    assert guide_level(workbench.decisions) == answers

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mapping_review.coding.split_phrases import check_split_phrases
 from mapping_review.errors import ConfigError
 from mapping_review.project.yamlfile import Located, load_yaml, suggest
 
@@ -88,6 +89,7 @@ class _Described(_Strict):
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    renamed_from: tuple[str, ...] = ()  # the code's earlier ids: decisions made under them count for it
 
 
 class SubValue(_Described):
@@ -161,6 +163,11 @@ class Codebook:
     def by_id(self) -> dict[str, Code]:
         return {c.id: c for c in self.codes}
 
+    @cached_property
+    def renamed(self) -> dict[str, str]:
+        """A code's earlier id (``renamed_from``; a renamed feature's sub-values too) -> its id now."""
+        return {old: new for old, new, _ in _earlier_ids(self.model)}
+
     @property
     def features(self) -> tuple[Feature, ...]:
         return self.model.features
@@ -226,6 +233,32 @@ def _check_ids(model: CodebookModel, located: Located) -> list[str]:
     return problems
 
 
+def _earlier_ids(model: CodebookModel) -> list[tuple[str, str, tuple[Any, ...]]]:
+    """(earlier id, id now, where it is written) for every ``renamed_from``; a renamed feature's sub-values too."""
+    out: list[tuple[str, str, tuple[Any, ...]]] = []
+    for i, f in enumerate(model.features):
+        out += [(old, f.id, ("features", i, "renamed_from")) for old in f.renamed_from if not f.codes]
+        for j, c in enumerate(f.codes):
+            out += [(old, f"{f.id}/{c.id}", ("features", i, "codes", j, "renamed_from")) for old in c.renamed_from]
+            out += [(f"{old}/{c.id}", f"{f.id}/{c.id}", ("features", i, "renamed_from")) for old in f.renamed_from]
+    return out
+
+
+def _check_renamed(codebook: Codebook, located: Located) -> list[str]:
+    """An earlier id must be no code's id now, nor an earlier id of another code."""
+    problems: list[str] = []
+    owners: dict[str, str] = {}
+    for old, new, loc in _earlier_ids(codebook.model):
+        if old in codebook.by_id:
+            why = f"{old!r} is a code of this codebook; renamed_from names ids no longer in use"
+        elif owners.setdefault(old, new) != new:
+            why = f"{old!r} is also an earlier id of {owners[old]!r}"
+        else:
+            continue
+        problems.append(f"{located.path}:{located.line(loc)}: {new}: {why}")
+    return problems
+
+
 def _check_patterns(codebook: Codebook, located: Located, *, compile_tokens: bool = True) -> list[str]:
     """Compile every token pattern with spaCy's Matcher (unless ``compile_tokens`` is False: they
     compiled before); report the ones it refuses, and empty phrases."""
@@ -258,48 +291,6 @@ def _check_patterns(codebook: Codebook, located: Located, *, compile_tokens: boo
     return problems
 
 
-_SPLIT_TAIL = re.compile(r"^[^\W\d_][\w'-]*( [\w'-]+)* (and|or) [\w'-]+( [\w'-]+)*$")
-_ONE_WORD = re.compile(r"^[^\W\d_][\w'-]*$")
-PHRASE_LISTS = ("phrases", "lemmas", "require_any", "exclude_any", "include", "exclude", "examples")
-
-
-def _phrase_lists(data: Any, loc: tuple[Any, ...] = ()) -> Any:
-    """Every list of phrases in the raw codebook data, with its location."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key in PHRASE_LISTS and isinstance(value, list):
-                yield (*loc, key), value
-            else:
-                yield from _phrase_lists(value, (*loc, key))
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            yield from _phrase_lists(item, (*loc, i))
-
-
-def _check_split_phrases(located: Located) -> list[str]:
-    """Unquoted phrases that look like one phrase split at its commas ("thoughts, feelings and behaviour"
-    written in a [flow, list] without quotes becomes "thoughts" and "feelings and behaviour")."""
-    problems = []
-    for loc, items in _phrase_lists(located.data):
-        i = 1
-        while i < len(items):
-            tail = items[i]
-            if (isinstance(tail, str) and _SPLIT_TAIL.match(tail) and (*loc, i) in located.flow_plain
-                    and isinstance(items[i - 1], str) and _ONE_WORD.match(items[i - 1])
-                    and (*loc, i - 1) in located.flow_plain):
-                start = i - 1
-                while start > 0 and isinstance(items[start - 1], str) and _ONE_WORD.match(items[start - 1]) \
-                        and (*loc, start - 1) in located.flow_plain:
-                    start -= 1
-                parts = items[start:i + 1]
-                joined = ", ".join(parts)
-                msg = (f"{located.path}:{located.line((*loc, i))}: {', '.join(repr(p) for p in parts)} look like one phrase "
-                       f"split at its commas; write it in quotes (\"{joined}\"), or quote each item if they are meant apart")
-                problems.append(msg)
-            i += 1
-    return problems
-
-
 def _yaml_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """``loc`` as a path in the YAML: a single ``patterns`` mapping has no list index."""
     out: list[Any] = []
@@ -324,8 +315,8 @@ def codebook_from_located(located: Located, *, compile_tokens: bool = True) -> C
                     for err in e.errors()]
         raise ConfigError("\n".join(messages)) from e
     codebook = Codebook(model=model, path=located.path)
-    problems = (_check_ids(model, located) + _check_patterns(codebook, located, compile_tokens=compile_tokens)
-                + _check_split_phrases(located))
+    problems = (_check_ids(model, located) + _check_renamed(codebook, located)
+                + _check_patterns(codebook, located, compile_tokens=compile_tokens) + check_split_phrases(located))
     if problems:
         raise ConfigError("\n".join(problems))
     return codebook

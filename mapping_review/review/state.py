@@ -3,7 +3,8 @@ tables that resolve them (``build/tables/guide_codes.csv``, ``evidence.csv`` ...
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mapping_review.coding.calibration import Calibration, calibrate
@@ -53,7 +54,7 @@ def load_review(project: Project) -> ReviewState:
     files = read_reviews(project.reviews_dir)
     decisions, warnings = [], list(files.warnings)
     broken = {k for k, _ in manifest.broken_entries}
-    for d in files.decisions:
+    for d in under_current_ids(files.decisions, codebook):
         if d.guide in broken:
             warnings.append(f"reviews/{d.reviewer}.jsonl: guide {d.guide!r} has a problem in the corpus manifest "
                             "(above); its decisions are kept, and left out of the tables until it is mended")
@@ -61,8 +62,9 @@ def load_review(project: Project) -> ReviewState:
             warnings.append(f"reviews/{d.reviewer}.jsonl: guide {d.guide!r} is not in the corpus manifest; "
                             "its decisions are left out of the tables")
         elif d.code not in codebook.by_id:
-            warnings.append(f"reviews/{d.reviewer}.jsonl: code {d.code!r} is not in the codebook; "
-                            "its decisions are left out of the tables")
+            warnings.append(f"reviews/{d.reviewer}.jsonl: code {d.code!r} is not in the codebook; its decisions are "
+                            "left out of the tables (a code renamed in codebook.yaml names its earlier ids in "
+                            "renamed_from)")
         else:
             decisions.append(d)
     suggestions = [s for s in load_suggestions(project, list(guides)) if s.code in codebook.by_id]
@@ -70,6 +72,13 @@ def load_review(project: Project) -> ReviewState:
     unread = frozenset(k for k in guides if not (codings_dir(project) / f"{k}.jsonl").exists())
     return ReviewState(project, codebook, guides, decisions, suggestions, summarise(suggestions),
                        sorted(set(warnings)), unread)
+
+
+def under_current_ids(decisions: Sequence[Decision], codebook: Codebook) -> list[Decision]:
+    """``decisions`` with a renamed code's earlier id (``renamed_from`` in the codebook) read as its id now;
+    the files keep what was written."""
+    renamed = codebook.renamed
+    return [replace(d, code=renamed[d.code]) if d.code in renamed else d for d in decisions]
 
 
 def segments_by_id(project: Project, keys: list[str]) -> dict[str, Segment]:

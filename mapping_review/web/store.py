@@ -25,7 +25,7 @@ from mapping_review.project.settings import load_settings
 from mapping_review.review.decisions import Decision, append_decisions, read_reviews
 from mapping_review.review.queue import LearningQueue
 from mapping_review.review.queue_state import build_queue, refresh
-from mapping_review.review.state import ReviewState, load_review
+from mapping_review.review.state import ReviewState, load_review, under_current_ids
 from mapping_review.segment.segments import Segment, read_segments
 
 RENDER_SCALE = 1.5  # page images: pixels per PDF point
@@ -76,7 +76,7 @@ class Store:
                 self._state = (stamp, load_review(self.project))
             cached = self._state[1]
         files = read_reviews(self.project.reviews_dir)
-        decisions = [d for d in files.decisions
+        decisions = [d for d in under_current_ids(files.decisions, cached.codebook)
                      if d.guide in cached.guides and d.code in cached.codebook.by_id]
         return replace(cached, decisions=decisions, warnings=sorted({*cached.warnings, *files.warnings}))
 
