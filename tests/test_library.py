@@ -275,3 +275,17 @@ def test_corpus_add_warns_when_a_guide_has_no_title_or_year(tmp_path, project):
     out = CliRunner().invoke(main, ["corpus", "add", str(dated), "--key", "dated", "--title", "Dated", "--year", "2020",
                                     "-p", str(project.root)])
     assert out.exit_code == 0 and "Warning" not in out.output
+
+
+@pytest.mark.parametrize(("title", "kept"), [
+    ("Microsoft Word - Backup4all_network_backup_solution.doc", ""), ("guideline_final_v3.docx", ""),
+    ("Psychological First Aid: Guide for Field Workers", "Psychological First Aid: Guide for Field Workers"),
+])
+def test_a_pdf_title_that_names_a_file_is_no_title(tmp_path, project, title, kept):
+    import pikepdf
+
+    pdf = make_pdf(tmp_path / "plain.pdf", guide_pages(1))
+    with pikepdf.open(pdf) as doc:
+        doc.docinfo["/Title"] = title
+        doc.save(tmp_path / "titled.pdf")
+    assert add_guide(project, tmp_path / "titled.pdf", key="titled").title == kept

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,9 +42,13 @@ def _pdf_title(path: Path, password: str | None, *, kept: bool = False) -> str:
             what = "the password given is wrong" if password else "it needs a user password"
         raise PdfError(f"{path}: {what}; add it again with its password (--password)", reason="password") from e
     try:
-        return " ".join(doc.get_metadata_value("Title").split())
+        title = " ".join(doc.get_metadata_value("Title").split())
     finally:
         doc.close()
+    return "" if _FILE_NAME_TITLE.search(title) else title  # "Microsoft Word - x.docx" names a file, not a guide
+
+
+_FILE_NAME_TITLE = re.compile(r"^Microsoft (Word|PowerPoint) - |\.(docx?|pptx?|pdf|indd|odt|rtf)$", re.IGNORECASE)
 
 
 def add_guide(
