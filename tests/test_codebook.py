@@ -312,3 +312,43 @@ def test_an_earlier_id_in_use_or_claimed_twice_is_refused(tmp_path, edit, messag
     text = BASE.replace("  - id: alliance\n", "  - id: alliance\n    renamed_from: [rapport]\n", 1) \
         if edit[0] != "  - id: alliance\n" else BASE
     assert message in refused(tmp_path, text.replace(*edit))
+
+
+# --- review C (renamed_from) --------------------------------------------------------------------------------
+
+
+def test_a_feature_with_sub_values_renamed_from_a_code_still_in_use_is_refused(tmp_path):
+    """place (with sub-values) renamed_from [alliance]: 'alliance' is a code of this codebook, but only the
+    sub-values' derived ids ('alliance/home') were checked, so it was taken."""
+    text = BASE.replace("  - id: place\n", "  - id: place\n    renamed_from: [alliance]\n")
+    assert "'alliance' is a code of this codebook" in refused(tmp_path, text)
+
+
+@pytest.mark.parametrize("earlier", ["''", "'Rapport '", "'rapport,care'"])
+def test_an_earlier_id_that_no_code_could_have_had_is_refused(tmp_path, earlier):
+    """No decision can be under such an id: a typo here silently leaves the old decisions out."""
+    text = BASE.replace("  - id: alliance\n", f"  - id: alliance\n    renamed_from: [{earlier}]\n")
+    assert "codebook.yaml:4" in refused(tmp_path, text)
+
+
+def test_a_chain_of_renames_maps_every_earlier_id_to_the_id_now(tmp_path):
+    text = BASE.replace("  - id: alliance\n", "  - id: alliance\n    renamed_from: [rapport, relationship]\n")
+    assert load_codebook(write(tmp_path, text)).renamed == {"rapport": "alliance", "relationship": "alliance"}
+
+
+def test_the_same_earlier_id_twice_on_one_code_is_not_a_conflict(tmp_path):
+    text = BASE.replace("  - id: alliance\n", "  - id: alliance\n    renamed_from: [rapport, rapport]\n")
+    assert load_codebook(write(tmp_path, text)).renamed == {"rapport": "alliance"}
+
+
+def test_a_renamed_feature_without_sub_values_maps_its_own_id(tmp_path):
+    text = BASE.replace("  - id: alliance\n", "  - id: alliance\n    renamed_from: [rapport]\n")
+    codebook = load_codebook(write(tmp_path, text))
+    assert codebook.renamed == {"rapport": "alliance"}  # no 'rapport/...' ids: it has no sub-values
+
+
+@pytest.mark.parametrize("field", ["include", "exclude", "examples"])
+def test_a_split_phrase_is_caught_in_each_described_list(tmp_path, field):
+    text = BASE.replace("    definition: The relationship matters.\n",
+                        f"    definition: The relationship matters.\n    {field}: [thoughts, feelings and behaviour]\n")
+    assert "'thoughts', 'feelings and behaviour' look like one phrase" in refused(tmp_path, text)

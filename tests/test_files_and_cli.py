@@ -590,7 +590,21 @@ def test_init_writes_a_settings_file_that_shows_every_setting_at_its_default(tmp
     shown = "\n".join(line[2:] for line in text.splitlines()[1:])  # uncommented, as a user would
     data = yaml.safe_load(shown)
     assert Settings.model_validate(data) == Settings()  # what it shows is what the defaults are
-    assert set(data) == set(Settings.model_fields) - {"description"} | {"title"}
+    assert set(data) == set(Settings.model_fields)
     for name, field in Settings.model_fields.items():
         if isinstance(field.default, BaseModel):
             assert set(data[name]) == set(type(field.default).model_fields), name  # every setting is there
+
+
+def test_corpus_remove_counts_the_decisions_on_that_guide_alone(review):
+    from mapping_review.review.decisions import Decision, append_decisions
+
+    append_decisions(review.reviews_dir, [
+        Decision("alice", "2025-01-01T10:00:00Z", "guide", "g1", "dont_stigmatize", True),
+        Decision("alice", "2025-01-01T10:00:00Z", "guide", "g2", "dont_stigmatize", True),
+        Decision("bob", "2025-01-01T10:00:00Z", "guide", "g2", "dont_stigmatize", False)])
+    out = run("corpus", "remove", "g2", "-p", review.root)
+    flat = " ".join(out.output.split())
+    assert out.exit_code == 0 and "2 decision(s) on g2 stay in reviews/" in flat
+    assert "its file" not in flat  # g2 had no file
+    assert run("corpus", "remove", "g1", "-p", review.root).exit_code == 0

@@ -196,8 +196,106 @@ def test_a_guide_whose_entry_has_a_problem_can_be_removed(tmp_path):
 
 def test_a_removal_that_would_change_another_entry_is_not_written(tmp_path, monkeypatch):
     path = write(tmp_path, GOOD)
-    _write_breaking(monkeypatch, "title: First", "title: Frist")
+    real = manifest_edit._entry_end
+    monkeypatch.setattr(manifest_edit, "_entry_end", lambda lines, start: real(lines, start) + 1)  # one line too many
     with pytest.raises(ManifestError, match="could not be taken out cleanly; the file is unchanged"):
-        manifest_edit.remove_entry(path, "b_2021")
+        manifest_edit.remove_entry(path, "a_2020")
     assert path.read_text(encoding="utf-8") == GOOD
     assert [p.name for p in tmp_path.iterdir()] == ["manifest.yaml"]
+
+
+# --- review C (corpus remove) -------------------------------------------------------------------------------
+
+
+def test_removing_the_first_guide_keeps_the_comment_that_introduces_the_next(tmp_path):
+    """Comment lines after an entry belong to what follows it (remove_entry's own rule); for the first entry
+    they were dropped along with it."""
+    text = "# top\nguides:\n  - key: a\n    title: A\n  # b is the WHO one\n  - key: b\n    title: B\n"
+    path = write(tmp_path, text)
+    manifest_edit.remove_entry(path, "a")
+    assert path.read_text(encoding="utf-8") == "# top\nguides:\n  # b is the WHO one\n  - key: b\n    title: B\n"
+
+
+def test_removing_the_only_guide_keeps_the_comment_at_the_end_of_the_file(tmp_path):
+    path = write(tmp_path, "guides:\n  - key: a\n    title: A\n# guides still to find: NICE 2019\n")
+    manifest_edit.remove_entry(path, "a")
+    assert "# guides still to find: NICE 2019" in path.read_text(encoding="utf-8")
+    assert load_manifest(path).guides == ()
+
+
+def test_removing_a_guide_keeps_the_comment_on_the_last_line_of_the_guide_before_it(tmp_path):
+    """The removed entry's trailing comments were put in the place of the previous entry's own end-of-line
+    comment, which was lost."""
+    text = ("guides:\n  - key: a\n    title: A   # as printed on the cover\n  - key: b\n    title: B\n"
+            "  # c has no PDF yet\n  - key: c\n")
+    path = write(tmp_path, text)
+    manifest_edit.remove_entry(path, "b")
+    assert path.read_text(encoding="utf-8") == (
+        "guides:\n  - key: a\n    title: A   # as printed on the cover\n  # c has no PDF yet\n  - key: c\n")
+
+
+def test_removing_a_key_there_twice_takes_out_both_and_nothing_else(tmp_path):
+    text = ("guides:\n  - key: a\n    title: A\n  - key: b\n  - key: a\n    title: A again\n"
+            "  # c comes last\n  - key: c\n")
+    path = write(tmp_path, text)
+    assert [p.key for p in load_manifest(path).problems] == ["a"]
+    manifest_edit.remove_entry(path, "a")
+    assert path.read_text(encoding="utf-8") == "guides:\n  - key: b\n  # c comes last\n  - key: c\n"
+    assert load_manifest(path).problems == ()
+
+
+def test_an_entry_whose_key_yaml_reads_as_a_number_can_be_removed(tmp_path):
+    path = write(tmp_path, "guides:\n  - key: 2020\n    title: Untitled\n  - key: b\n")
+    assert [p.key for p in load_manifest(path).problems] == ["2020"]
+    manifest_edit.remove_entry(path, "2020")
+    assert path.read_text(encoding="utf-8") == "guides:\n  - key: b\n"
+
+
+def test_removing_a_misspelt_key_suggests_an_entry_that_has_a_problem_too(tmp_path):
+    path = write(tmp_path, "guides:\n  - key: who_guideline\n    year: soon\n  - key: b\n")
+    with pytest.raises(ManifestError, match=r"no guide 'who_guidline' to remove \(did you mean 'who_guideline'\?\)"):
+        manifest_edit.remove_entry(path, "who_guidline")
+
+
+def test_a_refused_removal_never_suggests_the_key_it_refused(tmp_path):
+    """``key: yes`` is a problem entry named 'True' (YAML 1.1), but the editor reads it as 'yes' (YAML 1.2):
+    `corpus remove True` said "no guide 'True' to remove (did you mean 'True'?)"."""
+    path = write(tmp_path, "guides:\n  - key: yes\n  - key: b\n")
+    names = [p.key for p in load_manifest(path).problems]
+    for name in names:
+        try:
+            manifest_edit.remove_entry(path, name)
+        except ManifestError as e:
+            assert f"did you mean {name!r}" not in str(e)
+
+
+def test_a_removal_waits_for_a_concurrent_add_and_keeps_it(tmp_path):
+    import threading
+
+    path = write(tmp_path, GOOD)
+    done = threading.Event()
+    with manifest_edit.manifest_lock(path):
+        worker = threading.Thread(target=lambda: (manifest_edit.remove_entry(path, "a_2020"), done.set()))
+        worker.start()
+        assert not done.wait(0.5)  # it waits for the lock
+        manifest_edit.append_unlocked(path, Guide(key="c_2022", title="Third"))
+    worker.join(10)
+    assert done.is_set()
+    assert [g.key for g in load_manifest(path).guides] == ["b_2021", "c_2022"]
+
+
+def test_removing_the_first_guide_never_moves_a_comment_after_the_last(tmp_path):
+    path = write(tmp_path, "guides:\n  - key: a\n  # about b\n  - key: b\n  - key: c\n    title: C\n")
+    manifest_edit.remove_entry(path, "a")
+    assert path.read_text(encoding="utf-8").endswith("  - key: c\n    title: C\n")
+
+
+def test_a_syntax_error_within_one_line_does_not_name_a_block_starting_on_it(tmp_path):
+    from mapping_review.errors import ConfigError
+    from mapping_review.project.yamlfile import load_yaml
+
+    path = tmp_path / "review.yaml"
+    path.write_text("title: x\nbuild: {engine: a nlp: b}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(path)
+    assert f"{path}:2: YAML syntax error: did not find expected ',' or '}}'; check this line" in str(caught.value)

@@ -837,3 +837,25 @@ def test_an_import_is_checked_against_a_decision_recorded_while_it_placed_its_se
     assert result.decisions == [] and any("that one stands" in line for line in result.unmatched)
     current = latest(load_review(fresh).decisions)
     assert current[("Jane_Doe", ("segment", "tg1", "client_centered", first.id))].value is False
+
+
+# -- review C: renamed_from ------------------------------------------------------------------------------------
+
+def test_a_project_exported_before_a_code_was_renamed_maps_its_codes_onto_the_id_now(tmp_path):
+    """A .qdpx/.qdc written before the rename names the code by its earlier id (GUID and "Code id:" line); with
+    its label changed too, the code was left unmapped and its codings not imported, though decisions under the
+    earlier id count for the code now."""
+    from conftest import ROOT
+
+    from mapping_review.coding.codebook import load_codebook
+    from mapping_review.exchange.codebook_xml import ImportedCode, map_codes
+    from mapping_review.exchange.qdaxml import norm_guid
+
+    text = (ROOT / "codebook.yaml").read_text(encoding="utf-8").replace(
+        "  - id: dont_stigmatize\n", "  - id: dont_stigmatize\n    renamed_from: [no_stigma]\n", 1)
+    (tmp_path / "codebook.yaml").write_text(text, encoding="utf-8")
+    codebook = load_codebook(tmp_path / "codebook.yaml")
+    guid = norm_guid(code_guid("no_stigma"))
+    old = ImportedCode(guid, "Avoid stigma", ("Avoid stigma",), "Do not stigmatise.\n\nCode id: no_stigma", True, 1)
+    mapping = map_codes([old], codebook, [])
+    assert mapping.codes == {guid: "dont_stigmatize"} and mapping.unmapped == []

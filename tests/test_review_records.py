@@ -774,12 +774,15 @@ def test_read_only_review_verbs_and_worksheet_import_refuse_a_name_in_other_lett
     assert out.exit_code == 1 and "only in letter case" in out.output, out.output
 
 
+def _two_disagreements(review):
+    """alice and bob answer dont_stigmatize differently on g1 and on g2."""
+    append_decisions(review.reviews_dir, [d(who, g, "dont_stigmatize", who == "alice")
+                                          for g in ("g1", "g2") for who in ("alice", "bob")])
+
+
 def test_an_adjudicators_name_in_other_letter_case_is_refused(review, tmp_path):
     root = review.root
-    append_decisions(review.reviews_dir, [d("alice", "g1", "dont_stigmatize", True),
-                                          d("bob", "g1", "dont_stigmatize", False),
-                                          d("alice", "g2", "dont_stigmatize", True),
-                                          d("bob", "g2", "dont_stigmatize", False)])
+    _two_disagreements(review)
     assert run("adjudicate", "g1", "dont_stigmatize", "yes", "-r", "carol", "-p", root).exit_code == 0
     out = run("adjudicate", "g2", "dont_stigmatize", "no", "-r", "Carol", "-p", root)
     assert out.exit_code == 1 and "only in letter case" in out.output, out.output
@@ -853,3 +856,67 @@ def test_decisions_made_under_a_codes_earlier_id_count_for_it_once_renamed(revie
 
     workbench = Store(review).state()  # the workbench reads the files afresh: the same reading
     assert guide_level(workbench.decisions) == answers
+
+
+# -- review C: renamed_from through every reader ------------------------------------------------------------
+
+def _rename(review, old_ids):
+    text = review.codebook_path.read_text(encoding="utf-8")
+    review.codebook_path.write_text(text.replace(
+        "  - id: dont_stigmatize\n", f"  - id: dont_stigmatize\n    renamed_from: [{', '.join(old_ids)}]\n", 1),
+        encoding="utf-8")
+
+
+def test_a_code_renamed_twice_counts_the_latest_answer_under_any_of_its_ids(review):
+    append_decisions(review.reviews_dir, [
+        d("alice", "g1", "stigma_a", True, time="2025-01-01T10:00:00Z"),
+        d("alice", "g1", "stigma_b", False, time="2025-02-01T10:00:00Z"),  # after the first rename
+        d("bob", "g1", "dont_stigmatize", True, time="2025-03-01T10:00:00Z"),
+        d("bob", "g1", "stigma_a", False, time="2025-04-01T10:00:00Z")])  # an old checkout: later lines win
+    _rename(review, ["stigma_a", "stigma_b"])
+    answers = guide_level(load_review(review).decisions)
+    assert answers["alice"] == {("g1", "dont_stigmatize"): False}
+    assert answers["bob"] == {("g1", "dont_stigmatize"): False}
+
+
+def test_a_sheet_and_the_disagreements_read_answers_under_an_earlier_id_as_the_id_now(review, tmp_path):
+    root = review.root
+    append_decisions(review.reviews_dir, [d("alice", "g1", "no_stigma", True, time="2020-01-01T00:00:00Z"),
+                                          d("bob", "g1", "dont_stigmatize", False, time="2020-01-01T00:00:00Z")])
+    _rename(review, ["no_stigma"])
+    sheet = tmp_path / "alice.csv"
+    assert run("sheet", "export", "-r", "alice", "-o", sheet, "-p", root).exit_code == 0
+    header, rows = read_table(sheet)
+    assert rows[0][header.index("Don't Stigmatize")] == "Yes"  # her answer under the earlier id
+    out = run("sheet", "import", sheet, "-r", "alice", "-p", root)
+    assert out.exit_code == 0 and out.output.startswith("0 decision(s) recorded")  # nothing new in it
+    state = load_review(review)
+    write_tables(state, resolve_review(state))
+    header, rows = read_table(review.build_dir / "tables" / "disagreements.csv")
+    found = {r[header.index("code")]: r[header.index("answers")] for r in rows}
+    assert found == {"dont_stigmatize": "alice=yes; bob=no"}
+    out = run("adjudicate", "g1", "dont_stigmatize", "yes", "-r", "carol", "-p", root)
+    assert out.exit_code == 0, out.output
+    assert guide_level(load_review(review).decisions)["consensus"] == {("g1", "dont_stigmatize"): True}
+
+
+def test_segment_decisions_under_an_earlier_id_count_for_the_code_now(review):
+    append_decisions(review.reviews_dir, [d("alice", "g1", "no_stigma", True, level="segment", segment="g1:1:a",
+                                            action="accept")])
+    _rename(review, ["no_stigma"])
+    (decision,) = load_review(review).decisions
+    assert (decision.level, decision.code, decision.segment) == ("segment", "dont_stigmatize", "g1:1:a")
+
+
+def test_a_blank_line_in_a_disagreements_file_is_not_a_row_left_open(review, tmp_path):
+    root = review.root
+    _two_disagreements(review)
+    dis = tmp_path / "open.csv"
+    assert run("adjudicate", "-r", "carol", "--export", dis, "-p", root).exit_code == 0
+    header, rows = read_table(dis)
+    rows[0][header.index("decision")] = "yes"
+    write_table(dis, header, [rows[0], [""] * len(header), rows[1]])
+    out = run("adjudicate", "-r", "carol", "--import", dis, "-p", root)
+    flat = " ".join(out.output.split())
+    assert out.exit_code == 0 and "1 consensus decision(s) recorded" in flat
+    assert "1 row(s) without a decision recorded nothing (row 4)" in flat

@@ -166,7 +166,7 @@ def test_round_trip(reviewed, tmp_path):
     out = run("adjudicate", "-r", "carol", "--import", dis, "-p", root)
     assert out.exit_code == 0 and f"{len(d_rows) - 1} consensus decision(s) recorded" in out.output
     blank_row = next(i for i, row in enumerate(d_rows, start=2) if row is first)  # settled by hand, left blank
-    assert f"1 row(s) without a decision stay open (row {blank_row})" in " ".join(out.output.split())
+    assert f"1 row(s) without a decision recorded nothing (row {blank_row})" in " ".join(out.output.split())
     sheet_before = read_table(root / "build" / "tables" / "coding_sheet.csv")
     out = run("consensus", "-p", root)
     assert out.exit_code == 0 and "build/tables" in out.output and "build/figures" in out.output, out.output

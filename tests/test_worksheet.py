@@ -176,3 +176,39 @@ def test_another_reviewers_worksheet_taken_over_is_not_left_as_exported_for_its_
     alices = [on_seg("alice", True, time="2025-01-01T00:00:00Z"), on_seg("alice", False, time="2025-09-01T00:00:00Z")]
     with pytest.raises(ConfigError, match="after this worksheet was exported"):
         read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice", previous=[*bobs, *alices])
+
+
+# --- review C (renamed_from) --------------------------------------------------------------------------------
+
+
+def _renamed_codebook(tmp_path):
+    text = (ROOT / "codebook.yaml").read_text(encoding="utf-8").replace(
+        "  - id: therapeutic_alliance\n", "  - id: therapeutic_alliance\n    renamed_from: [rapport]\n", 1)
+    (tmp_path / "codebook.yaml").write_text(text, encoding="utf-8")
+    return load_codebook(tmp_path / "codebook.yaml")
+
+
+def test_a_worksheet_exported_before_a_code_was_renamed_imports_under_its_id_now(tmp_path):
+    """Decisions under a code's earlier id count for it (renamed_from); a worksheet handed out before the rename
+    and filled in after it was refused: "unknown code 'rapport'", with no word of the id it has now."""
+    codebook = _renamed_codebook(tmp_path)
+    header, rows = exported(tmp_path)
+    rows[0][header.index("decision")] = "accept"
+    rows[0][header.index("code")] = "rapport"
+    write_table(tmp_path / "ws.csv", header, rows)
+    result = read_worksheet(tmp_path / "ws.csv", codebook, segments={SEG.id: SEG}, guides=["g"], reviewer="alice")
+    assert [(d.code, d.value) for d in result.decisions] == [("therapeutic_alliance", True)]
+
+
+def test_a_code_label_shared_by_two_codes_is_not_said_to_be_the_first_ones_alone(tmp_path):
+    """_which_code keeps the first code with a label: "Other" under two features is named as one of them."""
+    text = ("name: t\nfeatures:\n"
+            "  - id: place\n    label: Place\n    definition: Where.\n    codes:\n"
+            "      - id: other\n        label: Other\n        definition: Elsewhere.\n"
+            "  - id: who\n    label: Who\n    definition: By whom.\n    codes:\n"
+            "      - id: other\n        label: Other\n        definition: Someone else.\n")
+    (tmp_path / "codebook.yaml").write_text(text, encoding="utf-8")
+    from mapping_review.review.worksheet import _which_code
+
+    hint = _which_code("Other", load_codebook(tmp_path / "codebook.yaml"))
+    assert "'who/other'" in hint and "'place/other'" in hint

@@ -78,7 +78,8 @@ def corpus_remove(key: str, project_dir: Path) -> None:
     project = open_project(project_dir)
     file = corpus_lib.remove_guide(project, key)
     console.print(f"Removed {escape(key)} from {escape(project.relative(project.manifest_path))}"
-                  + (f"; its file {escape(file)} is left where it is" if file else ""))
+                  + (f"; its file {escape(file)} is left where it is (a guide added again under this key and "
+                     "copied into corpus/ takes its place)" if file else ""))
     kept = sum(d.guide == key for d in read_decisions(project.reviews_dir))
     if kept:
         err_console.print(f"[yellow]Warning:[/] {kept} decision(s) on {escape(key)} stay in reviews/; "

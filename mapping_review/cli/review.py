@@ -269,7 +269,7 @@ def adjudicate_cmd(guide: str | None, code: str | None, answer: str | None, revi
     console.print(f"{len(decisions)} consensus decision(s) recorded, settled by {escape(reviewer)}"
                   + (f"; {len(already)} already settled so by {escape(reviewer)} (the file imported before)"
                      if already else "")
-                  + (f"; {len(blank)} row(s) without a decision stay open (row {', '.join(map(str, blank))})"
+                  + (f"; {len(blank)} row(s) without a decision recorded nothing (row {', '.join(map(str, blank))})"
                      if blank else ""))
 
 

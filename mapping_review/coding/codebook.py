@@ -244,14 +244,21 @@ def _earlier_ids(model: CodebookModel) -> list[tuple[str, str, tuple[Any, ...]]]
     return out
 
 
+_CODE_ID = re.compile(r"[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)?")  # feature or feature/sub_value (ID_PATTERN's parts)
+
+
 def _check_renamed(codebook: Codebook, located: Located) -> list[str]:
-    """An earlier id must be no code's id now, nor an earlier id of another code."""
+    """An earlier id must be a code id, no code's id now, nor an earlier id of another code."""
     problems: list[str] = []
     owners: dict[str, str] = {}
-    for old, new, loc in _earlier_ids(codebook.model):
-        if old in codebook.by_id:
+    grouped = [(old, f.id, ("features", i, "renamed_from")) for i, f in enumerate(codebook.model.features) if f.codes
+               for old in f.renamed_from]  # a feature with sub-values: its own earlier ids, checked too
+    for old, new, loc in [*_earlier_ids(codebook.model), *grouped]:
+        if not _CODE_ID.fullmatch(old):
+            why = f"{old!r} is not a code id (feature or feature/sub_value: lower case, digits and _)"
+        elif old in codebook.by_id:
             why = f"{old!r} is a code of this codebook; renamed_from names ids no longer in use"
-        elif owners.setdefault(old, new) != new:
+        elif new in codebook.by_id and owners.setdefault(old, new) != new:
             why = f"{old!r} is also an earlier id of {owners[old]!r}"
         else:
             continue

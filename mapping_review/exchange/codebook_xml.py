@@ -177,6 +177,7 @@ def map_codes(imported: list[ImportedCode], codebook: Codebook, problems: list[s
     mapping = CodeMapping(problems=list(problems))
     by_guid = {norm_guid(code_guid(c.id)): c.id for c in codebook.codes}
     by_guid.update({norm_guid(code_guid(f.id)): f.id for f in codebook.features if f.codes})
+    by_guid.update({norm_guid(code_guid(old)): new for old, new in codebook.renamed.items()})  # written before a rename
     containers = {f.id for f in codebook.features if f.codes}
     by_path: dict[tuple[str, ...], str] = {}
     for f in codebook.features:
@@ -192,6 +193,7 @@ def map_codes(imported: list[ImportedCode], codebook: Codebook, problems: list[s
     for code in imported:
         folded = tuple(_fold(p) for p in code.path)
         noted = parse_description(code.description).code_id
+        noted = codebook.renamed.get(noted, noted) if noted else noted
         target = by_guid.get(code.guid) or (noted if noted in known_ids else None)
         if target is None and folded not in duplicated:
             target = by_path.get(folded) or by_path.get((_fold(code.name),)) or (

@@ -20,6 +20,7 @@ CORPUS_GITIGNORE = "# Guideline PDFs are often copyrighted: commit the manifest,
 SETTINGS_TEMPLATE = """\
 # The review's settings; every one is optional and shown here at its default (uncomment to change).
 # title: ""
+# description: ""
 # build:
 #   engine: pdfium.v1      # text extraction
 #   nlp: auto              # a trained spaCy pipeline when one is installed, else spacy.blank("en")

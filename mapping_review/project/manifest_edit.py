@@ -20,7 +20,7 @@ import yaml
 from mapping_review.errors import ManifestError
 from mapping_review.files import folder_lock, replacing
 from mapping_review.project.manifest import HEADER, Guide, Manifest, load_manifest
-from mapping_review.project.yamlfile import suggest
+from mapping_review.project.yamlfile import load_yaml, suggest
 
 
 @contextmanager
@@ -191,24 +191,54 @@ def set_guide_fields(path: Path, key: str, **changes: Any) -> Guide:
 
 
 def remove_entry(path: Path, key: str) -> None:
-    """Take guide ``key``'s entry (or entries, when the key is there twice) out of the manifest, keeping every
-    other line and comment; the file changes only when it reads back with every other entry as it was."""
+    """Take guide ``key``'s entry (or entries, when the key is there twice) out of the manifest: the lines of
+    the entry itself, its own comments among them; every other line stays as it is - comment lines after
+    the entry belong to what follows it. The file changes only when it reads back with every other entry
+    (and every other entry's problem) as it was."""
     with manifest_lock(path):
         before = load_manifest(path)
-        rt, data = _load(path.read_text(encoding="utf-8"))
-        entries = (data.get("guides") if isinstance(data, dict) else None) or []
+        text = path.read_text(encoding="utf-8")
+        located = load_yaml(path)  # the same reading of keys as the manifest's (``key: yes`` is True)
+        entries = (located.data.get("guides") if isinstance(located.data, dict) else None) or []
         found = [i for i, e in enumerate(entries) if isinstance(e, dict) and str(e.get("key")) == key]
         if not found:
             known = [g.key for g in before.guides] + [p.key for p in before.problems if p.key]
-            raise ManifestError(f"{path}: no guide {key!r} to remove{suggest(key, known)}")
+            raise ManifestError(f"{path}: no guide {key!r} to remove{suggest(key, [k for k in known if k != key])}")
+        lines = text.splitlines(keepends=True)
         for i in reversed(found):
-            token, rest = _trailing(entries[i])  # comment lines after it belong to what follows
-            del entries[i]
-            if token is not None and i > 0 and isinstance(entries[i - 1], dict):
-                _attach(entries[i - 1], token, rest)
+            start = located.line(("guides", i)) - 1
+            end = _entry_end(lines, start)
+            if end is None:
+                raise ManifestError(f"{path}:{start + 1}: the entry for {key!r} is not a '- key: ...' block; take it "
+                                    "out by hand")
+            del lines[start:end]
+        others = [p.key for p in before.problems if p.key != key]
+        unchanged = f"the entry for {key!r} could not be taken out cleanly; the file is unchanged"
         with replacing(path) as tmp:
-            tmp.write_text(_dump(rt, data), encoding="utf-8")
-            after = load_manifest(tmp)
-            if after.get(key) is not None or list(after.guides) != [g for g in before.guides if g.key != key]:
-                raise ManifestError(f"{path}: the entry for {key!r} could not be taken out cleanly; the file is "
-                                    "unchanged")
+            tmp.write_text("".join(lines), encoding="utf-8")
+            try:
+                after = load_manifest(tmp)
+            except ManifestError as e:
+                raise ManifestError(f"{path}: {unchanged} ({str(e).replace(str(tmp), path.name)})") from e
+            if (after.get(key) is not None or list(after.guides) != [g for g in before.guides if g.key != key]
+                    or [p.key for p in after.problems] != others):
+                raise ManifestError(f"{path}: {unchanged}")
+
+
+def _entry_end(lines: list[str], start: int) -> int | None:
+    """The line after a block entry starting at ``start`` (``- key: ...``): lines indented deeper than its
+    dash, with blank lines between them; None when the line is not such an entry."""
+    head = lines[start]
+    dash = len(head) - len(head.lstrip())
+    if not head.lstrip().startswith("- "):
+        return None
+    end, at = start + 1, start + 1
+    while at < len(lines):
+        line = lines[at]
+        if not line.strip():
+            at += 1
+            continue
+        if len(line) - len(line.lstrip()) <= dash:
+            break
+        end = at = at + 1
+    return end

@@ -79,13 +79,10 @@ def _header(path: Path, header: list[str]) -> dict[str, int]:
 
 def _which_code(written: str, codebook: Codebook) -> str:
     """A hint for a code that is not an id: the id of the code it is the label of, else the nearest id."""
-    by_label: dict[str, str] = {}
-    for c in codebook.codes:  # "Peer support", or "Support > Peer support" as a sheet's header reads
-        for label in (c.label, f"{c.feature_label} > {c.label}"):
-            by_label.setdefault(label.casefold(), c.id)
-    code = by_label.get(written.strip().casefold())
-    if code is not None:
-        return f" ({written.strip()!r} is the label of {code!r}; write code ids)"
+    wanted = written.strip().casefold()  # "Peer support", or "Support > Peer support" as a sheet's header reads
+    codes = [c.id for c in codebook.codes if wanted in (c.label.casefold(), f"{c.feature_label} > {c.label}".casefold())]
+    if codes:
+        return f" ({written.strip()!r} is the label of {' or '.join(map(repr, codes))}; write code ids)"
     return suggest(written, codebook.by_id)
 
 
@@ -101,7 +98,7 @@ def _row_actions(where: str, verdict: str, code: str, added: str, codebook: Code
             problems.append(f"{where}: unknown code {code!r}{_which_code(code, codebook)}")
         else:
             wanted.append((code, "accept" if verdict in ACCEPT else "reject"))
-    for extra in split_cell(added):
+    for extra in (codebook.renamed.get(c, c) for c in split_cell(added)):
         if extra not in codebook.by_id:
             problems.append(f"{where}: add_codes: unknown code {extra!r}{_which_code(extra, codebook)}")
         else:
@@ -140,6 +137,7 @@ def read_worksheet(
 
     for number, row in enumerate(rows, start=2):
         guide, seg_id, code = cell(row, "guide"), cell(row, "segment"), cell(row, "code")
+        code = codebook.renamed.get(code, code)  # a worksheet made before a code was renamed
         verdict, added, note = cell(row, "decision").casefold(), cell(row, "add_codes"), cell(row, "note")
         if not verdict and not added:
             skipped += 1
