@@ -920,3 +920,15 @@ def test_a_blank_line_in_a_disagreements_file_is_not_a_row_left_open(review, tmp
     flat = " ".join(out.output.split())
     assert out.exit_code == 0 and "1 consensus decision(s) recorded" in flat
     assert "1 row(s) without a decision recorded nothing (row 4)" in flat
+
+
+@pytest.mark.parametrize("calibrate", [True, False])
+def test_consensus_calibrates_as_the_build_is_set_to(review, monkeypatch, calibrate):
+    from mapping_review.review import state as state_module
+
+    fitted = []
+    real = state_module.calibration_of
+    monkeypatch.setattr(state_module, "calibration_of", lambda state: fitted.append(state) or real(state))
+    (review.root / "review.yaml").write_text(f"build:\n  calibrate: {str(calibrate).lower()}\n", encoding="utf-8")
+    assert run("consensus", "-p", review.root).exit_code == 0
+    assert bool(fitted) == calibrate
