@@ -289,3 +289,11 @@ def test_a_pdf_title_that_names_a_file_is_no_title(tmp_path, project, title, kep
         doc.docinfo["/Title"] = title
         doc.save(tmp_path / "titled.pdf")
     assert add_guide(project, tmp_path / "titled.pdf", key="titled").title == kept
+
+
+def test_guides_missing_from_the_projects_bib_are_named_in_one_warning(review):
+    (review.root / "references.bib").write_text("@misc{other,\n  title = {Other}\n}\n", encoding="utf-8")
+    report = pipeline.build_project(review, nlp_name="blank", jobs=1)
+    lines = [w for w in report.warnings if "references.bib: no entry for" in w]
+    assert lines == [f"{review.root / 'references.bib'}: no entry for 'g1', 'g2'; made them from the manifest (add "
+                     "entries to the .bib to cite them as you want)"]

@@ -102,7 +102,10 @@ def _write_rest(state: ReviewState, tables: Tables, settings: Settings, guides: 
     bib_path = project.root / "references.bib"
     bib, missing = references(guides, bib_path.read_text(encoding="utf-8") if bib_path.exists() else None)
     written.append(_write(out / "tables" / "references.bib", bib))
-    warnings += [f"{bib_path}: no entry for {k!r}; made one from the manifest" for k in missing]
+    if missing:  # one line, however many: it is said at every build until the .bib has them
+        shown = ", ".join(map(repr, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        warnings.append(f"{bib_path}: no entry for {shown}; made {'one' if len(missing) == 1 else 'them'} from the "
+                        "manifest (add entries to the .bib to cite them as you want)")
     for key in keys:
         if not any(codes.get((key, c.id)) for c in state.codebook.codes):
             why = ("the machine has not read it (no PDF, or its build failed) and no reviewer has coded it; its "
