@@ -217,3 +217,16 @@ def test_the_build_grows_the_graph_to_items_and_results(review):
     pipeline.build_project(review)
     assert not (review.build_dir / "tables" / "eval_results.csv").exists()
     assert not (review.build_dir / "figures" / "eval_results.png").exists()
+
+
+def test_results_read_from_outside_criteria_results_say_the_next_build_drops_them(review, tmp_path):
+    ev = load_evaluation(review)
+    make_csv(tmp_path / "judged.csv", ev)
+    out = CliRunner().invoke(main, ["criteria", "results", str(tmp_path / "judged.csv"), "-p", str(review.root)])
+    flat = " ".join(out.output.split())
+    assert out.exit_code == 0 and "the next build drops them" in flat and str(tmp_path / "judged.csv") in flat
+    kept = review.root / "criteria" / "results"
+    kept.mkdir()
+    make_csv(kept / "judged.csv", ev)
+    out = CliRunner().invoke(main, ["criteria", "results", str(kept / "judged.csv"), "-p", str(review.root)])
+    assert out.exit_code == 0 and "next build drops" not in out.output

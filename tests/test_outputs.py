@@ -203,3 +203,14 @@ def test_a_single_adjudicator_not_written_as_a_list_is_explained(review):
     assert result.exit_code == 1
     assert "review.yaml:2: review.adjudicators: must be a list, e.g. [carol]" in result.output
     assert "tuple" not in result.output
+
+
+def test_a_build_of_guides_without_pdfs_says_what_it_is_built_from(tmp_path):
+    project = copy_review(tmp_path / "review")
+    result = CliRunner().invoke(main, ["build", str(project.root), "-q"])
+    flat = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "10 of 10 guide(s) have no PDF in the corpus yet: the review is built from the reviewers' decisions alone" \
+        in flat
+    again = CliRunner().invoke(main, ["build", str(project.root), "-q", "--force"])
+    assert "have no PDF in the corpus yet" in again.output

@@ -802,3 +802,16 @@ def test_the_dashboard_tells_a_reviewer_of_a_damaged_line_in_their_own_file_only
     other = create_app(own_project).test_client()
     login(other, "carol")
     assert 'id="problems"' not in other.get("/").text
+
+
+def test_review_by_code_of_a_guide_not_read_says_so_instead_of_no_evidence(own_project):
+    from mapping_review.project.manifest import Guide
+    from mapping_review.project.manifest_edit import append_guide
+
+    append_guide(own_project.manifest_path, Guide(key="nopdf", title="No PDF yet"))
+    client_ = create_app(own_project).test_client()
+    login(client_)
+    unread = client_.get("/review/nopdf").text
+    assert "The machine has not read this guide yet." in unread and "found no evidence" not in unread
+    read = client_.get("/review/tg1").text
+    assert "has not read this guide" not in read

@@ -161,3 +161,8 @@ def extract_summary(report: BuildReport) -> None:
         table.add_row(escape(r.key), r.status if not r.failed else f"[red]failed ({r.reason})[/]", str(r.n_pages or ""),
                       str(len(r.page_status.get("text", [])) or ""), other, str(s.n_segments) if s else "")
     console.print(table)
+    no_file = sum(r.status == "no file" for r in report.extract)
+    if no_file:
+        console.print(f"{no_file} of {len(report.extract)} guide(s) have no PDF in the corpus yet: the review is built "
+                      "from the reviewers' decisions alone for them; add a PDF with `mapping-review corpus add PDF "
+                      "--key KEY --replace` for the machine to read it")

@@ -11,6 +11,7 @@ from rich.table import Table
 from mapping_review.cli.common import console, err_console, library_errors, project_option
 from mapping_review.project.layout import open_project
 from mapping_review.publish.exports import EXPORTERS, export_project
+from mapping_review.publish.results import RESULTS_DIR
 from mapping_review.publish.results_tables import ALL, project_results
 
 items_option = click.option("--items", "items_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -59,3 +60,9 @@ def results_cmd(results: tuple[Path, ...], items_path: Path | None, project_dir:
     console.print(f"{report.n_judgements} judged response(s) from {len(report.files_read)} file(s)")
     for path in report.tables.files:
         console.print(f"Wrote {project.relative(path)}")
+    kept = (project.root / RESULTS_DIR).resolve()
+    outside = [p for p in results if not p.resolve().is_relative_to(kept)]
+    if outside:
+        err_console.print(f"[yellow]Note:[/] a build makes these tables from {RESULTS_DIR}/ alone, and "
+                          f"{', '.join(map(str, outside))} is not there: the next build drops them. Copy it there to "
+                          f"keep them (cp FILE {RESULTS_DIR}/).")
