@@ -220,6 +220,10 @@ def _check_ids(model: CodebookModel, located: Located) -> list[str]:
         seen.setdefault(feature.id, line)
         sub_seen: dict[str, int] = {}
         for j, code in enumerate(feature.codes):
+            if "," in code.label:  # a coding sheet's cell lists sub-values separated by commas
+                problems.append(f"{located.path}:{located.line(('features', i, 'codes', j, 'label'))}: the label "
+                                f"{code.label!r} holds a comma, which a coding sheet's cell separates sub-values with; "
+                                "word it without one")
             line = located.line(("features", i, "codes", j, "id"))
             if code.id in sub_seen:
                 msg = f"duplicate code id {feature.id}/{code.id} (first at line {sub_seen[code.id]})"
