@@ -815,3 +815,14 @@ def test_review_by_code_of_a_guide_not_read_says_so_instead_of_no_evidence(own_p
     assert "The machine has not read this guide yet." in unread and "found no evidence" not in unread
     read = client_.get("/review/tg1").text
     assert "has not read this guide" not in read
+
+
+def test_the_dashboard_grid_names_guides_by_their_label(own_project):
+    from mapping_review.project.manifest_edit import set_guide_fields
+
+    set_guide_fields(own_project.manifest_path, "tg1", label="Test guide 2024")
+    client_ = create_app(own_project).test_client()
+    login(client_)
+    page = client_.get("/").text
+    grid = page[page.index('id="matrix"'):]
+    assert '<th title="tg1">Test guide 2024</th>' in grid
