@@ -108,14 +108,19 @@ def _distance(rule: DecisionRule, default: DecisionRule) -> float:
             + abs(rule.min_total - default.min_total) + abs(rule.min_sections - default.min_sections) / 10)
 
 
+def _best_each(hits: np.ndarray, distance: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """For each column of ``hits`` (rules x fits), the rule with the most hits (ties: the smallest distance,
+    then the first) if it reaches that column's ``need``, else -1. Distances are rounded first: a step either
+    side of the codebook's value is as far, whatever the floats say."""
+    top = hits.max(axis=0)
+    nearest = np.argmin(np.where(hits == top, np.round(distance, 9)[:, None], np.inf), axis=0)
+    return np.where(top >= need, nearest, -1)
+
+
 def _best(hits: np.ndarray, distance: np.ndarray, need: float) -> int | None:
-    """The index with the most hits (ties: the smallest distance, then the first) if it reaches ``need``.
-    Distances are rounded first: a step either side of the codebook's value is as far, whatever the floats say."""
-    top = int(hits.max())
-    if top < need:
-        return None
-    candidates = np.flatnonzero(hits == top)
-    return int(candidates[np.argmin(np.round(distance[candidates], 9))])
+    """:func:`_best_each` for one fit: the index, or None."""
+    chosen = int(_best_each(hits[:, None], distance, np.array([need]))[0])
+    return None if chosen < 0 else chosen
 
 
 def _one_rule(hits: np.ndarray, distance: np.ndarray, base: int) -> int:
@@ -126,9 +131,8 @@ def _one_rule(hits: np.ndarray, distance: np.ndarray, base: int) -> int:
 
 def _one_rule_each(hits: np.ndarray, distance: np.ndarray, base: int) -> np.ndarray:
     """:func:`_one_rule` for each column of ``hits`` (rules x fits) at once."""
-    top = hits.max(axis=0)
-    nearest = np.argmin(np.where(hits == top, np.round(distance, 9)[:, None], np.inf), axis=0)  # ties: the first
-    return np.where(top >= hits[base] + MIN_GAIN, nearest, base)
+    chosen = _best_each(hits, distance, hits[base] + MIN_GAIN)
+    return np.where(chosen < 0, base, chosen)
 
 
 def fit_rule(items: Sequence[tuple[Evidence, bool]], default: DecisionRule) -> DecisionRule:
@@ -139,6 +143,9 @@ def fit_rule(items: Sequence[tuple[Evidence, bool]], default: DecisionRule) -> D
     rules = grid_rules(default)
     hits = np.array([sum(applies(r, e) == answer for e, answer in items) for r in rules])
     return rules[_one_rule(hits, np.array([_distance(r, default) for r in rules]), 0)]
+
+
+_Fit = tuple[DecisionRule, "LeadingCodes | None", dict[str, DecisionRule], list[str]]  # pooled, share, rules, own
 
 
 class _Grid:
@@ -176,7 +183,6 @@ class _Grid:
             self.led.append(np.array([c in sets.get(g, ()) for g, c in self.cells], dtype=bool))
         share_distance = np.array([0.0 if x is None or own is None else abs(x.share - own.share) for x in self.leadings])
         self.distance = share_distance[:, None] + self.rule_distance[None, :]  # (share, rule) from the codebook's
-        self.right = self.answers == self.truth  # rules x cells: each rule's answer is the reviewers'
         right_led = [(self.answers | led) == self.truth for led in self.led]  # ... with the led cells present
         self.right_led = [right.astype(int) @ self.by_guide for right in right_led]  # per leading: rules x guides
         self._code_cache: dict[tuple[str, int, int], tuple[list[DecisionRule], np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -220,8 +226,7 @@ class _Grid:
                                      usable.astype(int) @ self.by_guide)
         return self._code_cache[key]
 
-    def fit(self, codebook: Codebook, guides: Sequence[str], *, codebook_pooled: bool = False
-            ) -> tuple[DecisionRule, LeadingCodes | None, dict[str, DecisionRule], list[str]]:
+    def fit(self, codebook: Codebook, guides: Sequence[str], *, codebook_pooled: bool = False) -> _Fit:
         """The pooled rule and share (the codebook's with ``codebook_pooled``), and per-code rules where each
         beats the pooled rule on held-out guides (cells a guide leads with left out of a code's fit: they are
         present whatever the rule)."""
@@ -244,9 +249,6 @@ class _Grid:
         return self.rules[pooled], self.leadings[leading], rules, own
 
 
-_Fit = tuple[DecisionRule, "LeadingCodes | None", dict[str, DecisionRule], list[str]]
-
-
 def _answers(codebook: Codebook, held: str, evidence: Mapping[tuple[str, str], Evidence], fit: _Fit,
              codes: Sequence[str]) -> dict[str, bool]:
     _, leading, rules, _ = fit
@@ -255,13 +257,14 @@ def _answers(codebook: Codebook, held: str, evidence: Mapping[tuple[str, str], E
 
 
 def _build_fit(grid: _Grid, codebook: Codebook, evidence: Mapping[tuple[str, str], Evidence],
-               truth: Mapping[tuple[str, str], bool], guides: Sequence[str]) -> tuple[_Fit, int]:
+               truth: Mapping[tuple[str, str], bool], guides: Sequence[str], default: Mapping[tuple[str, str], bool],
+               ) -> tuple[_Fit, int]:
     """The rules the build answers with when ``guides`` are reviewed, and the held-out gain of a fitted
-    pooled rule over the codebook's on them (the pooled rule moves only if it reaches ``MIN_GAIN``)."""
+    pooled rule over the codebook's answers (``default``) on them (the pooled rule moves only if it reaches
+    ``MIN_GAIN``)."""
     gain = 0
     for held in guides:
         codes = [c.id for c in codebook.codes if (held, c.id) in truth]
-        default = auto_codes(codebook, [held], evidence)
         fitted = _answers(codebook, held, evidence, grid.fit(codebook, [g for g in guides if g != held]), codes)
         gain += sum(int(fitted[c] == truth[(held, c)]) - int(default[(held, c)] == truth[(held, c)]) for c in codes)
     return grid.fit(codebook, guides, codebook_pooled=gain < MIN_GAIN), gain
@@ -281,20 +284,21 @@ def calibrate(
     held_out: dict[tuple[str, str], bool] = {}
     codebook_answers: dict[tuple[str, str], bool] = {}
     gain = 0
+    default = auto_codes(codebook, guides, evidence)  # the codebook's answers: each guide's on its own
     for held in guides:
         codes = [c.id for c in codebook.codes if (held, c.id) in truth]
         if not codes:  # answered only on codes the codebook no longer has
             continue
         others = [g for g in guides if g != held]
-        fitted = _answers(codebook, held, evidence, _build_fit(grid, codebook, evidence, truth, others)[0], codes)
-        default = auto_codes(codebook, [held], evidence)
+        fitted = _answers(codebook, held, evidence, _build_fit(grid, codebook, evidence, truth, others, default)[0],
+                          codes)
         right_before = sum(default[(held, c)] == truth[(held, c)] for c in codes)
         right_after = sum(fitted[c] == truth[(held, c)] for c in codes)
         before[held], after[held] = right_before / len(codes), right_after / len(codes)
         gain += right_after - right_before
         held_out.update({(held, c): fitted[c] for c in codes})
         codebook_answers.update({(held, c): default[(held, c)] for c in codes})
-    (pooled, leading, rules, own), pooled_gain = _build_fit(grid, codebook, evidence, truth, guides)
+    (pooled, leading, rules, own), pooled_gain = _build_fit(grid, codebook, evidence, truth, guides, default)
     return Calibration(rules=rules, guides=guides, agreement_before=before, agreement_after=after, pooled=pooled,
                        per_code=tuple(own), leading=leading, held_out=held_out, truth=dict(truth),
                        before=codebook_answers, default=codebook.model.decision, default_leading=codebook.model.leading,
