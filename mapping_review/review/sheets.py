@@ -72,11 +72,13 @@ def sheet_rows(
 ) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a paper-shaped sheet; ``unanswered`` (guide x code) cells say so (:func:`resolved_cell`)."""
     header = ["Natbib"] + [f.label for f in codebook.features]
+    unread: dict[str, set[str]] = {}
+    for guide, code in unanswered:
+        unread.setdefault(guide, set()).add(code)
     rows = []
     for guide in guides:
         present = {c.id: codes.get((guide, c.id), False) for c in codebook.codes}
-        unread = {c for g, c in unanswered if g == guide}
-        rows.append([guide] + [resolved_cell(f, present, unread) for f in codebook.features])
+        rows.append([guide] + [resolved_cell(f, present, unread.get(guide, set())) for f in codebook.features])
     return header, rows
 
 
@@ -183,36 +185,38 @@ def _parse_cell(feature: Feature, cell: str, *, complete: bool) -> tuple[dict[st
     value = cell.strip().casefold()
     if not value:
         return (dict.fromkeys(feature_codes(feature), False) if complete else {}), None
-    by_label = {c.label.casefold(): c for c in feature.codes}
-    if value in NO and value not in by_label:  # a sub-value may itself be called "None"
+    if value in NO and value not in {c.label.casefold() for c in feature.codes}:  # a sub-value may be called "None"
         return dict.fromkeys(feature_codes(feature), False), None
     if not feature.codes:
         if value in YES:
             return {feature.id: True}, None
         return {}, f"{cell!r} is not a value for this feature (use Yes or No, or leave it empty: undecided)"
-    by_label = {c.label.casefold(): c for c in feature.codes}
+    chosen, error = _labelled(feature, cell)
+    if error:
+        return {}, f"{error} (or No; empty is undecided)"
+    return {code: code in chosen for code in feature_codes(feature)}, None
+
+
+def _labelled(feature: Feature, text: str, *, where: str = "") -> tuple[set[str], str | None]:
+    """The codes a comma-separated list of ``feature``'s sub-value labels names (any letter case), or what
+    is wrong with its first unknown label (``where``: after what it stands)."""
+    by_label = {c.label.casefold(): f"{feature.id}/{c.id}" for c in feature.codes}
     chosen = set()
-    for label in split_cell(cell):
+    for label in split_cell(text):
         code = by_label.get(label.casefold())
         if code is None:
-            hint = suggest(label, [c.label for c in feature.codes])
-            known = ", ".join(c.label for c in feature.codes)
-            return {}, f"unknown sub-value {label!r}{hint}; known: {known} (or No; empty is undecided)"
-        chosen.add(code.id)
-    return {f"{feature.id}/{c.id}": c.id in chosen for c in feature.codes}, None
+            labels = [c.label for c in feature.codes]
+            return set(), f"unknown sub-value {label!r}{where}{suggest(label, labels)}; known: {', '.join(labels)}"
+        chosen.add(code)
+    return chosen, None
 
 
 def _parse_partly_read(feature: Feature, answered: str, unread: str) -> tuple[dict[str, bool], str | None]:
     """A cell ``<sub-values present>; not read: <sub-values>`` of a resolved sheet: the listed sub-values
     get no answer, the others are answered as the first part says (empty: none present)."""
-    by_label = {c.label.casefold(): f"{feature.id}/{c.id}" for c in feature.codes}
-    skipped = set()
-    for label in split_cell(unread):
-        if label.casefold() not in by_label:
-            labels = [c.label for c in feature.codes]
-            return {}, (f"unknown sub-value {label!r} after '{UNANSWERED}:'{suggest(label, labels)}; "
-                        f"known: {', '.join(labels)}")
-        skipped.add(by_label[label.casefold()])
+    skipped, error = _labelled(feature, unread, where=f" after '{UNANSWERED}:'")
+    if error:
+        return {}, error
     if not skipped:
         return {}, f"'{UNANSWERED}:' lists no sub-value (write the sub-values nobody answered, or '{UNANSWERED}' alone)"
     values, error = _parse_cell(feature, answered, complete=True)
