@@ -168,6 +168,10 @@ class Codebook:
         """A code's earlier id (``renamed_from``; a renamed feature's sub-values too) -> its id now."""
         return {old: new for old, new, _ in _earlier_ids(self.model)}
 
+    def current_id(self, code_id: str) -> str:
+        """``code_id`` as the codebook names the code now (an earlier id of a renamed code: its id now)."""
+        return self.renamed.get(code_id, code_id)
+
     @property
     def features(self) -> tuple[Feature, ...]:
         return self.model.features

@@ -193,7 +193,7 @@ def map_codes(imported: list[ImportedCode], codebook: Codebook, problems: list[s
     for code in imported:
         folded = tuple(_fold(p) for p in code.path)
         noted = parse_description(code.description).code_id
-        noted = codebook.renamed.get(noted, noted) if noted else noted
+        noted = codebook.current_id(noted) if noted else noted
         target = by_guid.get(code.guid) or (noted if noted in known_ids else None)
         if target is None and folded not in duplicated:
             target = by_path.get(folded) or by_path.get((_fold(code.name),)) or (

@@ -77,8 +77,7 @@ def load_review(project: Project) -> ReviewState:
 def under_current_ids(decisions: Sequence[Decision], codebook: Codebook) -> list[Decision]:
     """``decisions`` with a renamed code's earlier id (``renamed_from`` in the codebook) read as its id now;
     the files keep what was written."""
-    renamed = codebook.renamed
-    return [replace(d, code=renamed[d.code]) if d.code in renamed else d for d in decisions]
+    return [replace(d, code=codebook.current_id(d.code)) if d.code in codebook.renamed else d for d in decisions]
 
 
 def segments_by_id(project: Project, keys: list[str]) -> dict[str, Segment]:

@@ -98,7 +98,7 @@ def _row_actions(where: str, verdict: str, code: str, added: str, codebook: Code
             problems.append(f"{where}: unknown code {code!r}{_which_code(code, codebook)}")
         else:
             wanted.append((code, "accept" if verdict in ACCEPT else "reject"))
-    for extra in (codebook.renamed.get(c, c) for c in split_cell(added)):
+    for extra in map(codebook.current_id, split_cell(added)):
         if extra not in codebook.by_id:
             problems.append(f"{where}: add_codes: unknown code {extra!r}{_which_code(extra, codebook)}")
         else:
@@ -137,7 +137,7 @@ def read_worksheet(
 
     for number, row in enumerate(rows, start=2):
         guide, seg_id, code = cell(row, "guide"), cell(row, "segment"), cell(row, "code")
-        code = codebook.renamed.get(code, code)  # a worksheet made before a code was renamed
+        code = codebook.current_id(code)  # a worksheet made before a code was renamed
         verdict, added, note = cell(row, "decision").casefold(), cell(row, "add_codes"), cell(row, "note")
         if not verdict and not added:
             skipped += 1
