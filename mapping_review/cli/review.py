@@ -280,18 +280,16 @@ def consensus_cmd(project_dir: Path) -> None:
     """Resolve every guide x code (consensus > reviewers > machine) and write what follows from it: the
     tables, the sheet, the summary, the criteria, the graph and the figures (a build's outputs, without
     reading any PDF)."""
+    from mapping_review.pipeline.build import publish_review
     from mapping_review.project.settings import load_settings
-    from mapping_review.publish.outputs import write_outputs
 
     project = open_project(project_dir)
-    settings = load_settings(project.root)
-    state = load_review(project)
-    tables = resolve_review(state, use_calibration=settings.build.calibrate)  # as the build resolves it
-    written, warnings = write_outputs(state, tables, settings)
-    folders = sorted({project.relative(path.parent) for path in written})
-    if written:
-        console.print(f"Wrote {len(written)} file(s) in {', '.join(folders)}")
-    for line in [*state.warnings, *warnings]:  # as a build says them
+    published = publish_review(project, load_settings(project.root))  # as the build resolves and writes it
+    tables = published.tables
+    folders = sorted({project.relative(path.parent) for path in published.written})
+    if published.written:
+        console.print(f"Wrote {len(published.written)} file(s) in {', '.join(folders)}")
+    for line in published.warnings:  # as a build says them
         err_console.print(f"[yellow]Warning:[/] {escape(line)}")
     sources: dict[str, int] = {}
     for r in tables.rows:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mapping_review.bookkeeping import GuideResult, Progress
 from mapping_review.files import write_atomic
@@ -31,6 +32,9 @@ from mapping_review.pipeline.fingerprint import (
 from mapping_review.project.layout import Project
 from mapping_review.project.settings import Settings, load_settings
 from mapping_review.segment.stage import extract_and_segment, segment_corpus
+
+if TYPE_CHECKING:
+    from mapping_review.review.state import Tables
 
 
 @dataclass
@@ -117,8 +121,6 @@ def _stages(project: Project, settings: Settings, *, jobs: int | None, progress:
 
         start_drawing_process()
     from mapping_review.coding.stage import CodeAfterSegment, code_corpus
-    from mapping_review.publish.outputs import write_outputs
-    from mapping_review.review.state import load_review, resolve_review
 
     engine, nlp_name = settings.build.engine, settings.build.nlp
     if scheduler:
@@ -134,8 +136,26 @@ def _stages(project: Project, settings: Settings, *, jobs: int | None, progress:
         extracted, segmented = extract_and_segment(project, engine=engine, nlp_name=nlp_name, jobs=jobs,
                                                    progress=progress, then=coding, meanwhile=_meanwhile(settings))
         coded = code_corpus(project, nlp_name=nlp_name, progress=progress, done=coding.done)
+    published = publish_review(project, settings)
+    return BuildReport(extract=extracted, segment=segmented, code=coded, tables=published.written,
+                       warnings=published.warnings, n_disagreements=len(published.tables.open))
+
+
+@dataclass(frozen=True)
+class Published:
+    tables: Tables
+    written: list[Path]
+    warnings: list[str]  # the review's (its decisions and files), then the outputs'
+
+
+def publish_review(project: Project, settings: Settings) -> Published:
+    """The last stages of a build: the review resolved as it stands (calibrated as ``settings`` say) and
+    everything derived from it written - tables, sheet, summary, criteria, graph, figures. No PDF is read,
+    so ``mapping-review consensus`` runs it alone."""
+    from mapping_review.publish.outputs import write_outputs
+    from mapping_review.review.state import load_review, resolve_review
+
     state = load_review(project)
     tables = resolve_review(state, use_calibration=settings.build.calibrate)
     written, warnings = write_outputs(state, tables, settings)
-    return BuildReport(extract=extracted, segment=segmented, code=coded, tables=written,
-                       warnings=state.warnings + warnings, n_disagreements=len(tables.open))
+    return Published(tables, written, state.warnings + warnings)
