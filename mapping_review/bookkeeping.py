@@ -8,7 +8,7 @@ reason, and the rest carry on.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -85,3 +85,8 @@ def read_jsonl(path: Path, from_dict: Callable[[dict[str, Any]], T]) -> list[T]:
                        "and run `mapping-review build` to write it again")
                 raise ConfigError(msg) from e
     return out
+
+
+def first_few(names: Sequence[str], *, n: int = 5) -> str:
+    """``a, b, c and 4 more``: the first ``n`` of ``names`` for a one-line message."""
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")

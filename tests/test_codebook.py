@@ -347,13 +347,6 @@ def test_a_renamed_feature_without_sub_values_maps_its_own_id(tmp_path):
     assert codebook.renamed == {"rapport": "alliance"}  # no 'rapport/...' ids: it has no sub-values
 
 
-@pytest.mark.parametrize("field", ["include", "exclude", "examples"])
-def test_a_split_phrase_is_caught_in_each_described_list(tmp_path, field):
-    text = BASE.replace("    definition: The relationship matters.\n",
-                        f"    definition: The relationship matters.\n    {field}: [thoughts, feelings and behaviour]\n")
-    assert "'thoughts', 'feelings and behaviour' look like one phrase" in refused(tmp_path, text)
-
-
 def test_a_sub_value_label_with_a_comma_is_refused_as_a_sheet_could_not_read_it_back(tmp_path):
     text = BASE.replace("        label: Home\n", "        label: Home, family\n")
     assert "codebook.yaml:13: the label 'Home, family' holds a comma" in refused(tmp_path, text)

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, Tim
 from rich.progress import Progress as RichBars
 from rich.table import Table
 
-from mapping_review.bookkeeping import GuideResult, Progress
+from mapping_review.bookkeeping import GuideResult, Progress, first_few
 from mapping_review.errors import MappingReviewError
 from mapping_review.extract import DEFAULT_ENGINE, ENGINES
 from mapping_review.pipeline import BuildReport
@@ -124,7 +124,7 @@ def warn_unread(unread: Collection[str], chosen: Collection[str]) -> None:
     "nothing to review"."""
     missing = sorted(set(chosen) & set(unread))
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shown = first_few(missing)
         err_console.print(f"[yellow]Warning:[/] {len(missing)} of {len(chosen)} guide(s) are not coded yet (no PDF, "
                           f"or its build failed), so no suggestions: {escape(shown)}. Add the PDFs of those without "
                           "one (corpus add, or corpus fetch for those with a URL) and build; the build says why any "

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mapping_review.bookkeeping import first_few
 from mapping_review.errors import ConfigError
 from mapping_review.files import write_atomic
 from mapping_review.project.manifest import load_manifest
@@ -103,8 +104,8 @@ def _write_rest(state: ReviewState, tables: Tables, settings: Settings, guides: 
     bib, missing = references(guides, bib_path.read_text(encoding="utf-8") if bib_path.exists() else None)
     written.append(_write(out / "tables" / "references.bib", bib))
     if missing:  # one line, however many: it is said at every build until the .bib has them
-        shown = ", ".join(map(repr, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        warnings.append(f"{bib_path}: no entry for {shown}; made {'one' if len(missing) == 1 else 'them'} from the "
+        them = "one" if len(missing) == 1 else "them"
+        warnings.append(f"{bib_path}: no entry for {first_few([repr(k) for k in missing])}; made {them} from the "
                         "manifest (add entries to the .bib to cite them as you want)")
     for key in keys:
         if not any(codes.get((key, c.id)) for c in state.codebook.codes):
