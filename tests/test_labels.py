@@ -411,3 +411,47 @@ def test_a_row_of_empty_cells_in_a_label_file_is_skipped(tmp_path):
     path.write_text("guide,page,code,label,anchor,tail,hash,origin,note\n,,,,,,,,\ng,2,c,supports,a,b,h,,\n",
                     encoding="utf-8")
     assert [(lab.guide, lab.page) for lab in read_labels(path)] == [("g", 2)]
+
+
+def test_a_model_never_learns_from_labels_written_on_its_own_suggestions(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from train_evidence import labels_for
+
+    origins = ["machine:rules.v3+evidence-clf.v8", "machine:evidence-clf.v8", "machine:rules.v3+evidence-clf.v7",
+               "machine:rules.v1", "reader", "", "machine:rules.v3+evidence-clf.v80"]
+    labels = [make_label("g", i, f"sentence {i}", "c", "supports", origin=o) for i, o in enumerate(origins)]
+    kept = labels_for("evidence-clf.v8", labels)
+    # labelled after v8 was shipped (its own top passages): for its successor; every other label trains it
+    assert [label.origin for label in kept] == origins[2:]
+    assert [label.origin for label in labels_for("evidence-clf.v9", labels)] == origins
+
+
+def test_the_labels_digest_changes_with_any_column_and_only_then(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from dataclasses import replace
+
+    from train_evidence import labels_digest
+
+    labels = [make_label("g", 3, SENTENCE, "modality/text", "supports", origin="reader"),
+              make_label("g", 4, "Agree a plan with the person.", "client_centered", "mentions")]
+    digest = labels_digest(labels)
+    assert len(digest) == 16 and labels_digest(list(labels)) == digest
+    for changed in ({"label": "mentions"}, {"origin": "machine:rules.v1"}, {"page": 5}, {"note": "x"}):
+        assert labels_digest([replace(labels[0], **changed), labels[1]]) != digest
+    assert labels_digest(labels[::-1]) != digest and labels_digest(labels[:1]) != digest
+
+
+def test_the_check_says_whether_the_shipped_model_is_what_the_labels_make(monkeypatch, tmp_path, capsys):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from train_evidence import check
+
+    from mapping_review.coding.evidence import EvidenceModel, save_model
+
+    model = EvidenceModel({"plan": 0}, (1.0,), (0.5,), {"cue:x": 0.2}, -0.1, meta={"labels_sha256": "a"})
+    shipped = save_model(model, tmp_path / "evidence.json")
+    assert check(model, shipped) == 0 and "is what the labels make" in capsys.readouterr().out
+    for other in (EvidenceModel({"plan": 0}, (1.0,), (0.5,), {"cue:x": 0.2}, -0.1, meta={"labels_sha256": "b"}),
+                  EvidenceModel({"plan": 0}, (1.0,), (0.6,), {"cue:x": 0.2}, -0.1, meta={"labels_sha256": "a"})):
+        assert check(other, shipped) == 1
+        assert "is not what the labels make: run benchmarks/train_evidence.py" in capsys.readouterr().err
+    assert check(model, tmp_path / "missing.json") == 1
