@@ -5,7 +5,9 @@ Cohen's kappa against reader sheets - for the test part, beside the development 
 The split, labels and reader sheets are in data/coding/ (see docs/labelling.md). Test guides are
 scored by the shipped evidence model; development guides by a model fitted as the shipped one is (on the
 development part's and the training guides' labels; ``--development-only``: the development part's
-alone) without the guide, so neither figure is in-sample for the classifier. A development guide is held
+alone) without the guide, so neither figure is in-sample for the classifier. Those fits learn from every
+label of their guides, also the ones written on the shipped model's own suggestions, which the shipped
+model did not learn from (``train_evidence.py``): with and without them the figures were within noise. A development guide is held
 out with its family of sibling guides (``--hold-out family``, the default: NICE guides of one family
 share whole recommendations, so a sibling in the training set flatters the figure) or alone (``guide``).
 
