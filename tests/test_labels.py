@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mapping_review.coding.labels import (
     ANCHOR_WORDS,
+    SentenceLabel,
     Unit,
     compact,
     make_label,
@@ -455,3 +456,64 @@ def test_the_check_says_whether_the_shipped_model_is_what_the_labels_make(monkey
         assert check(other, shipped) == 1
         assert "is not what the labels make: run benchmarks/train_evidence.py" in capsys.readouterr().err
     assert check(model, tmp_path / "missing.json") == 1
+
+
+def test_a_row_cut_short_after_its_last_filled_cell_reads_the_missing_cells_as_empty(tmp_path):
+    # a spreadsheet may drop the empty cells at the end of a row: tail, hash, origin and note are then empty
+    path = tmp_path / "g.csv"
+    path.write_text("guide,page,code,label,anchor,tail,hash,origin,note\ng,2,c,supports,a b\n", encoding="utf-8")
+    [lab] = read_labels(path)
+    assert (lab.guide, lab.page, lab.code, lab.label, lab.anchor) == ("g", 2, "c", "supports", "a b")
+    assert (lab.tail, lab.hash, lab.origin, lab.note) == ("", "", "", "")
+
+
+def test_a_label_file_is_the_same_whatever_order_its_labels_came_in(tmp_path):
+    # three sentences on one page, all labelled for one code: only their hashes tell them apart
+    labels = [make_label("g", 4, text, "c", "supports") for text in ("First one.", "Second one.", "Third one.")]
+    first = write_labels(tmp_path / "a.csv", labels).read_text(encoding="utf-8")
+    second = write_labels(tmp_path / "b.csv", labels[::-1]).read_text(encoding="utf-8")
+    assert first == second
+    assert [row.split(",")[6] for row in first.splitlines()[1:]] == sorted(lab.hash for lab in labels)
+
+
+def test_one_sentence_keeps_a_label_for_each_of_its_codes(tmp_path):
+    labels = [make_label("g", 4, SENTENCE, "modality/text", "supports"),
+              make_label("g", 4, SENTENCE, "methods/cbt", "mentions")]
+    assert labels[0].key != labels[1].key
+    read = read_labels(write_labels(tmp_path / "g.csv", labels))
+    assert [(lab.code, lab.label) for lab in read] == [("methods/cbt", "mentions"), ("modality/text", "supports")]
+
+
+def test_anchor_search_finds_a_sentence_on_either_neighbouring_page_before_a_scattered_one_on_its_own():
+    # the anchor and tail on the page before or after beat a unit of the label's own page that only holds
+    # the words in another order (which the overlap search would take)
+    label = make_label("g", 24, SENTENCE, "c", "supports")
+    scattered = unit(2, "based on the self help principles offer individual guided 1 4 2", page=24)
+    for page in (23, 25):
+        glued = unit(1, "x " + SENTENCE, page=page)
+        assert match_labels([label], [glued, scattered])[0].unit.id == f"g:{page}:1"
+
+
+def test_a_tail_of_exactly_the_shortest_length_is_searched():
+    # the tail "dose by dose by dose" makes 16 letters, the fewest that may be searched; its two distinct
+    # words are too few for the overlap search, and the unit does not hold the anchor
+    text = "Raise the dose slowly, dose by dose by dose."
+    label = make_label("g", 5, text, "c", "mentions")
+    assert len(label.tail.replace(" ", "")) == 16 and len(set(label.tail.split())) == 2
+    found = match_labels([label], [unit(1, "Then dose by dose by dose.", page=5)])[0]
+    assert found.status == "changed" and found.unit.id == "g:5:1"
+
+
+def test_anchor_search_prefers_the_anchor_on_a_neighbouring_page_to_the_tail_on_the_labels_own_page():
+    label = make_label("g", 24, SENTENCE, "c", "supports")
+    tail_only = unit(1, "Header | of cognitive behavioural therapy (CBT).", page=24)
+    head_only = unit(2, "1.4.2 Offer individual guided self-help | see table", page=25)
+    assert match_labels([label], [tail_only, head_only])[0].unit.id == "g:25:2"
+
+
+def test_a_column_added_after_the_nine_is_ignored(tmp_path):
+    # a reader may keep a column of their own at the end of the sheet
+    path = tmp_path / "g.csv"
+    path.write_text("guide,page,code,label,anchor,tail,hash,origin,note,checked by\n"
+                    "g,2,c,supports,a,b,h,reader,n,AB\n", encoding="utf-8")
+    assert read_labels(path) == [SentenceLabel("g", 2, "c", "supports", "a", "b", "h", "reader", "n")]

@@ -236,3 +236,20 @@ def test_a_supporting_candidate_ranked_anywhere_below_the_first_counts_as_ranked
               ("g", "u5", "c"): make_label("g", 1, "u5", "c", "supports")}
     e = first_passage_errors(ranked, [("g", "c")], labels, {("g", "c"): True})
     assert (e.labelled, e.lower, e.none_absent, e.none_other, e.ceiling) == (1, 1, 0, 0, 1.0)
+
+
+def test_a_second_reader_is_compared_only_on_cells_the_first_reader_answered_too():
+    first = {("g", "a"): True, ("g", "b"): False, ("g", "c"): True, ("g", "d"): False}
+    second = {**first, ("g", "e"): True, ("g", "f"): False}  # e and f: answered by the second reader only
+    r = reader_agreement(first, second, first, sorted(second))
+    assert (r.cells, r.agreed) == (4, 4) and r.readers == 1.0
+
+
+def test_a_second_reader_is_compared_with_the_machine_reading_a_missing_machine_answer_as_absent():
+    first = {("g", "a"): True, ("g", "b"): True, ("g", "c"): False, ("g", "d"): False}
+    second = dict(first)
+    machine = {("g", "a"): True, ("g", "c"): False, ("g", "d"): False}  # no answer for b: absent
+    # by hand: pairs (T,T) (T,F) (F,F) (F,F); observed 3/4, expected (2*1 + 2*3) / 16 = 1/2, kappa 1/2
+    # (leaving b out instead would give 1.0)
+    r = reader_agreement(first, second, machine, sorted(first))
+    assert r.machine_first == pytest.approx(0.5) and r.machine_second == pytest.approx(0.5)
