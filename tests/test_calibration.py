@@ -455,6 +455,9 @@ def test_a_codes_fitted_rule_must_beat_its_own_rule_and_moves_from_it():
     cal = calibrate(codebook, evidence, truth)
     assert cal.per_code == (code,) and cal.kind_of(code) == "own"
     assert cal.rules[code] == strict.model_copy(update={"min_score": 0.8})  # 0.5-0.8 all do: the nearest to 0.9
+    # the report names the codes that keep the codebook's rule: the feature's others, not the one fitted
+    owned = {c.id for c in codebook.codes if c.feature == "modality"}
+    assert set(cal.codebook_rules) == owned - {code} and len(owned) > 1
     assert cal.mean_after == 1.0 > cal.mean_before and cal.replaced
 
 
@@ -635,3 +638,12 @@ def test_a_guide_answered_only_on_codes_not_in_the_codebook_has_no_held_out_figu
     cal = calibrate(codebook, evidence, truth)
     assert set(cal.agreement_before) == set(cal.agreement_after) == {"g0", "g1"}
     assert not any(k[0] == "g2" for k in cal.held_out)
+
+
+def test_a_section_more_is_a_smaller_step_than_a_higher_combined_bar():
+    default = DecisionRule(min_score=0.7, min_sections=2, min_weak=0.2, min_total=0.6)
+    # two sections of 0.6 (combined 0.84) that the team calls absent: a third section required, or a combined
+    # bar of 0.85, gets both right; a section counts a tenth of a score step, so the nearer fix is the section
+    two_weak = Evidence(2, 2, 0.6, (0.6, 0.6))
+    items = [(two_weak, False), (two_weak, False), (_one(0.95), True), (_one(0.05), False)]
+    assert fit_rule(items, default) == default.model_copy(update={"min_sections": 3})

@@ -149,3 +149,16 @@ def test_a_code_scoring_the_leading_floor_itself_is_led_with():
     ev = {("g", codes[3]): Evidence(1, 1, 0.4, (0.4,)), ("g", codes[8]): Evidence(1, 1, 0.39, (0.39,))}
     assert leading_codes(codebook, "g", ev) == {codes[3]}
     assert guide_strengths(codebook, ["g"], ev)[("g", codes[3])] == "weak"
+
+
+def test_a_passage_under_the_weak_floor_adds_nothing_to_the_combined_score():
+    rule = DecisionRule(min_score=0.7, min_sections=2, min_weak=0.3, min_total=0.7)
+    # two weak passages combine to 1 - 0.55 * 0.65 = 0.6425; with the 0.25 (under the floor) it would be 0.73
+    assert not applies(rule, Evidence(3, 3, 0.45, (0.45, 0.35, 0.25)))
+    assert strength(rule, Evidence(3, 3, 0.45, (0.45, 0.35, 0.25))) == ""
+
+
+def test_evidence_that_ties_on_everything_stays_in_reading_order():
+    first, second, third = (sugg("g", "c", section, 0.5) for section in ("A", "B", "C"))
+    assert rank_evidence([first, second, third], bar=0.7) == [first, second, third]
+    assert rank_evidence([third, first, second], bar=0.7) == [third, first, second]
