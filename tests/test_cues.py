@@ -86,3 +86,34 @@ def test_lowered_text_is_refused_where_ignorecase_folds_otherwise():
     assert Caseless(r"\bsh(ould|all)\b").search("You SHALL", lowered("You SHALL"))
     with pytest.raises(ValueError, match="lower-case ASCII"):
         Caseless(r"\bOffer\b")
+
+
+def test_short_long_and_title_go_by_the_number_of_words():
+    seven, eight = "Offer every new mother a home visit soon.", "Offer every new mother a home visit very soon."
+    assert "short" in on(seven) and "short" not in on(eight)
+    words = " ".join(["word"] * 34)
+    assert "long" not in on(f"Offer {words}.") and "long" in on(f"Offer {words} more.")  # 35 words, then 36
+    assert "title" in on("Home visits for new mothers", heading=True)  # five words
+    assert "title" not in on("Home visits for new mothers today", heading=True)  # six words
+
+
+def test_the_client_does_not_act_where_the_helper_does():
+    cues = on('Say "I am here to help you."')
+    assert {"imperative", "first_person", "helper_acts"} <= cues and "client_acts" not in cues
+    assert "client_subject" not in on("The person should be offered a follow-up appointment.")
+    assert "helper_acts" in on("Practitioners working in primary care should ask about mood.")
+
+
+def test_leads_questions_brackets_and_verbs():
+    assert "question" in on("Thoughts of ending your life?")
+    assert {"imperative", "helper_acts"} <= on("b) Offer a follow-up appointment.")
+    assert {"imperative", "helper_acts"} <= on("\uf0b7 Offer a follow-up appointment.")
+    assert "no_verb" not in on("Offer CBT.")
+    assert "in_brackets" in on("(See the appendix for the form.)")
+    assert "first_person" in on("I moved here from İzmir last year.")
+
+
+def test_a_section_further_out_counts_half_and_a_listing_only_as_the_innermost_heading():
+    cues = sentence_cues("Offer CBT.", ("Appendix B", "Worked example"))
+    assert cues["section_appendix"] == 0.5 and cues["section_case"] == 1.0
+    assert "section_listing" not in on("Offer CBT.", ("Signs of depression", "Offering treatment"))

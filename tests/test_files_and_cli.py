@@ -608,3 +608,79 @@ def test_corpus_remove_counts_the_decisions_on_that_guide_alone(review):
     assert out.exit_code == 0 and "2 decision(s) on g2 stay in reviews/" in flat
     assert "its file" not in flat  # g2 had no file
     assert run("corpus", "remove", "g1", "-p", review.root).exit_code == 0
+
+
+def test_an_atomic_write_makes_the_rename_durable_by_syncing_the_folder_after_it(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from mapping_review.files import write_atomic
+
+    events = []
+    real_fsync, real_replace = os.fsync, Path.replace
+
+    def fsync(fd):
+        events.append("fsync folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        return real_fsync(fd)
+
+    def replace(self, target):
+        events.append("replace")
+        return real_replace(self, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(Path, "replace", replace)
+    write_atomic(tmp_path / "manifest.yaml", "guides: []\n")
+    assert events == ["fsync file", "replace", "fsync folder"]
+
+
+def test_threads_replacing_one_file_at_once_each_write_a_whole_file_of_their_own(tmp_path):
+    """Two threads of one process (a server's) inside ``replacing`` of the same file at the same time: each
+    has a temporary file of its own, so both succeed and the file is one of theirs, whole."""
+    import threading
+
+    from mapping_review.files import replacing
+
+    path = tmp_path / "cache.json"
+    inside = threading.Barrier(2, timeout=10)
+    errors = []
+
+    def write(text):
+        try:
+            with replacing(path) as tmp:
+                tmp.write_text(text)
+                inside.wait()  # both are writing now
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(text * 1000,)) for text in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert errors == []
+    assert path.read_text() in ("a" * 1000, "b" * 1000)
+    assert [p.name for p in tmp_path.iterdir()] == ["cache.json"]
+
+
+def test_the_pdf_check_finds_the_header_after_leading_bytes_and_html_after_a_comment(tmp_path):
+    from mapping_review.errors import PdfError
+    from mapping_review.files import check_pdf_file
+
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(b"\r\n\x00junk before the header\n%PDF-1.4\n%%EOF\n")  # readers accept it: so does the check
+    check_pdf_file(pdf)
+    page = tmp_path / "page.pdf"
+    page.write_bytes(b"<!-- saved from url=https://example.org -->\n<html><body>Sign in</body></html>\n")
+    with pytest.raises(PdfError, match="not a PDF but an HTML page"):
+        check_pdf_file(page)
+
+
+def test_a_file_hash_covers_the_whole_of_a_large_file(tmp_path):
+    import hashlib
+
+    from mapping_review.files import file_sha256
+
+    data = bytes(range(256)) * (3 * 4096 + 7)  # three MiB and more: read in several chunks
+    path = tmp_path / "big.pdf"
+    path.write_bytes(data)
+    assert file_sha256(path) == hashlib.sha256(data).hexdigest()

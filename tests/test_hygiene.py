@@ -128,3 +128,41 @@ def test_a_caseless_pattern_may_hold_symbols_but_no_other_letters_than_lower_cas
     for bad in (r"\bcafé\b", r"\bWHO\b", "a\u0345"):  # U+0345 is no letter but has an upper case
         with pytest.raises(ValueError, match="lower-case ASCII letters"):
             Caseless(bad)
+
+
+def test_the_whole_private_use_area_is_blanked():
+    text = "\ue000 Offer a visit \uf8ff"
+    assert blank_glyphs(text) == "  Offer a visit  "
+
+
+def test_a_three_word_sentence_and_single_letters_are_fragments():
+    assert not_coded("Ask about sleep.") == "fragment"  # fewer than four words
+    assert not_coded("See a, b, c and d.") == "fragment"  # a single letter is no word
+    assert not_coded("a) b) c) d)") == "number or symbols only"
+
+
+def test_a_deliberately_blank_page_is_not_coded():
+    assert not_coded("This page has been deliberately left blank.") == "blank page notice"
+
+
+def test_short_leaders_bulleted_entries_and_three_digit_pages_are_contents_lines():
+    assert not_coded("Assessing the risk of suicide .... 42") == "contents line"
+    assert not_coded("7.2 Working with families and carers 104") == "contents line"
+    assert not_coded("• 1.4 Interventions for behaviour that challenges 17") == "contents line"
+
+
+def test_a_heading_loses_a_dash_after_its_numbering_and_matches_singular_or_plural():
+    assert heading_name("Module 3 – Problem solving") == "problem solving"
+    assert skipped_heading("Recommendation for research", SKIP)  # plural inside the skip entry
+
+
+def test_a_passage_only_in_appendices_is_kept_where_it_first_appears():
+    items = [("Ask directly about thoughts of suicide.", ("Appendix A",)),
+             ("Ask directly about thoughts of suicide.", ("Appendix B",))]
+    assert first_occurrences(items) == [True, False]
+
+
+def test_an_annex_or_an_appendix_anywhere_on_the_path_is_an_appendix():
+    text = "Ask directly about thoughts of suicide."
+    for section in [("Annex 2",), ("Appendix D", "Assessing risk")]:
+        assert first_occurrences([(text, section), (text, ("Chapter 4",))]) == [False, True], section

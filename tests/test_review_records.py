@@ -932,3 +932,49 @@ def test_consensus_calibrates_as_the_build_is_set_to(review, monkeypatch, calibr
     (review.root / "review.yaml").write_text(f"build:\n  calibrate: {str(calibrate).lower()}\n", encoding="utf-8")
     assert run("consensus", "-p", review.root).exit_code == 0
     assert bool(fitted) == calibrate
+
+
+def test_readers_share_a_file_and_a_writer_waits_for_them(tmp_path):
+    """Shared locks do not exclude one another (two readers read at once); an exclusive one waits."""
+    path = tmp_path / "alice.jsonl"
+    path.write_text("")
+    both, wrote = threading.Event(), threading.Event()
+
+    def second_reader():
+        with path.open("rb") as fh, file_lock(fh, exclusive=False):
+            both.set()
+
+    def writer():
+        with path.open("ab") as fh, file_lock(fh, exclusive=True):
+            wrote.set()
+
+    with path.open("rb") as fh, file_lock(fh, exclusive=False):
+        reader = threading.Thread(target=second_reader, daemon=True)
+        reader.start()
+        shared = both.wait(10)
+        write = threading.Thread(target=writer, daemon=True)
+        write.start()
+        waited = not wrote.wait(0.3)
+    assert wrote.wait(10)
+    reader.join(10)
+    write.join(10)
+    assert shared and waited
+
+
+def test_a_file_lock_is_let_go_when_its_block_ends_though_the_file_stays_open(tmp_path):
+    path = tmp_path / "alice.jsonl"
+    path.write_text("")
+    taken = threading.Event()
+
+    def other_writer():
+        with path.open("ab") as other, file_lock(other, exclusive=True):
+            taken.set()
+
+    with path.open("ab") as fh:
+        with file_lock(fh, exclusive=True):
+            pass
+        writer = threading.Thread(target=other_writer, daemon=True)
+        writer.start()
+        let_go = taken.wait(10)
+    writer.join(10)
+    assert let_go
