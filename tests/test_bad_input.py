@@ -238,3 +238,14 @@ def test_replacing_a_locked_guide_without_its_password_keeps_the_password_of_its
     replaced = add_guide(project, second, key="locked", replace=True)
     assert replaced.password == "letmein" and replaced.sha256 == file_sha256(second)
     assert load_manifest(project.manifest_path).get("locked") == replaced
+
+
+def test_the_build_report_counts_failures_at_every_stage_and_every_broken_entry():
+    from mapping_review.bookkeeping import GuideResult
+    from mapping_review.pipeline.build import BuildReport
+
+    coded = GuideResult("g2", "failed", "g2: coding failed")
+    report = BuildReport(extract=[GuideResult("", "failed"), GuideResult("", "failed"), GuideResult("g1", "extracted")],
+                         segment=[GuideResult("g3", "failed")], code=[GuideResult("g1", "coded"), coded])
+    assert report.failures[-1] is coded and len(report.failures) == 4
+    assert report.n_failed_guides == 4  # two keyless broken entries are two guides

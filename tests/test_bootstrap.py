@@ -84,3 +84,28 @@ def test_the_evaluation_tables_pass_their_settings_on():
     assert table_interval(values) == mean_interval(values, level=LEVEL, resamples=RESAMPLES, seed=SEED)
     assert table_interval(values, level=0.5, resamples=300, seed=4) == mean_interval(
         values, level=0.5, resamples=300, seed=4)
+
+
+def test_bootstrap_interval_defaults_are_the_documented_ones():
+    # level 0.95, 2000 resamples, seed 0: intervals published with the defaults must not move unannounced
+    values = [(i * 7 % 11) / 10 for i in range(40)]
+
+    def mean(xs):
+        return sum(xs) / len(xs)
+
+    interval = bootstrap_interval(mean, values)
+    assert interval == bootstrap_interval(mean, values, level=0.95, resamples=2000, seed=0)
+    assert interval != bootstrap_interval(mean, values, level=0.95, resamples=2000, seed=1)
+    assert interval != bootstrap_interval(mean, values, level=0.95, resamples=1000, seed=0)
+
+
+def test_a_level_of_zero_is_no_interval():
+    assert bootstrap_interval(share, [True, False], level=0.0) is None
+
+
+def test_the_mean_interval_of_no_values_warns_of_nothing():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert all(math.isnan(x) for x in mean_interval([], level=0.95, resamples=10, seed=0))

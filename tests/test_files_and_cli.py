@@ -229,6 +229,39 @@ def test_a_guide_that_will_not_build_can_be_removed_and_its_decisions_stay(tmp_p
     assert again.exit_code == 1 and "no guide 'g2' to remove" in again.output
 
 
+def test_a_stage_output_reads_past_blank_lines_and_names_a_line_missing_a_field(tmp_path):
+    from mapping_review.bookkeeping import read_jsonl
+
+    path = tmp_path / "g1.jsonl"
+    path.write_text('{"n": 1}\n\n   \n{"n": 2}\n')
+    assert read_jsonl(path, lambda d: d["n"]) == [1, 2]
+    path.write_text('{"n": 1}\n{"m": 2}\n')
+    with pytest.raises(ConfigError, match=r"g1.jsonl:2: damaged build output \(KeyError"):
+        read_jsonl(path, lambda d: d["n"])
+
+
+def test_saving_a_stage_state_drops_the_guides_no_longer_in_the_manifest(tmp_path):
+    from mapping_review.bookkeeping import read_state, save_state
+
+    for key in ("g1", "g2"):
+        (tmp_path / f"{key}.jsonl").write_text("{}\n")
+    save_state(tmp_path, {"g1": "a", "g2": "b"}, None)  # a broken manifest: nothing is dropped
+    assert read_state(tmp_path / "state.json") == {"g1": "a", "g2": "b"} and (tmp_path / "g2.jsonl").exists()
+    save_state(tmp_path, {"g1": "a", "g2": "b"}, {"g1"})
+    assert read_state(tmp_path / "state.json") == {"g1": "a"}
+    assert sorted(p.name for p in tmp_path.glob("*.jsonl")) == ["g1.jsonl"]
+    (tmp_path / "state.json").write_text("[1, 2]\n")  # not a state: as if there were none
+    assert read_state(tmp_path / "state.json") == {}
+
+
+def test_first_few_names_says_how_many_more_only_when_there_are_more():
+    from mapping_review.bookkeeping import first_few
+
+    assert first_few(list("abcde")) == "a, b, c, d, e"
+    assert first_few(list("abcdefg")) == "a, b, c, d, e and 2 more"
+    assert first_few(["x", "y"], n=1) == "x and 1 more"
+
+
 def test_a_damaged_build_output_is_one_error_line(tmp_path):
     project = _built_guide(tmp_path, n_pages=2)
     codings = project.build_dir / "codings" / "g1.jsonl"

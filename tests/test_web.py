@@ -826,3 +826,125 @@ def test_the_dashboard_grid_names_guides_by_their_label(own_project):
     page = client_.get("/").text
     grid = page[page.index('id="matrix"'):]
     assert '<th title="tg1">Test guide 2024</th>' in grid
+
+
+# -- what a mutation-testing pass found untested ------------------------------------------------------
+
+def test_a_host_name_allowed_in_capitals_is_answered(web_project):
+    """Host headers are read in lower case, so an ``--allow-host`` given in capitals must be too."""
+    lan = create_app(web_project, token="t", host="0.0.0.0", allow_hosts=["Review.Lab"]).test_client()
+    assert lan.get("/login?token=t", headers={"Host": "review.lab:8765"}).status_code == 200
+    assert lan.get("/login?token=t", headers={"Host": "REVIEW.LAB"}).status_code == 200
+
+
+def test_a_settlement_is_not_shown_on_a_coders_guide_page(own_project):
+    """The consensus's segment decisions are not the coder's own: the guide page neither shows them nor filters by them."""
+    app = create_app(own_project)
+    hana, ivan, june, kai = (app.test_client() for _ in range(4))
+    login(hana, "hana")
+    seg, code = first_suggestion(hana)
+    for client_, name, action in ((hana, "hana", "accept"), (ivan, "ivan", "reject")):
+        token = login(client_, name)
+        assert client_.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": action},
+                            headers={"X-CSRF-Token": token}).status_code == 200
+    csrf = login(june, "june")
+    assert june.post("/api/adjudicate", json={"guide": "tg1", "code": code, "segment": seg, "value": False,
+                                              "note": "junes-settlement"}, headers={"X-CSRF-Token": csrf}).status_code == 200
+    listed = f'class="segment has-suggestions" id="{seg}"'
+    login(kai, "kai")
+    assert listed not in kai.get(f"/guide/tg1?page=1&code={code}&status=rejected").text
+    assert listed in kai.get(f"/guide/tg1?page=1&code={code}&status=undecided").text
+    login(hana, "hana")  # a party still sees their own accept, not the settlement that overrode it
+    assert listed in hana.get(f"/guide/tg1?page=1&code={code}&status=accepted").text
+    assert "junes-settlement" not in hana.get("/guide/tg1?page=1").text
+
+
+def test_a_decision_with_an_unknown_origin_is_refused_and_records_nothing(own_project):
+    client = create_app(own_project).test_client()
+    csrf = login(client, "alice")
+    seg, code = first_suggestion(client)
+    body = {"guide": "tg1", "segment": seg, "code": code, "action": "accept"}
+    refused = client.post("/api/decide", json={**body, "origin": "import"}, headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 400 and refused.json["error"] == "unknown origin"
+    assert read_decisions(own_project.reviews_dir) == []
+    queued = client.post("/api/decide", json={**body, "origin": "web:queue"}, headers={"X-CSRF-Token": csrf})
+    assert queued.status_code == 200
+    assert [d.origin for d in read_decisions(own_project.reviews_dir)] == ["web:queue"]
+
+
+def test_the_dashboard_shows_no_problem_of_a_reviewer_whose_name_begins_like_yours(own_project):
+    own_project.reviews_dir.mkdir()
+    (own_project.reviews_dir / "bobby.jsonl").write_text('{"reviewer": "bobby", "code": "dont_stigmatize", "val\n')
+    client = create_app(own_project).test_client()
+    login(client, "bob")
+    page = client.get("/").text
+    assert 'id="problems"' not in page and "bobby.jsonl" not in page
+
+
+def test_a_sheet_row_without_shown_values_changes_an_answer(own_project):
+    """A cell without its ``shown:CODE`` value is not checked for staleness: a changed answer is recorded."""
+    client = create_app(own_project).test_client()
+    csrf = login(client, "alice")
+    for answer in ("yes", "no"):
+        assert client.post("/sheet/tg1", data={"answer:dont_stigmatize": answer, "csrf": csrf}).status_code == 302
+    assert [d.value for d in read_decisions(own_project.reviews_dir)] == [True, False]
+
+
+def test_agreement_figures_need_two_raters(own_project):
+    (own_project.root / "review.yaml").write_text("review:\n  adjudicators: [mia]\n")
+    app = create_app(own_project)
+    kim, mia = app.test_client(), app.test_client()
+    csrf = login(kim, "kim")
+    assert kim.post("/sheet/tg1", data={"answer:redirect_client": "yes", "csrf": csrf}).status_code == 302
+    login(mia, "mia")
+    assert "Krippendorff" not in mia.get("/").text  # one reviewer's answers agree with nobody's
+    lee = app.test_client()
+    csrf = login(lee, "lee")
+    assert lee.post("/sheet/tg1", data={"answer:redirect_client": "no", "csrf": csrf}).status_code == 302
+    assert "Krippendorff" in mia.get("/").text
+
+
+def test_a_pages_letters_are_read_under_the_pdfium_lock(own_project, monkeypatch):
+    """PDFium is not thread-safe: reading where a page's letters are drawn goes through the same lock as drawing it."""
+    seen, real = [], store_module.page_glyphs
+
+    def watched(*args, **kwargs):
+        seen.append(store_module.PDFIUM_LOCK.locked())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store_module, "page_glyphs", watched)
+    assert "atestguideline" in Store(own_project).glyphs("tg1", 1).letters
+    assert seen == [True] and not store_module.PDFIUM_LOCK.locked()
+
+
+def test_the_code_first_view_of_no_guide_is_not_found(client):
+    login(client)
+    assert client.get("/review/nope").status_code == 404
+
+
+def test_a_code_first_answer_is_always_the_signed_in_reviewers_own(own_project):
+    client = create_app(own_project).test_client()
+    csrf = login(client, "uma")
+    response = client.post("/api/answer", json={"guide": "tg1", "code": "dont_stigmatize", "answer": "present",
+                                                "reviewer": "mallory"}, headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 200 and response.json["recorded"] == 1
+    assert [d.reviewer for d in read_decisions(own_project.reviews_dir)] == ["uma"]
+    assert not (own_project.reviews_dir / "mallory.jsonl").exists()
+
+
+def test_the_queue_for_an_unknown_code_is_refused(client):
+    login(client)
+    assert client.get("/api/queue?code=no_such_code").status_code == 400
+    assert client.get("/api/queue?code=dont_stigmatize").status_code == 200
+
+
+def test_next_goes_on_after_the_code_asked_for(own_project):
+    from urllib.parse import parse_qs, urlsplit
+
+    first, second = (c.id for c in Store(own_project).state().codebook.codes[:2])
+    client = create_app(own_project).test_client()
+    login(client)
+    for after, expected in ((None, first), (f"tg1/{first}", second)):
+        response = client.get("/next", query_string={"after": after} if after else {})
+        location = urlsplit(response.headers["Location"])
+        assert location.path == "/review/tg1" and parse_qs(location.query)["code"] == [expected], after
