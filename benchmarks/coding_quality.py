@@ -7,9 +7,10 @@ scored by the shipped evidence model; development guides by a model fitted as th
 development part's and the training guides' labels; ``--development-only``: the development part's
 alone) without the guide, so neither figure is in-sample for the classifier. Those fits learn from every
 label of their guides, also the ones written on the shipped model's own suggestions, which the shipped
-model did not learn from (``train_evidence.py``): with and without them the figures were within noise. A development guide is held
-out with its family of sibling guides (``--hold-out family``, the default: NICE guides of one family
-share whole recommendations, so a sibling in the training set flatters the figure) or alone (``guide``).
+model did not learn from (``train_evidence.py``): with and without them the figures were within noise.
+A development guide is held out with its family of sibling guides (``--hold-out family``, the default:
+NICE guides of one family share whole recommendations, so a sibling in the training set flatters the
+figure) or alone (``guide``).
 
 Each part's precision at 1 and kappa come with a 95% bootstrap interval (over the present codes' best
 passages, and over the guide x code cells): how far the figure would move by chance alone.
