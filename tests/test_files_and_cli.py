@@ -717,3 +717,70 @@ def test_a_file_hash_covers_the_whole_of_a_large_file(tmp_path):
     path = tmp_path / "big.pdf"
     path.write_bytes(data)
     assert file_sha256(path) == hashlib.sha256(data).hexdigest()
+
+
+# -- mutation pass: a replaced guide and the settings -------------------------------------------------------
+
+def test_replacing_a_guide_keeps_the_facts_of_its_entry_over_the_pdfs_own_title(project, tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    add_guide(project, make_pdf(tmp_path / "a.pdf", guide_pages(1)), key="g", title="Given title", ocr=True)
+    writer = PdfWriter(clone_from=PdfReader(make_pdf(tmp_path / "b.pdf", guide_pages(2))))
+    writer.add_metadata({"/Title": "The PDF's own title"})
+    with (tmp_path / "titled.pdf").open("wb") as fh:
+        writer.write(fh)
+    replaced = add_guide(project, tmp_path / "titled.pdf", key="g", replace=True)
+    assert replaced.title == "Given title" and replaced.ocr is True
+    assert load_manifest(project.manifest_path).get("g") == replaced
+    assert add_guide(project, tmp_path / "titled.pdf", key="h").title == "The PDF's own title"
+
+
+def _settings(tmp_path, text):
+    from mapping_review.project.settings import load_settings
+
+    (tmp_path / "review.yaml").write_text(text, encoding="utf-8")
+    return load_settings(tmp_path)
+
+
+def test_settings_default_without_a_settings_file(tmp_path):
+    from mapping_review.project.settings import DEFAULT_ENGINE, Settings, load_settings
+
+    settings = load_settings(tmp_path)
+    assert settings == Settings()
+    assert settings.figures is True and settings.build.engine == DEFAULT_ENGINE and settings.build.calibrate is True
+    assert (settings.criteria.min_support, settings.criteria.quotes) == (1, 3)
+    assert settings.review.adjudicators == () and settings.review.parties_may_settle is False
+    assert _settings(tmp_path, "# nothing set\n") == Settings()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("criteria:\n  min_support: 0\n", "review.yaml:2: criteria.min_support: Input should be greater than or equal to 1"),
+    ("criteria:\n  quotes: 21\n", "review.yaml:2: criteria.quotes: Input should be less than or equal to 20"),
+    ("title: x\ncriteria:\n  min_suport: 2\n", "review.yaml:3: unknown setting 'min_suport' (did you mean 'min_support'?)"),
+    ("review:\n  adjudicators: carol\n", "review.yaml:2: review.adjudicators: must be a list, e.g. [carol]"),
+], ids=["min-support", "quotes", "typo", "not-a-list"])
+def test_a_bad_setting_is_named_with_its_file_and_line(tmp_path, text, message):
+    with pytest.raises(ConfigError) as caught:
+        _settings(tmp_path, text)
+    assert str(caught.value).startswith(f"{tmp_path / 'review.yaml'}:") and message in str(caught.value)
+
+
+def test_adding_a_key_already_there_without_replace_is_refused_and_changes_nothing(project, tmp_path):
+    first = add_guide(project, make_pdf(tmp_path / "a.pdf", guide_pages(1)), key="g")
+    before = project.manifest_path.read_text(encoding="utf-8")
+    with pytest.raises(ManifestError, match=r"manifest.yaml:\d+: guide 'g' already exists; pass --replace"):
+        add_guide(project, make_pdf(tmp_path / "b.pdf", guide_pages(2)), key="g")
+    assert project.manifest_path.read_text(encoding="utf-8") == before
+    assert (project.corpus_dir / "g.pdf").read_bytes() == (tmp_path / "a.pdf").read_bytes()
+    assert load_manifest(project.manifest_path).get("g") == first
+
+
+def test_a_guide_whose_file_is_gone_is_refused_as_missing(project, tmp_path):
+    from mapping_review.errors import GuideError
+    from mapping_review.project.corpus import resolve_file
+
+    guide = add_guide(project, make_pdf(tmp_path / "a.pdf", guide_pages(1)), key="a")
+    (project.corpus_dir / "a.pdf").unlink()
+    with pytest.raises(GuideError, match=r"a: file not found: .*a\.pdf; add it or fix `file:`") as caught:
+        resolve_file(project, guide)
+    assert caught.value.reason == "missing"

@@ -299,3 +299,86 @@ def test_a_syntax_error_within_one_line_does_not_name_a_block_starting_on_it(tmp
     with pytest.raises(ConfigError) as caught:
         load_yaml(path)
     assert f"{path}:2: YAML syntax error: did not find expected ',' or '}}'; check this line" in str(caught.value)
+
+
+# --- mutation pass: what users depend on that no test pinned -------------------------------------------------
+
+
+def test_guides_that_is_not_a_list_is_named_at_its_own_line(tmp_path):
+    with pytest.raises(ManifestError, match=r"manifest.yaml:2: `guides:` must be a list of entries"):
+        load_manifest(write(tmp_path, "# my comment\nguides:\n  key: a\n"))
+
+
+def test_an_entry_without_a_key_is_named_at_its_own_line_and_counts_as_its_own_broken_entry(tmp_path):
+    manifest = load_manifest(write(tmp_path, "guides:\n  - title: A\n  - title: B\n  - key: c\n"))
+    assert [g.key for g in manifest.guides] == ["c"]
+    assert [(p.line, p.key) for p in manifest.problems] == [(2, "?"), (3, "?")]
+    assert "manifest.yaml:3: guide '?': missing field 'key'" in manifest.problems[1].message
+    assert len(manifest.broken_entries) == 2  # two entries without a key are two broken guides, not one
+
+
+@pytest.mark.parametrize("key", ["-draft", ".hidden", "_x"])
+def test_a_key_must_start_with_a_letter_or_digit(tmp_path, key):
+    manifest = load_manifest(write(tmp_path, f"guides:\n  - key: '{key}'\n  - key: b\n"))
+    assert [g.key for g in manifest.guides] == ["b"]
+    (problem,) = manifest.problems
+    assert "manifest.yaml:2" in problem.message and "may only use letters" in problem.message
+
+
+def test_a_hash_longer_than_64_digits_is_a_problem_of_its_entry(tmp_path):
+    manifest = load_manifest(write(tmp_path, "guides:\n  - key: a\n    sha256: '" + "a" * 65 + "'\n"))
+    assert manifest.guides == ()
+    assert "manifest.yaml:3" in manifest.problems[0].message and "64 lower-case hex digits" in manifest.problems[0].message
+
+
+def test_a_duplicate_key_is_named_at_its_second_entry_and_problems_come_in_file_order(tmp_path):
+    text = "guides:\n  - key: a\n  - key: a\n  - key: b\n    year: soon\n"
+    manifest = load_manifest(write(tmp_path, text))
+    assert [(p.line, p.key) for p in manifest.problems] == [(3, "a"), (5, "b")]
+    assert manifest.problems[0].message.startswith(f"{tmp_path / 'manifest.yaml'}:3: duplicate key 'a' (lines 2, 3)")
+
+
+def test_a_manifest_of_comments_alone_has_no_guides_and_no_problems(tmp_path):
+    manifest = load_manifest(write(tmp_path, "# no guides yet\n"))
+    assert manifest.guides == () and manifest.problems == ()
+
+
+def test_appending_a_key_there_twice_is_refused_as_already_there(tmp_path):
+    text = "guides:\n  - key: a\n  - key: a\n"
+    path = write(tmp_path, text)
+    with pytest.raises(ManifestError, match=r"manifest.yaml:3: guide 'a' already exists; pass --replace"):
+        append_guide(path, Guide(key="a", title="Third"))
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_appending_keeps_the_comment_at_the_end_of_the_file_last(tmp_path):
+    path = write(tmp_path, "guides:\n  - key: a\n    title: A\n# the end\n")
+    append_guide(path, Guide(key="b", title="B"))
+    assert path.read_text(encoding="utf-8") == "guides:\n  - key: a\n    title: A\n  - key: b\n    title: B\n# the end\n"
+
+
+def test_the_first_entry_of_a_new_manifest_is_indented_like_the_header_says(tmp_path):
+    from mapping_review.project.manifest import HEADER
+
+    path = write(tmp_path, HEADER + "guides:\n")
+    append_guide(path, Guide(key="g1", title="One"))
+    assert path.read_text(encoding="utf-8") == HEADER + "guides:\n  - key: g1\n    title: One\n"
+
+
+def test_removing_an_entry_with_a_blank_line_inside_takes_out_all_of_it(tmp_path):
+    path = write(tmp_path, "guides:\n  - key: a\n    title: A\n\n    year: 2020\n  - key: b\n")
+    manifest_edit.remove_entry(path, "a")
+    assert path.read_text(encoding="utf-8") == "guides:\n  - key: b\n"
+
+
+def test_removing_from_a_flow_style_list_says_to_do_it_by_hand(tmp_path):
+    text = "guides: [{key: a}, {key: b}]\n"
+    path = write(tmp_path, text)
+    with pytest.raises(ManifestError, match=r"manifest.yaml:1: the entry for 'a' is not a '- key: \.\.\.' block; take"):
+        manifest_edit.remove_entry(path, "a")
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_the_kept_guides_are_the_manifests_until_an_entry_has_a_problem(tmp_path):
+    assert load_manifest(write(tmp_path, GOOD)).kept_keys == {"a_2020", "b_2021"}
+    assert load_manifest(write(tmp_path, GOOD.replace("title: Second", "titel: Second"))).kept_keys is None

@@ -146,13 +146,11 @@ def load_manifest(path: Path) -> Manifest:
         raise ManifestError(f"{located.where(('guides',))}: `guides:` must be a list of entries")
     guides: list[Guide] = []
     problems: list[ManifestProblem] = []
-    lines: dict[str, int] = {}
     for index, raw in enumerate(entries):
         guide, found = _check_entry(located, index, raw)
         problems.extend(found)
         if guide is not None:
             guides.append(guide)
-            lines.setdefault(guide.key, located.line(("guides", index)))
     return _drop_duplicates(path, guides, problems, located, entries)
 
 
