@@ -455,3 +455,19 @@ def test_a_figure_saved_again_under_the_same_name_is_written_once_the_last_asked
     paths = [f[1] for part in parts for f in part]
     assert sorted(p.name for p in paths) == ["x.pdf", "x.png", "y.png"]  # each path in one writer only
     assert sorted(written, key=lambda w: w[1]) == [(b, "x.pdf"), (b, "x.png"), (c, "y.png")]
+
+
+def test_segments_are_redone_when_the_segmenter_or_the_pipeline_asked_for_changed(project, monkeypatch):
+    small_project(project, 2)
+    pipeline.extract_corpus(project, jobs=1)
+    first = pipeline.segment_corpus(project, nlp_name="blank")
+    assert [(r.key, r.status) for r in first] == [("g0", "segmented"), ("g1", "segmented")]
+    assert [r.n_segments for r in first] == [len(load_segments(project, key)) for key in ("g0", "g1")]
+    state_path = project.segments_dir / "state.json"
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    state["g0"]["nlp_request"] = "en_core_web_sm"  # as a build with the trained pipeline left it
+    state_path.write_text(json.dumps(state), encoding="utf-8")
+    again = pipeline.segment_corpus(project, nlp_name="blank")
+    assert [(r.key, r.status) for r in again] == [("g0", "segmented"), ("g1", "up to date")]
+    monkeypatch.setattr(segment_stage, "SEGMENTER_VERSION", "segment.next")
+    assert [r.status for r in pipeline.segment_corpus(project, nlp_name="blank")] == ["segmented"] * 2
