@@ -948,3 +948,31 @@ def test_next_goes_on_after_the_code_asked_for(own_project):
         response = client.get("/next", query_string={"after": after} if after else {})
         location = urlsplit(response.headers["Location"])
         assert location.path == "/review/tg1" and parse_qs(location.query)["code"] == [expected], after
+
+
+def test_the_queue_hints_only_at_codes_the_reviewer_has_decided(own_project):
+    client = create_app(own_project).test_client()
+    csrf = login(client, "vera")
+    assert client.get("/api/queue").json["hints"] == []  # nothing decided: no code has a history to hint at
+    seg, code = first_suggestion(client)
+    assert client.post("/api/decide", json={"guide": "tg1", "segment": seg, "code": code, "action": "reject"},
+                       headers={"X-CSRF-Token": csrf}).status_code == 200
+    hints = client.get("/api/queue").json["hints"]
+    assert [(h["code"], h["decided"], h["supporting"]) for h in hints] == [(code, 1, 0)]
+
+
+def test_the_last_answer_a_reviewer_gives_leaves_nothing_next(own_project):
+    from mapping_review.review.codefirst import answer_decisions
+    from mapping_review.review.state import load_review
+
+    state = load_review(own_project)
+    cells = [(g, c.id) for g in state.keys for c in state.codebook.codes]
+    last, others = cells[-1], cells[:-1]
+    append_decisions(own_project.reviews_dir, [d for g, c in others
+                                               for d in answer_decisions(state, g, c, "absent", reviewer="wes")])
+    client = create_app(own_project).test_client()
+    csrf = login(client, "wes")
+    r = client.post("/api/answer", json={"guide": last[0], "code": last[1], "answer": "present"},
+                    headers={"X-CSRF-Token": csrf})
+    # what is next is worked out from the answers as they stand after this one: every cell is answered
+    assert r.status_code == 200 and r.json["recorded"] == 1 and r.json["next"] is None
