@@ -13,7 +13,15 @@ from mapping_review.coding.codebook import load_codebook
 from mapping_review.coding.rules import Suggestion, text_hash
 from mapping_review.errors import ConfigError, RoleError
 from mapping_review.project.settings import ReviewSettings
-from mapping_review.review.adjudication import Review, adjudicate, open_items, read_adjudications, write_disagreements
+from mapping_review.review.adjudication import (
+    Review,
+    adjudicate,
+    check_agreed_sheet,
+    check_recorder,
+    open_items,
+    read_adjudications,
+    write_disagreements,
+)
 from mapping_review.review.decisions import append_decisions, check_reviewer, read_decisions, read_reviews
 from mapping_review.review.labels import quotes_to_decisions
 from mapping_review.review.tables_io import read_table, write_table
@@ -85,6 +93,12 @@ def test_a_party_may_not_record_the_agreed_sheet_that_settles_their_own_disagree
     assert ok.exit_code == 0, ok.output
 
 
+def test_who_recorded_a_sheet_is_named_for_the_consensus_only():
+    check_recorder("consensus", "carol", ReviewSettings())
+    with pytest.raises(ConfigError, match="--by goes with -r consensus only"):  # alice's answers are not settlements
+        check_recorder("alice", "carol", ReviewSettings())
+
+
 def test_an_agreed_sheet_without_disagreements_is_recorded_by_anyone_allowed(review, tmp_path):
     sheet = tmp_path / "agreed.csv"
     write_table(sheet, ["Natbib", "Don't Stigmatize"], [["g1", "Yes"], ["g2", ""]])
@@ -115,6 +129,46 @@ def test_one_item_settled_twice_in_a_file_is_refused(tmp_path):
         read_adjudications(path, review, by="carol")
     assert "Nothing was recorded" in str(e.value)
 
+
+
+@pytest.mark.parametrize(("answer", "value"), [("yes", True), ("Accept", True), ("n", False), ("reject", False)])
+def test_a_settlement_records_the_answer_written_in_the_disagreements_file(tmp_path, answer, value):
+    decisions = [d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", False)]
+    review = _review(decisions)
+    path = write_disagreements(tmp_path / "open.csv", list(review.open.values()))
+    header, rows = read_table(path)
+    assert rows[0][header.index("answers")] == "alice=yes; bob=no"  # what the adjudicator settles between
+    rows[0][header.index("decision")], rows[0][header.index("note")] = answer, "talked it over"
+    write_table(path, header, rows)
+    (settled,) = read_adjudications(path, review, by="carol")
+    assert (settled.reviewer, settled.value, settled.settled_by, settled.note, settled.origin) == (
+        "consensus", value, "carol", "talked it over", "adjudication:open.csv row 2")
+
+
+def test_a_decision_that_is_not_yes_or_no_is_refused_naming_its_row(tmp_path):
+    review = _review([d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", False)])
+    path = write_disagreements(tmp_path / "open.csv", list(review.open.values()))
+    header, rows = read_table(path)
+    rows[0][header.index("decision")] = "maybe"
+    write_table(path, header, rows)
+    with pytest.raises(ConfigError, match="row 2: decision 'maybe' is not yes or no") as e:
+        read_adjudications(path, review, by="carol")
+    assert "Nothing was recorded" in str(e.value)
+
+
+def test_a_settlement_on_an_unknown_guide_is_refused_by_name():
+    review = _review([d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", False)])
+    with pytest.raises(ConfigError, match="unknown guide 'g3'"):
+        adjudicate(review, "g3", "dont_stigmatize", True, by="erin")
+
+
+def test_an_agreed_sheet_is_refused_only_on_the_open_disagreements_its_recorder_took_part_in():
+    decisions = [d("alice", "g1", "dont_stigmatize", True), d("bob", "g1", "dont_stigmatize", False),
+                 d("alice", "g2", "redirect_client", True)]
+    review = _review(decisions)
+    check_agreed_sheet(review, [d("consensus", "g2", "redirect_client", True, settled_by="alice")], by="alice")
+    with pytest.raises(RoleError, match="alice answered this item"):
+        check_agreed_sheet(review, [d("consensus", "g1", "dont_stigmatize", True, settled_by="alice")], by="alice")
 
 
 def test_a_settled_guide_level_item_is_no_longer_open():
@@ -152,6 +206,8 @@ def test_a_segment_settlement_carries_the_segments_hash_and_names_the_right_guid
         "segment", SEG.id, "accept", "segment-hash")
     with pytest.raises(ConfigError, match=f"no segment '{SEG.id}' in guide 'g2'"):
         adjudicate(review, "g2", "therapeutic_alliance", True, by="erin", segment=SEG.id)
+    rejected = adjudicate(review, "g1", "therapeutic_alliance", False, by="erin", segment=SEG.id)
+    assert (rejected.value, rejected.action) == (False, "reject")
 
 
 # -- decisions that could be lost ----------------------------------------------------------------------

@@ -458,6 +458,12 @@ def test_parties_of_guide_and_segment_items():
     assert parties(decisions, level="segment", guide="g", code="c", segment="s1") == {"carol"}
 
 
+def test_a_segment_settlement_does_not_make_the_consensus_a_party():
+    decisions = [d("carol", "g", "c", True, level="segment", segment="s1", action="accept"),
+                 d("consensus", "g", "c", False, level="segment", segment="s1", action="reject", settled_by="erin")]
+    assert parties(decisions, level="segment", guide="g", code="c", segment="s1") == {"carol"}
+
+
 def test_parties_of_a_segment_item_are_only_those_who_answered_that_segment():
     decisions = [d("alice", "g", "c", True, level="segment", segment="s1", action="accept"),
                  d("bob", "g", "c", False, level="segment", segment="s2", action="reject")]

@@ -274,3 +274,52 @@ def test_a_feature_without_sub_values_has_no_partly_read_cell(tmp_path):
     path = write_table(tmp_path / "agreed.csv", ["Natbib", feature.label], [["g1", f"not read: {feature.label}"]])
     with pytest.raises(ConfigError, match="is not a value for this feature"):
         read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="consensus", previous=[], complete=True)
+
+
+def test_a_cell_changed_from_an_answer_given_before_the_export_records_the_new_answer(tmp_path):
+    mine = [answer("g1", "dont_stigmatize", True)]
+    path = export_sheet(tmp_path / "alice.csv", CODEBOOK, ["g1"], reviewer="alice", decisions=mine, machine={},
+                        evidence={})
+    header, rows = read_table(path)
+    assert rows[0][header.index("Don't Stigmatize")] == "Yes"
+    rows[0][header.index("Don't Stigmatize")] = "No"  # she changed her mind on the sheet
+    write_table(path, header, rows)
+    result = read_sheet(path, CODEBOOK, guides={"g1": "hash-of-g1"}, reviewer="alice", previous=mine)
+    assert [(x.guide, x.code, x.value, x.text_hash, x.origin) for x in result.decisions] == [
+        ("g1", "dont_stigmatize", False, "hash-of-g1", "sheet:alice.csv row 2")]
+
+
+def test_a_no_to_a_feature_without_sub_values_is_exported_as_no_and_reimports_as_nothing_new(tmp_path):
+    mine = [answer("g1", "dont_stigmatize", False)]
+    path = export_sheet(tmp_path / "alice.csv", CODEBOOK, ["g1"], reviewer="alice", decisions=mine, machine={},
+                        evidence={})
+    header, rows = read_table(path)
+    assert rows[0][header.index("Don't Stigmatize")] == "No"  # an answer, not an empty (undecided) cell
+    result = read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="alice", previous=mine)
+    assert (result.decisions, result.unchanged) == ([], 1)
+
+
+def test_a_cell_left_as_exported_under_answers_given_since_records_nothing_and_counts_them(tmp_path):
+    before = [answer("g1", f"location/{c}", False, time="2025-01-01T00:00:00Z")
+              for c in ("inpatient", "outpatient", "client_home")]
+    path = export_sheet(tmp_path / "alice.csv", CODEBOOK, ["g1"], reviewer="alice", decisions=before, machine={},
+                        evidence={})
+    header, rows = read_table(path)
+    assert rows[0][header.index("Location")] == "No"
+    rows[0][header.index("exported")] = "2025-06-01T00:00:00Z"
+    write_table(path, header, rows)
+    since = [answer("g1", "location/inpatient", True, time="2025-09-01T00:00:00Z")]  # answered elsewhere since
+    result = read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="alice", previous=[*before, *since])
+    assert (result.decisions, result.superseded) == ([], 3)
+
+
+def test_a_sheet_without_its_key_column_first_is_refused(tmp_path):
+    path = write_table(tmp_path / "sheet.csv", ["Guide", "Location"], [["g1", "Inpatient"]])
+    with pytest.raises(ConfigError, match=r"sheet.csv: row 1, column 1: expected a key column named 'Natbib'"):
+        read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="alice", previous=[])
+
+
+def test_a_sheet_is_never_imported_under_the_consensus_name_written_otherwise(tmp_path):
+    path = write_table(tmp_path / "sheet.csv", ["Natbib", "Location"], [["g1", "Inpatient"]])
+    with pytest.raises(ConfigError, match="the consensus's name written otherwise"):
+        read_sheet(path, CODEBOOK, guides={"g1": "h"}, reviewer="Consensus", previous=[])

@@ -76,6 +76,38 @@ def test_duplicate_rows_and_misspelt_columns(tmp_path):
         read_worksheet(tmp_path / "ws.csv", CODEBOOK, segments={}, guides=["g"], reviewer="alice")
 
 
+def test_x_rejects_and_the_note_is_recorded_with_the_decision(tmp_path):
+    header, rows = exported(tmp_path)
+    rows[0][header.index("decision")] = "x"
+    rows[0][header.index("note")] = "about sessions, not the alliance"
+    write_table(tmp_path / "ws.csv", header, rows)
+    result = read_worksheet(tmp_path / "ws.csv", CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice")
+    assert [(d.action, d.value, d.note, d.origin) for d in result.decisions] == [
+        ("reject", False, "about sessions, not the alliance", "worksheet:ws.csv row 2")]
+
+
+def test_the_same_code_on_two_segments_is_two_decisions_not_a_duplicate(tmp_path):
+    other = Segment(id="g:3:def", guide="g", kind="sentence", role="text", page=3, start=0, end_page=3, end=24,
+                    section=("Care",), text="Listen to the client too.", bbox=None)
+    suggestions = [Suggestion("g", "therapeutic_alliance", s.id, s.page, ("Care",), s.text, "", 0, 0, 1.0, "rules.v1",
+                              text_hash(s.text)) for s in (SEG, other)]
+    header, rows = read_table(export_worksheet(tmp_path / "ws.csv", suggestions, reviewer="alice", decisions=[]))
+    for row, verdict in zip(rows, ("accept", "reject")):
+        row[header.index("decision")] = verdict
+    write_table(tmp_path / "ws.csv", header, rows)
+    result = read_worksheet(tmp_path / "ws.csv", CODEBOOK, segments={SEG.id: SEG, other.id: other}, guides=["g"],
+                            reviewer="alice")
+    assert [(d.segment, d.code, d.value) for d in result.decisions] == [
+        (SEG.id, "therapeutic_alliance", True), (other.id, "therapeutic_alliance", False)]
+
+
+def test_a_worksheet_without_its_code_column_is_refused(tmp_path):
+    write_table(tmp_path / "ws.csv", ["guide", "segment", "decision", "add_codes"],
+                [["g", SEG.id, "accept", "therapist_qualities/trustworthy"]])
+    with pytest.raises(ConfigError, match=r"ws\.csv: row 1: missing column 'code'"):
+        read_worksheet(tmp_path / "ws.csv", CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice")
+
+
 def on_seg(reviewer, value, time="2020-01-01T00:00:00+00:00", **kw):
     return Decision(reviewer=reviewer, time=time, level="segment", guide="g", code="therapeutic_alliance", value=value,
                     action="accept" if value else "reject", segment=SEG.id, text_hash=text_hash(SEG.text), **kw)
@@ -119,6 +151,7 @@ def test_the_same_answer_on_changed_text_is_recorded_again_for_re_review(tmp_pat
                             previous=[on_seg("alice", True)])
     (decision,) = result.decisions
     assert decision.needs_review and decision.value and result.unchanged == 0 and "has new text" in result.needs_review[0]
+    assert decision.text_hash == "0" * 16  # the hash of the text the reviewer read, not of the new text
 
 
 def test_a_worksheet_may_change_an_older_decision_but_not_undo_a_newer_one(tmp_path):
@@ -151,13 +184,15 @@ def test_a_row_answered_in_the_worksheet_over_no_exported_decision_never_passes_
                        previous=[on_seg("alice", True, time="2025-09-01T00:00:00Z")])
 
 
-def test_a_code_added_in_the_worksheet_over_a_later_rejection_is_refused_not_taken_as_left_as_exported(tmp_path):
+@pytest.mark.parametrize("decision", ["", "accept"])  # the row's own code left undecided, or decided
+def test_a_code_added_in_the_worksheet_over_a_later_rejection_is_refused_not_taken_as_left_as_exported(tmp_path,
+                                                                                                      decision):
     code = "therapist_qualities/trustworthy"
     at_export = Decision(reviewer="alice", time="2025-01-01T00:00:00Z", level="segment", guide="g", code=code,
                          value=True, action="add", segment=SEG.id, text_hash=text_hash(SEG.text))
     since = Decision(reviewer="alice", time="2025-09-01T00:00:00Z", level="segment", guide="g", code=code,
                      value=False, action="reject", segment=SEG.id, text_hash=text_hash(SEG.text))
-    path = _pinned(tmp_path, add_codes=code)  # add_codes is exported empty: typing a code there is an edit
+    path = _pinned(tmp_path, decision=decision, add_codes=code)  # add_codes is exported empty: typing a code is an edit
     with pytest.raises(ConfigError, match="after this worksheet was exported"):
         result = read_worksheet(path, CODEBOOK, segments={SEG.id: SEG}, guides=["g"], reviewer="alice",
                                 previous=[at_export, since])
